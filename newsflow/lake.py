@@ -1,0 +1,155 @@
+"""The only code that touches storage: stage folders, atomic Parquet writes, manifests.
+
+Every Parquet file is written to a hidden temp file in its final folder and renamed
+into place, so a reader globbing `*.parquet` never sees half a file. Each file
+carries key-value metadata naming the schema version, the run and the code version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from newsflow import __version__
+from newsflow.schema import SCHEMA_VERSION, STAGE_SCHEMAS, conform
+
+STAGES = ("ingested", "cleaned", "deduped", "enriched", "duplicates", "quarantine")
+# Folders whose files are hive-partitioned by one column, kept out of the file itself
+# (pyarrow refuses a dataset whose partition key is also a file column).
+PARTITION_KEYS = {"enriched": "published_month"}
+UNKNOWN_PARTITION = "unknown"
+MANIFEST_FILE = "manifest/files.parquet"
+
+
+def _atomic_replace(path: Path, write: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_parquet(df: pl.DataFrame, path: Path, metadata: dict[str, str]) -> None:
+    """Write `df` as zstd Parquet with key-value metadata, atomically.
+
+    Strings are written as plain (large) strings, not views, so every reader
+    (pandas, DuckDB, Spark) understands the file.
+    """
+    table = df.to_arrow(compat_level=pl.CompatLevel.oldest())
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **metadata})
+    _atomic_replace(path, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
+
+
+def write_json(obj: Any, path: Path) -> None:
+    """Write `obj` as indented JSON, atomically."""
+    text = json.dumps(obj, indent=2, sort_keys=True, default=str)
+    _atomic_replace(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+
+
+class Lake:
+    """A lake rooted at one local folder: `<root>/<stage>/<name>.parquet`."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+
+    def stage_dir(self, stage: str) -> Path:
+        return self.root / stage
+
+    def file_metadata(self, run_id: str) -> dict[str, str]:
+        return {
+            "newsflow.schema_version": SCHEMA_VERSION,
+            "newsflow.run_id": run_id,
+            "newsflow.code_version": __version__,
+        }
+
+    def write(self, df: pl.DataFrame, stage: str, name: str, run_id: str) -> list[Path]:
+        """Conform `df` to the stage's contract and write it as `<stage>/<name>.parquet`.
+
+        A partitioned stage gets one file per partition value. Returns the paths.
+        """
+        df = conform(df, STAGE_SCHEMAS[stage], name=stage)
+        meta = self.file_metadata(run_id)
+        key = PARTITION_KEYS.get(stage)
+        if key is None:
+            path = self.stage_dir(stage) / f"{name}.parquet"
+            write_parquet(df, path, meta)
+            return [path]
+        paths = []
+        df = df.with_columns(pl.col(key).fill_null(UNKNOWN_PARTITION))
+        for (value,), part in df.group_by(key, maintain_order=True):
+            path = self.stage_dir(stage) / f"{key}={value}" / f"{name}.parquet"
+            write_parquet(part.drop(key), path, meta)
+            paths.append(path)
+        return paths
+
+    def files(self, stage: str) -> list[Path]:
+        """The visible Parquet files of a stage, in a stable order."""
+        folder = self.stage_dir(stage)
+        if not folder.exists():
+            return []
+        return sorted(p for p in folder.rglob("*.parquet") if not p.name.startswith("."))
+
+    def scan(self, stage: str) -> pl.LazyFrame:
+        """All rows of a stage, typed by the contract (empty when nothing is written)."""
+        schema = STAGE_SCHEMAS[stage]
+        files = self.files(stage)
+        if not files:
+            return pl.LazyFrame(schema=schema)
+        key = PARTITION_KEYS.get(stage)
+        lf = pl.scan_parquet(files, hive_partitioning=key is not None)
+        return lf.select(pl.col(c).cast(t) for c, t in schema.items())
+
+    def remove_except(self, stage: str, keep: Iterable[Path]) -> int:
+        """Delete the stage's files not in `keep` (after a stage was rewritten whole)."""
+        kept = {p.resolve() for p in keep}
+        stale = [p for p in self.files(stage) if p.resolve() not in kept]
+        for path in stale:
+            path.unlink()
+        for folder in sorted(self.stage_dir(stage).glob("*/"), reverse=True):
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+        return len(stale)
+
+    def clear_outputs(self) -> None:
+        """Forget every stage output and the file manifest (a full refresh); keep runs/."""
+        for stage in (*STAGES, "manifest"):
+            shutil.rmtree(self.stage_dir(stage), ignore_errors=True)
+
+    # -- the file manifest: which inputs were seen, by content hash ----------------
+
+    def read_manifest(self) -> pl.DataFrame:
+        path = self.root / MANIFEST_FILE
+        if not path.exists():
+            return pl.DataFrame(schema=STAGE_SCHEMAS["manifest"])
+        return conform(pl.read_parquet(path), STAGE_SCHEMAS["manifest"], name="manifest")
+
+    def add_to_manifest(self, rows: pl.DataFrame, run_id: str) -> None:
+        merged = pl.concat([self.read_manifest(), rows], how="vertical_relaxed")
+        merged = merged.unique("content_hash", keep="last", maintain_order=True)
+        merged = conform(merged, STAGE_SCHEMAS["manifest"], name="manifest")
+        write_parquet(merged, self.root / MANIFEST_FILE, self.file_metadata(run_id))
+
+    # -- run manifests ---------------------------------------------------------------
+
+    def write_run(self, run: dict[str, Any]) -> Path:
+        path = self.root / "runs" / f"{run['run_id']}.json"
+        write_json(run, path)
+        return path
+
+    def last_run(self) -> dict[str, Any] | None:
+        """The newest run manifest, by its start time."""
+        runs = sorted((self.root / "runs").glob("*.json"))
+        if not runs:
+            return None
+        loaded = [json.loads(p.read_text(encoding="utf-8")) for p in runs]
+        return max(loaded, key=lambda r: str(r.get("started_at", "")))

@@ -1,0 +1,150 @@
+"""The column contract of every lake folder: one schema per stage.
+
+Writers pass frames through `conform` before they touch storage, so a stage that
+drifts from this module fails loudly instead of writing something downstream
+readers do not expect. Any change here bumps `SCHEMA_VERSION` and docs/SCHEMA.md.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+SCHEMA_VERSION = "1"
+
+REMOVED_LINE = pl.Struct({"text": pl.String, "rule": pl.String})
+
+_LINEAGE: dict[str, pl.DataType] = {
+    "doc_id": pl.String(),
+    "run_id": pl.String(),
+    "batch_id": pl.String(),
+}
+
+INGESTED = pl.Schema(
+    {
+        **_LINEAGE,
+        "source_file": pl.String,
+        "record_index": pl.Int64,
+        "layout": pl.String,
+        "encoding": pl.String,
+        "title": pl.String,
+        "date_raw": pl.String,
+        "url": pl.String,
+        "body": pl.String,
+    }
+)
+
+CLEANED = pl.Schema(
+    {
+        **INGESTED,
+        "published_date": pl.Date,
+        "date_flag": pl.String,
+        "url_raw": pl.String,
+        "url_flag": pl.String,
+        "removed_lines": pl.List(REMOVED_LINE),
+    }
+)
+
+DEDUPED = pl.Schema(
+    {
+        **_LINEAGE,
+        "title": pl.String,
+        "published_date": pl.Date,
+        "url": pl.String,
+        "body": pl.String,
+        "source_files": pl.List(pl.String),
+        "layouts": pl.List(pl.String),
+        "duplicate_count": pl.Int64,
+        "removed_lines": pl.List(REMOVED_LINE),
+    }
+)
+
+# `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
+ENRICHED = pl.Schema(
+    {
+        **DEDUPED,
+        "published_month": pl.String,
+        "char_count": pl.Int64,
+        "word_count": pl.Int64,
+        "paragraph_count": pl.Int64,
+        "host": pl.String,
+        "domain": pl.String,
+    }
+)
+
+DUPLICATES = pl.Schema(
+    {
+        "doc_id": pl.String,
+        "kept_doc_id": pl.String,
+        "similarity": pl.Float64,
+        "method": pl.String,
+        "run_id": pl.String,
+        "batch_id": pl.String,
+    }
+)
+
+QUARANTINE = pl.Schema(
+    {
+        "source_file": pl.String,
+        "record_index": pl.Int64,
+        "stage": pl.String,
+        "rule": pl.String,
+        "detail": pl.String,
+        "doc_id": pl.String,
+        "run_id": pl.String,
+        "batch_id": pl.String,
+    }
+)
+
+# Input files seen so far, keyed by content hash: what makes runs incremental.
+FILE_MANIFEST = pl.Schema(
+    {
+        "content_hash": pl.String,
+        "source_file": pl.String,
+        "size_bytes": pl.Int64,
+        "batch_id": pl.String,
+        "run_id": pl.String,
+        "status": pl.String,
+        "records": pl.Int64,
+    }
+)
+
+STAGE_SCHEMAS: dict[str, pl.Schema] = {
+    "ingested": INGESTED,
+    "cleaned": CLEANED,
+    "deduped": DEDUPED,
+    "enriched": ENRICHED,
+    "duplicates": DUPLICATES,
+    "quarantine": QUARANTINE,
+    "manifest": FILE_MANIFEST,
+}
+
+
+class SchemaDriftError(ValueError):
+    """A frame does not match the contract of the folder it is written to."""
+
+
+def conform(df: pl.DataFrame, schema: pl.Schema, *, name: str = "frame") -> pl.DataFrame:
+    """Return `df` with exactly the columns of `schema`, in order, strictly cast.
+
+    Missing or unexpected columns and values that do not cast raise
+    `SchemaDriftError`: a silent null would hide a bug in the stage.
+    """
+    missing = [c for c in schema.names() if c not in df.columns]
+    extra = [c for c in df.columns if c not in schema]
+    if missing or extra:
+        raise SchemaDriftError(f"{name}: missing columns {missing}, unexpected columns {extra}")
+    try:
+        return df.select(pl.col(c).cast(t, strict=True) for c, t in schema.items())
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError) as exc:
+        raise SchemaDriftError(f"{name}: values do not cast to the contract: {exc}") from exc
+
+
+def empty(schema: pl.Schema) -> pl.DataFrame:
+    """A frame with no rows and the contract's columns."""
+    return pl.DataFrame(schema=schema)
+
+
+def rule_counts(quarantined: pl.DataFrame) -> dict[str, int]:
+    """Quarantined rows per rule, the number every run reports."""
+    counts = quarantined.group_by("rule").len().sort("rule")
+    return dict(zip(counts["rule"].to_list(), counts["len"].to_list(), strict=True))

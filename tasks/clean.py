@@ -1,0 +1,123 @@
+"""clean: ingested rows -> repaired text, real dates, canonical URLs, no boilerplate.
+
+`clean_frame` is the pure transform; the task at the bottom only reads and writes.
+Rows left with no body are quarantined (rule `empty_body`), never dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import ftfy
+import polars as pl
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from newsflow.lake import Lake
+from newsflow.schema import CLEANED, QUARANTINE, rule_counts
+from tasks.boilerplate import matching_rule
+from tasks.dates import date_flag, parsed_date
+from tasks.urls import canonical_url
+
+PARAGRAPH_BREAK = "\n\n"
+
+
+def _fix(text: str) -> str:
+    return ftfy.fix_text(text, normalization="NFC")
+
+
+def normalised_text(col: pl.Expr) -> pl.Expr:
+    """Unicode repaired (ftfy), spaces collapsed, paragraphs kept as one blank line apart."""
+    return (
+        col.map_elements(_fix, return_dtype=pl.String, skip_nulls=True)
+        .str.replace_all(r"[^\S\n]+", " ")
+        .str.replace_all(r" ?\n ?", "\n")
+        .str.replace_all(r"\n{2,}", "\x00")
+        .str.replace_all("\n", " ")
+        .str.replace_all("\x00", PARAGRAPH_BREAK)
+        .str.strip_chars()
+    )
+
+
+def _url_parts(url: str | None) -> dict[str, str | None]:
+    canonical, flag = canonical_url(url)
+    return {"url": canonical, "url_flag": flag}
+
+
+def without_boilerplate(df: pl.DataFrame) -> pl.DataFrame:
+    """Drop boilerplate paragraphs from `body`, recording each in `removed_lines`."""
+    paragraphs = (
+        df.select("doc_id", pl.col("body").str.split(PARAGRAPH_BREAK).alias("text"))
+        .explode("text")
+        .with_columns(rule=matching_rule(pl.col("text")))
+    )
+    per_doc = paragraphs.group_by("doc_id", maintain_order=True).agg(
+        body=pl.col("text").filter(pl.col("rule").is_null()).str.join(PARAGRAPH_BREAK),
+        removed_lines=pl.struct("text", "rule").filter(pl.col("rule").is_not_null()),
+    )
+    return df.drop("body").join(per_doc, on="doc_id", how="left", maintain_order="left")
+
+
+def clean_frame(ingested: pl.DataFrame, run_date: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Clean ingested rows. Returns (cleaned rows, quarantined rows)."""
+    parsed = parsed_date(pl.col("date_raw"))
+    df = ingested.with_columns(
+        title=normalised_text(pl.col("title")),
+        body=normalised_text(pl.col("body")).fill_null(""),
+        published_date=parsed,
+        date_flag=date_flag(pl.col("date_raw"), parsed, run_date),
+        url_raw=pl.col("url"),
+        url_parts=pl.col("url").map_elements(
+            _url_parts,
+            return_dtype=pl.Struct({"url": pl.String, "url_flag": pl.String}),
+            skip_nulls=False,
+        ),
+    )
+    df = (
+        df.drop("url")
+        .unnest("url_parts")
+        .with_columns(
+            published_date=pl.when(pl.col("date_flag").is_null()).then(pl.col("published_date"))
+        )
+    )
+    df = without_boilerplate(df).with_columns(
+        title=pl.when(pl.col("title") != "").then(pl.col("title"))
+    )
+    empty = df.filter(pl.col("body") == "")
+    quarantined = empty.select(
+        "source_file",
+        "record_index",
+        stage=pl.lit("clean"),
+        rule=pl.lit("empty_body"),
+        detail=pl.lit("no body text left after cleaning"),
+        doc_id="doc_id",
+        run_id="run_id",
+        batch_id="batch_id",
+    )
+    cleaned = df.filter(pl.col("body") != "").select(CLEANED.names())
+    return cleaned, quarantined.select(QUARANTINE.names())
+
+
+@task(
+    name="clean",
+    retries=2,
+    retry_delay_seconds=1,
+    cache_policy=NO_CACHE,
+    task_run_name="clean-{batch_id}",
+)
+def clean(batch_id: str, lake_dir: str, run_id: str, run_date: dt.date) -> dict[str, Any]:
+    """Clean `ingested/<batch_id>` into `cleaned/<batch_id>`; returns counts."""
+    lake = Lake(lake_dir)
+    ingested = pl.read_parquet(lake.stage_dir("ingested") / f"{batch_id}.parquet")
+    cleaned, quarantined = clean_frame(ingested, run_date)
+    lake.write(cleaned, "cleaned", batch_id, run_id)
+    lake.write(quarantined, "quarantine", f"clean-{batch_id}", run_id)
+    removed = cleaned.select(pl.col("removed_lines").explode().struct.field("rule")).drop_nulls()
+    return {
+        "batch_id": batch_id,
+        "cleaned": cleaned.height,
+        "quarantined": quarantined.height,
+        "quarantined_by_rule": rule_counts(quarantined),
+        "removed_by_rule": dict(removed.group_by("rule").len().sort("rule").iter_rows()),
+    }

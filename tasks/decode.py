@@ -1,0 +1,136 @@
+"""Raw bytes -> text: decompression by magic number, then encoding detection.
+
+Anything that cannot become text raises `Unreadable` with a quarantine rule name,
+so the caller can account for the file instead of crashing on it.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import re
+import zlib
+from typing import IO
+
+import charset_normalizer
+import zstandard
+
+_MAGIC = {b"\x1f\x8b": "gzip", b"BZh": "bz2", b"\x28\xb5\x2f\xfd": "zstd"}
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+# Control characters other than tab, newline, form feed and carriage return: text
+# has (almost) none, binary data has many.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_MAX_CONTROL_SHARE = 0.001
+_FEW_HIGH_BYTES = 0.02
+_HIGH_BYTES = bytes(range(0x80, 0x100))
+
+
+class Unreadable(Exception):
+    """A file or record that cannot be used, with the quarantine rule that says why."""
+
+    def __init__(self, rule: str, detail: str) -> None:
+        super().__init__(f"{rule}: {detail}")
+        self.rule = rule
+        self.detail = detail
+
+
+def compression_of(data: bytes) -> str | None:
+    """The compression format named by the first bytes, or None for raw data."""
+    for magic, name in _MAGIC.items():
+        if data.startswith(magic):
+            return name
+    return None
+
+
+def _read_bounded(stream: IO[bytes], limit: int) -> bytes:
+    chunks, total = [], 0
+    while total <= limit:
+        chunk = stream.read(min(1 << 20, limit + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if total > limit:
+        raise Unreadable("too_large", f"more than {limit} bytes once decompressed")
+    return b"".join(chunks)
+
+
+def decompress(data: bytes, limit: int) -> tuple[bytes, str | None]:
+    """Decompress gzip/bz2/zstd data (bounded by `limit` bytes); raw data passes through."""
+    kind = compression_of(data)
+    if kind is None:
+        if len(data) > limit:
+            raise Unreadable("too_large", f"{len(data)} bytes, limit {limit}")
+        return data, None
+    raw = io.BytesIO(data)
+    stream: IO[bytes]
+    if kind == "gzip":
+        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+    elif kind == "bz2":
+        stream = bz2.BZ2File(raw)
+    else:
+        stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    try:
+        return _read_bounded(stream, limit), kind
+    except Unreadable:
+        raise
+    except (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError) as exc:
+        raise Unreadable("corrupt_compression", f"{kind}: {exc}") from exc
+
+
+def _control_share(text: str) -> float:
+    if not text:
+        return 0.0
+    return len(_CONTROL.findall(text)) / len(text)
+
+
+def _guess_decode(data: bytes) -> tuple[str, str]:
+    """Decode bytes that are not UTF-8.
+
+    Mostly-ASCII text with a few stray high bytes is Western (a bare 0xA3 for a
+    pound sign): detectors guess wildly on so little evidence, so cp1252 comes first
+    when it decodes; text with many high bytes is left to charset-normalizer.
+    """
+    high = len(data) - len(data.translate(None, _HIGH_BYTES))
+    if high / len(data) < _FEW_HIGH_BYTES:
+        try:
+            return data.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    best = charset_normalizer.from_bytes(data).best()
+    if best is None:
+        raise Unreadable("undecodable", "no text encoding fits the bytes")
+    return str(best), best.encoding
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode bytes to text: a BOM, then strict UTF-8, then detection. Returns (text, encoding)."""
+    if not data.strip():
+        raise Unreadable("empty_file", f"{len(data)} bytes, no text")
+    text: str | None = None
+    encoding = ""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            try:
+                text, encoding = data.decode(name), name
+            except UnicodeDecodeError:
+                text = None
+            break
+    if text is None:
+        try:
+            text, encoding = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            if b"\x00" in data:
+                raise Unreadable(
+                    "binary_content", "NUL bytes in data that is not UTF-8/16"
+                ) from None
+            text, encoding = _guess_decode(data)
+    share = _control_share(text)
+    if share > _MAX_CONTROL_SHARE:
+        raise Unreadable("binary_content", f"{share:.1%} control characters")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding

@@ -1,0 +1,207 @@
+"""Text -> article records: layout detection from content, one parser per layout.
+
+A parser returns `Parsed`: the records it could read plus record-level rejects.
+A whole file that fits no layout raises `Unreadable`. Bodies come out as
+paragraphs separated by one blank line; the clean stage normalises the rest.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from tasks.decode import Unreadable
+
+Mapping = dict[str, list[str]]
+FIELDS = ("title", "date_raw", "url", "body")
+_MAPPED = {"title": "title", "date_raw": "date", "url": "url", "body": "body"}
+
+_DATED_FIRST_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(.*\S)\s*$")
+_HEADED_DATE = re.compile(r"^\s*\d{8}\s*$")
+_URL_LINE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.\-]*:\S+\s*$")
+_HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html|<head|<body|<\?xml)", re.IGNORECASE)
+_CSV_NAME = re.compile(r"^[a-z_][a-z0-9_ .\-]{0,40}$")
+_MISSING = {"", "none", "null", "nan"}
+
+
+@dataclass
+class Parsed:
+    """What one file yielded: records (dicts of FIELDS) and (index, rule, detail) rejects."""
+
+    layout: str
+    records: list[dict[str, str | None]] = field(default_factory=list)
+    rejects: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+def paragraphs(lines: list[str]) -> str:
+    """Join lines into paragraphs: blank lines separate them, runs of blanks collapse."""
+    blocks, current = [], []
+    for line in lines:
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            blocks.append(" ".join(current))
+            current = []
+    if current:
+        blocks.append(" ".join(current))
+    return "\n\n".join(blocks)
+
+
+def detect_layout(text: str) -> str:
+    """Name the layout of a decoded file from its content alone."""
+    head = text.lstrip()[:2048]
+    lines = text.split("\n", 3)
+    if head.startswith(("{", "[")):
+        return "json"
+    if _HTML_START.match(head):
+        return "html"
+    if _DATED_FIRST_LINE.match(lines[0]):
+        return "dated"
+    if len(lines) >= 3 and lines[0].strip() and _HEADED_DATE.match(lines[1]):
+        return "headed"
+    if len(lines) >= 3 and lines[0].strip() and not lines[1].strip():
+        return "plain"
+    if _csv_dialect(text) is not None:
+        return "csv"
+    raise Unreadable("unknown_layout", f"no known layout starts {lines[0][:80]!r}")
+
+
+def parse(text: str, mappings: list[Mapping]) -> Parsed:
+    """Detect the layout of `text` and parse it into records."""
+    layout = detect_layout(text)
+    if layout == "html":
+        raise Unreadable("unsupported_layout", "HTML pages are not ingested yet")
+    if layout == "json":
+        return _parse_json(text, mappings)
+    if layout == "csv":
+        return _parse_csv(text, mappings)
+    lines = text.split("\n")
+    if layout == "dated":
+        match = _DATED_FIRST_LINE.match(lines[0])
+        assert match is not None
+        record = {"title": match.group(2), "date_raw": match.group(1), "url": None}
+        record["body"] = paragraphs(lines[1:])
+    elif layout == "headed":
+        has_url = len(lines) > 2 and bool(_URL_LINE.match(lines[2]))
+        body_start = 3 if has_url else 2
+        record = {
+            "title": lines[0].strip(),
+            "date_raw": lines[1].strip(),
+            "url": lines[2].strip() if has_url else None,
+            # One sentence per line and no paragraph breaks: each line stands alone.
+            "body": "\n\n".join(ln.strip() for ln in lines[body_start:] if ln.strip()),
+        }
+    else:
+        record = {"title": lines[0].strip(), "date_raw": None, "url": None}
+        record["body"] = paragraphs(lines[2:])
+    return Parsed(layout, [record])
+
+
+def _value(raw: Any, name: str) -> str | None:
+    """A mapped field's value as text; 'None'-like strings count as missing."""
+    if raw is None or isinstance(raw, bool):
+        if raw is None:
+            return None
+        raise Unreadable("wrong_type", f"{name} is a boolean")
+    if isinstance(raw, str):
+        return None if raw.strip().lower() in _MISSING else raw
+    if isinstance(raw, int | float):
+        return str(raw)
+    if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+        return "\n\n".join(raw) or None
+    raise Unreadable("wrong_type", f"{name} is a {type(raw).__name__}")
+
+
+def map_record(obj: Any, mappings: list[Mapping]) -> dict[str, str | None]:
+    """Map one JSON object or CSV row onto FIELDS with the mapping that fits it best."""
+    if not isinstance(obj, dict):
+        raise Unreadable("not_an_object", f"record is a {type(obj).__name__}")
+    keys = {str(k).strip().lower(): k for k in obj}
+
+    def source_keys(mapping: Mapping) -> dict[str, Any]:
+        found = {}
+        for out, src in _MAPPED.items():
+            hit = next((keys[c] for c in mapping.get(src, []) if c.lower() in keys), None)
+            if hit is not None:
+                found[out] = hit
+        return found
+
+    best = max((source_keys(m) for m in mappings), key=len)  # max keeps the first on ties
+    if not best:
+        raise Unreadable("unmapped_fields", f"no article field among {sorted(keys)[:20]}")
+    record = {out: _value(obj[best[out]], out) if out in best else None for out in FIELDS}
+    if record["title"] is None and record["body"] is None:
+        raise Unreadable("no_text", "title and body are both missing")
+    if record["body"] is not None:
+        record["body"] = paragraphs(record["body"].split("\n"))
+    return record
+
+
+def _records(objects: list[Any], mappings: list[Mapping], layout: str) -> Parsed:
+    parsed = Parsed(layout)
+    for index, obj in enumerate(objects):
+        try:
+            parsed.records.append(map_record(obj, mappings))
+        except Unreadable as exc:
+            parsed.records.append({})  # keeps record_index aligned with the source
+            parsed.rejects.append((index, exc.rule, exc.detail))
+    return parsed
+
+
+def _parse_json(text: str, mappings: list[Mapping]) -> Parsed:
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as whole_error:
+        return _parse_json_lines(text, mappings, whole_error)
+    objects = data if isinstance(data, list) else [data]
+    return _records(objects, mappings, "json")
+
+
+def _parse_json_lines(text: str, mappings: list[Mapping], whole_error: Exception) -> Parsed:
+    objects: list[Any] = []
+    bad: list[tuple[int, str, str]] = []
+    for line in (ln for ln in text.split("\n") if ln.strip()):
+        try:
+            objects.append(json.loads(line))
+        except (json.JSONDecodeError, RecursionError) as exc:
+            bad.append((len(objects), "invalid_json_line", str(exc)[:200]))
+            objects.append(None)
+    if len(bad) == len(objects):
+        raise Unreadable("invalid_json", str(whole_error)[:200])
+    parsed = _records(objects, mappings, "jsonl")
+    bad_index = {i for i, _, _ in bad}
+    parsed.rejects = bad + [r for r in parsed.rejects if r[0] not in bad_index]
+    return parsed
+
+
+def _csv_dialect(text: str) -> str | None:
+    """The delimiter of a CSV whose header names an article field, else None."""
+    header = text.split("\n", 1)[0]
+    known = {"title", "headline", "body", "text", "content", "maintext", "article"}
+    for delimiter in (",", ";", "\t"):
+        try:
+            names = next(csv.reader([header], delimiter=delimiter))
+        except csv.Error:
+            continue
+        names = [n.strip().lower() for n in names]
+        if len(names) >= 2 and all(_CSV_NAME.match(n) for n in names) and known & set(names):
+            return delimiter
+    return None
+
+
+def _parse_csv(text: str, mappings: list[Mapping]) -> Parsed:
+    delimiter = _csv_dialect(text)
+    assert delimiter is not None
+    csv.field_size_limit(sys.maxsize)
+    try:
+        rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise Unreadable("invalid_csv", str(exc)[:200]) from exc
+    for row in rows:
+        row.pop(None, None)  # cells beyond the header
+    return _records(rows, mappings, "csv")
