@@ -10,6 +10,7 @@ import datetime as dt
 import time
 import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -190,7 +191,7 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
                 result["batch_id"],
                 result["enriched"],
             )
-        lake.remove_except("enriched", [lake.root.joinpath(p).resolve() for p in written])
+        lake.remove_except("enriched", [Path(p) for p in written])
         timings["enrich_s"] = time.perf_counter() - t0
     else:
         logger.info("No new input: dedupe and enrich are up to date, nothing to do")

@@ -22,24 +22,24 @@ _LINEAGE: dict[str, pl.DataType] = {
 INGESTED = pl.Schema(
     {
         **_LINEAGE,
-        "source_file": pl.String,
-        "record_index": pl.Int64,
-        "layout": pl.String,
-        "encoding": pl.String,
-        "title": pl.String,
-        "date_raw": pl.String,
-        "url": pl.String,
-        "body": pl.String,
+        "source_file": pl.String(),
+        "record_index": pl.Int64(),
+        "layout": pl.String(),
+        "encoding": pl.String(),
+        "title": pl.String(),
+        "date_raw": pl.String(),
+        "url": pl.String(),
+        "body": pl.String(),
     }
 )
 
 CLEANED = pl.Schema(
     {
         **INGESTED,
-        "published_date": pl.Date,
-        "date_flag": pl.String,
-        "url_raw": pl.String,
-        "url_flag": pl.String,
+        "published_date": pl.Date(),
+        "date_flag": pl.String(),
+        "url_raw": pl.String(),
+        "url_flag": pl.String(),
         "removed_lines": pl.List(REMOVED_LINE),
     }
 )
@@ -47,13 +47,13 @@ CLEANED = pl.Schema(
 DEDUPED = pl.Schema(
     {
         **_LINEAGE,
-        "title": pl.String,
-        "published_date": pl.Date,
-        "url": pl.String,
-        "body": pl.String,
+        "title": pl.String(),
+        "published_date": pl.Date(),
+        "url": pl.String(),
+        "body": pl.String(),
         "source_files": pl.List(pl.String),
         "layouts": pl.List(pl.String),
-        "duplicate_count": pl.Int64,
+        "duplicate_count": pl.Int64(),
         "removed_lines": pl.List(REMOVED_LINE),
     }
 )
@@ -62,49 +62,49 @@ DEDUPED = pl.Schema(
 ENRICHED = pl.Schema(
     {
         **DEDUPED,
-        "published_month": pl.String,
-        "char_count": pl.Int64,
-        "word_count": pl.Int64,
-        "paragraph_count": pl.Int64,
-        "host": pl.String,
-        "domain": pl.String,
+        "published_month": pl.String(),
+        "char_count": pl.Int64(),
+        "word_count": pl.Int64(),
+        "paragraph_count": pl.Int64(),
+        "host": pl.String(),
+        "domain": pl.String(),
     }
 )
 
 DUPLICATES = pl.Schema(
     {
-        "doc_id": pl.String,
-        "kept_doc_id": pl.String,
-        "similarity": pl.Float64,
-        "method": pl.String,
-        "run_id": pl.String,
-        "batch_id": pl.String,
+        "doc_id": pl.String(),
+        "kept_doc_id": pl.String(),
+        "similarity": pl.Float64(),
+        "method": pl.String(),
+        "run_id": pl.String(),
+        "batch_id": pl.String(),
     }
 )
 
 QUARANTINE = pl.Schema(
     {
-        "source_file": pl.String,
-        "record_index": pl.Int64,
-        "stage": pl.String,
-        "rule": pl.String,
-        "detail": pl.String,
-        "doc_id": pl.String,
-        "run_id": pl.String,
-        "batch_id": pl.String,
+        "source_file": pl.String(),
+        "record_index": pl.Int64(),
+        "stage": pl.String(),
+        "rule": pl.String(),
+        "detail": pl.String(),
+        "doc_id": pl.String(),
+        "run_id": pl.String(),
+        "batch_id": pl.String(),
     }
 )
 
 # Input files seen so far, keyed by content hash: what makes runs incremental.
 FILE_MANIFEST = pl.Schema(
     {
-        "content_hash": pl.String,
-        "source_file": pl.String,
-        "size_bytes": pl.Int64,
-        "batch_id": pl.String,
-        "run_id": pl.String,
-        "status": pl.String,
-        "records": pl.Int64,
+        "content_hash": pl.String(),
+        "source_file": pl.String(),
+        "size_bytes": pl.Int64(),
+        "batch_id": pl.String(),
+        "run_id": pl.String(),
+        "status": pl.String(),
+        "records": pl.Int64(),
     }
 )
 
