@@ -13,7 +13,8 @@ import polars as pl
 # under their comment forms ("sending false messages ... is punishable under law").
 COMMENT_DISCLAIMER_V1 = "|".join(
     [
-        r"\bsending (?:false|offensive|abusive|obscene) (?:messages|comments)\b",
+        r"\bsending (?:false|offensive|abusive|obscene) (?:messages|comments)\b.{0,200}"
+        r"\b(?:punishable|at your own risk|held responsible)\b",
         r"\bplease write your correct name(?: and email)?",
         r"\bkindly do not post any (?:personal|abusive|defamatory)",
         r"\b(?:will|shall) not be (?:held )?responsible for any (?:defamatory|offensive|abusive)",

@@ -1,0 +1,36 @@
+"""`newsflow run` and `newsflow report` as a user calls them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsflow.cli import main
+
+pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
+
+
+def test_run_prints_a_summary_and_report_repeats_it(
+    sample_raw: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake = tmp_path / "lake"
+    assert main(["run", "--input", str(sample_raw), "--lake", str(lake), "--batch-size", "2"]) == 0
+    summary = capsys.readouterr().out
+    assert "completed" in summary
+    assert "records_in 9 -> ingested 9 -> cleaned 9 -> deduped 7 -> enriched 7" in summary
+    assert "3 comment_disclaimer_v1" in summary
+    assert len(list((lake / "ingested").glob("*.parquet"))) == 4  # 7 files, 2 per batch
+    assert main(["report", "--lake", str(lake)]) == 0
+    report = capsys.readouterr().out
+    assert report.splitlines()[1:] == summary.strip().splitlines()[1:]
+
+
+def test_errors_are_one_line_and_exit_non_zero(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["run", "--input", str(tmp_path / "missing"), "--lake", str(tmp_path)]) == 2
+    assert main(["report", "--lake", str(tmp_path / "nothing")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert all(line.startswith("newsflow: ") for line in err)

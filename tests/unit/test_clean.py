@@ -1,0 +1,142 @@
+"""clean: text repair, dates, URLs and boilerplate rules on tiny frames."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from newsflow.schema import CLEANED, INGESTED
+from tasks.clean import clean_frame, normalised_text
+from tasks.dates import date_flag, parsed_date
+from tasks.urls import canonical_url
+
+RUN_DATE = dt.date(2026, 11, 23)
+
+
+def ingested(**fields: object) -> pl.DataFrame:
+    row: dict[str, object] = {
+        "doc_id": "d1",
+        "run_id": "r",
+        "batch_id": "b",
+        "source_file": "f.txt",
+        "record_index": 0,
+        "layout": "plain",
+        "encoding": "utf-8",
+        "title": "A title",
+        "date_raw": None,
+        "url": None,
+        "body": "A body.",
+    }
+    row.update(fields)
+    return pl.DataFrame([row], schema=INGESTED)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("cafÃ© owners", "café owners"),  # mojibake repaired
+        ("  two   spaces\tand tab ", "two spaces and tab"),
+        ("line one\nline two\n\n\n\nnext paragraph", "line one line two\n\nnext paragraph"),
+        ("\u201cquoted\u201d", '"quoted"'),
+    ],
+)
+def test_normalised_text(raw: str, expected: str) -> None:
+    out = pl.select(normalised_text(pl.lit(raw))).item()
+    assert out == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "date", "flag"),
+    [
+        ("20211208", dt.date(2021, 12, 8), None),
+        ("2021-12-08", dt.date(2021, 12, 8), None),
+        ("2017-09-15T00:00:00", dt.date(2017, 9, 15), None),
+        ("2023-05-02 06:15:00+01:00", dt.date(2023, 5, 2), None),
+        (None, None, "missing"),
+        ("yesterday", None, "unparseable"),
+        ("20211399", None, "unparseable"),
+        ("29991231", None, "future"),
+        ("1850-01-01", None, "before_1900"),
+        ("1970-01-19T03:00:00", None, "epoch_1970"),
+    ],
+)
+def test_dates_are_parsed_or_flagged(
+    raw: str | None, date: dt.date | None, flag: str | None
+) -> None:
+    row = clean_frame(ingested(date_raw=raw), RUN_DATE)[0].row(0, named=True)
+    assert (row["published_date"], row["date_flag"]) == (date, flag)
+
+
+def test_date_expressions_agree_on_a_column() -> None:
+    df = pl.DataFrame({"raw": ["20211208", "2021-12-09", "x"]}, schema={"raw": pl.String})
+    out = df.select(
+        d=parsed_date(pl.col("raw")),
+        f=date_flag(pl.col("raw"), parsed_date(pl.col("raw")), RUN_DATE),
+    )
+    assert out["d"].to_list() == [dt.date(2021, 12, 8), dt.date(2021, 12, 9), None]
+    assert out["f"].to_list() == [None, None, "unparseable"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            "HTTPS://WWW.Example.COM:443/a/b?utm_source=x&id=7&fbclid=y#frag",
+            ("https://www.example.com/a/b?id=7", None),
+        ),
+        ("http://example.com:8080", ("http://example.com:8080/", None)),
+        ("https://user:secret@example.com/p", ("https://example.com/p", None)),
+        ("javascript:alert(1)", (None, "scheme_javascript")),
+        ("data:text/html;base64,AAAA", (None, "scheme_data")),
+        ("ftp://example.com/file", (None, "scheme_ftp")),
+        ("https://localhost/x", (None, "bad_host")),
+        ("http://[::1", (None, "malformed")),
+        ("", (None, "missing")),
+        (None, (None, "missing")),
+    ],
+)
+def test_canonical_url(raw: str | None, expected: tuple[str | None, str | None]) -> None:
+    assert canonical_url(raw) == expected
+
+
+def test_javascript_url_is_rejected_but_kept_raw() -> None:
+    row = clean_frame(ingested(url="javascript:alert(1)"), RUN_DATE)[0].row(0, named=True)
+    assert row["url"] is None
+    assert row["url_raw"] == "javascript:alert(1)"
+    assert row["url_flag"] == "scheme_javascript"
+
+
+def test_comment_disclaimers_are_removed_with_their_rule_and_news_is_kept() -> None:
+    body = "\n\n".join(
+        [
+            "Washington, Dec 8 (IANS) The talks lasted two hours.",
+            "Please write your correct name and email address. Kindly do not post any abusive "
+            "comments.",
+            '"We will respond," she said.',
+            "Comments are moderated before they appear.",
+            "Yes.",
+            "The newspaper said sending false messages to officials was a crime in the state.",
+        ]
+    )
+    cleaned, quarantined = clean_frame(ingested(body=body), RUN_DATE)
+    row = cleaned.row(0, named=True)
+    kept = row["body"].split("\n\n")
+    assert kept[0].startswith("Washington, Dec 8 (IANS)")  # the dateline stays
+    assert '"We will respond," she said.' in kept  # quotes stay
+    assert "Yes." in kept  # short lines stay
+    assert "The newspaper said sending false messages" in row["body"]  # reporting stays
+    removed = [(r["text"][:20], r["rule"]) for r in row["removed_lines"]]
+    assert removed == [
+        ("Please write your co", "comment_disclaimer_v1"),
+        ("Comments are moderat", "comment_disclaimer_v1"),
+    ]
+    assert quarantined.is_empty()
+    assert cleaned.schema == CLEANED
+
+
+def test_a_body_of_boilerplate_only_is_quarantined_not_dropped() -> None:
+    cleaned, quarantined = clean_frame(ingested(body="Comments are moderated.\n\n   "), RUN_DATE)
+    assert cleaned.is_empty()
+    assert quarantined.select("doc_id", "stage", "rule").rows() == [("d1", "clean", "empty_body")]

@@ -1,0 +1,137 @@
+"""The contract fails loudly on drift; the lake writes atomically with metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from newsflow.lake import Lake
+from newsflow.schema import (
+    DUPLICATES,
+    ENRICHED,
+    INGESTED,
+    SCHEMA_VERSION,
+    SchemaDriftError,
+    conform,
+    rule_counts,
+)
+
+
+def ingested_row(**overrides: object) -> dict[str, object]:
+    row: dict[str, object] = {name: "x" for name in INGESTED.names()}
+    row["record_index"] = 0
+    row.update(overrides)
+    return row
+
+
+def test_conform_orders_and_casts_columns() -> None:
+    df = pl.DataFrame([ingested_row()]).select(reversed(INGESTED.names()))
+    out = conform(df, INGESTED)
+    assert out.columns == INGESTED.names()
+    assert out.schema == INGESTED
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda df: df.drop("url"), "missing columns \\['url'\\]"),
+        (lambda df: df.with_columns(extra=pl.lit(1)), "unexpected columns \\['extra'\\]"),
+        (lambda df: df.with_columns(record_index=pl.lit("seven")), "do not cast"),
+    ],
+)
+def test_conform_refuses_drift(change, message: str) -> None:  # type: ignore[no-untyped-def]
+    df = pl.DataFrame([ingested_row()])
+    with pytest.raises(SchemaDriftError, match=message):
+        conform(change(df), INGESTED)
+
+
+def test_write_is_atomic_and_carries_metadata(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    df = pl.DataFrame(
+        [
+            {
+                "doc_id": "a",
+                "kept_doc_id": "b",
+                "similarity": 1.0,
+                "method": "exact_body",
+                "run_id": "r1",
+                "batch_id": "b1",
+            }
+        ]
+    )
+    [path] = lake.write(df, "duplicates", "b1", "r1")
+    assert path == tmp_path / "duplicates" / "b1.parquet"
+    assert [p.name for p in path.parent.iterdir()] == ["b1.parquet"]  # no temp file left
+    meta = pq.read_schema(path).metadata
+    assert meta[b"newsflow.schema_version"] == SCHEMA_VERSION.encode()
+    assert meta[b"newsflow.run_id"] == b"r1"
+    assert pq.read_metadata(path).row_group(0).column(0).compression == "ZSTD"
+    assert lake.scan("duplicates").collect().equals(conform(df, DUPLICATES))
+
+
+def test_enriched_is_partitioned_by_month_and_reads_back_whole(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    rows = []
+    for i, month in enumerate([dt.date(2021, 12, 8), dt.date(2022, 1, 3), None]):
+        row = {name: None for name in ENRICHED.names()}
+        row.update(
+            doc_id=f"d{i}",
+            run_id="r",
+            batch_id="b",
+            body="text",
+            published_date=month,
+            published_month=month.strftime("%Y-%m") if month else None,
+            source_files=["f"],
+            layouts=["plain"],
+            duplicate_count=1,
+            removed_lines=[],
+        )
+        rows.append(row)
+    paths = lake.write(pl.DataFrame(rows, schema=ENRICHED), "enriched", "b", "r")
+    assert sorted(p.parent.name for p in paths) == [
+        "published_month=2021-12",
+        "published_month=2022-01",
+        "published_month=unknown",
+    ]
+    back = lake.scan("enriched").collect().sort("doc_id")
+    assert back["published_month"].to_list() == ["2021-12", "2022-01", "unknown"]
+    assert back.schema == ENRICHED
+
+
+def test_a_failed_write_leaves_the_old_file_intact(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    good = pl.DataFrame(
+        [
+            {
+                "source_file": "f",
+                "record_index": 1,
+                "stage": "ingest",
+                "rule": "r",
+                "detail": "d",
+                "doc_id": None,
+                "run_id": "r",
+                "batch_id": "b",
+            }
+        ]
+    )
+    [path] = lake.write(good, "quarantine", "q", "r")
+    with pytest.raises(SchemaDriftError):
+        lake.write(good.drop("rule"), "quarantine", "q", "r")
+    assert pl.read_parquet(path)["rule"].to_list() == ["r"]
+    assert rule_counts(lake.scan("quarantine").collect()) == {"r": 1}
+
+
+def test_remove_except_drops_stale_files_and_empty_partitions(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    keep = tmp_path / "enriched" / "published_month=2021-12" / "a.parquet"
+    stale = tmp_path / "enriched" / "published_month=1999-01" / "b.parquet"
+    for path in (keep, stale):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"x")
+    assert lake.remove_except("enriched", [keep]) == 1
+    assert keep.exists()
+    assert not stale.parent.exists()
