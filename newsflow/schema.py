@@ -148,3 +148,44 @@ def rule_counts(quarantined: pl.DataFrame) -> dict[str, int]:
     """Quarantined rows per rule, the number every run reports."""
     counts = quarantined.group_by("rule").len().sort("rule")
     return dict(zip(counts["rule"].to_list(), counts["len"].to_list(), strict=True))
+
+
+# What each column means, for docs/SCHEMA.md (generated: `python -m newsflow.schema_doc`).
+DESCRIPTIONS: dict[str, str] = {
+    "doc_id": "Stable id of the record: hash of source path, file content hash and record index",
+    "run_id": "The run that wrote the row (`runs/<run_id>.json`)",
+    "batch_id": "The batch of input files the row came from (hash of their paths and contents)",
+    "source_file": "Path of the raw file, relative to the input folder",
+    "record_index": "Position of the record in its file (0 for one-article files)",
+    "layout": "Detected layout: headed, dated, plain, json, jsonl, csv",
+    "encoding": "Text encoding the file was decoded with",
+    "title": "Headline",
+    "date_raw": "Publication date as written in the source",
+    "url": "Article URL (ingested: as written; later stages: canonical http/https or null)",
+    "body": "Article text, paragraphs separated by one blank line",
+    "published_date": "Publication date; null when missing or implausible (see date_flag)",
+    "date_flag": "Why published_date is null: missing, unparseable, future, before_1900, "
+    "epoch_1970",
+    "url_raw": "URL as ingested, before canonicalisation",
+    "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
+    "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
+    "source_files": "Every raw file that held a copy of the article",
+    "layouts": "Every layout the article was found in",
+    "duplicate_count": "Number of copies merged into this record (1 when unique)",
+    "published_month": "YYYY-MM of published_date, or 'unknown'; the hive partition of enriched/",
+    "char_count": "Characters in body",
+    "word_count": "Words in body",
+    "paragraph_count": "Paragraphs in body",
+    "host": "Host name of url",
+    "domain": "Registered domain of url (public-suffix aware)",
+    "kept_doc_id": "The record this duplicate was merged into",
+    "similarity": "Similarity of the duplicate to the kept record (1.0 for exact matches)",
+    "method": "How the duplicate was found: exact_body, sentence_set",
+    "stage": "Stage that quarantined the row: ingest, clean",
+    "rule": "Name of the rule that quarantined the row",
+    "detail": "What the rule saw",
+    "content_hash": "BLAKE2b hash of the raw file's bytes",
+    "size_bytes": "Size of the raw file",
+    "status": "What became of the file: ingested or quarantined",
+    "records": "Records ingested from the file",
+}

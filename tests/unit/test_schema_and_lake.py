@@ -135,3 +135,14 @@ def test_remove_except_drops_stale_files_and_empty_partitions(tmp_path: Path) ->
     assert lake.remove_except("enriched", [keep]) == 1
     assert keep.exists()
     assert not stale.parent.exists()
+
+
+def test_schema_doc_is_generated_from_the_contract() -> None:
+    from newsflow.schema import DESCRIPTIONS, STAGE_SCHEMAS
+    from newsflow.schema_doc import DOC_PATH, render
+
+    columns = {c for schema in STAGE_SCHEMAS.values() for c in schema.names()}
+    assert columns == set(DESCRIPTIONS), "every column needs a description, and no more"
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), (
+        "docs/SCHEMA.md is stale: run `python -m newsflow.schema_doc`"
+    )
