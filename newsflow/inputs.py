@@ -77,10 +77,13 @@ def list_inputs(root: Path) -> tuple[list[InputFile], list[Rejected]]:
             if not real.is_relative_to(root):
                 rejected.append(Rejected(rel, "outside_input_root", f"links to {real}"))
                 continue
+            if not real.exists() and path.is_symlink():
+                rejected.append(Rejected(rel, "unreadable_file", f"broken link to {real}"))
+                continue
             if not real.is_file():
                 continue
             files.append(InputFile(rel, content_hash(real), real.stat().st_size))
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)
             rejected.append(Rejected(rel, "unreadable_file", f"{type(exc).__name__}: {exc}"))
     return files, rejected
 

@@ -76,11 +76,28 @@ def decompress(data: bytes, limit: int) -> tuple[bytes, str | None]:
     else:
         stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
     try:
-        return _read_bounded(stream, limit), kind
+        out = _read_bounded(stream, limit)
+        if kind == "zstd":
+            _check_zstd_frames(data)
+        return out, kind
     except Unreadable:
         raise
     except (OSError, EOFError, ValueError, zlib.error, zstandard.ZstdError) as exc:
         raise Unreadable("corrupt_compression", f"{kind}: {exc}") from exc
+
+
+def _check_zstd_frames(data: bytes) -> None:
+    """Fail on zstd data cut off inside a frame, which the stream reader passes quietly.
+
+    Runs after the bounded read, so no frame here decompresses to more than the limit.
+    """
+    rest = data
+    while rest:
+        frame = zstandard.ZstdDecompressor().decompressobj()
+        frame.decompress(rest)
+        if not frame.eof:
+            raise Unreadable("corrupt_compression", "zstd: data ends inside a frame")
+        rest = frame.unused_data
 
 
 def _control_share(text: str) -> float:
@@ -130,6 +147,8 @@ def decode_text(data: bytes) -> tuple[str, str]:
                     "binary_content", "NUL bytes in data that is not UTF-8/16"
                 ) from None
             text, encoding = _guess_decode(data)
+    if not text.strip():
+        raise Unreadable("empty_file", f"{len(data)} bytes, no text once decoded ({encoding})")
     share = _control_share(text)
     if share > _MAX_CONTROL_SHARE:
         raise Unreadable("binary_content", f"{share:.1%} control characters")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass, field
@@ -109,12 +110,23 @@ def _value(raw: Any, name: str) -> str | None:
             return None
         raise Unreadable("wrong_type", f"{name} is a boolean")
     if isinstance(raw, str):
-        return None if raw.strip().lower() in _MISSING else raw
+        return None if raw.strip().lower() in _MISSING else _text(raw, name)
+    if isinstance(raw, float) and math.isnan(raw):
+        return None  # a bare NaN (Python's json writes one for a missing float) is missing too
     if isinstance(raw, int | float):
         return str(raw)
     if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
-        return "\n\n".join(raw) or None
+        return _text("\n\n".join(raw), name) or None
     raise Unreadable("wrong_type", f"{name} is a {type(raw).__name__}")
+
+
+def _text(value: str, name: str) -> str:
+    """`value`, unless it holds a lone surrogate (a JSON "\\ud800" escape) no file can store."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise Unreadable("invalid_text", f"{name} has a lone surrogate at {exc.start}") from None
+    return value
 
 
 def map_record(obj: Any, mappings: list[Mapping]) -> dict[str, str | None]:
@@ -156,7 +168,7 @@ def _records(objects: list[Any], mappings: list[Mapping], layout: str) -> Parsed
 def _parse_json(text: str, mappings: list[Mapping]) -> Parsed:
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as whole_error:
+    except (ValueError, RecursionError) as whole_error:
         return _parse_json_lines(text, mappings, whole_error)
     objects = data if isinstance(data, list) else [data]
     return _records(objects, mappings, "json")
@@ -168,7 +180,7 @@ def _parse_json_lines(text: str, mappings: list[Mapping], whole_error: Exception
     for line in (ln for ln in text.split("\n") if ln.strip()):
         try:
             objects.append(json.loads(line))
-        except (json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:
             bad.append((len(objects), "invalid_json_line", str(exc)[:200]))
             objects.append(None)
     if len(bad) == len(objects):

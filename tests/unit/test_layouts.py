@@ -1,0 +1,531 @@
+"""tasks.layouts: layout detection from content and one parser per layout."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from newsflow.config import PipelineConfig
+from tasks.decode import Unreadable
+from tasks.layouts import FIELDS, Parsed, detect_layout, map_record, paragraphs, parse
+
+MAPPINGS = PipelineConfig().mappings()
+
+HEADED = (
+    "Orchard Road bus lane to open in June\n"
+    "20230518\n"
+    "https://www.valley-courier.example/transport/orchard-road-bus-lane\n"
+    "A new bus lane on Orchard Road will open on the first Monday of June.\n"
+    "The county said journeys into the centre should be four minutes faster.\n"
+    "\n"
+    "Cyclists will be allowed to use the lane outside rush hour.\n"
+)
+
+DATED = (
+    " date 2022-11-03 Fire crews praised after warehouse blaze\n"
+    "\n"
+    "Firefighters spent six hours at the warehouse on Dock Lane\n"
+    "on Wednesday night before the fire was out.\n"
+    "\n"
+    "\n"
+    "\n"
+    "No one was hurt, the fire service said.\n"
+)
+
+PLAIN = (
+    "Library extends weekend opening hours\n"
+    "\n"
+    "The central library will open until six on Saturdays from next month.\n"
+    "\n"
+    "Sunday opening will start in the spring,\n"
+    "  the council added.  \n"
+)
+
+
+def reject_rules(parsed: Parsed) -> list[tuple[int, str]]:
+    return [(index, rule) for index, rule, _ in parsed.rejects]
+
+
+def raises_rule(text: str) -> str:
+    with pytest.raises(Unreadable) as excinfo:
+        parse(text, MAPPINGS)
+    return excinfo.value.rule
+
+
+# --- paragraphs ------------------------------------------------------------------------------
+
+
+def test_paragraphs_joins_wrapped_lines_and_splits_on_blank_lines() -> None:
+    lines = ["  first line of one", "paragraph  ", "", "", "  ", "second paragraph", ""]
+    assert paragraphs(lines) == "first line of one paragraph\n\nsecond paragraph"
+
+
+@pytest.mark.parametrize("lines", [[], [""], ["   ", "\t", ""]])
+def test_paragraphs_of_nothing_is_empty(lines: list[str]) -> None:
+    assert paragraphs(lines) == ""
+
+
+# --- detect_layout ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "layout"),
+    [
+        ('{"title": "x"}', "json"),
+        ('  \n[{"title": "x"}]', "json"),
+        ('{"title": "x"}\n{"title": "y"}\n', "json"),  # JSONL is told apart while parsing
+        ("<!DOCTYPE html><html><body>x</body></html>", "html"),
+        ("  <html lang='en'>\n<head></head>", "html"),
+        ("<?xml version='1.0'?><rss></rss>", "html"),
+        (DATED, "dated"),
+        ("date 2020-01-31 Title without a leading space\nbody", "dated"),
+        (HEADED, "headed"),
+        (PLAIN, "plain"),
+        ("title,date,url,body\nA,2020-01-01,,B\n", "csv"),
+        ("Headline;Published;Content\nA;2020;B\n", "csv"),
+        ("headline\tcontent\nA\tB\n", "csv"),
+    ],
+)
+def test_detect_layout(text: str, layout: str) -> None:
+    assert detect_layout(text) == layout
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Just one line of text with no structure at all",
+        "Two lines\nwith nothing between them\nand a third",
+        "name,age\nAda,36\n",  # a CSV, but no article field in the header
+        "\n\nTitle after blank lines\n\nbody",
+        "title\nonly one column\n",
+    ],
+)
+def test_detect_layout_rejects_unknown_layouts(text: str) -> None:
+    with pytest.raises(Unreadable) as excinfo:
+        detect_layout(text)
+    assert excinfo.value.rule == "unknown_layout"
+
+
+def test_unknown_layout_detail_quotes_the_first_line() -> None:
+    with pytest.raises(Unreadable) as excinfo:
+        parse("Only a single line here", MAPPINGS)
+    assert "Only a single line here" in excinfo.value.detail
+
+
+# --- text layouts ----------------------------------------------------------------------------
+
+
+def test_parse_headed() -> None:
+    parsed = parse(HEADED, MAPPINGS)
+    assert parsed.layout == "headed"
+    assert parsed.rejects == []
+    assert parsed.records == [
+        {
+            "title": "Orchard Road bus lane to open in June",
+            "date_raw": "20230518",
+            "url": "https://www.valley-courier.example/transport/orchard-road-bus-lane",
+            "body": (
+                "A new bus lane on Orchard Road will open on the first Monday of June.\n\n"
+                "The county said journeys into the centre should be four minutes faster.\n\n"
+                "Cyclists will be allowed to use the lane outside rush hour."
+            ),
+        }
+    ]
+
+
+def test_parse_headed_without_url_line_starts_body_on_line_three() -> None:
+    text = "Rain delays harvest\n20210902\nFarmers say the wheat is a week late.\nPrices held.\n"
+    [record] = parse(text, MAPPINGS).records
+    assert record == {
+        "title": "Rain delays harvest",
+        "date_raw": "20210902",
+        "url": None,
+        "body": "Farmers say the wheat is a week late.\n\nPrices held.",
+    }
+
+
+def test_parse_headed_keeps_a_javascript_url_raw() -> None:
+    text = "Click here for the story\n20230101\njavascript:alert(1)\nThe story itself.\n"
+    [record] = parse(text, MAPPINGS).records
+    assert record["url"] == "javascript:alert(1)"
+    assert record["body"] == "The story itself."
+
+
+def test_parse_headed_keeps_a_future_date_raw() -> None:
+    text = "Time capsule to be opened\n29991231\nhttps://e.example/capsule\nIn a thousand years.\n"
+    parsed = parse(text, MAPPINGS)
+    assert parsed.layout == "headed"
+    assert parsed.records[0]["date_raw"] == "29991231"
+
+
+def test_parse_headed_with_title_and_date_only_has_empty_body() -> None:
+    [record] = parse("Short notice\n20200202\n\n", MAPPINGS).records
+    assert record == {"title": "Short notice", "date_raw": "20200202", "url": None, "body": ""}
+
+
+def test_parse_dated() -> None:
+    parsed = parse(DATED, MAPPINGS)
+    assert parsed.layout == "dated"
+    assert parsed.records == [
+        {
+            "title": "Fire crews praised after warehouse blaze",
+            "date_raw": "2022-11-03",
+            "url": None,
+            "body": (
+                "Firefighters spent six hours at the warehouse on Dock Lane "
+                "on Wednesday night before the fire was out.\n\n"
+                "No one was hurt, the fire service said."
+            ),
+        }
+    ]
+
+
+def test_parse_plain() -> None:
+    parsed = parse(PLAIN, MAPPINGS)
+    assert parsed.layout == "plain"
+    assert parsed.records == [
+        {
+            "title": "Library extends weekend opening hours",
+            "date_raw": None,
+            "url": None,
+            "body": (
+                "The central library will open until six on Saturdays from next month.\n\n"
+                "Sunday opening will start in the spring, the council added."
+            ),
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<!doctype html>\n<html><head><title>x</title></head><body>y</body></html>",
+        "<HTML><BODY>Shouting page</BODY></HTML>",
+    ],
+)
+def test_html_is_an_unsupported_layout(text: str) -> None:
+    assert raises_rule(text) == "unsupported_layout"
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+def test_parse_news_please_object() -> None:
+    obj = {
+        "title": "Marina plans go on show",
+        "date_publish": "2023-02-14 10:15:00",
+        "url": "https://www.coast-gazette.example/marina-plans",
+        "maintext": "Plans for a marina at Gull Point go on show this week.\n\n\n"
+        "Residents can comment until the end of March.",
+        "authors": ["R. Penhale"],
+        "language": "en",
+    }
+    parsed = parse(json.dumps(obj, indent=2), MAPPINGS)
+    assert parsed.layout == "json"
+    assert parsed.rejects == []
+    assert parsed.records == [
+        {
+            "title": "Marina plans go on show",
+            "date_raw": "2023-02-14 10:15:00",
+            "url": "https://www.coast-gazette.example/marina-plans",
+            "body": "Plans for a marina at Gull Point go on show this week.\n\n"
+            "Residents can comment until the end of March.",
+        }
+    ]
+
+
+def test_parse_news_please_older_text_field() -> None:
+    obj = {"title": "Old export", "date_publish": "2019-05-05", "url": "u", "text": "Body text."}
+    [record] = parse(json.dumps(obj), MAPPINGS).records
+    assert record == {
+        "title": "Old export",
+        "date_raw": "2019-05-05",
+        "url": "u",
+        "body": "Body text.",
+    }
+
+
+def test_parse_generic_object_with_alternative_names() -> None:
+    obj = {
+        "headline": "Ferry fares frozen",
+        "published_at": "2024-01-09",
+        "link": "https://isles.example/fares",
+        "content": "Fares will not rise this year.",
+    }
+    [record] = parse(json.dumps(obj), MAPPINGS).records
+    assert record == {
+        "title": "Ferry fares frozen",
+        "date_raw": "2024-01-09",
+        "url": "https://isles.example/fares",
+        "body": "Fares will not rise this year.",
+    }
+
+
+def test_field_names_match_case_insensitively() -> None:
+    obj = {"Title": "Upper case keys", "DATE_PUBLISH": "2020-03-03", "Url": "u", "MainText": "b"}
+    [record] = parse(json.dumps(obj), MAPPINGS).records
+    assert record == {"title": "Upper case keys", "date_raw": "2020-03-03", "url": "u", "body": "b"}
+
+
+def test_the_mapping_that_matches_most_fields_wins() -> None:
+    # generic matches title/date/url/body; news-please would match only title and url.
+    obj = {"title": "t", "date": "2021-01-01", "url": "u", "body": "b", "date_publish": "p"}
+    assert map_record(obj, MAPPINGS)["date_raw"] == "2021-01-01"
+    obj = {"title": "t", "date": "2021-01-01", "date_publish": "2022-02-02", "text": "b"}
+    assert map_record(obj, MAPPINGS)["date_raw"] == "2022-02-02"  # tie: news-please first
+
+
+def test_user_mapping_is_tried_before_builtin_ones() -> None:
+    config = PipelineConfig(
+        field_mappings={"wire": {"title": ["hed"], "date": ["dateline"], "body": ["copy"]}}
+    )
+    obj = {"hed": "Wire headline", "dateline": "2020-12-12", "copy": "Wire copy.", "url": "u"}
+    assert map_record(obj, config.mappings()) == {
+        "title": "Wire headline",
+        "date_raw": "2020-12-12",
+        "url": None,  # the user mapping names no URL field and matched more fields
+        "body": "Wire copy.",
+    }
+
+
+def test_parse_json_array_of_objects() -> None:
+    data = [
+        {"title": "First story", "body": "One."},
+        {"title": "Second story", "body": "Two.", "date": "2020-02-02"},
+    ]
+    parsed = parse(json.dumps(data), MAPPINGS)
+    assert parsed.layout == "json"
+    assert [r["title"] for r in parsed.records] == ["First story", "Second story"]
+    assert parsed.records[1]["date_raw"] == "2020-02-02"
+    assert parsed.rejects == []
+
+
+def test_empty_json_array_has_no_records() -> None:
+    assert parse("[]", MAPPINGS) == Parsed("json", [], [])
+
+
+def test_json_array_with_non_objects_rejects_only_those_elements() -> None:
+    text = '[{"title": "Kept"}, 42, "a string", null, ["a", "list"], {"body": "Also kept"}]'
+    parsed = parse(text, MAPPINGS)
+    assert reject_rules(parsed) == [(i, "not_an_object") for i in (1, 2, 3, 4)]
+    assert len(parsed.records) == 6  # placeholders keep record_index aligned with the source
+    assert parsed.records[0]["title"] == "Kept"
+    assert parsed.records[5]["body"] == "Also kept"
+    assert all(parsed.records[i] == {} for i in (1, 2, 3, 4))
+
+
+@pytest.mark.parametrize("scalar", ["42", '"just a string"', "true", "null"])
+def test_top_level_json_scalar_inside_array_is_not_an_object(scalar: str) -> None:
+    assert reject_rules(parse(f"[{scalar}]", MAPPINGS)) == [(0, "not_an_object")]
+
+
+@pytest.mark.parametrize(
+    ("value", "detail"),
+    [
+        ({"text": "nested"}, "title is a dict"),
+        (True, "title is a boolean"),
+        ([1, 2], "title is a list"),
+        (["ok", 3], "title is a list"),
+    ],
+)
+def test_wrong_type_title_rejects_the_record(value: object, detail: str) -> None:
+    parsed = parse(json.dumps({"title": value, "body": "fine"}), MAPPINGS)
+    assert parsed.rejects == [(0, "wrong_type", detail)]
+
+
+def test_wrong_type_in_date_or_url_rejects_the_record() -> None:
+    text = json.dumps([{"title": "a", "date": {"y": 2020}}, {"title": "b", "url": ["x", 1]}])
+    assert reject_rules(parse(text, MAPPINGS)) == [(0, "wrong_type"), (1, "wrong_type")]
+
+
+def test_numbers_become_text() -> None:
+    [record] = parse('{"title": 1984, "date": 20230412, "body": 2.5}', MAPPINGS).records
+    assert record == {"title": "1984", "date_raw": "20230412", "url": None, "body": "2.5"}
+
+
+def test_list_of_strings_body_becomes_paragraphs() -> None:
+    obj = {"title": "Listed", "body": ["First paragraph.", "Second\nwrapped line."]}
+    [record] = parse(json.dumps(obj), MAPPINGS).records
+    assert record["body"] == "First paragraph.\n\nSecond wrapped line."
+
+
+@pytest.mark.parametrize("missing", ["None", "none", " NULL ", "nan", "NaN", "", "   "])
+def test_none_like_strings_are_missing(missing: str) -> None:
+    obj = {"title": "Has a title", "date_publish": missing, "url": missing, "maintext": missing}
+    [record] = parse(json.dumps(obj), MAPPINGS).records
+    assert record == {"title": "Has a title", "date_raw": None, "url": None, "body": None}
+
+
+def test_bare_json_nan_is_missing_like_the_string() -> None:
+    [record] = parse('{"title": "Has a title", "date": NaN, "body": "b"}', MAPPINGS).records
+    assert record["date_raw"] is None
+
+
+def test_json_null_fields_are_missing() -> None:
+    [record] = parse('{"title": null, "date": null, "url": null, "body": "b"}', MAPPINGS).records
+    assert record == {"title": None, "date_raw": None, "url": None, "body": "b"}
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"title": "None", "maintext": "None", "url": "https://x.example"},
+        {"title": None, "body": ""},
+        {"url": "https://x.example/only-a-url", "date": "2020-01-01"},
+    ],
+)
+def test_record_without_title_and_body_is_no_text(obj: dict[str, object]) -> None:
+    assert reject_rules(parse(json.dumps(obj), MAPPINGS)) == [(0, "no_text")]
+
+
+def test_object_without_known_fields_is_unmapped() -> None:
+    parsed = parse('{"headline_text": "x", "story": "y", "when": "z"}', MAPPINGS)
+    assert reject_rules(parsed) == [(0, "unmapped_fields")]
+    assert "headline_text" in parsed.rejects[0][2]
+
+
+def test_empty_object_is_unmapped() -> None:
+    assert reject_rules(parse("{}", MAPPINGS)) == [(0, "unmapped_fields")]
+
+
+def test_lone_surrogate_escape_rejects_the_record() -> None:
+    text = '[{"title": "Broken \\ud800 text", "body": "b"}, {"title": "Fine", "body": "b"}]'
+    parsed = parse(text, MAPPINGS)
+    assert reject_rules(parsed) == [(0, "invalid_text")]
+    assert parsed.records[1]["title"] == "Fine"
+
+
+def test_surrogate_pair_escape_is_fine() -> None:
+    [record] = parse('{"title": "Party \\ud83c\\udf89 time"}', MAPPINGS).records
+    assert record["title"] == "Party \U0001f389 time"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"title": "unterminated',
+        '{"title": "a",, "body": "b"}',
+        "[{'title': 'single quotes'}]",
+        "{" * 10 + "}",
+        "[" * 100_000,  # deeper than the parser's recursion limit
+        "[" + "1" * 5000 + "]",  # an integer beyond Python's digit limit
+    ],
+    ids=["unterminated", "double-comma", "single-quotes", "braces", "deep", "huge-int"],
+)
+def test_malformed_json_is_invalid_json(text: str) -> None:
+    assert raises_rule(text) == "invalid_json"
+
+
+# --- JSON lines ------------------------------------------------------------------------------
+
+
+def test_parse_jsonl() -> None:
+    lines = [
+        {"title": "Pier repairs start", "date": "2023-07-01", "body": "Work began today."},
+        {"title": "Pier repairs finish", "date": "2023-09-30", "body": "Work is done."},
+    ]
+    parsed = parse("\n".join(json.dumps(x) for x in lines) + "\n", MAPPINGS)
+    assert parsed.layout == "jsonl"
+    assert parsed.rejects == []
+    assert [(r["title"], r["date_raw"], r["body"]) for r in parsed.records] == [
+        ("Pier repairs start", "2023-07-01", "Work began today."),
+        ("Pier repairs finish", "2023-09-30", "Work is done."),
+    ]
+
+
+def test_jsonl_bad_line_is_rejected_alone_and_indices_skip_blank_lines() -> None:
+    text = (
+        '{"title": "Line zero", "body": "ok"}\n'
+        "\n"
+        '{"title": "Line one is cut off", "bo\n'
+        "   \n"
+        '{"title": "Line two", "body": "ok"}\n'
+    )
+    parsed = parse(text, MAPPINGS)
+    assert parsed.layout == "jsonl"
+    assert reject_rules(parsed) == [(1, "invalid_json_line")]
+    assert [r.get("title") for r in parsed.records] == ["Line zero", None, "Line two"]
+
+
+def test_jsonl_mixes_line_and_record_rejects_once_each() -> None:
+    text = '{"title": "a"}\nnot json\n[1, 2]\n{"story": "unmapped"}\n{"title": "b"}\n'
+    parsed = parse(text, MAPPINGS)
+    assert sorted(reject_rules(parsed)) == [
+        (1, "invalid_json_line"),
+        (2, "not_an_object"),
+        (3, "unmapped_fields"),
+    ]
+    assert [r.get("title") for r in parsed.records] == ["a", None, None, None, "b"]
+
+
+def test_jsonl_where_every_line_is_bad_is_invalid_json() -> None:
+    assert raises_rule('{"title": \n{"body": \n{oops}\n') == "invalid_json"
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def test_parse_csv_with_multiline_quoted_body() -> None:
+    text = (
+        "title,date,url,body\n"
+        'Bridge tolls scrapped,2023-03-01,https://e.example/tolls,"Tolls on the river bridge\n'
+        'end next week.\n\nDrivers welcomed the news."\n'
+        '"Snow closes schools, again",2023-01-20,,Schools shut for a second day.\n'
+    )
+    parsed = parse(text, MAPPINGS)
+    assert parsed.layout == "csv"
+    assert parsed.rejects == []
+    assert parsed.records == [
+        {
+            "title": "Bridge tolls scrapped",
+            "date_raw": "2023-03-01",
+            "url": "https://e.example/tolls",
+            "body": "Tolls on the river bridge end next week.\n\nDrivers welcomed the news.",
+        },
+        {
+            "title": "Snow closes schools, again",
+            "date_raw": "2023-01-20",
+            "url": None,
+            "body": "Schools shut for a second day.",
+        },
+    ]
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_parse_csv_other_delimiters(delimiter: str) -> None:
+    text = delimiter.join(["Headline", "Published", "Link", "Content"]) + "\n"
+    text += delimiter.join(["Dam inspected", "2022-08-08", "https://d.example", "All clear."])
+    [record] = parse(text + "\n", MAPPINGS).records
+    assert record == {
+        "title": "Dam inspected",
+        "date_raw": "2022-08-08",
+        "url": "https://d.example",
+        "body": "All clear.",
+    }
+
+
+def test_csv_extra_and_missing_cells() -> None:
+    text = "title,date,body\nToo many,2020-01-01,b,spare,cells\nToo few\n"
+    parsed = parse(text, MAPPINGS)
+    assert parsed.records == [
+        {"title": "Too many", "date_raw": "2020-01-01", "url": None, "body": "b"},
+        {"title": "Too few", "date_raw": None, "url": None, "body": None},
+    ]
+
+
+def test_csv_row_without_text_is_rejected_at_its_index() -> None:
+    text = "title,date,body\nFirst,2020-01-01,b\nNone,2020-01-02,null\nThird,2020-01-03,b\n"
+    parsed = parse(text, MAPPINGS)
+    assert reject_rules(parsed) == [(1, "no_text")]
+    assert parsed.records[2]["title"] == "Third"
+
+
+def test_csv_with_header_only_has_no_records() -> None:
+    assert parse("title,date,url,body\n", MAPPINGS) == Parsed("csv", [], [])
+
+
+def test_every_record_has_exactly_the_output_fields() -> None:
+    for text in (HEADED, DATED, PLAIN, '{"title": "x"}', "title,body\nx,y\n"):
+        for record in parse(text, MAPPINGS).records:
+            assert tuple(record) == FIELDS
