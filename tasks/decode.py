@@ -26,8 +26,10 @@ _BOMS = (
 # has (almost) none, binary data has many.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _MAX_CONTROL_SHARE = 0.001
-_FEW_HIGH_BYTES = 0.02
-_HIGH_BYTES = bytes(range(0x80, 0x100))
+_MAX_ACCENTED_SHARE = 0.3
+_WESTERN_PUNCTUATION = set(
+    "\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u2022\u20ac\u00a3\u00b0\u00b7\u00ad"
+)
 
 
 class Unreadable(Exception):
@@ -106,19 +108,46 @@ def _control_share(text: str) -> float:
     return len(_CONTROL.findall(text)) / len(text)
 
 
+def _western(text: str) -> bool:
+    """Whether cp1252-decoded text reads as a Western European language.
+
+    In such text accented letters sit inside mostly-ASCII words. The same bytes
+    from a Cyrillic or Greek code page come out as runs of accented letters, and
+    from a Central European one as symbols inside words (ł as ³, ą as ¹, ż as ¿).
+    """
+    letters = accented = 0
+    for i, ch in enumerate(text):
+        if ch.isascii():
+            letters += ch.isalpha()
+            continue
+        if ch.isalpha():
+            letters += 1
+            accented += 1
+        elif (
+            ch not in _WESTERN_PUNCTUATION
+            and 0 < i < len(text) - 1
+            and text[i - 1].isalpha()
+            and text[i + 1].isalpha()
+        ):
+            return False
+    return letters > 0 and accented / letters < _MAX_ACCENTED_SHARE
+
+
 def _guess_decode(data: bytes) -> tuple[str, str]:
     """Decode bytes that are not UTF-8.
 
-    Mostly-ASCII text with a few stray high bytes is Western (a bare 0xA3 for a
-    pound sign): detectors guess wildly on so little evidence, so cp1252 comes first
-    when it decodes; text with many high bytes is left to charset-normalizer.
+    Detectors guess wildly on Western text with few high bytes (a bare 0xA3 for a
+    pound sign reads as Japanese) or many (German read as a Baltic code page), so
+    cp1252 comes first whenever it decodes to plausible Western text; everything
+    else is left to charset-normalizer.
     """
-    high = len(data) - len(data.translate(None, _HIGH_BYTES))
-    if high / len(data) < _FEW_HIGH_BYTES:
-        try:
-            return data.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        pass
+    else:
+        if _western(text):
+            return text, "cp1252"
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
         raise Unreadable("undecodable", "no text encoding fits the bytes")

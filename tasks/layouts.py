@@ -26,7 +26,7 @@ _DATED_FIRST_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(.*\S)\s*$")
 _HEADED_DATE = re.compile(r"^\s*\d{8}\s*$")
 _URL_LINE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.\-]*:\S+\s*$")
 _HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html|<head|<body|<\?xml)", re.IGNORECASE)
-_CSV_NAME = re.compile(r"^[a-z_][a-z0-9_ .\-]{0,40}$")
+_CSV_NAME = re.compile(r"^[a-z_][a-z0-9_ .:\-]{0,40}$")
 _MISSING = {"", "none", "null", "nan"}
 
 
@@ -53,6 +53,10 @@ def paragraphs(lines: list[str]) -> str:
     return "\n\n".join(blocks)
 
 
+def _is_plain(lines: list[str]) -> bool:
+    return len(lines) >= 3 and bool(lines[0].strip()) and not lines[1].strip()
+
+
 def detect_layout(text: str) -> str:
     """Name the layout of a decoded file from its content alone."""
     head = text.lstrip()[:2048]
@@ -65,7 +69,7 @@ def detect_layout(text: str) -> str:
         return "dated"
     if len(lines) >= 3 and lines[0].strip() and _HEADED_DATE.match(lines[1]):
         return "headed"
-    if len(lines) >= 3 and lines[0].strip() and not lines[1].strip():
+    if _is_plain(lines):
         return "plain"
     if _csv_dialect(text) is not None:
         return "csv"
@@ -77,10 +81,18 @@ def parse(text: str, mappings: list[Mapping]) -> Parsed:
     layout = detect_layout(text)
     if layout == "html":
         raise Unreadable("unsupported_layout", "HTML pages are not ingested yet")
-    if layout == "json":
-        return _parse_json(text, mappings)
-    if layout == "csv":
-        return _parse_csv(text, mappings)
+    if layout in ("json", "csv"):
+        try:
+            parsed = _parse_json(text, mappings) if layout == "json" else _parse_csv(text, mappings)
+        except Unreadable as exc:
+            # A plain article whose title starts with "[" or "{" is not broken JSON.
+            if exc.rule != "invalid_json" or not _is_plain(text.split("\n", 3)):
+                raise
+            layout = "plain"
+        else:
+            if not parsed.records:
+                raise Unreadable("no_records", f"the {layout} file holds no records")
+            return parsed
     lines = text.split("\n")
     if layout == "dated":
         match = _DATED_FIRST_LINE.match(lines[0])
@@ -150,8 +162,20 @@ def map_record(obj: Any, mappings: list[Mapping]) -> dict[str, str | None]:
     if record["title"] is None and record["body"] is None:
         raise Unreadable("no_text", "title and body are both missing")
     if record["body"] is not None:
-        record["body"] = paragraphs(record["body"].split("\n"))
+        record["body"] = field_paragraphs(record["body"])
     return record
+
+
+def field_paragraphs(text: str) -> str:
+    """Paragraphs of a body held in one JSON/CSV field.
+
+    Crawlers such as news-please put one paragraph per line with no blank lines
+    between; a text that has blank lines uses them as paragraph breaks instead.
+    """
+    lines = text.split("\n")
+    if any(not line.strip() for line in lines[1:-1]):
+        return paragraphs(lines)
+    return "\n\n".join(line.strip() for line in lines if line.strip())
 
 
 def _records(objects: list[Any], mappings: list[Mapping], layout: str) -> Parsed:
@@ -200,7 +224,8 @@ def _csv_dialect(text: str) -> str | None:
             names = next(csv.reader([header], delimiter=delimiter))
         except csv.Error:
             continue
-        names = [n.strip().lower() for n in names]
+        # Blank names are allowed: a trailing delimiter, or the index column pandas writes.
+        names = [n.strip().lower() for n in names if n.strip()]
         if len(names) >= 2 and all(_CSV_NAME.match(n) for n in names) and known & set(names):
             return delimiter
     return None

@@ -195,11 +195,6 @@ def test_latin1_accents_in_mostly_english_text_decode_as_cp1252() -> None:
     assert decode_text(original.encode("latin-1")) == (original, "cp1252")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known weakness: Western European text with many accented bytes goes to "
-    "charset-normalizer, which guesses a Central/Baltic code page and mangles it",
-)
 def test_german_cp1252_text_with_many_umlauts_round_trips() -> None:
     original = (
         "Die B\xfcrger der Stadt m\xfcssen k\xfcnftig mehr f\xfcr Wasser zahlen, sagte "
@@ -207,6 +202,19 @@ def test_german_cp1252_text_with_many_umlauts_round_trips() -> None:
     )
     text, _ = decode_text(original.encode("cp1252"))
     assert text == original
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("Rząd przyjął w czwartek projekt ustawy o podatkach.", "cp1250"),
+        ("Правительство одобрило в четверг новый закон о налогах.", "cp1251"),
+        ("Η κυβέρνηση ενέκρινε την Πέμπτη το νέο νομοσχέδιο.", "cp1253"),
+        ("Les élèves ont reçu leur diplôme à Noël, déjà prêts.", "cp1252"),
+    ],
+)
+def test_legacy_code_pages_are_not_read_as_western_unless_they_are(text: str, codec: str) -> None:
+    assert decode_text(text.encode(codec))[0] == text
 
 
 def test_utf8_bom_is_stripped() -> None:

@@ -301,8 +301,36 @@ def test_parse_json_array_of_objects() -> None:
     assert parsed.rejects == []
 
 
-def test_empty_json_array_has_no_records() -> None:
-    assert parse("[]", MAPPINGS) == Parsed("json", [], [])
+@pytest.mark.parametrize("text", ["[]", "title,body\n"])
+def test_a_file_with_no_records_is_rejected_whole(text: str) -> None:
+    with pytest.raises(Unreadable) as caught:
+        parse(text, MAPPINGS)
+    assert caught.value.rule == "no_records"
+
+
+def test_a_plain_article_whose_title_starts_with_a_bracket_is_not_json() -> None:
+    parsed = parse("[Update] Ferry returns\n\nThe ferry is back in service.\n", MAPPINGS)
+    assert parsed.layout == "plain"
+    assert parsed.records == [
+        {
+            "title": "[Update] Ferry returns",
+            "date_raw": None,
+            "url": None,
+            "body": "The ferry is back in service.",
+        }
+    ]
+
+
+@pytest.mark.parametrize("header", ["title,date,url,body,", ",title,body", "Unnamed: 0,title,body"])
+def test_csv_headers_with_blank_or_index_columns_are_csv(header: str) -> None:
+    parsed = parse(f"{header}\nA,B,C,D,\n", MAPPINGS)
+    assert parsed.layout == "csv"
+    assert len(parsed.records) == 1
+
+
+def test_one_paragraph_per_line_in_a_json_body_is_kept() -> None:
+    text = '{"title": "T", "maintext": "First paragraph.\\nSecond one.\\nThird."}'
+    assert parse(text, MAPPINGS).records[0]["body"] == "First paragraph.\n\nSecond one.\n\nThird."
 
 
 def test_json_array_with_non_objects_rejects_only_those_elements() -> None:
@@ -519,10 +547,6 @@ def test_csv_row_without_text_is_rejected_at_its_index() -> None:
     parsed = parse(text, MAPPINGS)
     assert reject_rules(parsed) == [(1, "no_text")]
     assert parsed.records[2]["title"] == "Third"
-
-
-def test_csv_with_header_only_has_no_records() -> None:
-    assert parse("title,date,url,body\n", MAPPINGS) == Parsed("csv", [], [])
 
 
 def test_every_record_has_exactly_the_output_fields() -> None:
