@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 REMOVED_LINE = pl.Struct({"text": pl.String, "rule": pl.String})
 
@@ -30,6 +30,7 @@ INGESTED = pl.Schema(
         "date_raw": pl.String(),
         "url": pl.String(),
         "body": pl.String(),
+        "site_name": pl.String(),
     }
 )
 
@@ -41,6 +42,8 @@ CLEANED = pl.Schema(
         "url_raw": pl.String(),
         "url_flag": pl.String(),
         "removed_lines": pl.List(REMOVED_LINE),
+        "body_truncated": pl.Boolean(),
+        "truncation_reason": pl.String(),
     }
 )
 
@@ -157,7 +160,7 @@ DESCRIPTIONS: dict[str, str] = {
     "batch_id": "The batch of input files the row came from (hash of their paths and contents)",
     "source_file": "Path of the raw file, relative to the input folder",
     "record_index": "Position of the record in its file (0 for one-article files)",
-    "layout": "Detected layout: headed, dated, plain, json, jsonl, csv",
+    "layout": "Detected layout: headed, dated, plain, json, jsonl, csv, html",
     "encoding": "Text encoding the file was decoded with",
     "title": "Headline",
     "date_raw": "Publication date as written in the source",
@@ -169,6 +172,9 @@ DESCRIPTIONS: dict[str, str] = {
     "url_raw": "URL as ingested, before canonicalisation",
     "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
+    "site_name": "Publisher name given by the page itself (HTML metadata), when there is one",
+    "body_truncated": "Whether the source cut the body off (see truncation_reason)",
+    "truncation_reason": "How the cut was recognised: char_count_marker, read_more, mid_sentence",
     "source_files": "Every raw file that held a copy of the article",
     "layouts": "Every layout the article was found in",
     "duplicate_count": "Number of copies merged into this record (1 when unique)",

@@ -18,6 +18,7 @@ from newsflow.lake import Lake
 from newsflow.schema import CLEANED, QUARANTINE, rule_counts
 from tasks.boilerplate import matching_rule
 from tasks.dates import date_flag, parsed_date
+from tasks.truncation import truncation_reason
 from tasks.urls import canonical_url
 
 PARAGRAPH_BREAK = "\n\n"
@@ -81,8 +82,12 @@ def clean_frame(ingested: pl.DataFrame, run_date: dt.date) -> tuple[pl.DataFrame
             published_date=pl.when(pl.col("date_flag").is_null()).then(pl.col("published_date"))
         )
     )
+    # Truncation is judged on the body as the source ended it, before a trailing
+    # "Read more" line is removed as boilerplate.
+    df = df.with_columns(truncation_reason=truncation_reason(pl.col("body")))
     df = without_boilerplate(df).with_columns(
-        title=pl.when(pl.col("title") != "").then(pl.col("title"))
+        title=pl.when(pl.col("title") != "").then(pl.col("title")),
+        body_truncated=pl.col("truncation_reason").is_not_null(),
     )
     empty = df.filter(pl.col("body") == "")
     quarantined = empty.select(

@@ -140,3 +140,20 @@ def test_a_body_of_boilerplate_only_is_quarantined_not_dropped() -> None:
     cleaned, quarantined = clean_frame(ingested(body="Comments are moderated.\n\n   "), RUN_DATE)
     assert cleaned.is_empty()
     assert quarantined.select("doc_id", "stage", "rule").rows() == [("d1", "clean", "empty_body")]
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("The council met on Monday. It agreed the budget.", None),
+        ('"We are ready," she said.', None),
+        ("The mayor said the plan would … [+1197 chars]", "char_count_marker"),
+        ("The mayor spoke first.\n\nRead more", "read_more"),
+        ("The mayor spoke first. Continue reading...", "read_more"),
+        ("The mayor said that the plan would...", "ellipsis"),
+        ("The mayor said that the plan would", "mid_sentence"),
+    ],
+)
+def test_truncated_bodies_are_flagged_with_a_reason(body: str, reason: str | None) -> None:
+    row = clean_frame(ingested(body=body), RUN_DATE)[0].row(0, named=True)
+    assert (row["body_truncated"], row["truncation_reason"]) == (reason is not None, reason)
