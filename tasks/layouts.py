@@ -25,7 +25,19 @@ _MAPPED = {"title": "title", "date_raw": "date", "url": "url", "body": "body"}
 _DATED_FIRST_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(.*\S)\s*$")
 _HEADED_DATE = re.compile(r"^\s*\d{8}\s*$")
 _URL_LINE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.\-]*:\S+\s*$")
-_HTML_START = re.compile(r"^\s*(<!doctype\s+html|<html|<head|<body|<\?xml)", re.IGNORECASE)
+_HTML_START = re.compile(r"^(<!doctype\s+html|<html|<head|<body|<\?xml)", re.IGNORECASE)
+# Pages saved without their <html>/<head> start with what would sit inside them;
+# they count as HTML when a closing tag further on shows a real document.
+_HTML_PART_START = re.compile(
+    r"^<(meta|link|title|style|script|noscript|base|div|main|article|section|header|nav"
+    r"|h[1-6]|p|table|form|iframe|span|center)\b",
+    re.IGNORECASE,
+)
+_HTML_CLOSING_TAG = re.compile(
+    r"</(html|head|body|title|div|main|article|section|p|h[1-6]|table|span)\s*>", re.IGNORECASE
+)
+_LEADING_HTML_COMMENTS = re.compile(r"\s*(<!--.*?-->\s*)*", re.DOTALL)
+_HTML_SCAN = 1 << 20
 _CSV_NAME = re.compile(r"^[a-z_][a-z0-9_ .:\-]{0,40}$")
 _MISSING = {"", "none", "null", "nan"}
 
@@ -57,13 +69,23 @@ def _is_plain(lines: list[str]) -> bool:
     return len(lines) >= 3 and bool(lines[0].strip()) and not lines[1].strip()
 
 
+def _is_html(text: str) -> bool:
+    """An HTML document, possibly after leading comments or without its <html>/<head>."""
+    start = text[:_HTML_SCAN]
+    comments = _LEADING_HTML_COMMENTS.match(start)
+    head = start[comments.end() if comments else 0 :][:2048]
+    if _HTML_START.match(head):
+        return True
+    return bool(_HTML_PART_START.match(head) and _HTML_CLOSING_TAG.search(start))
+
+
 def detect_layout(text: str) -> str:
     """Name the layout of a decoded file from its content alone."""
     head = text.lstrip()[:2048]
     lines = text.split("\n", 3)
     if head.startswith(("{", "[")):
         return "json"
-    if _HTML_START.match(head):
+    if _is_html(text):
         return "html"
     if _DATED_FIRST_LINE.match(lines[0]):
         return "dated"
@@ -80,7 +102,9 @@ def parse(text: str, mappings: list[Mapping]) -> Parsed:
     """Detect the layout of `text` and parse it into records."""
     layout = detect_layout(text)
     if layout == "html":
-        raise Unreadable("unsupported_layout", "HTML pages are not ingested yet")
+        from tasks.html import parse_html  # tasks.html builds on Parsed from this module
+
+        return parse_html(text)
     if layout in ("json", "csv"):
         try:
             parsed = _parse_json(text, mappings) if layout == "json" else _parse_csv(text, mappings)

@@ -243,9 +243,12 @@ def test_each_layout_is_ingested(
     ]
 
 
-def test_html_file_is_quarantined_as_unsupported(tmp_path: Path) -> None:
+def test_html_file_is_ingested_as_html(tmp_path: Path) -> None:
     page = "<!DOCTYPE html>\n<html><head><title>Page</title></head><body>Hi</body></html>\n"
-    assert quarantined_rule(tmp_path, "page.html", page) == "unsupported_layout"
+    result = ingest_one(tmp_path, "page.html", page)
+    assert records(result) == [{"title": "Page", "date_raw": None, "url": None, "body": "Hi"}]
+    assert result.ingested["layout"].to_list() == ["html"]
+    assert result.quarantined.height == 0
 
 
 # --- compression and encodings ---------------------------------------------------------------

@@ -198,14 +198,16 @@ def test_parse_plain() -> None:
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "title", "body"),
     [
-        "<!doctype html>\n<html><head><title>x</title></head><body>y</body></html>",
-        "<HTML><BODY>Shouting page</BODY></HTML>",
+        ("<!doctype html>\n<html><head><title>x</title></head><body>y</body></html>", "x", "y"),
+        ("<HTML><BODY>Shouting page</BODY></HTML>", None, "Shouting page"),
     ],
 )
-def test_html_is_an_unsupported_layout(text: str) -> None:
-    assert raises_rule(text) == "unsupported_layout"
+def test_html_goes_to_the_html_parser(text: str, title: str | None, body: str) -> None:
+    parsed = parse(text, MAPPINGS)
+    assert parsed.layout == "html"
+    assert [(r["title"], r["body"]) for r in parsed.records] == [(title, body)]
 
 
 # --- JSON ------------------------------------------------------------------------------------
