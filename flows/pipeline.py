@@ -1,4 +1,9 @@
-"""The DAG: plan batches -> ingest+clean per batch in parallel -> one dedupe -> enrich per batch.
+"""The DAG: plan batches -> ingest per batch in parallel -> line stats (one task) -> clean per
+batch in parallel -> one dedupe -> enrich per batch.
+
+Line statistics sit between ingest and clean because the boilerplate rule
+`domain_repeat_v1` judges a paragraph by every document of its domain, this run's
+included, so every batch must be counted before any batch is cleaned.
 
 The flow only wires tasks together and keeps the books: every input file and
 record is counted in, and the run fails loudly if the counts do not balance.
@@ -28,6 +33,7 @@ from tasks.clean import clean
 from tasks.dedupe import dedupe
 from tasks.enrich import enrich
 from tasks.ingest import ingest
+from tasks.line_stats import line_stats
 
 UNBATCHED = "unbatched"
 
@@ -124,7 +130,8 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
 
     t0 = time.perf_counter()
     ingest_futures = [ingest.submit(b, config, run_id) for b in batches]
-    clean_futures = []
+    ingested_batches = []
+    counted: dict[str, int] = {}
     for done, future in enumerate(as_completed(ingest_futures), start=1):
         result = future.result()
         manifests.append(result["manifest"])
@@ -142,7 +149,24 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
             result["ingested"],
             result["quarantined"],
         )
-        clean_futures.append(clean.submit(result["batch_id"], lake_dir, run_id, started_at.date()))
+        ingested_batches.append(result["batch_id"])
+    if ingested_batches:
+        t1 = time.perf_counter()
+        counted = line_stats.submit(ingested_batches, lake_dir, run_id).result()
+        timings["line_stats_s"] = time.perf_counter() - t1
+        logger.info(
+            "line_stats: %d documents with a domain, %d newly counted; %d counted in %d domains, "
+            "%d lines recur",
+            counted["documents"],
+            counted["newly_counted"],
+            counted["counted"],
+            counted["domains"],
+            counted["repeated_lines"],
+        )
+    clean_futures = [
+        clean.submit(b, lake_dir, run_id, started_at.date(), config.domain_repeat)
+        for b in ingested_batches
+    ]
     for done, future in enumerate(as_completed(clean_futures), start=1):
         result = future.result()
         counts.update(cleaned=result["cleaned"], quarantined_at_clean=result["quarantined"])
@@ -209,6 +233,7 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
         "counts": dict(sorted(counts.items())),
         "quarantined": {stage: dict(sorted(c.items())) for stage, c in quarantined.items()},
         "removed_lines": dict(sorted(removed.items())),
+        "line_stats": counted,
         "accounting": books,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "lake": str(lake.root.resolve()),

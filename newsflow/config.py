@@ -27,6 +27,28 @@ BUILTIN_FIELD_MAPPINGS: dict[str, dict[str, list[str]]] = {
 }
 
 
+class RepeatThresholds(BaseModel, frozen=True):
+    """When a paragraph that recurs across a domain's documents counts as furniture.
+
+    All three must hold. The defaults keep reporting: a background paragraph reused
+    in two or three follow-up stories stays; a footer or "Advertisement" line that
+    sits under most of a site's articles goes.
+    """
+
+    # Below ~20 documents one story republished twice already looks like a pattern.
+    min_domain_docs: int = Field(20, ge=1, description="Documents a domain needs first")
+    # Reused background paragraphs rarely recur in more than 3-4 stories of a site;
+    # page furniture recurs in nearly all of them. Two is never enough (one copy).
+    repeat_min_docs: int = Field(
+        5, ge=2, description="Documents of the domain a paragraph must appear in"
+    )
+    # For large domains an absolute count alone is too easy to reach by stories that
+    # share a paragraph; furniture sits under a real share of a site's pages.
+    repeat_min_share: float = Field(
+        0.05, gt=0, le=1, description="Share of the domain's documents it must appear in"
+    )
+
+
 class PipelineConfig(BaseModel):
     """Everything one pipeline run needs to know."""
 
@@ -42,6 +64,10 @@ class PipelineConfig(BaseModel):
         description="Files larger than this (after decompression) are quarantined, not read",
     )
     full_refresh: bool = Field(False, description="Reprocess every file, not only new ones")
+    domain_repeat: RepeatThresholds = Field(
+        default_factory=RepeatThresholds,
+        description="Thresholds of the boilerplate rule domain_repeat_v1",
+    )
     field_mappings: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict,
         description="Extra JSON/CSV field mappings, tried before the built-in ones",

@@ -21,7 +21,16 @@ import pyarrow.parquet as pq
 from newsflow import __version__
 from newsflow.schema import SCHEMA_VERSION, STAGE_SCHEMAS, conform
 
-STAGES = ("ingested", "cleaned", "deduped", "enriched", "duplicates", "quarantine")
+STAGES = (
+    "ingested",
+    "cleaned",
+    "deduped",
+    "enriched",
+    "duplicates",
+    "quarantine",
+    "line_docs",
+    "line_stats",
+)
 # Folders whose files are hive-partitioned by one column, kept out of the file itself
 # (pyarrow refuses a dataset whose partition key is also a file column).
 PARTITION_KEYS = {"enriched": "published_month"}

@@ -111,6 +111,27 @@ FILE_MANIFEST = pl.Schema(
     }
 )
 
+# The statistics behind the boilerplate rule domain_repeat_v1. `line_docs/` holds every
+# document counted so far, keyed by doc_id, so a re-ingested document is never counted
+# twice; `line_stats/` is derived from it on every run and read by the clean tasks.
+LINE_DOCS = pl.Schema(
+    {
+        "doc_id": pl.String(),
+        "domain": pl.String(),
+        "line_hashes": pl.List(pl.UInt64),
+        "run_id": pl.String(),
+    }
+)
+
+LINE_STATS = pl.Schema(
+    {
+        "domain": pl.String(),
+        "line_hash": pl.UInt64(),
+        "doc_count": pl.Int64(),
+        "domain_docs": pl.Int64(),
+    }
+)
+
 STAGE_SCHEMAS: dict[str, pl.Schema] = {
     "ingested": INGESTED,
     "cleaned": CLEANED,
@@ -119,6 +140,8 @@ STAGE_SCHEMAS: dict[str, pl.Schema] = {
     "duplicates": DUPLICATES,
     "quarantine": QUARANTINE,
     "manifest": FILE_MANIFEST,
+    "line_docs": LINE_DOCS,
+    "line_stats": LINE_STATS,
 }
 
 
@@ -194,4 +217,10 @@ DESCRIPTIONS: dict[str, str] = {
     "size_bytes": "Size of the raw file",
     "status": "What became of the file: ingested or quarantined",
     "records": "Records ingested from the file",
+    "line_hashes": "Hashes of the document's distinct paragraphs (case, digits and spacing "
+    "folded; 64-bit BLAKE2b)",
+    "line_hash": "Hash of one normalised paragraph, as in line_hashes",
+    "doc_count": "Documents of the domain that hold the paragraph (identical documents "
+    "count once; only paragraphs held by 2 or more are listed)",
+    "domain_docs": "Documents of the domain counted so far (identical documents count once)",
 }

@@ -21,6 +21,8 @@ FOLDERS = {
     "duplicates": "duplicates/<batch_id>.parquet",
     "quarantine": "quarantine/<stage>-<batch_id>.parquet",
     "manifest": "manifest/files.parquet",
+    "line_docs": "line_docs/documents.parquet",
+    "line_stats": "line_stats/domain_lines.parquet",
 }
 
 

@@ -14,9 +14,10 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from newsflow.config import RepeatThresholds
 from newsflow.lake import Lake
 from newsflow.schema import CLEANED, QUARANTINE, rule_counts
-from tasks.boilerplate import matching_rule
+from tasks.boilerplate import line_hash, matching_rule, publisher_columns, repeated_lines
 from tasks.dates import date_flag, parsed_date
 from tasks.truncation import truncation_reason
 from tasks.urls import canonical_url
@@ -46,22 +47,52 @@ def _url_parts(url: str | None) -> dict[str, str | None]:
     return {"url": canonical, "url_flag": flag}
 
 
-def without_boilerplate(df: pl.DataFrame) -> pl.DataFrame:
-    """Drop boilerplate paragraphs from `body`, recording each in `removed_lines`."""
+def without_boilerplate(df: pl.DataFrame, repeated: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Drop boilerplate paragraphs from `body`, recording each in `removed_lines`.
+
+    `df` needs `body` and `url_raw`. `repeated` holds the (domain, line_hash) pairs that
+    recur across their domain (`repeated_lines`); without it the repeat rule is off.
+    """
+    rows = df.with_row_index("_row")
     paragraphs = (
-        df.select("doc_id", pl.col("body").str.split(PARAGRAPH_BREAK).alias("text"))
+        rows.select(
+            "_row",
+            pl.col("body").str.split(PARAGRAPH_BREAK).alias("text"),
+            source=publisher_columns(pl.col("url_raw")),
+        )
+        .unnest("source")
         .explode("text")
-        .with_columns(rule=matching_rule(pl.col("text")))
     )
-    per_doc = paragraphs.group_by("doc_id", maintain_order=True).agg(
+    if repeated is not None and not repeated.is_empty():
+        paragraphs = paragraphs.with_columns(line_hash=line_hash(pl.col("text"))).join(
+            repeated.unique().with_columns(repeated=pl.lit(True)),
+            on=["domain", "line_hash"],
+            how="left",
+            maintain_order="left",
+        )
+    else:
+        paragraphs = paragraphs.with_columns(repeated=pl.lit(False))
+    paragraphs = paragraphs.with_columns(
+        rule=matching_rule(pl.col("text"), pl.col("publisher"), pl.col("repeated"))
+    )
+    per_row = paragraphs.group_by("_row", maintain_order=True).agg(
         body=pl.col("text").filter(pl.col("rule").is_null()).str.join(PARAGRAPH_BREAK),
         removed_lines=pl.struct("text", "rule").filter(pl.col("rule").is_not_null()),
     )
-    return df.drop("body").join(per_doc, on="doc_id", how="left", maintain_order="left")
+    return rows.drop("body").join(per_row, on="_row", maintain_order="left").drop("_row")
 
 
-def clean_frame(ingested: pl.DataFrame, run_date: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Clean ingested rows. Returns (cleaned rows, quarantined rows)."""
+def clean_frame(
+    ingested: pl.DataFrame,
+    run_date: dt.date,
+    line_stats: pl.DataFrame | pl.LazyFrame | None = None,
+    thresholds: RepeatThresholds | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Clean ingested rows. Returns (cleaned rows, quarantined rows).
+
+    `line_stats` is the per-domain line-frequency table (`line_stats/`); without it the
+    rule `domain_repeat_v1` removes nothing. `thresholds` default to `RepeatThresholds()`.
+    """
     parsed = parsed_date(pl.col("date_raw"))
     df = ingested.with_columns(
         title=normalised_text(pl.col("title")),
@@ -85,7 +116,10 @@ def clean_frame(ingested: pl.DataFrame, run_date: dt.date) -> tuple[pl.DataFrame
     # Truncation is judged on the body as the source ended it, before a trailing
     # "Read more" line is removed as boilerplate.
     df = df.with_columns(truncation_reason=truncation_reason(pl.col("body")))
-    df = without_boilerplate(df).with_columns(
+    repeated = None
+    if line_stats is not None:
+        repeated = repeated_lines(line_stats.lazy(), thresholds).collect()
+    df = without_boilerplate(df, repeated).with_columns(
         title=pl.when(pl.col("title") != "").then(pl.col("title")),
         body_truncated=pl.col("truncation_reason").is_not_null(),
     )
@@ -95,7 +129,10 @@ def clean_frame(ingested: pl.DataFrame, run_date: dt.date) -> tuple[pl.DataFrame
         "record_index",
         stage=pl.lit("clean"),
         rule=pl.lit("empty_body"),
-        detail=pl.lit("no body text left after cleaning"),
+        detail=pl.format(
+            "no body text left after cleaning ({} paragraphs removed as boilerplate)",
+            pl.col("removed_lines").list.len(),
+        ),
         doc_id="doc_id",
         run_id="run_id",
         batch_id="batch_id",
@@ -111,11 +148,20 @@ def clean_frame(ingested: pl.DataFrame, run_date: dt.date) -> tuple[pl.DataFrame
     cache_policy=NO_CACHE,
     task_run_name="clean-{batch_id}",
 )
-def clean(batch_id: str, lake_dir: str, run_id: str, run_date: dt.date) -> dict[str, Any]:
-    """Clean `ingested/<batch_id>` into `cleaned/<batch_id>`; returns counts."""
+def clean(
+    batch_id: str,
+    lake_dir: str,
+    run_id: str,
+    run_date: dt.date,
+    thresholds: RepeatThresholds | None = None,
+) -> dict[str, Any]:
+    """Clean `ingested/<batch_id>` into `cleaned/<batch_id>`; returns counts.
+
+    Reads the line statistics the `line_stats` task brought up to date for this run.
+    """
     lake = Lake(lake_dir)
     ingested = pl.read_parquet(lake.stage_dir("ingested") / f"{batch_id}.parquet")
-    cleaned, quarantined = clean_frame(ingested, run_date)
+    cleaned, quarantined = clean_frame(ingested, run_date, lake.scan("line_stats"), thresholds)
     lake.write(cleaned, "cleaned", batch_id, run_id)
     lake.write(quarantined, "quarantine", f"clean-{batch_id}", run_id)
     removed = cleaned.select(pl.col("removed_lines").explode().struct.field("rule")).drop_nulls()
