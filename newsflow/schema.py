@@ -39,6 +39,7 @@ CLEANED = pl.Schema(
         **INGESTED,
         "published_date": pl.Date(),
         "date_flag": pl.String(),
+        "date_source": pl.String(),
         "url_raw": pl.String(),
         "url_flag": pl.String(),
         "removed_lines": pl.List(REMOVED_LINE),
@@ -192,6 +193,7 @@ DESCRIPTIONS: dict[str, str] = {
     "published_date": "Publication date; null when missing or implausible (see date_flag)",
     "date_flag": "Why published_date is null: missing, unparseable, future, before_1900, "
     "epoch_1970",
+    "date_source": "Where published_date came from: raw (the source's date field) or url",
     "url_raw": "URL as ingested, before canonicalisation",
     "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",

@@ -18,7 +18,7 @@ from newsflow.config import RepeatThresholds
 from newsflow.lake import Lake
 from newsflow.schema import CLEANED, QUARANTINE, rule_counts
 from tasks.boilerplate import line_hash, matching_rule, publisher_columns, repeated_lines
-from tasks.dates import date_flag, parsed_date
+from tasks.dates import published_date
 from tasks.truncation import truncation_reason
 from tasks.urls import canonical_url
 
@@ -93,12 +93,10 @@ def clean_frame(
     `line_stats` is the per-domain line-frequency table (`line_stats/`); without it the
     rule `domain_repeat_v1` removes nothing. `thresholds` default to `RepeatThresholds()`.
     """
-    parsed = parsed_date(pl.col("date_raw"))
     df = ingested.with_columns(
         title=normalised_text(pl.col("title")),
         body=normalised_text(pl.col("body")).fill_null(""),
-        published_date=parsed,
-        date_flag=date_flag(pl.col("date_raw"), parsed, run_date),
+        dates=published_date(pl.col("date_raw"), pl.col("url"), run_date),
         url_raw=pl.col("url"),
         url_parts=pl.col("url").map_elements(
             _url_parts,
@@ -106,13 +104,7 @@ def clean_frame(
             skip_nulls=False,
         ),
     )
-    df = (
-        df.drop("url")
-        .unnest("url_parts")
-        .with_columns(
-            published_date=pl.when(pl.col("date_flag").is_null()).then(pl.col("published_date"))
-        )
-    )
+    df = df.drop("url").unnest("url_parts", "dates")
     # Truncation is judged on the body as the source ended it, before a trailing
     # "Read more" line is removed as boilerplate.
     df = df.with_columns(truncation_reason=truncation_reason(pl.col("body")))

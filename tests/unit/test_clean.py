@@ -157,3 +157,16 @@ def test_a_body_of_boilerplate_only_is_quarantined_not_dropped() -> None:
 def test_truncated_bodies_are_flagged_with_a_reason(body: str, reason: str | None) -> None:
     row = clean_frame(ingested(body=body), RUN_DATE)[0].row(0, named=True)
     assert (row["body_truncated"], row["truncation_reason"]) == (reason is not None, reason)
+
+
+def test_a_missing_date_falls_back_to_the_url_and_says_so() -> None:
+    row = clean_frame(
+        ingested(date_raw=None, url="https://example.com/news/2021/12/08/talks"), RUN_DATE
+    )[0].row(0, named=True)
+    assert (row["published_date"], row["date_source"], row["date_flag"]) == (
+        dt.date(2021, 12, 8),
+        "url",
+        None,
+    )
+    raw = clean_frame(ingested(date_raw="Dec 9, 2021", url=row["url"]), RUN_DATE)[0]
+    assert raw.select("published_date", "date_source").row(0) == (dt.date(2021, 12, 9), "raw")
