@@ -140,7 +140,7 @@ RULE_ORDER = [*RULES, SELF_REFERENCE_RULE, DOMAIN_REPEAT_RULE]
 _SITE_TOPIC = (
     r"(?i)\b(?:comments?|commenting|subscri\w+|web ?site|site|app|newsletters?|e-?paper|"
     r"accounts?|log ?in|sign ?up|register|ip address(?:es)?|terms|privacy|rights reserved|"
-    rf"cookies?|advertis\w+|views expressed|downloads?|{_SOCIAL})\b"
+    rf"cookies?|advertis\w+|views expressed|{_SOCIAL})\b"
 )
 # ... and how it says it: to the reader, as "we", or in legal voice. Reporting that
 # names the outlet ("Daijiworld reported that ...") does neither. "We/our/us" are

@@ -322,3 +322,12 @@ def test_the_clean_task_reads_the_line_stats_of_the_lake(tmp_path: Path) -> None
         f"A story without a URL.\n\n{FOOTER}"
     ]
     assert clean.fn("b1", str(tmp_path), "r1", RUN_DATE)["removed_by_rule"] == {}  # defaults
+
+
+def test_a_download_link_on_a_site_named_like_its_topic_is_kept() -> None:
+    # blog.python.org: the publisher label "python" is also what the post is about.
+    body = "You can download Python 3.6.0 here.\n\nThe release fixes many bugs."
+    assert rules(body.split("\n\n"), "https://blog.python.org/2016/12/release.html") == [
+        None,
+        None,
+    ]
