@@ -133,6 +133,8 @@ RULES: dict[str, list[str]] = {
     "advertisement_v1": ADVERTISEMENT_V1,
 }
 SELF_REFERENCE_RULE = "publisher_self_reference_v1"
+# The longest furniture seen in the corpus is a ~50-word comment disclaimer.
+MAX_FURNITURE_WORDS = 80
 DOMAIN_REPEAT_RULE = "domain_repeat_v1"
 RULE_ORDER = [*RULES, SELF_REFERENCE_RULE, DOMAIN_REPEAT_RULE]
 
@@ -215,7 +217,10 @@ def matching_rule(
             expr = pl.when(hit & ~keep).then(pl.lit(name)).otherwise(expr)
     for name, patterns in reversed(RULES.items()):
         expr = pl.when(paragraph.str.contains(_any(patterns))).then(pl.lit(name)).otherwise(expr)
-    return expr
+    # Furniture is a line or two. A long paragraph that matches is an article whose
+    # source kept it in one block (crawler metadata often does): never remove it whole.
+    too_long = paragraph.str.count_matches(r"\S+") > MAX_FURNITURE_WORDS
+    return pl.when(too_long).then(pl.lit(None, dtype=pl.String)).otherwise(expr)
 
 
 # -- whose site is it: the row's registered domain and publisher label ------------------

@@ -331,3 +331,14 @@ def test_a_download_link_on_a_site_named_like_its_topic_is_kept() -> None:
         None,
         None,
     ]
+
+
+def test_a_whole_article_in_one_paragraph_is_never_removed() -> None:
+    # Crawler metadata often keeps the article in one block; one furniture phrase in it
+    # must not take the whole body with it.
+    article = (
+        "GadgetDesk may get a commission when you buy through links on our site. "
+        + "The speaker is small, loud and easy to set up in any kitchen. " * 12
+    )
+    assert rules([article], "https://www.gadgetdesk.com/deals/speaker") == [None]
+    assert rules(["Read more: " + article], None) == [None]
