@@ -20,15 +20,13 @@ never remove a paragraph that quotes someone or opens with a dateline.
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import lru_cache
 from hashlib import blake2b
-from urllib.parse import urlsplit
 
 import polars as pl
-import tldextract
 
 from newsflow.config import RepeatThresholds
-from tasks.urls import canonical_url
+from tasks.urls import canonical_url, domain_of
 
 # Comment-section disclaimers: the legal and moderation notices publishers print
 # under their comment forms ("sending false messages ... is punishable under law").
@@ -236,26 +234,19 @@ _GENERIC_LABELS = frozenset(
 )
 
 
-@cache
-def _extractor() -> tldextract.TLDExtract:
-    # No suffix-list URLs and no cache dir: the bundled snapshot, never the network.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
 @lru_cache(maxsize=1 << 16)
 def publisher(url: str | None) -> tuple[str | None, str | None]:
     """(registered domain, publisher label) of a URL as ingested: www.daijiworld.com ->
     ("daijiworld.com", "daijiworld"). The domain is named as enrich names it."""
     canonical, _ = canonical_url(url)
-    host = urlsplit(canonical).hostname if canonical else None
-    if not canonical or not host:
+    if not canonical:
         return None, None
-    parts = _extractor()(canonical)
-    label = parts.domain.lower() if parts.top_domain_under_public_suffix else ""
+    domain = domain_of(canonical)
+    label = domain.label
     # The label goes into a regex: letters, digits and hyphens only, so nothing to escape.
     if len(label) < 3 or label in _GENERIC_LABELS or not re.fullmatch(r"[\w-]+", label):
         label = ""
-    return parts.top_domain_under_public_suffix or host, label or None
+    return domain.registered, label or None
 
 
 def publisher_columns(url: pl.Expr) -> pl.Expr:

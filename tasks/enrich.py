@@ -6,31 +6,22 @@ registered domain come from tldextract's bundled public-suffix snapshot, offline
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import polars as pl
-import tldextract
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.lake import Lake
 from newsflow.schema import ENRICHED
-
-
-@cache
-def _extractor() -> tldextract.TLDExtract:
-    # No suffix-list URLs and no cache dir: the bundled snapshot, never the network.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+from tasks.urls import domain_of
 
 
 def _source(url: str | None) -> dict[str, str | None]:
     if url is None:
         return {"host": None, "domain": None}
-    host = urlsplit(url).hostname
-    registered = _extractor()(url).top_domain_under_public_suffix if host else ""
-    return {"host": host, "domain": registered or host}
+    domain = domain_of(url)
+    return {"host": domain.host, "domain": domain.registered}
 
 
 def counts() -> dict[str, pl.Expr]:

@@ -7,7 +7,11 @@ maps them over a column.
 from __future__ import annotations
 
 import re
+from functools import cache
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import tldextract
 
 WEB_SCHEMES = {"http", "https"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -44,3 +48,25 @@ def canonical_url(raw: str | None) -> tuple[str | None, str | None]:
         (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)
     ]
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), "")), None
+
+
+class Domain(NamedTuple):
+    host: str | None
+    registered: str | None  # "daijiworld.com", "bbc.co.uk": public-suffix aware
+    label: str  # the registered name without its suffix: "daijiworld", "bbc"
+
+
+@cache
+def _suffixes() -> tldextract.TLDExtract:
+    # No suffix-list URLs and no cache dir: the bundled snapshot, never the network.
+    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
+
+
+def domain_of(url: str) -> Domain:
+    """Host, registered domain and its label of a (canonical) URL."""
+    host = urlsplit(url).hostname
+    if not host:
+        return Domain(None, None, "")
+    parts = _suffixes()(url)
+    registered = parts.top_domain_under_public_suffix
+    return Domain(host, registered or host, parts.domain.lower() if registered else "")
