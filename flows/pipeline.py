@@ -1,6 +1,10 @@
 """The DAG: plan batches -> ingest per batch in parallel -> line stats (one task) -> clean per
 batch in parallel -> one dedupe -> enrich per batch.
 
+Dedupe is incremental (a persistent index in the lake): it rewrites the deduped/ files
+of the batches whose clusters gained a document, and only those batches are enriched
+again. Stage counts for deduped, duplicates and enriched are lake totals.
+
 Line statistics sit between ingest and clean because the boilerplate rule
 `domain_repeat_v1` judges a paragraph by every document of its domain, this run's
 included, so every batch must be counted before any batch is cleaned.
@@ -31,7 +35,7 @@ from newsflow.lake import Lake
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from tasks.clean import clean
 from tasks.dedupe import dedupe
-from tasks.enrich import enrich
+from tasks.enrich import enrich, select_enrichers
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 
@@ -93,6 +97,7 @@ def _quarantine_rejected(lake: Lake, rejected: list[Rejected], run_id: str) -> N
 def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
     """Run every stage over the input folder; returns the run manifest (also in runs/)."""
     config = config or PipelineConfig()
+    select_enrichers(config.enrichers)  # an unknown enricher name fails before any work
     logger = get_run_logger()
     run_id, started_at, t_start = new_run_id(), dt.datetime.now(dt.UTC), time.perf_counter()
     lake, lake_dir = Lake(config.lake_dir), str(config.lake_dir)
@@ -185,28 +190,43 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
     counts["files_ingested"] = int((file_manifest["status"] == "ingested").sum())
     counts["files_quarantined"] = int((file_manifest["status"] == "quarantined").sum())
 
-    stale = not lake.files("deduped") and bool(lake.files("cleaned"))
+    # A lake whose dedupe outputs or index are missing (deleted, or written before the
+    # index existed) is brought up to date even without new input.
+    stale = bool(lake.files("cleaned")) and not (
+        lake.files("deduped") and lake.files("dedupe_index")
+    )
     if batches or stale:
         t0 = time.perf_counter()
-        deduped = dedupe.submit(lake_dir, run_id).result()
+        deduped = dedupe.submit(lake_dir, run_id, config.dedupe).result()
         counts.update(
             lake_cleaned=deduped["cleaned"],
             deduped=deduped["deduped"],
             duplicates=deduped["duplicates"],
+            dedupe_new=deduped["new"],
+            clusters_rewritten=deduped["clusters_rewritten"],
         )
+        if deduped["rebuilt"]:
+            logger.info("dedupe: index rebuilt from cleaned/ (%s)", deduped["rebuilt"])
         logger.info(
-            "dedupe: %d cleaned rows -> %d records, %d duplicates",
+            "dedupe: %d new of %d cleaned rows; %d clusters rewritten in %d batches; "
+            "lake holds %d records, %d duplicates",
+            deduped["new"],
             deduped["cleaned"],
+            deduped["clusters_rewritten"],
+            len(deduped["touched"]),
             deduped["deduped"],
             deduped["duplicates"],
         )
         timings["dedupe_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         written = []
-        enrich_futures = [enrich.submit(b, lake_dir, run_id) for b in deduped["batches"]]
+        enrich_futures = [
+            enrich.submit(b, lake_dir, run_id, config.enrichers) for b in deduped["batches"]
+        ]
         for done, future in enumerate(as_completed(enrich_futures), start=1):
             result = future.result()
-            counts["enriched"] += result["enriched"]
+            for name, seconds in result["seconds"].items():
+                timings[f"enrich_{name}_s"] = timings.get(f"enrich_{name}_s", 0.0) + seconds
             written += result["paths"]
             logger.info(
                 "enrich %d/%d: batch %s -> %d records",
@@ -215,7 +235,10 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
                 result["batch_id"],
                 result["enriched"],
             )
-        lake.remove_except("enriched", [Path(p) for p in written])
+        # Only the batches dedupe rewrote are enriched again; the others are current.
+        touched = None if deduped["rebuilt"] else deduped["touched"]
+        lake.remove_except("enriched", [Path(p) for p in written], names=touched)
+        counts["enriched"] = lake.count("enriched")
         timings["enrich_s"] = time.perf_counter() - t0
     else:
         logger.info("No new input: dedupe and enrich are up to date, nothing to do")

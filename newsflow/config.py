@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 # Field names tried for each article field, in order. news-please writes its body
 # as `maintext` (current) or `text` (older releases); "None" strings mean missing.
@@ -49,6 +49,65 @@ class RepeatThresholds(BaseModel, frozen=True):
     )
 
 
+class DedupeConfig(BaseModel, frozen=True):
+    """How dedupe recognises copies of one article (see tasks/dedupe.py).
+
+    Defaults follow the published near-duplicate settings for web text (5-word
+    shingles, 128 permutations, verified similarity 0.7-0.8); the reasons are
+    next to each field. Changing any of them rebuilds the dedupe index on the
+    next run, because stored fingerprints and links depend on all of them.
+    """
+
+    # 5 words: long enough that unrelated news rarely shares a shingle, short enough
+    # that one edited word changes only 5 shingles of a sentence. Shingles never
+    # cross a sentence boundary, so shuffled sentences give the same set.
+    shingle_size: int = Field(5, ge=1, le=16, description="Words per shingle")
+    # 128 permutations estimate a Jaccard of 0.7 within about +-0.04; more buys
+    # little, since every candidate is verified on its real shingle sets anyway.
+    num_perm: int = Field(128, ge=8, le=1024, description="MinHash permutations")
+    # 32 bands of 4 rows make a pair a candidate from a Jaccard of about 0.42
+    # ((1/32)^(1/4)), well below the verification thresholds: 0.5 is found 87% of
+    # the time, 0.6 99%, 0.7 all but never missed. The low band threshold is what
+    # lets containment find a story inside a page up to about twice its length.
+    bands: int = Field(32, ge=1, description="LSH bands (num_perm must be a multiple)")
+    # Verified Jaccard of shingle sets: 0.7 keeps edited copies (a changed sentence,
+    # a cut paragraph) and stays far above same-event articles by other writers.
+    jaccard_threshold: float = Field(
+        0.7, gt=0, le=1, description="Verified shingle Jaccard for near_jaccard"
+    )
+    # Containment |A∩B|/min(|A|,|B|) finds a wire story inside a longer page and a
+    # lower-cased CSV copy with the title run in; higher than the Jaccard threshold
+    # because a short text is contained more easily than it is equal.
+    containment_threshold: float = Field(
+        0.8, gt=0, le=1, description="Verified containment for near_containment"
+    )
+    # Below ~20 shingles (about 25 words, two short sentences) a body is too small to
+    # identify an article: "Chat with us in Facebook Messenger. Find out what's
+    # happening in the world as it unfolds." is 9. Such bodies never match as near
+    # duplicates, and match exactly only when their titles match too.
+    min_shingles: int = Field(
+        20, ge=1, description="Shingles a body needs to match without its title"
+    )
+    # Copies of a story appear within days; a recurring template story (a weekly
+    # market report, a monthly jobs figure) months apart shares most of its text
+    # but is a new article. Applies to near duplicates with both dates known;
+    # None turns the window off. Exact and sentence-set copies merge whatever their dates.
+    date_window_days: int | None = Field(
+        30, ge=0, description="Near duplicates must be published this close (days)"
+    )
+    seed: int = Field(1, ge=0, description="Seed of the MinHash permutations")
+
+    @model_validator(mode="after")
+    def _bands_divide_permutations(self) -> DedupeConfig:
+        if self.num_perm % self.bands:
+            raise ValueError(f"num_perm {self.num_perm} is not a multiple of bands {self.bands}")
+        return self
+
+    @property
+    def rows_per_band(self) -> int:
+        return self.num_perm // self.bands
+
+
 class PipelineConfig(BaseModel):
     """Everything one pipeline run needs to know."""
 
@@ -67,6 +126,16 @@ class PipelineConfig(BaseModel):
     domain_repeat: RepeatThresholds = Field(
         default_factory=RepeatThresholds,
         description="Thresholds of the boilerplate rule domain_repeat_v1",
+    )
+    dedupe: DedupeConfig = Field(
+        default_factory=DedupeConfig,
+        description="How dedupe recognises copies of one article",
+    )
+    enrichers: list[str] | None = Field(
+        None,
+        description="Enrichers to run, by versioned name (counts_v1, source_v1, language_v1, "
+        "dateline_v1, entities_v1, keywords_v1, quality_v1); null runs them all. The columns of "
+        "the others stay null",
     )
     field_mappings: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict,

@@ -11,7 +11,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ STAGES = (
     "quarantine",
     "line_docs",
     "line_stats",
+    "dedupe_index",
 )
 # Folders whose files are hive-partitioned by one column, kept out of the file itself
 # (pyarrow refuses a dataset whose partition key is also a file column).
@@ -81,13 +82,22 @@ class Lake:
             "newsflow.code_version": __version__,
         }
 
-    def write(self, df: pl.DataFrame, stage: str, name: str, run_id: str) -> list[Path]:
+    def write(
+        self,
+        df: pl.DataFrame,
+        stage: str,
+        name: str,
+        run_id: str,
+        metadata: Mapping[str, str] | None = None,
+    ) -> list[Path]:
         """Conform `df` to the stage's contract and write it as `<stage>/<name>.parquet`.
 
-        A partitioned stage gets one file per partition value. Returns the paths.
+        A partitioned stage gets one file per partition value. `metadata` adds
+        key-value pairs to the standard ones (enrich names its enrichers). Returns
+        the paths.
         """
         df = conform(df, STAGE_SCHEMAS[stage], name=stage)
-        meta = self.file_metadata(run_id)
+        meta = {**(metadata or {}), **self.file_metadata(run_id)}
         key = PARTITION_KEYS.get(stage)
         if key is None:
             path = self.stage_dir(stage) / f"{name}.parquet"
@@ -118,10 +128,25 @@ class Lake:
         lf = pl.scan_parquet(files, hive_partitioning=key is not None)
         return lf.select(pl.col(c).cast(t) for c, t in schema.items())
 
-    def remove_except(self, stage: str, keep: Iterable[Path]) -> int:
-        """Delete the stage's files not in `keep` (after a stage was rewritten whole)."""
+    def count(self, stage: str) -> int:
+        """Rows in a stage, from the Parquet footers."""
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.files(stage))
+
+    def remove_except(
+        self, stage: str, keep: Iterable[Path], names: Iterable[str] | None = None
+    ) -> int:
+        """Delete the stage's files not in `keep` (after a stage was rewritten whole).
+
+        With `names`, only files named `<name>.parquet` for one of them are candidates:
+        the stage was rewritten for those batches only.
+        """
         kept = {p.resolve() for p in keep}
-        stale = [p for p in self.files(stage) if p.resolve() not in kept]
+        only = None if names is None else {f"{n}.parquet" for n in names}
+        stale = [
+            p
+            for p in self.files(stage)
+            if p.resolve() not in kept and (only is None or p.name in only)
+        ]
         for path in stale:
             path.unlink()
         for folder in sorted(self.stage_dir(stage).glob("*/"), reverse=True):

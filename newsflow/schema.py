@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 REMOVED_LINE = pl.Struct({"text": pl.String, "rule": pl.String})
 
@@ -54,6 +54,7 @@ DEDUPED = pl.Schema(
         "title": pl.String(),
         "published_date": pl.Date(),
         "url": pl.String(),
+        "urls": pl.List(pl.String),
         "body": pl.String(),
         "source_files": pl.List(pl.String),
         "layouts": pl.List(pl.String),
@@ -63,15 +64,37 @@ DEDUPED = pl.Schema(
 )
 
 # `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
+# The other added columns come from the enrichers of tasks/enrich.py, in registry order
+# (counts_v1, source_v1, language_v1, dateline_v1, entities_v1, keywords_v1, quality_v1);
+# columns of an enricher a run did not select are null.
 ENRICHED = pl.Schema(
     {
         **DEDUPED,
         "published_month": pl.String(),
         "char_count": pl.Int64(),
         "word_count": pl.Int64(),
+        "sentence_count": pl.Int64(),
         "paragraph_count": pl.Int64(),
+        "reading_time_min": pl.Float64(),
         "host": pl.String(),
         "domain": pl.String(),
+        "publisher": pl.String(),
+        "language": pl.String(),
+        "language_confidence": pl.Float64(),
+        "dateline_place": pl.String(),
+        "dateline_date": pl.String(),
+        "dateline_agency": pl.String(),
+        "byline": pl.String(),
+        "people": pl.List(pl.String),
+        "organizations": pl.List(pl.String),
+        "places": pl.List(pl.String),
+        "keywords": pl.List(pl.String),
+        "mean_word_length": pl.Float64(),
+        "symbol_word_ratio": pl.Float64(),
+        "stop_word_ratio": pl.Float64(),
+        "duplicate_line_share": pl.Float64(),
+        "line_punctuation_share": pl.Float64(),
+        "quality_score": pl.Float64(),
     }
 )
 
@@ -79,6 +102,7 @@ DUPLICATES = pl.Schema(
     {
         "doc_id": pl.String(),
         "kept_doc_id": pl.String(),
+        "matched_doc_id": pl.String(),
         "similarity": pl.Float64(),
         "method": pl.String(),
         "run_id": pl.String(),
@@ -133,6 +157,24 @@ LINE_STATS = pl.Schema(
     }
 )
 
+# What dedupe knows about every cleaned document it has seen, so a later run matches new
+# documents against all earlier ones without re-reading their text (tasks/dedupe.py).
+DEDUPE_INDEX = pl.Schema(
+    {
+        "doc_id": pl.String(),
+        "batch_id": pl.String(),
+        "kept_doc_id": pl.String(),
+        "exact_key": pl.UInt64(),
+        "sentence_key": pl.UInt64(),
+        "shingle_count": pl.Int64(),
+        "published_date": pl.Date(),
+        "band_keys": pl.List(pl.UInt64),
+        "near_doc_ids": pl.List(pl.String),
+        "settings": pl.String(),
+        "run_id": pl.String(),
+    }
+)
+
 STAGE_SCHEMAS: dict[str, pl.Schema] = {
     "ingested": INGESTED,
     "cleaned": CLEANED,
@@ -143,6 +185,7 @@ STAGE_SCHEMAS: dict[str, pl.Schema] = {
     "manifest": FILE_MANIFEST,
     "line_docs": LINE_DOCS,
     "line_stats": LINE_STATS,
+    "dedupe_index": DEDUPE_INDEX,
 }
 
 
@@ -189,6 +232,7 @@ DESCRIPTIONS: dict[str, str] = {
     "title": "Headline",
     "date_raw": "Publication date as written in the source",
     "url": "Article URL (ingested: as written; later stages: canonical http/https or null)",
+    "urls": "Every canonical URL a copy of the article had (sorted)",
     "body": "Article text, paragraphs separated by one blank line",
     "published_date": "Publication date; null when missing or implausible (see date_flag)",
     "date_flag": "Why published_date is null: missing, unparseable, future, before_1900, "
@@ -204,14 +248,64 @@ DESCRIPTIONS: dict[str, str] = {
     "layouts": "Every layout the article was found in",
     "duplicate_count": "Number of copies merged into this record (1 when unique)",
     "published_month": "YYYY-MM of published_date, or 'unknown'; the hive partition of enriched/",
-    "char_count": "Characters in body",
-    "word_count": "Words in body",
-    "paragraph_count": "Paragraphs in body",
-    "host": "Host name of url",
-    "domain": "Registered domain of url (public-suffix aware)",
-    "kept_doc_id": "The record this duplicate was merged into",
-    "similarity": "Similarity of the duplicate to the kept record (1.0 for exact matches)",
-    "method": "How the duplicate was found: exact_body, sentence_set",
+    "char_count": "Characters in body (counts_v1)",
+    "word_count": "Words in body: whitespace-separated tokens holding a letter or digit "
+    "(counts_v1)",
+    "sentence_count": "Sentences in body, approximate: sentence-final punctuation before a "
+    "capital or the end, less abbreviations, plus unpunctuated paragraphs (counts_v1)",
+    "paragraph_count": "Paragraphs in body (counts_v1)",
+    "reading_time_min": "word_count / 238 words per minute (Brysbaert 2019), in minutes "
+    "(counts_v1)",
+    "host": "Host name of url (source_v1)",
+    "domain": "Registered domain of url, public-suffix aware: daijiworld.com, bbc.co.uk "
+    "(source_v1)",
+    "publisher": "Name the page gave itself (HTML site_name) in any copy, else the registered "
+    "domain's label (daijiworld), else the host (source_v1)",
+    "language": "ISO 639-1 code of the body's language (py3langid); null when the body has no "
+    "letter (language_v1)",
+    "language_confidence": "py3langid's normalised probability of `language`, 0-1 (language_v1)",
+    "dateline_place": "Place of the opening dateline, title-cased, with its region when written "
+    '("Washington", "Kabul, Afghanistan") (dateline_v1)',
+    "dateline_date": 'Date of the dateline as written ("Dec 8") (dateline_v1)',
+    "dateline_agency": "Wire agency credited in the dateline or at the end of the body: IANS, "
+    "Reuters, AP, AFP, PTI, ANI, UPI, Xinhua, dpa, Bloomberg (dateline_v1)",
+    "byline": 'Author(s) from an opening "By …" line or a closing "Reporting by …" credit '
+    "(dateline_v1)",
+    "people": "People named in the body (spaCy PERSON), most mentioned first; empty unless the "
+    "body is English (entities_v1)",
+    "organizations": "Organisations named in the body (spaCy ORG), most mentioned first; empty "
+    "unless the body is English (entities_v1)",
+    "places": "Places named in the body (spaCy GPE and LOC), most mentioned first; empty "
+    "unless the body is English (entities_v1)",
+    "keywords": "Up to 10 key phrases of one or two words (YAKE, in the body's language), best "
+    "first (keywords_v1)",
+    "mean_word_length": "Letters and digits per word (Gopher keeps 3-10) (quality_v1)",
+    "symbol_word_ratio": "('#' + '...' + '…') per word (Gopher keeps < 0.1) (quality_v1)",
+    "stop_word_ratio": "Share of words on spaCy's stop-word list for `language`; null when "
+    "there is no list (quality_v1)",
+    "duplicate_line_share": "Share of non-empty lines repeating an earlier line (Gopher keeps "
+    "< 0.3) (quality_v1)",
+    "line_punctuation_share": "Share of non-empty lines ending in sentence-final punctuation "
+    "(FineWeb keeps >= 0.12) (quality_v1)",
+    "quality_score": "Product of six factors in [0, 1], one per measure (formula in "
+    "tasks/enrichers/quality.py and README); 0 for an empty body (quality_v1)",
+    "kept_doc_id": "The record the document was merged into (in dedupe_index: itself when kept)",
+    "matched_doc_id": "The copy the duplicate matched: the kept one when it matches it directly, "
+    "else the copy of the cluster it matches best",
+    "similarity": "Verified similarity to matched_doc_id: 1.0 for exact_body and sentence_set, the "
+    "shingle Jaccard for near_jaccard, the containment (shared shingles over the smaller "
+    "set) for near_containment",
+    "method": "How the duplicate matched: exact_body (same normalised body), sentence_set (same "
+    "set of sentences, any order), near_jaccard, near_containment (word shingles, verified)",
+    "exact_key": "BLAKE2b-64 of the normalised body (plus the title for bodies under "
+    "min_shingles shingles)",
+    "sentence_key": "BLAKE2b-64 of the sorted set of normalised sentences (plus the title for "
+    "short bodies)",
+    "shingle_count": "Distinct word shingles of the body (shingles never cross a sentence)",
+    "band_keys": "MinHash LSH band keys (empty for bodies under min_shingles shingles)",
+    "near_doc_ids": "Documents verified as near duplicates when this one was indexed",
+    "settings": "The dedupe settings and signature algorithm the row was computed with; the "
+    "index is rebuilt when they change",
     "stage": "Stage that quarantined the row: ingest, clean",
     "rule": "Name of the rule that quarantined the row",
     "detail": "What the rule saw",

@@ -23,6 +23,7 @@ FOLDERS = {
     "manifest": "manifest/files.parquet",
     "line_docs": "line_docs/documents.parquet",
     "line_stats": "line_stats/domain_lines.parquet",
+    "dedupe_index": "dedupe_index/documents.parquet",
 }
 
 

@@ -1,128 +1,316 @@
-"""dedupe: every cleaned row -> one record per article, plus a trace of what was merged.
+"""dedupe: cleaned rows -> one record per article, a trace of every copy merged, and a
+persistent index so that every run matches new documents against everything before.
 
-Two keys find copies of one article: the normalised body (exact copies) and the
-set of its normalised sentences, which ignores sentence order and punctuation, so
-a headed copy with shuffled sentences meets its dated twin. Copies sharing either
-key form one cluster (connected components); the most complete copy gives the
-body and title, and every copy gives its metadata.
+Copies are linked three ways (fingerprints in tasks/fingerprints.py):
+
+* `exact_body`: the same normalised body;
+* `sentence_set`: the same set of normalised sentences, in any order (a headed copy
+  with shuffled sentences meets its dated twin);
+* `near_jaccard` / `near_containment`: MinHash LSH over sentence-bounded word shingles
+  proposes pairs (tasks/minhash.py), each verified on the real shingle sets: Jaccard
+  for edited copies, containment for a story inside a longer page or a flattened copy.
+  Bodies under `min_shingles` never match this way, and their two keys include the
+  title, so furniture-only bodies of different pages stay apart. With both dates known,
+  near duplicates must lie within `date_window_days`.
+
+Clusters are the connected components of these links; tasks/merge.py turns each into
+one record.
+
+The index (`dedupe_index/documents.parquet`) holds, for every cleaned document seen so
+far, its keys, band keys, shingle count, date, the near duplicates verified when it
+was indexed, and its cluster's kept doc_id. A run fingerprints only documents not in
+it, proposes pairs against the index's band keys, re-reads just the cleaned rows it
+needs (candidates to verify, copies of clusters that changed), and rewrites only the
+`deduped/` and `duplicates/` files of the batches those clusters touch. Links are
+pairwise facts that do not depend on what else is in the lake, so components, and so
+records, come out the same whether documents arrive in one run or several. The index
+is written last; when it does not match the outputs (a crash between the two, outputs
+deleted by hand, other settings) dedupe rebuilds everything from `cleaned/`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from newsflow.config import DedupeConfig
 from newsflow.lake import Lake
-from newsflow.schema import DEDUPED, DUPLICATES
+from newsflow.schema import CLEANED, DEDUPE_INDEX, DEDUPED, DUPLICATES, empty
+from tasks.clusters import cluster_ids
+from tasks.fingerprints import fingerprints, shingle_sets
+from tasks.merge import merge_clusters
+from tasks.minhash import (
+    SIGNATURE_ALGORITHM,
+    band_keys,
+    candidate_pairs,
+    near_method,
+    pair_similarity,
+)
 
-# Layouts whose body keeps the source's paragraph order; a headed body is a bag of
-# (possibly shuffled) sentences, so any other copy's body is preferred to it.
-SHUFFLED_LAYOUTS = ["headed"]
-_MAX_PROPAGATION_ROUNDS = 100
+FINGERPRINT_VERSION = "fingerprint_v1"
+INDEX_NAME = "documents"
+# Returns the cleaned rows of the given (already indexed) doc_ids.
+Fetch = Callable[[pl.Series], pl.DataFrame]
 
 
-def normalised(text: pl.Expr) -> pl.Expr:
-    """Lower case, letters and digits only, single spaces: what copies share."""
-    return text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+def settings_id(config: DedupeConfig) -> str:
+    """Everything stored keys and links depend on; a change rebuilds the index."""
+    return f"{FINGERPRINT_VERSION} {SIGNATURE_ALGORITHM} {config.model_dump_json()}"
 
 
-def sentence_set_key(body: pl.Expr) -> pl.Expr:
-    """A hash of the sorted, de-duplicated set of normalised sentences of a body."""
-    sentences = (
-        body.str.replace_all(r"([.!?][\"'”’)\]]*)\s+", "$1\n")
-        .str.split("\n")
-        .list.eval(normalised(pl.element()))
-        .list.eval(pl.element().filter(pl.element() != ""))
+@dataclass(frozen=True)
+class DedupeUpdate:
+    records: pl.DataFrame  # DEDUPED rows of every cluster that gained a document
+    duplicates: pl.DataFrame  # DUPLICATES rows of those clusters
+    index: pl.DataFrame  # the whole index after the update
+    members: pl.DataFrame  # doc_id, batch_id of every document in those clusters
+
+
+def near_links(
+    new: pl.DataFrame, index: pl.DataFrame, fetch: Fetch, config: DedupeConfig
+) -> pl.DataFrame:
+    """doc_id -> near_doc_ids: verified near duplicates of new documents.
+
+    Documents with the same sentence set and date have the same shingles and the same
+    window, so one representative of each is searched (the smallest doc_id), and only
+    for shapes the index does not hold yet. A pair of two new documents is kept once.
+    """
+    shape = ["sentence_key", "published_date"]
+    columns = ["doc_id", "exact_key", "sentence_key", "published_date", "band_keys"]
+    searchable = pl.col("shingle_count") >= config.min_shingles
+    old = index.filter(searchable).sort("doc_id").unique(shape, keep="first", maintain_order=True)
+    reps = (
+        new.filter(searchable)
+        .join(old.select(shape), on=shape, how="anti", nulls_equal=True)
+        .sort("doc_id")
+        .unique(shape, keep="first", maintain_order=True)
     )
-    return sentences.list.unique().list.sort().list.join("\x1f").hash(seed=0)
-
-
-def cluster_ids(keys: pl.DataFrame, key_columns: list[str]) -> pl.Series:
-    """Connected components over rows that share any key: the smallest row number wins."""
-    df = keys.select(key_columns).with_row_index("component")
-    for _ in range(_MAX_PROPAGATION_ROUNDS):
-        before = df["component"]
-        for key in key_columns:
-            df = df.with_columns(pl.col("component").min().over(key))
-        if df["component"].equals(before):
-            break
-    return df["component"]
-
-
-def completeness_order() -> list[pl.Expr]:
-    """The most complete copy first: ordered paragraphs, a date, a URL, a longer body,
-    a punctuated title; the doc_id breaks ties so the choice is deterministic."""
-    return [
-        pl.col("layout").is_in(SHUFFLED_LAYOUTS),
-        pl.col("published_date").is_null(),
-        pl.col("url").is_null(),
-        -pl.col("body").str.len_chars().cast(pl.Int64),
-        -pl.col("title").fill_null("").str.count_matches(r"[^\w\s]").cast(pl.Int64),
-        pl.col("doc_id"),
-    ]
-
-
-def dedupe_frame(cleaned: pl.DataFrame, run_id: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Collapse copies into one record each. Returns (deduped rows, duplicates mapping)."""
-    df = cleaned.with_columns(
-        exact_key=normalised(pl.col("body")).hash(seed=0),
-        sentence_key=sentence_set_key(pl.col("body")),
-    )
-    df = df.with_columns(cluster=cluster_ids(df, ["exact_key", "sentence_key"]))
-    df = df.sort(["cluster", *completeness_order()])
-    first = pl.col("doc_id").first()
-    deduped = df.group_by("cluster", maintain_order=True).agg(
-        doc_id=first,
-        run_id=pl.lit(run_id),
-        batch_id=pl.col("batch_id").first(),
-        title=pl.col("title").first(),
-        published_date=pl.col("published_date").min(),
-        url=pl.col("url").drop_nulls().first(),
-        body=pl.col("body").first(),
-        source_files=pl.col("source_file").unique().sort(),
-        layouts=pl.col("layout").unique().sort(),
-        duplicate_count=pl.len().cast(pl.Int64),
-        removed_lines=pl.col("removed_lines").list.explode(keep_nulls=False, empty_as_null=False),
-    )
-    kept = df.group_by("cluster", maintain_order=True).agg(
-        kept_doc_id=first,
-        kept_exact_key=pl.col("exact_key").first(),
-        kept_batch_id=pl.col("batch_id").first(),
-    )
-    duplicates = (
-        df.join(kept, on="cluster")
-        .filter(pl.col("doc_id") != pl.col("kept_doc_id"))
-        .select(
-            "doc_id",
-            "kept_doc_id",
-            similarity=pl.lit(1.0),
-            method=pl.when(pl.col("exact_key") == pl.col("kept_exact_key"))
-            .then(pl.lit("exact_body"))
-            .otherwise(pl.lit("sentence_set")),
-            run_id=pl.lit(run_id),
-            batch_id="kept_batch_id",
+    none = pl.DataFrame(schema={"doc_id": pl.String, "near_doc_ids": pl.List(pl.String)})
+    if reps.is_empty():
+        return none
+    pool = pl.concat([old.select(columns), reps.select(columns)])
+    rep_ids = reps["doc_id"].implode()
+    other_is_old = ~pl.col("other_doc_id").is_in(rep_ids)
+    meta = pool.select("doc_id", "exact_key", "sentence_key", "published_date")
+    pairs = (
+        candidate_pairs(reps, pool)
+        .filter(other_is_old | (pl.col("doc_id") < pl.col("other_doc_id")))
+        .join(meta, on="doc_id")
+        .join(meta.rename(lambda c: f"other_{c}"), on="other_doc_id")
+        .filter(
+            (pl.col("exact_key") != pl.col("other_exact_key"))
+            & (pl.col("sentence_key") != pl.col("other_sentence_key"))
         )
     )
-    return deduped.select(DEDUPED.names()), duplicates.select(DUPLICATES.names())
+    if pairs.is_empty():
+        return none
+    old_rows = fetch(pairs.filter(other_is_old)["other_doc_id"].unique())
+    shingles = pl.concat(
+        [
+            reps.select("doc_id", "shingles"),
+            old_rows.select("doc_id", shingles=shingle_sets(old_rows["body"], config.shingle_size)),
+        ]
+    )
+    similar = pair_similarity(pairs.select("doc_id", "other_doc_id"), shingles).join(
+        pairs.select("doc_id", "other_doc_id", "published_date", "other_published_date"),
+        on=["doc_id", "other_doc_id"],
+    )
+    return (
+        similar.filter(near_method(config).is_not_null())
+        .group_by("doc_id")
+        .agg(near_doc_ids=pl.col("other_doc_id").sort())
+    )
+
+
+def indexed(new: pl.DataFrame, run_id: str, config: DedupeConfig) -> pl.DataFrame:
+    """Fingerprints of new cleaned rows: index columns plus `shingles` (not stored)."""
+    fp = fingerprints(new, config).with_columns(
+        batch_id=new["batch_id"], published_date=new["published_date"]
+    )
+    searchable = fp.filter(pl.col("shingle_count") >= config.min_shingles)
+    bands = searchable.select("doc_id", band_keys=band_keys(searchable["shingles"], config))
+    return fp.join(bands, on="doc_id", how="left", maintain_order="left").with_columns(
+        band_keys=pl.col("band_keys").fill_null(pl.lit([], pl.List(pl.UInt64))),
+        kept_doc_id=pl.lit(None, pl.String),
+        settings=pl.lit(settings_id(config)),
+        run_id=pl.lit(run_id),
+    )
+
+
+def dedupe_update(
+    new: pl.DataFrame,
+    index: pl.DataFrame,
+    fetch: Fetch,
+    run_id: str,
+    config: DedupeConfig | None = None,
+) -> DedupeUpdate:
+    """Add new cleaned rows to the index; re-merge every cluster that gained a document.
+
+    `index` is the DEDUPE_INDEX so far; `fetch` reads the cleaned rows of indexed ids.
+    Rows already in the index are ignored, so feeding a batch twice changes nothing.
+    """
+    config = config or DedupeConfig()
+    new = new.unique("doc_id", keep="first", maintain_order=True).join(
+        index.select("doc_id"), on="doc_id", how="anti"
+    )
+    fp = indexed(new, run_id, config)
+    links = near_links(fp, index, fetch, config)
+    added = fp.join(links, on="doc_id", how="left", maintain_order="left").with_columns(
+        near_doc_ids=pl.col("near_doc_ids").fill_null(pl.lit([], pl.List(pl.String)))
+    )
+    docs = pl.concat([index, added.select(DEDUPE_INDEX.names())])
+    docs = docs.with_columns(cluster=cluster_ids(docs))
+    changed = docs.join(new.select("doc_id"), on="doc_id", how="semi")["cluster"].unique()
+    members = docs.filter(pl.col("cluster").is_in(changed.implode()))
+    old_ids = members.join(new.select("doc_id"), on="doc_id", how="anti")["doc_id"]
+    old_rows = fetch(old_ids).select(CLEANED.names()) if old_ids.len() else empty(CLEANED)
+    old_fp = fingerprints(old_rows, config)
+    key_columns = ["doc_id", "exact_key", "sentence_key", "shingles"]
+    rows = (
+        pl.concat([new.select(CLEANED.names()), old_rows])
+        .join(pl.concat([fp.select(key_columns), old_fp.select(key_columns)]), on="doc_id")
+        .join(members.select("doc_id", "cluster"), on="doc_id")
+    )
+    records, duplicates = merge_clusters(rows, run_id, config)
+    kept = records.select("cluster", new_kept="doc_id")
+    index_out = (
+        docs.join(kept, on="cluster", how="left", maintain_order="left")
+        .with_columns(kept_doc_id=pl.coalesce("new_kept", "kept_doc_id"))
+        .sort("doc_id")
+        .select(DEDUPE_INDEX.names())
+    )
+    return DedupeUpdate(
+        records=records.sort("doc_id").select(DEDUPED.names()),
+        duplicates=duplicates.sort("doc_id").select(DUPLICATES.names()),
+        index=index_out,
+        members=members.select("doc_id", "batch_id"),
+    )
+
+
+def dedupe_frame(
+    cleaned: pl.DataFrame, run_id: str, config: DedupeConfig | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Collapse copies among `cleaned` (no index). Returns (deduped rows, duplicates)."""
+
+    def fetch(ids: pl.Series) -> pl.DataFrame:
+        return cleaned.filter(pl.col("doc_id").is_in(ids.implode()))
+
+    update = dedupe_update(cleaned, empty(DEDUPE_INDEX), fetch, run_id, config)
+    return update.records, update.duplicates
+
+
+# -- the task: the index and the outputs in the lake ------------------------------------
+
+
+def cleaned_reader(lake: Lake, locations: pl.DataFrame) -> Fetch:
+    """Reads cleaned rows by doc_id from only the batch files that hold them.
+
+    `locations` maps each doc_id of the lake's cleaned rows to one batch_id.
+    """
+
+    def fetch(ids: pl.Series) -> pl.DataFrame:
+        wanted = locations.filter(pl.col("doc_id").is_in(ids.implode()))
+        frames = [
+            pl.scan_parquet(lake.stage_dir("cleaned") / f"{batch}.parquet")
+            .filter(pl.col("doc_id").is_in(part["doc_id"].implode()))
+            .select(CLEANED.names())
+            .collect()
+            for (batch,), part in wanted.group_by("batch_id", maintain_order=True)
+        ]
+        return pl.concat([empty(CLEANED), *frames])
+
+    return fetch
+
+
+def rebuild_reason(
+    lake: Lake, index: pl.DataFrame, cleaned: pl.DataFrame, config: DedupeConfig
+) -> str | None:
+    """Why the index cannot be trusted to continue from, or None when it can."""
+    outputs = lake.count("deduped") + lake.count("duplicates")
+    if index.is_empty():
+        return "outputs without an index" if outputs else None
+    if (index["settings"] != settings_id(config)).any():
+        return "dedupe settings changed"
+    if not index.join(cleaned, on="doc_id", how="anti").is_empty():
+        return "indexed documents are no longer in cleaned/"
+    if index.height != outputs:
+        return f"index has {index.height} documents, deduped + duplicates {outputs}"
+    return None
+
+
+def write_outputs(lake: Lake, update: DedupeUpdate, run_id: str, rebuild: bool) -> list[str]:
+    """Replace the rows of every changed cluster in deduped/ and duplicates/.
+
+    A cluster's rows live in the batch file of its kept copy, which is one of its
+    members, so only the members' batch files change. On a rebuild every file does.
+    Returns the batches whose files were rewritten or removed.
+    """
+    members = update.members["doc_id"].implode()
+    touched = set(update.members["batch_id"]) | set(update.records["batch_id"])
+    if rebuild:
+        touched |= {p.stem for stage in ("deduped", "duplicates") for p in lake.files(stage)}
+    for stage, frame in (("deduped", update.records), ("duplicates", update.duplicates)):
+        written = []
+        for batch in sorted(touched):
+            path = lake.stage_dir(stage) / f"{batch}.parquet"
+            before = pl.read_parquet(path) if path.exists() and not rebuild else frame.clear()
+            part = pl.concat(
+                [
+                    before.filter(~pl.col("doc_id").is_in(members)),
+                    frame.filter(pl.col("batch_id") == batch),
+                ]
+            ).sort("doc_id")
+            if not part.is_empty():
+                written += lake.write(part, stage, batch, run_id)
+        lake.remove_except(stage, written, names=touched)
+    return sorted(touched)
 
 
 @task(name="dedupe", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def dedupe(lake_dir: str, run_id: str) -> dict[str, Any]:
-    """Rewrite `deduped/` and `duplicates/` from every cleaned row in the lake."""
+def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> dict[str, Any]:
+    """Index the lake's new cleaned rows and rewrite the clusters they join.
+
+    Returns counts over the whole lake, and the batches whose deduped/ files changed
+    (`batches`: rewritten, to enrich again; `touched`: rewritten or removed).
+    """
+    config = config or DedupeConfig()
     lake = Lake(lake_dir)
-    cleaned = lake.scan("cleaned").collect()
-    deduped, duplicates = dedupe_frame(cleaned, run_id)
-    written: dict[str, list] = {"deduped": [], "duplicates": []}
-    for stage, frame in (("deduped", deduped), ("duplicates", duplicates)):
-        for (batch_id,), part in frame.group_by("batch_id", maintain_order=True):
-            written[stage] += lake.write(part, stage, str(batch_id), run_id)
-        lake.remove_except(stage, written[stage])
+    # One batch per doc_id: a file re-ingested into another batch after a crash (before
+    # the file manifest was written) is one document, not two.
+    cleaned = (
+        lake.scan("cleaned")
+        .select("doc_id", "batch_id")
+        .collect()
+        .unique("doc_id", keep="first", maintain_order=True)
+    )
+    index = lake.scan("dedupe_index").collect()
+    reason = rebuild_reason(lake, index, cleaned, config)
+    if reason:
+        get_run_logger().info("dedupe: rebuilding the index from cleaned/: %s", reason)
+        index = empty(DEDUPE_INDEX)
+    new = cleaned.join(index.select("doc_id"), on="doc_id", how="anti")
+    touched: list[str] = []
+    clusters = 0
+    if not new.is_empty():
+        fetch = cleaned_reader(lake, cleaned)
+        update = dedupe_update(fetch(new["doc_id"]), index, fetch, run_id, config)
+        touched = write_outputs(lake, update, run_id, rebuild=reason is not None)
+        # Last: until the index is written, the next run sees these documents as new.
+        lake.write(update.index, "dedupe_index", INDEX_NAME, run_id)
+        clusters = update.records.height
+    present = {p.stem for p in lake.files("deduped")}
     return {
         "cleaned": cleaned.height,
-        "deduped": deduped.height,
-        "duplicates": duplicates.height,
-        "batches": sorted(deduped["batch_id"].unique().to_list()),
+        "deduped": lake.count("deduped"),
+        "duplicates": lake.count("duplicates"),
+        "new": new.height,
+        "clusters_rewritten": clusters,
+        "rebuilt": reason,
+        "batches": [b for b in touched if b in present],
+        "touched": touched,
     }

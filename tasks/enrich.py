@@ -1,11 +1,24 @@
-"""enrich: deduped records -> the same records with counts and their source's domain.
+"""enrich: deduped records -> the same records plus the columns of every enricher.
 
-Enrichers never change the article columns; they only add columns. Host and
-registered domain come from tldextract's bundled public-suffix snapshot, offline.
+Enrichers are registered under versioned names (`language_v1`), as dolma registers
+its taggers: each is a function `frame -> new columns` in `tasks/enrichers/`, reads
+the article and never changes it. They run in registry order on a growing frame, so
+a later enricher can read an earlier one's columns (entities, keywords and quality
+read `language`, or detect it themselves when language_v1 was not selected). A run
+may select enrichers by name (`PipelineConfig.enrichers`); the columns of the others
+are null, so `enriched/` keeps one schema. Every file's Parquet metadata names the
+enrichers that produced it (`newsflow.enrichers`) and the library or model version
+behind each (`newsflow.enricher_models`), since an enricher's output can change when
+the lock file moves a model, not only when its code changes.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -14,37 +27,107 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.lake import Lake
 from newsflow.schema import ENRICHED
-from tasks.urls import domain_of
+from tasks.enrichers import counts, dateline, entities, keywords, language, quality, source
 
 
-def _source(url: str | None) -> dict[str, str | None]:
-    if url is None:
-        return {"host": None, "domain": None}
-    domain = domain_of(url)
-    return {"host": domain.host, "domain": domain.registered}
+@dataclass(frozen=True)
+class Enricher:
+    name: str
+    columns: tuple[str, ...]
+    add: Callable[[pl.DataFrame], pl.DataFrame]
+    # Distributions whose versions decide the output, recorded in the file metadata.
+    packages: tuple[str, ...] = ()
 
 
-def counts() -> dict[str, pl.Expr]:
-    body = pl.col("body")
+ENRICHERS: dict[str, Enricher] = {
+    e.name: e
+    for e in (
+        Enricher(counts.NAME, counts.COLUMNS, counts.counts_v1),
+        Enricher(source.NAME, source.COLUMNS, source.source_v1, ("tldextract",)),
+        Enricher(language.NAME, language.COLUMNS, language.language_v1, ("py3langid",)),
+        Enricher(dateline.NAME, dateline.COLUMNS, dateline.dateline_v1),
+        Enricher(
+            entities.NAME,
+            entities.COLUMNS,
+            entities.entities_v1,
+            (entities.MODEL_PACKAGE, "spacy"),
+        ),
+        Enricher(keywords.NAME, keywords.COLUMNS, keywords.keywords_v1, ("yake",)),
+        Enricher(quality.NAME, quality.COLUMNS, quality.quality_v1, ("spacy",)),
+    )
+}
+
+
+def select_enrichers(names: Sequence[str] | None = None) -> list[Enricher]:
+    """The enrichers to run, in registry order; None selects all. Unknown names fail."""
+    if names is None:
+        return list(ENRICHERS.values())
+    unknown = sorted(set(names) - set(ENRICHERS))
+    if unknown:
+        raise ValueError(f"unknown enrichers {unknown}; known: {', '.join(ENRICHERS)}")
+    return [e for name, e in ENRICHERS.items() if name in names]
+
+
+def enricher_metadata(enrichers: Sequence[Enricher]) -> dict[str, str]:
+    """Parquet key-value metadata naming the enrichers and the versions behind them."""
+    models = {
+        e.name: " ".join(f"{p}=={importlib.metadata.version(p)}" for p in e.packages)
+        for e in enrichers
+        if e.packages
+    }
     return {
-        "char_count": body.str.len_chars().cast(pl.Int64),
-        "word_count": body.str.count_matches(r"\w+").cast(pl.Int64),
-        "paragraph_count": (body.str.count_matches("\n\n") + 1).cast(pl.Int64),
+        "newsflow.enrichers": ",".join(e.name for e in enrichers),
+        "newsflow.enricher_models": json.dumps(models, sort_keys=True),
     }
 
 
-def enrich_frame(deduped: pl.DataFrame) -> pl.DataFrame:
-    """Add the enriched columns to deduped rows."""
-    df = deduped.with_columns(
-        published_month=pl.col("published_date").dt.strftime("%Y-%m"),
-        source=pl.col("url").map_elements(
-            _source,
-            return_dtype=pl.Struct({"host": pl.String, "domain": pl.String}),
-            skip_nulls=False,
-        ),
-        **counts(),
-    ).unnest("source")
-    return df.select(ENRICHED.names())
+def enrich_frame(
+    deduped: pl.DataFrame,
+    enrichers: Sequence[Enricher] | None = None,
+    seconds: dict[str, float] | None = None,
+) -> pl.DataFrame:
+    """Add the enriched columns to deduped rows (all enrichers unless told otherwise).
+
+    Extra input columns (such as `site_name`, which source_v1 reads) are dropped from
+    the output. `seconds`, when given, receives each enricher's wall time.
+    """
+    frame = deduped.with_columns(published_month=pl.col("published_date").dt.strftime("%Y-%m"))
+    for enricher in select_enrichers() if enrichers is None else enrichers:
+        started = time.perf_counter()
+        added = enricher.add(frame)
+        if tuple(added.columns) != enricher.columns or added.height != frame.height:
+            raise RuntimeError(
+                f"{enricher.name} returned {added.columns} x {added.height} rows, "
+                f"expected {list(enricher.columns)} x {frame.height}"
+            )
+        frame = frame.with_columns(added)
+        if seconds is not None:
+            seconds[enricher.name] = time.perf_counter() - started
+    return frame.select(
+        pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
+        for c, t in ENRICHED.items()
+    )
+
+
+def with_site_names(deduped: pl.DataFrame, lake: Lake) -> pl.DataFrame:
+    """Add `site_name` (the name a page gave itself) from any copy of each record.
+
+    deduped/ does not carry it, so it is looked up in cleaned/ for the kept document
+    and every duplicate merged into it (duplicates/).
+    """
+    if "site_name" in deduped.columns:
+        return deduped
+    copies = lake.scan("cleaned").select("doc_id", "site_name").drop_nulls("site_name")
+    merged = lake.scan("duplicates").select("doc_id", "kept_doc_id")
+    names = (
+        copies.join(merged, on="doc_id", how="left")
+        .select(doc_id=pl.coalesce("kept_doc_id", "doc_id"), site_name="site_name")
+        .filter(pl.col("doc_id").is_in(deduped["doc_id"].implode()))
+        .group_by("doc_id")
+        .agg(pl.col("site_name").sort().first())
+        .collect()
+    )
+    return deduped.join(names, on="doc_id", how="left", maintain_order="left")
 
 
 @task(
@@ -54,10 +137,19 @@ def enrich_frame(deduped: pl.DataFrame) -> pl.DataFrame:
     cache_policy=NO_CACHE,
     task_run_name="enrich-{batch_id}",
 )
-def enrich(batch_id: str, lake_dir: str, run_id: str) -> dict[str, Any]:
+def enrich(
+    batch_id: str, lake_dir: str, run_id: str, enrichers: list[str] | None = None
+) -> dict[str, Any]:
     """Enrich `deduped/<batch_id>` into `enriched/published_month=…/<batch_id>`."""
+    chosen = select_enrichers(enrichers)
     lake = Lake(lake_dir)
     deduped = pl.read_parquet(lake.stage_dir("deduped") / f"{batch_id}.parquet")
-    enriched = enrich_frame(deduped)
-    paths = lake.write(enriched, "enriched", batch_id, run_id)
-    return {"batch_id": batch_id, "enriched": enriched.height, "paths": [str(p) for p in paths]}
+    seconds: dict[str, float] = {}
+    enriched = enrich_frame(with_site_names(deduped, lake), chosen, seconds)
+    paths = lake.write(enriched, "enriched", batch_id, run_id, metadata=enricher_metadata(chosen))
+    return {
+        "batch_id": batch_id,
+        "enriched": enriched.height,
+        "paths": [str(p) for p in paths],
+        "seconds": seconds,
+    }

@@ -18,6 +18,7 @@ from flows.pipeline import newsflow_pipeline
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
 from newsflow.schema import SCHEMA_VERSION, STAGE_SCHEMAS
+from tasks.enrich import ENRICHERS
 from tests.conftest import SEED_DATED, SEED_HEADED
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
@@ -66,12 +67,35 @@ def test_the_two_seeds_become_one_clean_record(first_run: tuple[Path, dict[str, 
     assert sorted(record["layouts"]) == ["dated", "headed"]
     assert record["duplicate_count"] == 2
     assert record["domain"] == "daijiworld.com"
+    assert record["host"] == "www.daijiworld.com"
+    assert record["publisher"] == "daijiworld"
+    assert record["language"] == "en"
+    assert 0.9 < record["language_confidence"] <= 1.0
+    assert (record["dateline_place"], record["dateline_agency"]) == ("Washington", "IANS")
+    assert {"Joe Biden", "Vladimir Putin"} <= set(record["people"])
+    assert {"Ukraine", "Russia", "Geneva"} <= set(record["places"])
+    assert "NATO" in record["organizations"]
+    assert 0 < len(record["keywords"]) <= 10
+    assert record["word_count"] > 250
+    assert record["sentence_count"] >= record["paragraph_count"] > 5
+    assert 0.9 <= record["quality_score"] <= 1.0
     for start in DISCLAIMER_STARTS:
         assert start not in record["body"]
     removed = {line["text"][:40]: line["rule"] for line in record["removed_lines"]}
     assert len(removed) == 3
     assert all(any(text.startswith(s[:30]) for s in DISCLAIMER_STARTS) for text in removed)
     assert set(removed.values()) == {"comment_disclaimer_v1"}
+
+
+def test_enriched_files_name_the_enrichers_that_made_them(
+    first_run: tuple[Path, dict[str, Any]],
+) -> None:
+    lake, run_manifest = first_run
+    for path in Lake(lake).files("enriched"):
+        meta = pq.read_schema(path).metadata
+        assert meta[b"newsflow.enrichers"].decode().split(",") == list(ENRICHERS)
+        assert "entities_v1" in json.loads(meta[b"newsflow.enricher_models"])
+    assert run_manifest["timings"]["enrich_entities_v1_s"] > 0
 
 
 def test_disclaimers_are_recorded_at_clean_for_the_headed_seed_only(

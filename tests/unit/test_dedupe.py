@@ -1,13 +1,29 @@
-"""dedupe: clusters by exact body and by sentence set, keeps the most complete copy."""
+"""dedupe: exact, sentence-set and near-duplicate clusters; the most complete copy wins."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
+import pytest
 
-from newsflow.schema import CLEANED, DEDUPED, DUPLICATES
-from tasks.dedupe import cluster_ids, dedupe_frame
+from newsflow.config import DedupeConfig
+from newsflow.schema import DEDUPE_INDEX, DEDUPED, DUPLICATES, empty
+from tasks.clusters import components
+from tasks.dedupe import dedupe_frame, dedupe_update
+from tasks.fingerprints import fingerprints
+from tasks.minhash import pair_similarity
+from tests.articles import (
+    DAY,
+    FERRY,
+    FERRY_OTHER_WRITER,
+    FURNITURE_BODY,
+    MARKET,
+    body,
+    cleaned,
+    flattened,
+)
 
 STORY = [
     "Washington, Dec 8 (IANS) The two leaders spoke for two hours.",
@@ -16,23 +32,14 @@ STORY = [
 ]
 
 
-def cleaned(*rows: dict[str, object]) -> pl.DataFrame:
-    base: dict[str, object] = {
-        "run_id": "r",
-        "batch_id": "b",
-        "record_index": 0,
-        "layout": "dated",
-        "encoding": "utf-8",
-        "title": "T",
-        "date_raw": None,
-        "url": None,
-        "published_date": None,
-        "date_flag": None,
-        "url_raw": None,
-        "url_flag": None,
-        "removed_lines": [],
-    }
-    return pl.DataFrame([{**base, **row} for row in rows], schema=CLEANED)
+def similarity(df: pl.DataFrame, a: str, b: str) -> dict[str, float]:
+    fp = fingerprints(df, DedupeConfig()).select("doc_id", "shingles")
+    pair = pl.DataFrame({"doc_id": [a], "other_doc_id": [b]})
+    return pair_similarity(pair, fp).row(0, named=True)
+
+
+def links(duplicates: pl.DataFrame) -> list[tuple[str, str, str]]:
+    return duplicates.select("doc_id", "kept_doc_id", "method").sort("doc_id").rows()
 
 
 def test_shuffled_headed_copy_merges_with_the_dated_copy() -> None:
@@ -70,41 +77,209 @@ def test_shuffled_headed_copy_merges_with_the_dated_copy() -> None:
     assert row["body"] == "\n\n".join(STORY)
     assert row["title"] == "Leaders, talk"
     assert row["url"] == "https://example.com/a"  # merged from the headed copy
+    assert row["urls"] == ["https://example.com/a"]
     assert row["published_date"] == dt.date(2021, 12, 8)  # the earliest
     assert row["source_files"] == ["d.txt", "h.txt"]
     assert row["layouts"] == ["dated", "headed"]
     assert row["duplicate_count"] == 2
     assert [r["rule"] for r in row["removed_lines"]] == ["comment_disclaimer_v1"]
-    assert duplicates.select("doc_id", "kept_doc_id", "method").rows() == [
-        ("h", "d", "sentence_set")
+    assert duplicates.select("doc_id", "kept_doc_id", "matched_doc_id", "method").rows() == [
+        ("h", "d", "d", "sentence_set")
     ]
+    assert duplicates["similarity"].to_list() == [1.0]
 
 
 def test_different_stories_stay_apart_and_exact_copies_merge() -> None:
+    ferry = body(FERRY)
     df = cleaned(
-        {"doc_id": "a", "source_file": "a", "body": "\n\n".join(STORY)},
-        {"doc_id": "b", "source_file": "b", "body": "\n\n".join(STORY).upper()},
-        {"doc_id": "c", "source_file": "c", "body": "A different story entirely."},
-        {"doc_id": "e", "source_file": "e", "body": "\n\n".join(STORY[:2])},  # a part only
+        {"doc_id": "a", "body": ferry},
+        {"doc_id": "b", "body": ferry.upper()},
+        {"doc_id": "c", "body": body(MARKET)},
+        {"doc_id": "e", "body": body(FERRY[:4])},  # a part only: 50 shingles of 150
     )
     deduped, duplicates = dedupe_frame(df, "r")
     assert sorted(deduped["doc_id"]) == ["a", "c", "e"]
-    assert duplicates.select("doc_id", "kept_doc_id", "method").rows() == [("b", "a", "exact_body")]
+    assert links(duplicates) == [("b", "a", "exact_body")]
+    assert duplicates["similarity"].to_list() == [1.0]
 
 
 def test_the_most_complete_copy_wins_on_date_url_length_then_id() -> None:
-    body = "\n\n".join(STORY)
+    text = body(FERRY)
     df = cleaned(
-        {"doc_id": "1", "source_file": "1", "body": body},
-        {"doc_id": "2", "source_file": "2", "body": body, "published_date": dt.date(2020, 1, 1)},
-        {"doc_id": "3", "source_file": "3", "body": body, "url": "https://example.com/x"},
+        {"doc_id": "1", "body": text},
+        {"doc_id": "2", "body": text, "published_date": dt.date(2020, 1, 1)},
+        {"doc_id": "3", "body": text, "url": "https://example.com/x"},
+        {"doc_id": "4", "body": text + "\n\nThe county will decide in May."},
     )
     assert dedupe_frame(df, "r")[0]["doc_id"].to_list() == ["2"]
     assert dedupe_frame(df.filter(pl.col("doc_id") != "2"), "r")[0]["doc_id"].to_list() == ["3"]
+    only_text = df.filter(pl.col("doc_id").is_in(["1", "4"]))
+    assert dedupe_frame(only_text, "r")[0]["doc_id"].to_list() == ["4"]  # longer
     assert dedupe_frame(df.filter(pl.col("doc_id") == "1"), "r")[0]["doc_id"].to_list() == ["1"]
 
 
-def test_clusters_are_connected_components_across_both_keys() -> None:
-    keys = pl.DataFrame({"k1": [1, 1, 2, 3, 4], "k2": [10, 11, 11, 12, 12]})
-    # rows 0-1 share k1, 1-2 share k2, 3-4 share k2: two components.
-    assert cluster_ids(keys, ["k1", "k2"]).to_list() == [0, 0, 0, 3, 3]
+def test_a_near_duplicate_with_one_edited_sentence_is_found_by_jaccard() -> None:
+    edited = [*FERRY]
+    edited[4] = "A petition urging the county to rescue the ferry now has nine thousand names."
+    df = cleaned({"doc_id": "a", "body": body(FERRY)}, {"doc_id": "b", "body": body(edited)})
+    deduped, duplicates = dedupe_frame(df, "r")
+    assert deduped.height == 1
+    [(doc, kept, method)] = links(duplicates)
+    assert method == "near_jaccard"
+    expected = similarity(df, doc, kept)["jaccard"]
+    assert 0.7 <= expected < 1.0
+    assert duplicates["similarity"].to_list() == [pytest.approx(expected)]
+
+
+def test_containment_finds_a_story_inside_a_longer_page() -> None:
+    story = FERRY[:10]
+    df = cleaned(
+        {"doc_id": "page", "body": body(story + MARKET), "title": "Local news round-up"},
+        {"doc_id": "wire", "body": body(story), "title": "Ferry to stop"},
+    )
+    sims = similarity(df, "wire", "page")
+    assert sims["jaccard"] < 0.7 <= 0.8 <= sims["containment"]  # Jaccard alone misses it
+    deduped, duplicates = dedupe_frame(df, "r")
+    assert deduped.height == 1
+    assert duplicates.select("method", "similarity").rows() == [("near_containment", 1.0)]
+
+
+def test_a_lower_cased_csv_copy_with_the_title_run_in_meets_the_original() -> None:
+    title = "Ferry to stop running in March"
+    df = cleaned(
+        {"doc_id": "orig", "body": body(FERRY), "title": title, "layout": "plain"},
+        {"doc_id": "csv", "body": flattened(title, body(FERRY)), "title": None, "layout": "csv"},
+    )
+    assert similarity(df, "orig", "csv")["containment"] == 1.0
+    deduped, duplicates = dedupe_frame(df, "r")
+    record = deduped.row(0, named=True)
+    assert record["doc_id"] == "orig"  # the cased, punctuated copy is the body kept
+    assert record["layouts"] == ["csv", "plain"]
+    assert duplicates["method"].to_list()[0].startswith("near_")
+
+
+def test_boilerplate_only_bodies_of_different_pages_are_not_merged() -> None:
+    df = cleaned(
+        {"doc_id": "v1", "body": FURNITURE_BODY, "title": "The first hours of the storm"},
+        {"doc_id": "v2", "body": FURNITURE_BODY, "title": "Harbour walls breached"},
+        {"doc_id": "v3", "body": FURNITURE_BODY, "title": "Harbour walls breached!"},
+        # An article that happens to carry the same line is no copy of either.
+        {"doc_id": "art", "body": body(FERRY) + "\n\n" + FURNITURE_BODY},
+    )
+    deduped, duplicates = dedupe_frame(df, "r")
+    assert sorted(deduped["doc_id"]) == ["art", "v1", "v3"]
+    # The same short body under the same (normalised) title is a copy.
+    assert links(duplicates) == [("v2", "v3", "exact_body")]
+
+
+def test_different_articles_about_the_same_event_stay_apart() -> None:
+    df = cleaned(
+        {"doc_id": "a", "body": body(FERRY), "published_date": DAY},
+        {"doc_id": "b", "body": body(FERRY_OTHER_WRITER), "published_date": DAY},
+    )
+    assert dedupe_frame(df, "r")[0].height == 2
+
+
+@pytest.mark.parametrize(
+    ("gap_days", "window", "merged"),
+    [(10, 30, True), (180, 30, False), (180, None, True)],
+)
+def test_near_duplicates_outside_the_date_window_stay_apart(
+    gap_days: int, window: int | None, merged: bool
+) -> None:
+    # A recurring template story: the same text with this month's figures.
+    next_issue = [s.replace("nine thousand", "eleven thousand") for s in FERRY]
+    next_issue[6] = FERRY[6].replace("31 March", "30 September")
+    df = cleaned(
+        {"doc_id": "a", "body": body(FERRY), "published_date": DAY},
+        {
+            "doc_id": "b",
+            "body": body(next_issue),
+            "published_date": DAY + dt.timedelta(days=gap_days),
+        },
+    )
+    config = DedupeConfig(date_window_days=window)
+    deduped, duplicates = dedupe_frame(df, "r", config)
+    assert deduped.height == (1 if merged else 2)
+    assert duplicates["method"].to_list() == (["near_jaccard"] if merged else [])
+
+
+def test_exact_copies_merge_whatever_their_dates() -> None:
+    df = cleaned(
+        {"doc_id": "a", "body": body(FERRY), "published_date": DAY},
+        {"doc_id": "b", "body": body(FERRY), "published_date": DAY + dt.timedelta(days=400)},
+    )
+    deduped, _ = dedupe_frame(df, "r")
+    assert deduped["published_date"].to_list() == [DAY]
+
+
+def test_a_copy_linked_through_another_reports_the_copy_it_matched() -> None:
+    # a ~ b and b ~ c, but a and c share too little: one cluster through b.
+    df = cleaned(
+        {"doc_id": "a", "body": body(FERRY[0:10]), "published_date": DAY},
+        {"doc_id": "b", "body": body(FERRY[1:12])},
+        {"doc_id": "c", "body": body(FERRY[3:13])},
+    )
+    assert similarity(df, "a", "c")["containment"] < 0.8
+    deduped, duplicates = dedupe_frame(df, "r")
+    assert deduped["doc_id"].to_list() == ["a"]  # the dated copy
+    rows = duplicates.select("doc_id", "kept_doc_id", "matched_doc_id", "method").rows()
+    assert rows == [("b", "a", "a", "near_jaccard"), ("c", "a", "b", "near_jaccard")]
+
+
+def test_furniture_only_the_kept_copy_has_is_removed_as_cross_copy_v1() -> None:
+    kept_body = "\n\n".join(
+        [
+            "Listen to this article",  # furniture, no other copy has it
+            "FERRY TIMETABLE",  # short, but the other copy has it (lower case)
+            body(FERRY),
+            "The operator thanked passengers for their custom.",  # unique, but prose
+        ]
+    )
+    df = cleaned(
+        {"doc_id": "k", "body": kept_body, "published_date": DAY, "url": "https://example.com/f"},
+        {"doc_id": "o", "body": "Ferry timetable\n\n" + body(FERRY), "layout": "json"},
+    )
+    deduped, _ = dedupe_frame(df, "r")
+    record = deduped.row(0, named=True)
+    assert record["doc_id"] == "k"
+    assert record["body"] == kept_body.removeprefix("Listen to this article\n\n")
+    assert record["removed_lines"] == [{"text": "Listen to this article", "rule": "cross_copy_v1"}]
+    # Alone, nothing tells a copy's furniture from its text: nothing is removed.
+    alone, _ = dedupe_frame(df.filter(pl.col("doc_id") == "k"), "r")
+    assert alone["body"].to_list() == [kept_body]
+
+
+def test_an_index_fed_in_two_updates_gives_the_clusters_of_one() -> None:
+    df = cleaned(
+        {"doc_id": "a", "body": body(FERRY[0:10])},
+        {"doc_id": "c", "body": body(FERRY[3:13])},
+        {"doc_id": "x", "body": body(MARKET)},
+        {"doc_id": "b", "body": body(FERRY[1:12]), "published_date": DAY},  # bridges a and c
+    )
+
+    def fetch(ids: pl.Series) -> pl.DataFrame:
+        return df.filter(pl.col("doc_id").is_in(ids.implode()))
+
+    once = dedupe_update(df, empty(DEDUPE_INDEX), fetch, "r")
+    first = dedupe_update(df.head(3), empty(DEDUPE_INDEX), fetch, "r1")
+    assert first.records.height == 3  # a, c and x apart so far
+    second = dedupe_update(df.tail(1), first.index, fetch, "r2")
+    assert sorted(second.members["doc_id"]) == ["a", "b", "c"]  # x is not rewritten
+    assert second.records.drop("run_id").equals(
+        once.records.filter(pl.col("doc_id") == "b").drop("run_id")
+    )
+    mapping = ["doc_id", "kept_doc_id"]
+    assert second.index.select(mapping).equals(once.index.select(mapping))
+    again = dedupe_update(df, second.index, fetch, "r3")  # nothing new: nothing changes
+    assert again.records.is_empty()
+    assert again.index.select(mapping).equals(second.index.select(mapping))
+
+
+def test_components_follow_chains_of_any_length() -> None:
+    n = 500
+    order = np.random.default_rng(0).permutation(n - 1)
+    u, v = np.arange(n - 1)[order], np.arange(1, n)[order]  # one long chain, edges shuffled
+    assert set(components(n, u, v).tolist()) == {0}
+    split = components(6, np.array([0, 1, 3]), np.array([1, 2, 4]))
+    assert split.tolist() == [0, 0, 0, 3, 3, 5]

@@ -56,6 +56,7 @@ def test_write_is_atomic_and_carries_metadata(tmp_path: Path) -> None:
             {
                 "doc_id": "a",
                 "kept_doc_id": "b",
+                "matched_doc_id": "b",
                 "similarity": 1.0,
                 "method": "exact_body",
                 "run_id": "r1",

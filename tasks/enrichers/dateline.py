@@ -1,0 +1,121 @@
+"""dateline_v1: the dateline's place, date and wire agency, and the byline.
+
+Recognised at the start of the body (after a "By …" byline paragraph, if any):
+
+    Washington, Dec 8 (IANS) US President …      place Washington, date "Dec 8", IANS
+    WASHINGTON (AP) — …                          place Washington, AP
+    LONDON (Reuters) - …                         place London, Reuters
+    BEIJING, Dec. 8 (Xinhua) -- …                place Beijing, date "Dec. 8", Xinhua
+    KABUL, Afghanistan — …                       place "Kabul, Afghanistan", no agency
+    NEW DELHI: … (PTI)                           place New Delhi, PTI from the last line
+
+A candidate counts only when it cannot be an ordinary opening: the credit in
+parentheses is a known agency, or the place is in capitals (and not a label such as
+"BREAKING:"), or a date follows the place; "Apple (AAPL) shares …" and "Update: …"
+are not datelines. Agencies are spelled as the agencies spell themselves (AP, dpa).
+Places in capitals are title-cased. Pure polars (Rust regex).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+NAME = "dateline_v1"
+COLUMNS = ("dateline_place", "dateline_date", "dateline_agency", "byline")
+
+AGENCIES = {
+    "ians": "IANS",
+    "reuters": "Reuters",
+    "ap": "AP",
+    "associated press": "AP",
+    "the associated press": "AP",
+    "afp": "AFP",
+    "agence france-presse": "AFP",
+    "pti": "PTI",
+    "ani": "ANI",
+    "upi": "UPI",
+    "xinhua": "Xinhua",
+    "dpa": "dpa",
+    "bloomberg": "Bloomberg",
+    "bloomberg news": "Bloomberg",
+}
+# Openings in capitals that look like a place followed by a colon or dash.
+LABELS = [
+    "BREAKING",
+    "BREAKING NEWS",
+    "UPDATE",
+    "UPDATED",
+    "EXCLUSIVE",
+    "WATCH",
+    "VIDEO",
+    "PHOTOS",
+    "PHOTO",
+    "LIVE",
+    "NOTE",
+    "EDITOR'S NOTE",
+    "EDITOR’S NOTE",
+    "ANALYSIS",
+    "OPINION",
+    "COMMENT",
+    "CORRECTION",
+    "FILE",
+    "FACT CHECK",
+    "REVIEW",
+    "INTERVIEW",
+    "ADVERTISEMENT",
+    "WARNING",
+]
+
+# Words of a name or place are separated by one space, never a line break.
+_CAP_WORD = r"\p{Lu}[\p{L}\p{M}'’./\-]*"
+_PLACE = rf"{_CAP_WORD}(?: (?:(?:de|da|del|la|el|am|upon|on|sur) )?{_CAP_WORD}){{0,3}}"
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+_DATE = rf"(?:{_MONTH}\s\d{{1,2}}|\d{{1,2}}\s{_MONTH})(?:,?\s\d{{4}})?"
+_SEP = r"\s*(?:-{1,2}|–|—|:)"
+_DATELINE = (
+    rf"^(?P<place>{_PLACE})(?:,\s(?P<region>{_PLACE}))??(?:,?\s(?P<date>{_DATE}))?"
+    rf"(?:\s?\((?P<credit>\p{{L}}[\p{{L}} .&\-]{{0,30}})\)(?:{_SEP})?|{_SEP})\s"
+)
+_AGENCY_NAMES = "|".join(sorted(AGENCIES, key=len, reverse=True))
+# "… (PTI)", "(With inputs from IANS)", "— Reuters" closing the body.
+_TRAILING_AGENCY = (
+    rf"(?i)(?:\(\s*(?:with\s+inputs?\s+from\s+)?|[-–—]{{1,2}}\s*)({_AGENCY_NAMES})\s*\)?\s*$"
+)
+
+_NAME = r"\p{Lu}[\p{L}'’.\-]*(?: \p{Lu}[\p{L}'’.\-]*){1,3}"
+_NAMES = rf"{_NAME}(?: (?:and|And|AND|&) {_NAME})*"
+# "By Jane Doe" alone on the first line, or followed by an affiliation ("…, Reuters").
+_BYLINE = rf"^(?i:by)\s+(?P<names>{_NAMES})(?:\s*[,|•–—\-][^\n]{{0,60}})?\s*(?:\n|$)"
+_BYLINE_PARAGRAPH = rf"^(?i:by)\s+{_NAMES}[^\n]{{0,60}}\n\n"
+# Reuters and others credit the reporters at the end: "Reporting by Jane Doe; Editing by …".
+_CREDIT_LINE = rf"(?:^|\n)\(?(?i:reporting|writing|written)\sby\s({_NAMES})"
+
+
+def _titled(text: pl.Expr) -> pl.Expr:
+    """Title-case text written in capitals (NEW DELHI -> New Delhi); keep anything else."""
+    return pl.when(text == text.str.to_uppercase()).then(text.str.to_titlecase()).otherwise(text)
+
+
+def _agency(name: pl.Expr) -> pl.Expr:
+    return name.str.strip_chars().str.to_lowercase().replace_strict(AGENCIES, default=None)
+
+
+def dateline_v1(frame: pl.DataFrame) -> pl.DataFrame:
+    body = pl.col("body").fill_null("")
+    lead = body.str.replace(_BYLINE_PARAGRAPH, "").str.slice(0, 300)
+    parts = lead.str.extract_groups(_DATELINE)
+    place, region = parts.struct.field("place"), parts.struct.field("region")
+    date, credit = parts.struct.field("date"), parts.struct.field("credit")
+    agency = pl.coalesce(_agency(credit), _agency(body.str.extract(_TRAILING_AGENCY, 1)))
+    capitals = (place == place.str.to_uppercase()) & ~place.is_in(LABELS)
+    is_dateline = place.is_not_null() & (agency.is_not_null() | capitals | date.is_not_null())
+    full_place = pl.concat_str(_titled(place), pl.lit(", ") + region, ignore_nulls=True)
+    names = pl.coalesce(
+        body.str.extract_groups(_BYLINE).struct.field("names"), body.str.extract(_CREDIT_LINE, 1)
+    ).str.replace_all(r"\s+", " ")
+    return frame.select(
+        dateline_place=pl.when(is_dateline).then(full_place),
+        dateline_date=pl.when(is_dateline).then(date),
+        dateline_agency=agency,
+        byline=names.str.split(" ").list.eval(_titled(pl.element())).list.join(" "),
+    )

@@ -1,0 +1,156 @@
+"""quality_v1: Gopher/FineWeb-style text-quality measures and one `quality_score`.
+
+The measures follow Gopher's quality filters (Rae et al. 2021, appendix A) and
+FineWeb's (Penedo et al. 2024); words are those of counts_v1, lines the body's
+non-empty lines:
+
+    word_count              (from counts_v1)            Gopher keeps 50-100,000
+    mean_word_length        characters per word          Gopher keeps 3-10
+    symbol_word_ratio       ("#" + "..." + "…") / words  Gopher keeps < 0.1
+    stop_word_ratio         share of words that are stop words of the body's language
+                            (spaCy's list; Gopher asks for 2 of 8 English ones)
+    duplicate_line_share    share of lines repeating an earlier line  Gopher keeps < 0.3
+    line_punctuation_share  share of lines ending in . ! ? … (or 。！？؟।), a closing
+                            quote allowed after it       FineWeb keeps >= 0.12
+
+    quality_score = f_words * f_length * f_symbols * f_stop * f_duplicates * f_punctuation
+
+Each factor is 1 inside the range the filters keep and falls linearly to 0 at a
+limit, so a document the filters would drop scores 0 and one near a threshold is
+marked down, not cut off: with ramp(x, bad, good) = clip((x - bad) / (good - bad), 0, 1),
+
+    f_words       = min(ramp(words, 0, 50), ramp(words, 200_000, 100_000))
+    f_length      = min(ramp(mean_word_length, 2, 3), ramp(mean_word_length, 12, 10))
+    f_symbols     = ramp(symbol_word_ratio, 0.1, 0.05)
+    f_stop        = ramp(stop_word_ratio, 0.05, 0.2)     (news prose: 0.3-0.5)
+    f_duplicates  = ramp(duplicate_line_share, 0.3, 0.1)
+    f_punctuation = ramp(line_punctuation_share, 0.12, 0.5)   (bodies of 3+ lines)
+
+A measure that cannot be taken is null and its factor 1: stop words for a language
+spaCy has no list for, and every word measure for scripts written without spaces
+between words (Chinese, Japanese, Thai, …), where whitespace words mean nothing.
+An empty body scores 0.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+import polars as pl
+
+from tasks.enrichers.counts import WORD, word_count
+from tasks.enrichers.language import languages_of
+
+NAME = "quality_v1"
+COLUMNS = (
+    "mean_word_length",
+    "symbol_word_ratio",
+    "stop_word_ratio",
+    "duplicate_line_share",
+    "line_punctuation_share",
+    "quality_score",
+)
+MIN_LINES = 3
+UNSPACED_LANGUAGES = ["zh", "ja", "th", "lo", "km", "my", "bo", "dz", "wuu", "yue"]
+
+_LETTERS = r"[\p{L}\p{N}]+(?:['’][\p{L}]+)*"
+_SYMBOLS = r"#|\.\.\.|…"
+# Sentence-final marks of Latin, CJK, Arabic and Devanagari scripts, then closers.
+_PUNCTUATED_LINE = r"[.!?…。！？؟।][\"'”’)\]」』]*\s*$"
+
+
+@cache
+def stop_words(language: str) -> frozenset[str]:
+    """spaCy's stop-word list for an ISO 639-1 code (empty when spaCy has none)."""
+    if not language.isalpha():
+        return frozenset()
+    try:
+        module = importlib.import_module(f"spacy.lang.{language}.stop_words")
+    except ModuleNotFoundError:
+        return frozenset()
+    return frozenset(w.casefold() for w in module.STOP_WORDS)
+
+
+def ramp(x: pl.Expr, bad: float, good: float) -> pl.Expr:
+    """0 at `bad`, 1 at `good`, linear between (either may be the larger)."""
+    return ((x - bad) / (good - bad)).clip(0.0, 1.0)
+
+
+def _stop_word_ratio(frame: pl.DataFrame, languages: pl.Series) -> pl.Series:
+    rows = frame.select(
+        language=languages,
+        word=pl.col("body").fill_null("").str.to_lowercase().str.extract_all(_LETTERS),
+    ).with_row_index("row")
+    listed = [lang for lang in languages.drop_nulls().unique().sort() if stop_words(lang)]
+    table = pl.DataFrame(
+        [(lang, w) for lang in listed for w in stop_words(lang)],
+        schema={"language": pl.String, "word": pl.String},
+        orient="row",
+    )
+    hits = (
+        rows.filter(pl.col("language").is_in(listed))
+        .explode("word")
+        .join(table, on=["language", "word"], how="semi")
+        .group_by("row")
+        .len("stop")
+    )
+    return (
+        rows.join(hits, on="row", how="left", maintain_order="left")
+        .select(
+            pl.when(pl.col("language").is_in(listed) & (pl.col("word").list.len() > 0)).then(
+                pl.col("stop").fill_null(0) / pl.col("word").list.len()
+            )
+        )
+        .to_series()
+    )
+
+
+def quality_v1(frame: pl.DataFrame) -> pl.DataFrame:
+    languages = languages_of(frame)
+    body = pl.col("body").fill_null("")
+    lines = body.str.split("\n").list.eval(
+        pl.element().str.strip_chars().filter(pl.element() != "")
+    )
+    n_lines = lines.list.len()
+    words = word_count(body)
+    spaced = ~pl.lit(languages).is_in(UNSPACED_LANGUAGES).fill_null(False)
+    measures = frame.select(
+        words=words,
+        mean_word_length=body.str.extract_all(WORD)
+        .list.eval(pl.element().str.count_matches(r"[\p{L}\p{N}]"))
+        .list.mean(),
+        symbol_word_ratio=body.str.count_matches(_SYMBOLS) / words,
+        stop_word_ratio=_stop_word_ratio(frame, languages),
+        duplicate_line_share=(n_lines - lines.list.n_unique()) / n_lines,
+        line_punctuation_share=lines.list.eval(pl.element().str.contains(_PUNCTUATED_LINE))
+        .list.sum()
+        .truediv(n_lines),
+        spaced=spaced,
+        lines=n_lines,
+    ).with_columns(
+        pl.when(pl.col("spaced") & (pl.col("words") > 0)).then(
+            pl.col("mean_word_length", "symbol_word_ratio", "stop_word_ratio")
+        ),
+        pl.when(pl.col("lines") > 0).then(pl.col("duplicate_line_share", "line_punctuation_share")),
+    )
+    factors = [
+        pl.when(pl.col("spaced"))
+        .then(pl.min_horizontal(ramp(pl.col("words"), 0, 50), ramp(pl.col("words"), 2e5, 1e5)))
+        .otherwise(pl.lit(1.0)),
+        pl.min_horizontal(
+            ramp(pl.col("mean_word_length"), 2, 3), ramp(pl.col("mean_word_length"), 12, 10)
+        ),
+        ramp(pl.col("symbol_word_ratio"), 0.1, 0.05),
+        ramp(pl.col("stop_word_ratio"), 0.05, 0.2),
+        ramp(pl.col("duplicate_line_share"), 0.3, 0.1),
+        # A share over one or two lines says nothing about the text (a one-paragraph
+        # story whose last sentence lost its period would score 0).
+        pl.when(pl.col("lines") >= MIN_LINES).then(
+            ramp(pl.col("line_punctuation_share"), 0.12, 0.5)
+        ),
+    ]
+    score = pl.reduce(lambda a, b: a * b, [f.fill_null(1.0) for f in factors])
+    return measures.with_columns(
+        quality_score=pl.when(pl.col("lines") == 0).then(0.0).otherwise(score).round(4)
+    ).select(COLUMNS)

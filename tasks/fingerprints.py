@@ -1,0 +1,159 @@
+"""Fingerprints of an article body: what two copies of one article have in common.
+
+* `exact_key`: the body with case, punctuation and spacing folded away.
+* `sentence_key`: the *set* of such sentences, so a copy whose sentences were shuffled
+  (the headed layout) meets its twin.
+* shingles: hashes of runs of `shingle_size` words that never cross a sentence boundary
+  (a shorter sentence is one shingle), so shuffling sentences does not change the set.
+
+A body with fewer than `min_shingles` shingles is too short to name an article on its
+own ("Chat with us in Facebook Messenger. ..."): its two keys then include the title.
+
+Every hash here is BLAKE2b-based and computed the same way by every version of the
+libraries, because the keys are stored in the lake (`dedupe_index/`) and must meet keys
+computed by later runs. (Polars' own `hash` may change between releases.)
+"""
+
+from __future__ import annotations
+
+from hashlib import blake2b
+from typing import cast
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+
+from newsflow.config import DedupeConfig
+
+# A sentence ends at . ! or ? (and any closing quotes or brackets) before white space;
+# paragraph and line breaks end one too.
+_SENTENCE_END = r"([.!?][\"'”’)\]]*)\s+"
+_SEP = "\x1f"
+_TITLE_SEP = "\x1e"
+
+
+def normalised(text: pl.Expr) -> pl.Expr:
+    """Lower case, letters and digits only, single spaces: what copies share."""
+    return text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+
+
+def _sentence_lines(body: pl.Expr) -> pl.Expr:
+    """The body normalised with one sentence per line (lines may carry outer spaces)."""
+    return (
+        body.str.replace_all(_SENTENCE_END, "$1\n")
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}\n]+", " ")
+    )
+
+
+def sentences(body: pl.Expr) -> pl.Expr:
+    """The body's normalised sentences, in order, empty ones dropped."""
+    return (
+        _sentence_lines(body)
+        .str.split("\n")
+        .list.eval(pl.element().str.strip_chars())
+        .list.eval(pl.element().filter(pl.element() != ""))
+    )
+
+
+def hash64(text: str) -> int:
+    """A 64-bit BLAKE2b hash of a string, the same on every machine and version."""
+    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little")
+
+
+def stable_hash(text: pl.Expr) -> pl.Expr:
+    return text.map_elements(hash64, return_dtype=pl.UInt64, skip_nulls=True)
+
+
+def _with_title(key_text: pl.Expr, short: pl.Expr, title: pl.Expr) -> pl.Expr:
+    """Short bodies carry their normalised title in the key (see the module docstring)."""
+    titled = pl.concat_str(key_text, pl.lit(_TITLE_SEP), normalised(title).fill_null(""))
+    return pl.when(short).then(titled).otherwise(key_text)
+
+
+def _fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser: a bijection that spreads every input bit."""
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xFF51AFD7ED558CCD)
+    h = h ^ (h >> np.uint64(33))
+    h = h * np.uint64(0xC4CEB9FE1A85EC53)
+    return h ^ (h >> np.uint64(33))
+
+
+def combine(columns: list[np.ndarray], start: int) -> np.ndarray:
+    """Hash an ordered tuple of uint64 columns into one uint64 column."""
+    h = np.full(len(columns[0]) if columns else 0, start, dtype=np.uint64)
+    for column in columns:
+        h = _fmix64(h ^ column.astype(np.uint64, copy=False))
+    return h
+
+
+def shingle_sets(body: pl.Series, size: int) -> pl.Series:
+    """For each body, the sorted set of its shingle hashes (List(UInt64)).
+
+    Words are hashed once per distinct word (BLAKE2b); a shingle's hash folds its
+    words' hashes in order with a bijective mixer, all in numpy.
+    """
+    words = (
+        pl.DataFrame({"body": body})
+        .select(
+            doc=pl.int_range(pl.len(), dtype=pl.UInt32),
+            sentence=_sentence_lines(pl.col("body")).str.split("\n"),
+        )
+        .explode("sentence", empty_as_null=False)
+        .with_columns(pl.col("sentence").str.strip_chars())
+        .filter(pl.col("sentence") != "")
+        .with_row_index("sid")
+        .select("doc", "sid", word=pl.col("sentence").str.split(" "))
+        .explode("word", empty_as_null=False)
+    )
+    vocab = words["word"].unique()
+    vocab_hashes = pl.Series([hash64(w) for w in vocab], dtype=pl.UInt64)
+    word_hash = words["word"].replace_strict(vocab, vocab_hashes).to_numpy()
+    doc, sid = words["doc"].to_numpy(), words["sid"].to_numpy()
+    n_words = len(sid)
+    if n_words == 0:
+        return pl.Series(body.name, [[]] * len(body), dtype=pl.List(pl.UInt64))
+    starts = np.flatnonzero(np.r_[True, sid[1:] != sid[:-1]])
+    lengths = np.diff(np.r_[starts, n_words])
+    per_sentence = np.maximum(lengths - size + 1, 1)  # a short sentence is one shingle
+    first = np.repeat(starts, per_sentence)
+    offset = np.arange(first.size) - np.repeat(np.cumsum(per_sentence) - per_sentence, per_sentence)
+    shingle_start = first + offset
+    width = np.repeat(np.minimum(lengths, size), per_sentence)
+    h = np.full(first.size, 0x9E3779B97F4A7C15, dtype=np.uint64)
+    for j in range(size):
+        take = j < width
+        idx = np.where(take, shingle_start + j, 0)
+        h = np.where(take, _fmix64(h ^ word_hash[idx]), h)
+    h = _fmix64(h ^ width.astype(np.uint64))
+    return _sets_by_row(doc[shingle_start], h, len(body)).alias(body.name)
+
+
+def _sets_by_row(row: np.ndarray, value: np.ndarray, n_rows: int) -> pl.Series:
+    """A List(UInt64) Series of n_rows sorted, distinct values, from (row, value) pairs."""
+    pairs = pl.DataFrame({"row": row, "value": value}).sort("row", "value")
+    row, value = pairs["row"].to_numpy(), pairs["value"].to_numpy()
+    keep = np.r_[True, (row[1:] != row[:-1]) | (value[1:] != value[:-1])]
+    row, value = row[keep], value[keep]
+    offsets = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=n_rows), out=offsets[1:])
+    lists = pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(value, pa.uint64()))
+    return cast(pl.Series, pl.from_arrow(lists))
+
+
+def fingerprints(rows: pl.DataFrame, config: DedupeConfig) -> pl.DataFrame:
+    """doc_id, exact_key, sentence_key, shingle_count and shingles of cleaned rows."""
+    shingles = shingle_sets(rows["body"], config.shingle_size).alias("shingles")
+    df = rows.select("doc_id", "title", "body").with_columns(
+        shingles=shingles, shingle_count=shingles.list.len().cast(pl.Int64)
+    )
+    short = pl.col("shingle_count") < config.min_shingles
+    sentence_text = sentences(pl.col("body")).list.unique().list.sort().list.join(_SEP)
+    return df.select(
+        "doc_id",
+        exact_key=stable_hash(_with_title(normalised(pl.col("body")), short, pl.col("title"))),
+        sentence_key=stable_hash(_with_title(sentence_text, short, pl.col("title"))),
+        shingle_count="shingle_count",
+        shingles="shingles",
+    )

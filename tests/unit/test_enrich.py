@@ -1,0 +1,356 @@
+"""Each enricher on small hand-written texts, the registry, and the enriched file metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from newsflow.lake import Lake
+from newsflow.schema import CLEANED, DEDUPED, DUPLICATES, ENRICHED
+from tasks.enrich import ENRICHERS, enrich_frame, select_enrichers, with_site_names
+from tasks.enrichers.counts import counts_v1
+from tasks.enrichers.dateline import dateline_v1
+from tasks.enrichers.entities import entities_v1, normalised
+from tasks.enrichers.keywords import keywords_v1
+from tasks.enrichers.language import language_v1
+from tasks.enrichers.quality import quality_v1, ramp
+from tasks.enrichers.source import source_v1
+
+ENGLISH = (
+    "LONDON (Reuters) - Prime Minister Margaret Holloway met U.S. President John Carver at "
+    "the White House on Tuesday, officials said.\n\n"
+    "Holloway and Carver discussed the war in Ukraine and trade with the European Union. "
+    "The United Nations welcomed the talks.\n\n"
+    '"Our countries stand together," Holloway said in Washington. Carver\'s aides said the '
+    "Pentagon and NATO would follow up in Brussels."
+)
+GERMAN = (
+    "Die Bundesregierung in Berlin hat am Mittwoch einen neuen Haushalt vorgelegt. "
+    "Finanzminister Klaus Berger sagte, die Schulden sollen im kommenden Jahr sinken. Die "
+    "Opposition im Bundestag kritisierte den Entwurf als unsozial und kündigte Widerstand an."
+)
+FRENCH = (
+    "Le gouvernement français a présenté mercredi à Paris un nouveau projet de loi sur le "
+    "logement. La ministre Claire Dubois a déclaré que les loyers seraient plafonnés dans les "
+    "grandes villes dès le mois de janvier, malgré les critiques de l'opposition."
+)
+
+
+def deduped(bodies: list[str | None], **columns: list[object]) -> pl.DataFrame:
+    """Deduped rows holding these bodies (and any other column given), the rest filled in."""
+    n = len(bodies)
+    rows = {
+        "doc_id": [f"d{i}" for i in range(n)],
+        "run_id": ["r"] * n,
+        "batch_id": ["b"] * n,
+        "title": ["A title"] * n,
+        "published_date": [dt.date(2021, 12, 8)] * n,
+        "url": [None] * n,
+        "urls": [[]] * n,
+        "body": bodies,
+        "source_files": [["f.txt"]] * n,
+        "layouts": [["plain"]] * n,
+        "duplicate_count": [1] * n,
+        "removed_lines": [[]] * n,
+        **columns,
+    }
+    return pl.DataFrame({c: rows[c] for c in DEDUPED.names()}, schema=DEDUPED)
+
+
+# -- counts_v1 -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "words", "sentences", "paragraphs"),
+    [
+        ("The mayor spoke. Residents listened.", 5, 2, 1),
+        ("Mr. Smith met U.S. officials. They agreed.\n\nA heading\n\nIt's done!", 11, 4, 3),
+        ("Prices rose 3.5% — a record — in Dec. 2021, officials said.", 10, 1, 1),
+        ("", 0, 0, 0),
+        ("   ", 0, 0, 0),
+        (None, 0, 0, 0),
+    ],
+)
+def test_counts(body: str | None, words: int, sentences: int, paragraphs: int) -> None:
+    row = counts_v1(deduped([body])).row(0, named=True)
+    assert (row["word_count"], row["sentence_count"], row["paragraph_count"]) == (
+        words,
+        sentences,
+        paragraphs,
+    )
+    assert row["char_count"] == len(body or "")
+    assert row["reading_time_min"] == round(words / 238, 2)
+
+
+def test_reading_time_is_words_over_238_per_minute() -> None:
+    body = " ".join(["word"] * 476)
+    assert counts_v1(deduped([body]))["reading_time_min"].to_list() == [2.0]
+
+
+# -- source_v1 -----------------------------------------------------------------------
+
+
+def test_source_host_domain_and_publisher() -> None:
+    frame = deduped(
+        [ENGLISH] * 4,
+        url=[
+            "https://www.daijiworld.com/news/newsDisplay?newsID=901925",
+            "https://news.bbc.co.uk/sport/1.stm",
+            "https://news.bbc.co.uk/sport/2.stm",
+            None,
+        ],
+    ).with_columns(site_name=pl.Series([None, "BBC Sport", "  ", None], dtype=pl.String))
+    out = source_v1(frame)
+    assert out.rows() == [
+        ("www.daijiworld.com", "daijiworld.com", "daijiworld"),
+        ("news.bbc.co.uk", "bbc.co.uk", "BBC Sport"),
+        ("news.bbc.co.uk", "bbc.co.uk", "bbc"),
+        (None, None, None),
+    ]
+
+
+# -- language_v1 ---------------------------------------------------------------------
+
+
+def test_language_with_confidence() -> None:
+    out = language_v1(deduped([ENGLISH, GERMAN, FRENCH, "", "12 345 — 678", None]))
+    assert out["language"].to_list() == ["en", "de", "fr", None, None, None]
+    confidences = out["language_confidence"].to_list()
+    assert all(0.9 < c <= 1.0 for c in confidences[:3])
+    assert confidences[3:] == [None, None, None]
+
+
+# -- dateline_v1 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "place", "date", "agency"),
+    [
+        ("Washington, Dec 8 (IANS) US President Joe Biden spoke.", "Washington", "Dec 8", "IANS"),
+        ("WASHINGTON (AP) — The Senate voted on Tuesday.", "Washington", None, "AP"),
+        ("LONDON (Reuters) - Britain's economy grew.", "London", None, "Reuters"),
+        ("BEIJING, Dec. 8 (Xinhua) -- China said.", "Beijing", "Dec. 8", "Xinhua"),
+        ("NEW DELHI: The cabinet met.\n\nIt will decide soon. (PTI)", "New Delhi", None, "PTI"),
+        ("Mumbai, Dec 8 (ANI): Shares rose.", "Mumbai", "Dec 8", "ANI"),
+        ("BERLIN (dpa) - The cabinet agreed.", "Berlin", None, "dpa"),
+        ("NEW YORK (Bloomberg) -- Stocks fell.", "New York", None, "Bloomberg"),
+        ("WASHINGTON, Dec. 8 (UPI) -- The House passed it.", "Washington", "Dec. 8", "UPI"),
+        ("PARIS (AFP) - France said no.", "Paris", None, "AFP"),
+        ("KABUL, Afghanistan — Fighting resumed.", "Kabul, Afghanistan", None, None),
+        ("ST. LOUIS, Mo. (AP) — A storm hit.", "St. Louis, Mo.", None, "AP"),
+        ("Rio de Janeiro, Dec 8 (Reuters) - Brazil said.", "Rio de Janeiro", "Dec 8", "Reuters"),
+        ("By Jane Doe\n\nWASHINGTON (AP) — The Senate voted.", "Washington", None, "AP"),
+        ("The council met.\n\n(With inputs from IANS)", None, None, "IANS"),
+        ("Apple (AAPL) shares fell on Monday.", None, None, None),
+        ("Update: the road is open again.", None, None, None),
+        ("BREAKING: A fire broke out.", None, None, None),
+        ("The council met on Tuesday in Washington (AP reported).", None, None, None),
+        ("", None, None, None),
+    ],
+)
+def test_dateline_forms(body: str, place: str | None, date: str | None, agency: str | None) -> None:
+    row = dateline_v1(deduped([body])).row(0, named=True)
+    assert (row["dateline_place"], row["dateline_date"], row["dateline_agency"]) == (
+        place,
+        date,
+        agency,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "byline"),
+    [
+        ("By Jane Doe\n\nWASHINGTON (AP) — The Senate voted.", "Jane Doe"),
+        (
+            "By JANE DOE and John Smith, Reuters\n\nLONDON (Reuters) - Text.",
+            "Jane Doe and John Smith",
+        ),
+        ("The council met.\n\nReporting by Jane Doe in London; Editing by John Roe", "Jane Doe"),
+        ("By the time the rain stopped, the river had risen.", None),
+        ("The council met on Tuesday.", None),
+    ],
+)
+def test_byline(body: str, byline: str | None) -> None:
+    assert dateline_v1(deduped([body]))["byline"].to_list() == [byline]
+
+
+# -- entities_v1 ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mention", "name"),
+    [
+        ("the White House", "White House"),
+        ("Russia's", "Russia"),
+        ("U.S.", "US"),
+        ("  New\n York ", "New York"),
+        ("harbour master", ""),
+        ("'s", ""),
+    ],
+)
+def test_entity_names_are_normalised(mention: str, name: str) -> None:
+    assert normalised(mention) == name
+
+
+def test_entities_of_an_english_article() -> None:
+    row = entities_v1(deduped([ENGLISH])).row(0, named=True)
+    # Lone surnames ("Holloway said") count for the full name, not as extra entries.
+    assert row["people"] == ["Margaret Holloway", "John Carver"]
+    assert {"European Union", "United Nations", "NATO"} <= set(row["organizations"])
+    assert {"US", "Ukraine", "Washington", "Brussels"} <= set(row["places"])
+    assert "U.S." not in row["places"]
+
+
+def test_non_english_and_empty_bodies_get_no_entities() -> None:
+    out = entities_v1(deduped([GERMAN, FRENCH, "", None]))
+    assert out.rows() == [([], [], [])] * 4
+
+
+def test_entities_follow_the_language_column_when_present() -> None:
+    # language_v1 ran and said German: the English model is not asked.
+    frame = deduped([ENGLISH]).with_columns(language=pl.lit("de"))
+    assert entities_v1(frame).row(0) == ([], [], [])
+
+
+# -- keywords_v1 ---------------------------------------------------------------------
+
+
+def test_keywords_in_the_body_language() -> None:
+    english, german, empty = keywords_v1(deduped([ENGLISH, GERMAN, ""]))["keywords"].to_list()
+    assert 5 <= len(english) <= 10
+    assert "Margaret Holloway" in english
+    # No phrase repeats half the words of a better one ("President John" after "John Carver").
+    word_sets = [set(k.casefold().split()) for k in english]
+    assert all(2 * len(a & b) < len(a) for i, a in enumerate(word_sets) for b in word_sets[:i])
+    assert any(k in german for k in ("Bundesregierung", "Haushalt vorgelegt", "Bundestag"))
+    assert empty == []
+
+
+# -- quality_v1 ----------------------------------------------------------------------
+
+CLEAN = ENGLISH + (
+    "\n\nThe two leaders also agreed to meet again in the spring, when a trade agreement "
+    "could be ready for signature. Officials on both sides said the talks had been friendly "
+    "but that several questions about farm subsidies were still open.\n\n"
+    "Business groups welcomed the meeting and asked both governments to publish the details "
+    "of the agreement before the summer, so that companies could prepare."
+)
+SYMBOLS = "#### $$$ @@@ *** ★★★ ### ... … ###\n\n• • • • •\n\n→ → → ###"
+REPEATED = "\n\n".join(["Click here to subscribe"] * 6 + ["Share this"] * 4)
+
+
+def test_quality_measures() -> None:
+    body = "One two three four.\n\nOne two three four.\n\nFive six # seven\n\nEight nine ..."
+    row = quality_v1(deduped([body])).row(0, named=True)
+    assert row["duplicate_line_share"] == 0.25
+    assert row["line_punctuation_share"] == 0.75
+    assert row["symbol_word_ratio"] == pytest.approx(2 / 13)
+    # 13 words ("#" and "..." are none) of 51 letters; punctuation is not counted.
+    assert row["mean_word_length"] == pytest.approx(51 / 13)
+
+
+def test_quality_score_orders_clean_text_above_junk() -> None:
+    scores = quality_v1(deduped([CLEAN, SYMBOLS, REPEATED, "", None]))["quality_score"]
+    clean, symbols, repeated, empty, missing = scores.to_list()
+    assert all(0.0 <= s <= 1.0 for s in scores.to_list())
+    assert clean > 0.9
+    assert clean > repeated
+    assert clean > symbols
+    assert symbols == repeated == empty == missing == 0.0
+
+
+def test_short_text_is_marked_down_not_zeroed() -> None:
+    short = quality_v1(deduped(["The mayor opened the new bridge on Monday morning."]))
+    assert 0.0 < short["quality_score"][0] < 0.5
+
+
+def test_stop_words_follow_the_language() -> None:
+    out = quality_v1(deduped([GERMAN, FRENCH, "北京市政府周三宣布了新的交通计划。"]))
+    german, french, chinese = out["stop_word_ratio"].to_list()
+    assert german > 0.25  # German and French stop words were counted
+    assert french > 0.25
+    assert chinese is None  # no spaces between words: not measured, not penalised
+
+
+@pytest.mark.parametrize(
+    ("x", "bad", "good", "expected"),
+    [(0, 0, 50, 0.0), (25, 0, 50, 0.5), (80, 0, 50, 1.0), (0.2, 0.3, 0.1, 0.5)],
+)
+def test_ramp(x: float, bad: float, good: float, expected: float) -> None:
+    assert pl.select(ramp(pl.lit(x), bad, good)).item() == pytest.approx(expected)
+
+
+# -- the registry --------------------------------------------------------------------
+
+
+def test_enricher_columns_are_exactly_the_enriched_contract() -> None:
+    added = [c for e in ENRICHERS.values() for c in e.columns]
+    assert len(added) == len(set(added))
+    assert set(added) == set(ENRICHED.names()) - set(DEDUPED.names()) - {"published_month"}
+    assert all(name.rsplit("_v", 1)[1].isdigit() for name in ENRICHERS)
+
+
+def test_enrich_frame_adds_columns_and_never_changes_the_article() -> None:
+    rows = deduped([ENGLISH, GERMAN, ""], url=["https://www.example.org/a", None, None])
+    out = enrich_frame(rows)
+    assert out.schema == ENRICHED
+    assert out.select(DEDUPED.names()).equals(rows)
+    assert out["language"].to_list() == ["en", "de", None]
+    assert out["published_month"].to_list() == ["2021-12"] * 3
+
+
+def test_a_run_selects_enrichers_by_name() -> None:
+    seconds: dict[str, float] = {}
+    picked = select_enrichers(["dateline_v1", "counts_v1"])
+    assert [e.name for e in picked] == ["counts_v1", "dateline_v1"]  # registry order
+    out = enrich_frame(deduped([ENGLISH]), picked, seconds)
+    assert set(seconds) == {"counts_v1", "dateline_v1"}
+    row = out.row(0, named=True)
+    assert row["dateline_agency"] == "Reuters"
+    assert row["word_count"] > 0
+    unselected = [c for e in ENRICHERS.values() if e not in picked for c in e.columns]
+    assert all(row[c] is None for c in unselected)
+    assert out.schema == ENRICHED
+
+
+def test_unknown_enricher_names_fail() -> None:
+    with pytest.raises(ValueError, match="unknown enrichers \\['language_v9'\\]"):
+        select_enrichers(["counts_v1", "language_v9"])
+
+
+def test_enriched_files_record_the_enricher_versions(tmp_path: Path) -> None:
+    from tasks.enrich import enricher_metadata
+
+    picked = select_enrichers(["counts_v1", "language_v1"])
+    out = enrich_frame(deduped([ENGLISH]), picked)
+    [path] = Lake(tmp_path).write(out, "enriched", "b", "r", metadata=enricher_metadata(picked))
+    meta = pq.read_schema(path).metadata
+    assert meta[b"newsflow.enrichers"] == b"counts_v1,language_v1"
+    models = json.loads(meta[b"newsflow.enricher_models"])
+    assert list(models) == ["language_v1"]
+    assert models["language_v1"].startswith("py3langid==")
+    assert meta[b"newsflow.run_id"] == b"r"  # the standard keys are still there
+
+
+def rows_of(schema: pl.Schema, **columns: list[str | None]) -> pl.DataFrame:
+    """A frame of `schema` holding these columns; every other column null."""
+    given = pl.DataFrame(columns, schema={c: pl.String for c in columns})
+    return given.select(
+        pl.col(c) if c in columns else pl.lit(None, t).alias(c) for c, t in schema.items()
+    )
+
+
+def test_site_name_comes_from_any_copy_in_the_lake(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    cleaned = rows_of(
+        CLEANED, doc_id=["kept", "copy", "other"], site_name=[None, "Daijiworld", None]
+    )
+    lake.write(cleaned, "cleaned", "b", "r")
+    lake.write(rows_of(DUPLICATES, doc_id=["copy"], kept_doc_id=["kept"]), "duplicates", "b", "r")
+    rows = deduped([ENGLISH, GERMAN]).with_columns(doc_id=pl.Series(["kept", "other"]))
+    assert with_site_names(rows, lake)["site_name"].to_list() == ["Daijiworld", None]
