@@ -8,7 +8,29 @@ import re
 
 import polars as pl
 
-from newsflow.schema import CLEANED
+from newsflow.schema import CLEANED, INGESTED
+
+# Lineage and layout of a one-record plain file: tests override what they exercise.
+INGESTED_ROW: dict[str, object] = {
+    "doc_id": "d1",
+    "run_id": "r",
+    "batch_id": "b",
+    "source_file": "f.txt",
+    "record_index": 0,
+    "layout": "plain",
+    "encoding": "utf-8",
+    "title": "A title",
+    "date_raw": None,
+    "url": None,
+    "body": "A body.",
+    "site_name": None,
+}
+
+
+def ingested_rows(*rows: dict[str, object]) -> pl.DataFrame:
+    """An INGESTED frame, one row per override dict on top of INGESTED_ROW."""
+    return pl.DataFrame([{**INGESTED_ROW, **row} for row in rows], schema=INGESTED)
+
 
 # One story, one sentence each, all of similar length (so shingle counts track sentences).
 FERRY = [

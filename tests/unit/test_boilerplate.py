@@ -13,11 +13,12 @@ import pytest
 
 from newsflow.config import RepeatThresholds
 from newsflow.lake import Lake
-from newsflow.schema import INGESTED, LINE_DOCS
+from newsflow.schema import LINE_DOCS
 from tasks import boilerplate
 from tasks.boilerplate import line_hash, matching_rule, publisher
 from tasks.clean import clean, clean_frame
 from tasks.line_stats import document_lines, domain_lines, line_stats, merged_documents
+from tests.articles import ingested_rows
 from tests.conftest import SAMPLE_RAW, SEED_DATED, SEED_HEADED
 
 RUN_DATE = dt.date(2026, 11, 23)
@@ -25,20 +26,9 @@ GAZETTE = "https://www.examplegazette.com/news/story?id=7"
 
 
 def ingested(*rows: dict[str, object]) -> pl.DataFrame:
-    base: dict[str, object] = {
-        "run_id": "r",
-        "batch_id": "b",
-        "source_file": "f.txt",
-        "record_index": 0,
-        "layout": "plain",
-        "encoding": "utf-8",
-        "title": "A title",
-        "date_raw": "20211208",
-        "url": None,
-        "site_name": None,
-    }
-    full = [{**base, "doc_id": f"d{i}", **row} for i, row in enumerate(rows)]
-    return pl.DataFrame(full, schema=INGESTED)
+    return ingested_rows(
+        *({"date_raw": "20211208", "doc_id": f"d{i}", **row} for i, row in enumerate(rows))
+    )
 
 
 def rules(texts: list[str], url: str | None = None) -> list[str | None]:

@@ -7,30 +7,17 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from newsflow.schema import CLEANED, INGESTED
+from newsflow.schema import CLEANED
 from tasks.clean import clean_frame, normalised_text
 from tasks.dates import date_flag, parsed_date
 from tasks.urls import canonical_url
+from tests.articles import ingested_rows
 
 RUN_DATE = dt.date(2026, 11, 23)
 
 
 def ingested(**fields: object) -> pl.DataFrame:
-    row: dict[str, object] = {
-        "doc_id": "d1",
-        "run_id": "r",
-        "batch_id": "b",
-        "source_file": "f.txt",
-        "record_index": 0,
-        "layout": "plain",
-        "encoding": "utf-8",
-        "title": "A title",
-        "date_raw": None,
-        "url": None,
-        "body": "A body.",
-    }
-    row.update(fields)
-    return pl.DataFrame([row], schema=INGESTED)
+    return ingested_rows(fields)
 
 
 @pytest.mark.parametrize(
