@@ -16,9 +16,11 @@ record is counted in, and the run fails loudly if the counts do not balance.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 import uuid
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,9 @@ from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Rejected, list_inputs, plan_batches
 from newsflow.lake import Lake
+from newsflow.lock import lake_lock
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
+from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe import dedupe
 from tasks.enrich import enrich, select_enrichers
@@ -41,14 +45,46 @@ from tasks.line_stats import line_stats
 
 UNBATCHED = "unbatched"
 
-# Each identity: (left side, right-hand terms). A run whose books do not balance fails.
+
+class _ThreadTimeoutNotice(logging.Filter):
+    """Prefect warns on every task that a timeout cannot interrupt a worker thread.
+
+    Known and documented (README): under threads a task over its limit fails when
+    its blocking call returns, then retries. Once per task run is noise.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "running in a worker thread" not in record.getMessage()
+
+
+logging.getLogger("prefect.task_runs").addFilter(_ThreadTimeoutNotice())
+
+# Each identity: (stage that must have run, left side, right-hand terms). A run whose
+# books do not balance fails.
 IDENTITIES = [
-    ("files_new", ("files_ingested", "files_quarantined")),
-    ("records_in", ("ingested", "quarantined_records_at_ingest")),
-    ("ingested", ("cleaned", "quarantined_at_clean")),
-    ("lake_cleaned", ("deduped", "duplicates")),
-    ("deduped", ("enriched",)),
+    ("ingest", "files_new", ("files_ingested", "files_quarantined")),
+    ("ingest", "records_in", ("ingested", "quarantined_records_at_ingest")),
+    ("clean", "ingested", ("cleaned", "quarantined_at_clean")),
+    ("dedupe", "lake_cleaned", ("deduped", "duplicates")),
+    ("enrich", "deduped", ("enriched",)),
 ]
+STAGES_IN_ORDER = ("clean", "dedupe", "enrich")
+
+
+@dataclass
+class RunBook:
+    """What one run counts and times on its way; `_finish` turns it into the manifest."""
+
+    run_id: str
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    t_start: float = field(default_factory=time.perf_counter)
+    counts: Counter[str] = field(default_factory=Counter)
+    quarantined: dict[str, Counter[str]] = field(default_factory=dict)
+    removed: Counter[str] = field(default_factory=Counter)
+    line_stats: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    ran: set[str] = field(default_factory=lambda: {"ingest"})
+    file_manifest: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FILE_MANIFEST))
 
 
 class AccountingError(RuntimeError):
@@ -60,10 +96,12 @@ def new_run_id() -> str:
     return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
-def check_books(counts: dict[str, int]) -> list[dict[str, Any]]:
-    """Evaluate every accounting identity on the run's counts."""
+def check_books(counts: dict[str, int], ran: set[str] | None = None) -> list[dict[str, Any]]:
+    """Evaluate the accounting identities of the stages that ran (default: all)."""
     checks = []
-    for left, terms in IDENTITIES:
+    for stage, left, terms in IDENTITIES:
+        if ran is not None and stage not in ran:
+            continue
         right = sum(counts.get(t, 0) for t in terms)
         checks.append(
             {
@@ -93,18 +131,55 @@ def _quarantine_rejected(lake: Lake, rejected: list[Rejected], run_id: str) -> N
     lake.write(pl.DataFrame(rows, schema=QUARANTINE), "quarantine", f"ingest-{UNBATCHED}", run_id)
 
 
+def _was_cached(future: Any) -> bool:
+    return bool(future.state.name == "Cached")
+
+
+def _pending_enrich(lake: Lake) -> list[str]:
+    """Deduped batches whose enriched files are missing or older (a run stopped early)."""
+    enriched: dict[str, float] = {}
+    for path in lake.files("enriched"):
+        enriched[path.stem] = min(enriched.get(path.stem, float("inf")), path.stat().st_mtime)
+    return [
+        p.stem
+        for p in lake.files("deduped")
+        if (p.stem not in enriched or enriched[p.stem] < p.stat().st_mtime)
+        and pl.scan_parquet(p).select(pl.len()).collect().item() > 0  # empty: no enriched file
+    ]
+
+
 @flow(name="newsflow", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
 def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
-    """Run every stage over the input folder; returns the run manifest (also in runs/)."""
+    """Run every stage over the input folder; returns the run manifest (also in runs/).
+
+    One run writes a lake at a time: a second run waits for the lake's lock up to
+    `lock_wait_seconds`, then fails with a message naming the run that holds it.
+    """
     config = config or PipelineConfig()
     select_enrichers(config.enrichers)  # an unknown enricher name fails before any work
     logger = get_run_logger()
-    run_id, started_at, t_start = new_run_id(), dt.datetime.now(dt.UTC), time.perf_counter()
-    lake, lake_dir = Lake(config.lake_dir), str(config.lake_dir)
-    timings: dict[str, float] = {}
+    run_id = new_run_id()
+    lake = Lake(config.lake_dir)
+    with lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning):
+        return _run(config, run_id, lake)
+
+
+def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
+    logger = get_run_logger()
+    book = RunBook(run_id)
+    lake_dir = str(config.lake_dir)
+    timings, counts, ran = book.timings, book.counts, book.ran
     if config.full_refresh:
         logger.info("Full refresh: clearing stage outputs under %s", lake.root)
         lake.clear_outputs()
+        lake_generation(lake.root, renew=True)  # no cached task result outlives the refresh
+    # I/O tasks retry (set on the tasks); every stage task has a time limit. Ingest and
+    # clean are cached on their batch's content: a retried or interrupted run skips the
+    # batches it had finished.
+    cached = {"persist_result": True, "cache_expiration": CACHE_EXPIRATION}
+    timeout = {"timeout_seconds": config.task_timeout_seconds}
+    ingest_task = ingest.with_options(cache_policy=INGEST_CACHE, **cached, **timeout)  # type: ignore[arg-type]
+    clean_task = clean.with_options(cache_policy=CLEAN_CACHE, **cached, **timeout)  # type: ignore[arg-type]
 
     files, rejected = list_inputs(config.input_dir)
     seen = set(lake.read_manifest()["content_hash"].to_list())
@@ -121,22 +196,22 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
         len(files) - len(new),
         len(rejected),
     )
-    timings["plan_s"] = time.perf_counter() - t_start
+    timings["plan_s"] = time.perf_counter() - book.t_start
 
-    counts: Counter[str] = Counter(
+    counts.update(
         files_seen=len(files),
         files_new=len(new),
         files_unchanged=len(files) - len(new),
         batches=len(batches),
     )
-    quarantined = {"ingest": Counter(r.rule for r in rejected), "clean": Counter[str]()}
-    removed: Counter[str] = Counter()
+    quarantined = book.quarantined
+    quarantined.update(ingest=Counter(r.rule for r in rejected), clean=Counter())
+    removed = book.removed
     manifests: list[pl.DataFrame] = []
 
     t0 = time.perf_counter()
-    ingest_futures = [ingest.submit(b, config, run_id) for b in batches]
+    ingest_futures = [ingest_task.submit(b, config, run_id) for b in batches]
     ingested_batches = []
-    counted: dict[str, int] = {}
     for done, future in enumerate(as_completed(ingest_futures), start=1):
         result = future.result()
         manifests.append(result["manifest"])
@@ -146,18 +221,24 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
             quarantined_records_at_ingest=result["records"] - result["ingested"],
         )
         quarantined["ingest"].update(result["quarantined_by_rule"])
+        counts["batches_cached"] += _was_cached(future)
         logger.info(
-            "ingest %d/%d: batch %s -> %d records, %d quarantined",
+            "ingest %d/%d: batch %s -> %d records, %d quarantined%s",
             done,
             len(batches),
             result["batch_id"],
             result["ingested"],
             result["quarantined"],
+            " (cached: unchanged since an earlier attempt)" if _was_cached(future) else "",
         )
         ingested_batches.append(result["batch_id"])
     if ingested_batches:
         t1 = time.perf_counter()
-        counted = line_stats.submit(ingested_batches, lake_dir, run_id).result()
+        counted = book.line_stats = (
+            line_stats.with_options(**timeout)  # type: ignore[arg-type]
+            .submit(ingested_batches, lake_dir, run_id)
+            .result()
+        )
         timings["line_stats_s"] = time.perf_counter() - t1
         logger.info(
             "line_stats: %d documents with a domain, %d newly counted; %d counted in %d domains, "
@@ -169,35 +250,53 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
             counted["repeated_lines"],
         )
     clean_futures = [
-        clean.submit(b, lake_dir, run_id, started_at.date(), config.domain_repeat)
+        clean_task.submit(b, lake_dir, run_id, book.started_at.date(), config.domain_repeat)
         for b in ingested_batches
     ]
+    if ingested_batches:
+        ran.add("clean")
     for done, future in enumerate(as_completed(clean_futures), start=1):
         result = future.result()
         counts.update(cleaned=result["cleaned"], quarantined_at_clean=result["quarantined"])
         quarantined["clean"].update(result["quarantined_by_rule"])
         removed.update(result["removed_by_rule"])
         logger.info(
-            "clean %d/%d: batch %s -> %d rows, %d quarantined",
+            "clean %d/%d: batch %s -> %d rows, %d quarantined%s",
             done,
             len(batches),
             result["batch_id"],
             result["cleaned"],
             result["quarantined"],
+            " (cached)" if _was_cached(future) else "",
         )
     timings["ingest_clean_s"] = time.perf_counter() - t0
-    file_manifest = pl.concat(manifests) if manifests else pl.DataFrame(schema=FILE_MANIFEST)
+    if manifests:
+        book.file_manifest = file_manifest = pl.concat(manifests)
+    else:
+        file_manifest = book.file_manifest
     counts["files_ingested"] = int((file_manifest["status"] == "ingested").sum())
     counts["files_quarantined"] = int((file_manifest["status"] == "quarantined").sum())
 
-    # A lake whose dedupe outputs or index are missing (deleted, or written before the
-    # index existed) is brought up to date even without new input.
+    # A lake whose dedupe outputs or index are missing or behind cleaned/ (deleted,
+    # written before the index existed, or a run that stopped after clean) is brought
+    # up to date even without new input.
     stale = bool(lake.files("cleaned")) and not (
-        lake.files("deduped") and lake.files("dedupe_index")
+        lake.files("deduped")
+        and lake.files("dedupe_index")
+        and lake.count("dedupe_index") == lake.count("cleaned")
     )
-    if batches or stale:
+    wants = STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1]
+    deduped: dict[str, Any] = {"batches": [], "touched": [], "rebuilt": None}
+    if (batches or stale) and "dedupe" not in wants:
+        logger.info("Stopping after clean (stop_after=clean): dedupe and enrich wait")
+    elif batches or stale:
+        ran.add("dedupe")
         t0 = time.perf_counter()
-        deduped = dedupe.submit(lake_dir, run_id, config.dedupe).result()
+        deduped = (
+            dedupe.with_options(**timeout)  # type: ignore[arg-type]
+            .submit(lake_dir, run_id, config.dedupe)
+            .result()
+        )
         counts.update(
             lake_cleaned=deduped["cleaned"],
             deduped=deduped["deduped"],
@@ -218,45 +317,72 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
             deduped["duplicates"],
         )
         timings["dedupe_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        written = []
-        enrich_futures = [
-            enrich.submit(b, lake_dir, run_id, config.enrichers) for b in deduped["batches"]
-        ]
-        for done, future in enumerate(as_completed(enrich_futures), start=1):
-            result = future.result()
-            for name, seconds in result["seconds"].items():
-                timings[f"enrich_{name}_s"] = timings.get(f"enrich_{name}_s", 0.0) + seconds
-            written += result["paths"]
-            logger.info(
-                "enrich %d/%d: batch %s -> %d records",
-                done,
-                len(enrich_futures),
-                result["batch_id"],
-                result["enriched"],
-            )
-        # Only the batches dedupe rewrote are enriched again; the others are current.
-        touched = None if deduped["rebuilt"] else deduped["touched"]
-        lake.remove_except("enriched", [Path(p) for p in written], names=touched)
-        counts["enriched"] = lake.count("enriched")
-        timings["enrich_s"] = time.perf_counter() - t0
-    else:
+    # Enrich what dedupe rewrote, what an earlier run that stopped early left behind,
+    # or (re_enrich) everything.
+    todo = deduped["batches"] if "dedupe" in ran else []
+    if "dedupe" in ran or not (batches or stale):
+        todo = sorted({*todo, *_pending_enrich(lake)})
+    if config.re_enrich and "dedupe" in wants:
+        todo = [p.stem for p in lake.files("deduped")]
+    if todo and "enrich" not in wants:
+        logger.info("Stopping after %s (stop_after): enrich waits", config.stop_after)
+    elif todo:
+        ran.add("enrich")
+        counts["deduped"] = lake.count("deduped")
+        _enrich_batches(config, lake, todo, deduped, book)
+    if ran == {"ingest"}:
         logger.info("No new input: dedupe and enrich are up to date, nothing to do")
+    return _finish(config, lake, book)
 
-    books = check_books(counts)
-    if not file_manifest.is_empty():
-        lake.add_to_manifest(file_manifest, run_id)
-    timings["total_s"] = time.perf_counter() - t_start
+
+def _enrich_batches(
+    config: PipelineConfig, lake: Lake, todo: list[str], deduped: dict[str, Any], book: RunBook
+) -> None:
+    """Enrich the `todo` batches, then drop enriched files of superseded batches."""
+    logger, timings, t0 = get_run_logger(), book.timings, time.perf_counter()
+    enrich_task = enrich.with_options(timeout_seconds=config.task_timeout_seconds)
+    written = []
+    enrich_futures = [
+        enrich_task.submit(b, str(config.lake_dir), book.run_id, config.enrichers) for b in todo
+    ]
+    for done, future in enumerate(as_completed(enrich_futures), start=1):
+        result = future.result()
+        for name, seconds in result["seconds"].items():
+            timings[f"enrich_{name}_s"] = timings.get(f"enrich_{name}_s", 0.0) + seconds
+        written += result["paths"]
+        logger.info(
+            "enrich %d/%d: batch %s -> %d records",
+            done,
+            len(enrich_futures),
+            result["batch_id"],
+            result["enriched"],
+        )
+    # Only the batches enriched here are replaced; the others are current. A
+    # rebuilt index may have renamed batches: then every stale file goes.
+    names = None if deduped["rebuilt"] or config.re_enrich else [*deduped["touched"], *todo]
+    lake.remove_except("enriched", [Path(p) for p in written], names=names)
+    book.counts["enriched"] = lake.count("enriched")
+    timings["enrich_s"] = time.perf_counter() - t0
+
+
+def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]:
+    """Check the books, record the run (manifest, file manifest, artifact); fail if unbalanced."""
+    run_id, counts, timings = book.run_id, book.counts, book.timings
+    books = check_books(counts, book.ran)
+    if not book.file_manifest.is_empty():
+        lake.add_to_manifest(book.file_manifest, run_id)
+    timings["total_s"] = time.perf_counter() - book.t_start
     run: dict[str, Any] = {
         "run_id": run_id,
-        "started_at": started_at.isoformat(),
+        "started_at": book.started_at.isoformat(),
         "finished_at": dt.datetime.now(dt.UTC).isoformat(),
         "code_version": __version__,
         "config": config.model_dump(mode="json"),
         "counts": dict(sorted(counts.items())),
-        "quarantined": {stage: dict(sorted(c.items())) for stage, c in quarantined.items()},
-        "removed_lines": dict(sorted(removed.items())),
-        "line_stats": counted,
+        "quarantined": {stage: dict(sorted(c.items())) for stage, c in book.quarantined.items()},
+        "removed_lines": dict(sorted(book.removed.items())),
+        "line_stats": book.line_stats,
+        "stages_run": [s for s in ("ingest", *STAGES_IN_ORDER) if s in book.ran],
         "accounting": books,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "lake": str(lake.root.resolve()),

@@ -6,6 +6,7 @@ Nothing happens at import time; defaults are what a first run on `data/raw` need
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -123,6 +124,25 @@ class PipelineConfig(BaseModel):
         description="Files larger than this (after decompression) are quarantined, not read",
     )
     full_refresh: bool = Field(False, description="Reprocess every file, not only new ones")
+    stop_after: Literal["clean", "dedupe", "enrich"] = Field(
+        "enrich",
+        description="Last stage to run: clean stops before dedupe (a quick look at new input), "
+        "dedupe before enrich; the next full run catches up",
+    )
+    re_enrich: bool = Field(
+        False,
+        description="Enrich every batch again, not only the ones dedupe rewrote (after "
+        "changing the enrichers)",
+    )
+    task_timeout_seconds: float = Field(
+        3600, gt=0, description="A stage task running longer than this fails (then retries)"
+    )
+    lock_wait_seconds: float = Field(
+        600,
+        ge=0,
+        description="How long a run waits for another run writing the same lake before it "
+        "gives up (0: refuse at once)",
+    )
     domain_repeat: RepeatThresholds = Field(
         default_factory=RepeatThresholds,
         description="Thresholds of the boilerplate rule domain_repeat_v1",

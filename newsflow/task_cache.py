@@ -1,0 +1,80 @@
+"""Prefect cache keys for the per-batch tasks: a batch whose input is unchanged is skipped.
+
+A batch id already hashes every file's path and content, so a key is the batch id
+plus everything else the task's output depends on: the settings it reads, the
+code version, and the lake's *generation*. The generation is a random token in
+the lake, renewed on every full refresh (and missing in a new lake), so a cached
+result can never stand in for output that has since been deleted.
+
+Runs that see only known files never submit a batch at all (the file manifest
+says they are ingested); the cache is what lets a run that was interrupted, or a
+flow run retried from the UI, skip the batches it had already finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from prefect.cache_policies import CacheKeyFnPolicy
+from prefect.context import TaskRunContext
+
+from newsflow import __version__
+
+GENERATION_FILE = ".generation"
+# Long enough for any retry of a run; short enough that old results do not pile up.
+CACHE_EXPIRATION = timedelta(days=7)
+
+
+def lake_generation(lake_root: Path, renew: bool = False) -> str:
+    """The lake's generation token, created on first use and replaced when `renew`."""
+    path = lake_root / GENERATION_FILE
+    if not renew:
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            pass
+    token = uuid.uuid4().hex
+    lake_root.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{GENERATION_FILE}.{token}.tmp")
+    tmp.write_text(token, encoding="utf-8")
+    tmp.replace(path)
+    return token
+
+
+def _key(stage: str, lake_dir: Any, batch_id: str, settings: Any) -> str:
+    lake_root = Path(lake_dir).resolve()
+    material = json.dumps(
+        [stage, __version__, str(lake_root), lake_generation(lake_root), batch_id, settings],
+        sort_keys=True,
+        default=str,
+    )
+    return f"newsflow-{stage}-{hashlib.blake2b(material.encode(), digest_size=16).hexdigest()}"
+
+
+def ingest_key(_: TaskRunContext, inputs: dict[str, Any]) -> str:
+    config = inputs["config"]
+    settings = config.model_dump(
+        mode="json", include={"input_dir", "max_file_bytes", "field_mappings"}
+    )
+    settings["input_dir"] = str(Path(config.input_dir).resolve())
+    return _key("ingest", config.lake_dir, inputs["batch"].batch_id, settings)
+
+
+def clean_key(_: TaskRunContext, inputs: dict[str, Any]) -> str:
+    # The run date decides which dates are "in the future"; the thresholds decide
+    # which lines are boilerplate.
+    thresholds = inputs.get("thresholds")
+    settings = {
+        "run_date": str(inputs["run_date"]),
+        "thresholds": thresholds.model_dump(mode="json") if thresholds else None,
+    }
+    return _key("clean", inputs["lake_dir"], inputs["batch_id"], settings)
+
+
+INGEST_CACHE = CacheKeyFnPolicy(cache_key_fn=ingest_key)
+CLEAN_CACHE = CacheKeyFnPolicy(cache_key_fn=clean_key)

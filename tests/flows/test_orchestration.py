@@ -1,0 +1,179 @@
+"""Operating the flow: one writer per lake, cached batches after a failure, partial runs."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+import tasks.clean
+from flows.pipeline import newsflow_pipeline
+from newsflow.config import PipelineConfig
+from newsflow.lake import Lake
+from newsflow.lock import LakeBusyError, holder, lake_lock
+
+pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
+
+CHEAP = ["counts_v1", "source_v1"]  # enrichers that need no model: these tests are about flow
+
+
+def run(raw: Path, lake: Path, **options: Any) -> dict[str, Any]:
+    options.setdefault("enrichers", CHEAP)
+    return newsflow_pipeline(PipelineConfig(input_dir=raw, lake_dir=lake, **options))
+
+
+def rows(lake: Path, stage: str) -> pl.DataFrame:
+    frame = Lake(lake).scan(stage).collect()
+    return frame.drop(c for c in ("run_id", "batch_id") if c in frame.columns).sort("doc_id")
+
+
+@pytest.fixture
+def holder_process(tmp_path: Path) -> Iterator[tuple[Path, subprocess.Popen[bytes]]]:
+    """Another process holding the lake's lock, as a concurrent run would."""
+    lake = tmp_path / "lake"
+    ready = tmp_path / "ready"
+    script = textwrap.dedent(
+        f"""
+        import time
+        from pathlib import Path
+        from newsflow.lock import lake_lock
+        with lake_lock(Path({str(lake)!r}), "other-run", 0):
+            Path({str(ready)!r}).touch()
+            time.sleep(600)
+        """
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not ready.exists():
+            assert proc.poll() is None, "the lock holder died before taking the lock"
+            assert time.monotonic() < deadline, "the lock holder never took the lock"
+            time.sleep(0.05)
+        yield lake, proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def test_a_busy_lake_refuses_with_the_holder_named(
+    holder_process: tuple[Path, subprocess.Popen[bytes]],
+) -> None:
+    lake, proc = holder_process
+    with (
+        pytest.raises(LakeBusyError, match=r"run other-run \(pid \d+") as busy,
+        lake_lock(lake, "me", wait_seconds=0.3, poll_seconds=0.05),
+    ):
+        pass
+    assert str(proc.pid) in str(busy.value)
+    assert holder(lake)["run_id"] == "other-run"  # the loser did not overwrite the record
+
+
+def test_a_killed_holder_releases_the_lock(
+    holder_process: tuple[Path, subprocess.Popen[bytes]],
+) -> None:
+    lake, proc = holder_process
+    waits: list[str] = []
+    os.killpg(proc.pid, signal.SIGKILL)  # a crashed run leaves no stale lock
+    with lake_lock(lake, "me", wait_seconds=30, on_wait=waits.append, poll_seconds=0.05):
+        assert holder(lake)["run_id"] == "me"
+
+
+def test_a_second_run_waits_then_refuses_without_touching_the_lake(
+    holder_process: tuple[Path, subprocess.Popen[bytes]], sample_raw: Path
+) -> None:
+    lake, _ = holder_process
+    with pytest.raises(LakeBusyError, match="gave up after 0.5 s"):
+        run(sample_raw, lake, lock_wait_seconds=0.5)
+    assert not Lake(lake).files("ingested")
+    assert not (lake / "runs").exists()
+
+
+def test_two_runs_started_together_write_one_runs_rows(sample_raw: Path, tmp_path: Path) -> None:
+    together, alone = tmp_path / "together", tmp_path / "alone"
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(lambda _: run(sample_raw, together), range(2))
+    run(sample_raw, alone)
+    # Whichever went second found every file ingested already and did no stage work.
+    assert sorted([first["counts"]["files_new"], second["counts"]["files_new"]]) == [0, 7]
+    for stage in ("ingested", "cleaned", "deduped", "duplicates", "enriched"):
+        got, want = rows(together, stage), rows(alone, stage)
+        assert got.equals(want), stage
+        assert got["doc_id"].is_unique().all()
+
+
+def test_a_failed_run_is_retried_from_its_cached_batches(
+    sample_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lake = tmp_path / "lake"
+    real_clean = tasks.clean.clean_frame
+    calls = {"n": 0}
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        raise OSError("disk went away")
+
+    monkeypatch.setattr(tasks.clean, "clean_frame", broken)
+    with pytest.raises(OSError, match="disk went away"):
+        run(sample_raw, lake, batch_size=3)
+    assert calls["n"] >= 3  # clean was retried before the run gave up
+    monkeypatch.setattr(tasks.clean, "clean_frame", real_clean)
+
+    again = run(sample_raw, lake, batch_size=3)
+    assert again["counts"]["batches"] == 3
+    assert again["counts"]["batches_cached"] == 3  # ingest was not redone
+    assert again["counts"]["ingested"] == 9
+    assert again["counts"]["enriched"] == 7
+    assert again["status"] == "completed"
+
+
+def test_a_full_refresh_never_reuses_cached_results(sample_raw: Path, tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    run(sample_raw, lake)
+    refreshed = run(sample_raw, lake, full_refresh=True)
+    assert refreshed["counts"].get("batches_cached", 0) == 0
+    assert refreshed["counts"]["enriched"] == 7
+
+
+def test_stopping_after_clean_then_catching_up(sample_raw: Path, tmp_path: Path) -> None:
+    partial, whole = tmp_path / "partial", tmp_path / "whole"
+    first = run(sample_raw, partial, stop_after="clean")
+    assert first["stages_run"] == ["ingest", "clean"]
+    assert Lake(partial).count("cleaned") == 9
+    assert not Lake(partial).files("deduped")
+
+    second = run(sample_raw, partial, stop_after="dedupe")  # no new input: dedupe catches up
+    assert second["stages_run"] == ["ingest", "dedupe"]
+    assert not Lake(partial).files("enriched")
+    third = run(sample_raw, partial)
+    assert third["stages_run"] == ["ingest", "enrich"]
+    fourth = run(sample_raw, partial)
+    assert fourth["stages_run"] == ["ingest"]  # and now nothing is left to do
+
+    run(sample_raw, whole)
+    for stage in ("deduped", "duplicates", "enriched"):
+        assert rows(partial, stage).equals(rows(whole, stage)), stage
+
+
+def test_re_enrich_applies_new_enrichers_to_every_batch(sample_raw: Path, tmp_path: Path) -> None:
+    lake = tmp_path / "lake"
+    run(sample_raw, lake, enrichers=["counts_v1"])
+    assert rows(lake, "enriched")["domain"].is_null().all()
+    unchanged = run(sample_raw, lake, enrichers=CHEAP)  # nothing new: nothing re-enriched
+    assert "enrich" not in unchanged["stages_run"]
+    again = run(sample_raw, lake, re_enrich=True)
+    assert "enrich" in again["stages_run"]
+    assert again["counts"]["enriched"] == 7
+    enriched = rows(lake, "enriched")
+    assert enriched.height == 7
+    assert enriched["domain"].drop_nulls().to_list()  # source_v1 ran this time
