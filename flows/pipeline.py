@@ -30,6 +30,8 @@ from prefect.artifacts import create_table_artifact
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from expectations.report import artifact_rows, write_quality_reports
+from expectations.validate import StageValidation
 from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Rejected, list_inputs, plan_batches
@@ -42,6 +44,7 @@ from tasks.dedupe import dedupe
 from tasks.enrich import enrich, select_enrichers
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
+from tasks.quality import merge_validations, quality_check, quality_gate
 
 UNBATCHED = "unbatched"
 
@@ -65,6 +68,7 @@ IDENTITIES = [
     ("ingest", "files_new", ("files_ingested", "files_quarantined")),
     ("ingest", "records_in", ("ingested", "quarantined_records_at_ingest")),
     ("clean", "ingested", ("cleaned", "quarantined_at_clean")),
+    ("quality", "cleaned", ("passed_quality", "quarantined_at_quality")),
     ("dedupe", "lake_cleaned", ("deduped", "duplicates")),
     ("enrich", "deduped", ("enriched",)),
 ]
@@ -85,10 +89,20 @@ class RunBook:
     timings: dict[str, float] = field(default_factory=dict)
     ran: set[str] = field(default_factory=lambda: {"ingest"})
     file_manifest: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FILE_MANIFEST))
+    validations: list[StageValidation] = field(default_factory=list)
+    quality: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def run_date(self) -> dt.date:
+        return self.started_at.date()
 
 
 class AccountingError(RuntimeError):
     """Records went missing between stages: the run's books do not balance."""
+
+
+class QualityError(RuntimeError):
+    """A critical expectation failed: the data, not one row, is wrong."""
 
 
 def new_run_id() -> str:
@@ -250,7 +264,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             counted["repeated_lines"],
         )
     clean_futures = [
-        clean_task.submit(b, lake_dir, run_id, book.started_at.date(), config.domain_repeat)
+        clean_task.submit(b, lake_dir, run_id, book.run_date, config.domain_repeat)
         for b in ingested_batches
     ]
     if ingested_batches:
@@ -270,6 +284,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             " (cached)" if _was_cached(future) else "",
         )
     timings["ingest_clean_s"] = time.perf_counter() - t0
+    if ingested_batches and config.quality.enabled:
+        _gate(config, lake, ingested_batches, book)
     if manifests:
         book.file_manifest = file_manifest = pl.concat(manifests)
     else:
@@ -286,9 +302,16 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         and lake.count("dedupe_index") == lake.count("cleaned")
     )
     wants = STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1]
+    # Rows of a batch that fails a critical expectation must not reach dedupe, where
+    # they would become kept records; its files stay out of the manifest, so the run
+    # after the fix (a field mapping, a threshold) reads them again.
+    halted = any(v.critical_failures() for v in book.validations)
+    if halted:
+        logger.error("quality: a critical expectation failed on cleaned rows; dedupe waits")
+        wants = STAGES_IN_ORDER[:1]
     deduped: dict[str, Any] = {"batches": [], "touched": [], "rebuilt": None}
     if (batches or stale) and "dedupe" not in wants:
-        logger.info("Stopping after clean (stop_after=clean): dedupe and enrich wait")
+        logger.info("Stopping after clean: dedupe and enrich wait")
     elif batches or stale:
         ran.add("dedupe")
         t0 = time.perf_counter()
@@ -332,6 +355,11 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         _enrich_batches(config, lake, todo, deduped, book)
     if ran == {"ingest"}:
         logger.info("No new input: dedupe and enrich are up to date, nothing to do")
+    elif config.quality.enabled:
+        rewritten = deduped["batches"] if "dedupe" in ran else []
+        _report_quality(
+            config, lake, ingested_batches, rewritten, todo if "enrich" in ran else [], book
+        )
     return _finish(config, lake, book)
 
 
@@ -365,11 +393,79 @@ def _enrich_batches(
     timings["enrich_s"] = time.perf_counter() - t0
 
 
+def _gate(config: PipelineConfig, lake: Lake, batch_ids: list[str], book: RunBook) -> None:
+    """Run the cleaned suite on every new batch; failing rows go to quarantine."""
+    logger, t0 = get_run_logger(), time.perf_counter()
+    book.ran.add("quality")
+    book.quarantined["quality"] = Counter()
+    gate = quality_gate.with_options(timeout_seconds=config.task_timeout_seconds)
+    futures = [
+        gate.submit(b, str(config.lake_dir), book.run_id, book.run_date, config.quality)
+        for b in batch_ids
+    ]
+    parts = []
+    for done, future in enumerate(as_completed(futures), start=1):
+        result = future.result()
+        book.counts.update(
+            passed_quality=result["passed"], quarantined_at_quality=result["quarantined"]
+        )
+        book.quarantined["quality"].update(result["quarantined_by_rule"])
+        parts.append(result["validation"])
+        logger.info(
+            "quality gate %d/%d: batch %s -> %d rows pass, %d quarantined",
+            done,
+            len(futures),
+            result["batch_id"],
+            result["passed"],
+            result["quarantined"],
+        )
+    merged = merge_validations("cleaned", parts)
+    if merged is not None:
+        book.validations.append(merged)
+    book.timings["quality_gate_s"] = time.perf_counter() - t0
+
+
+def _report_quality(
+    config: PipelineConfig,
+    lake: Lake,
+    ingested: list[str],
+    deduped: list[str],
+    enriched: list[str],
+    book: RunBook,
+) -> None:
+    """Validate this run's rows of the other stages and write every report."""
+    t0 = time.perf_counter()
+    check = quality_check.with_options(timeout_seconds=config.task_timeout_seconds)
+    args = (str(config.lake_dir), book.run_date, config.quality)
+    todo = [("ingested", ingested), ("deduped", deduped), ("enriched", enriched)]
+    futures = {stage: check.submit(stage, names, *args) for stage, names in todo if names}
+    results = {stage: f.result() for stage, f in futures.items()}
+    order = ("ingested", "cleaned", "deduped", "enriched")
+    merged = {v.stage: v for v in book.validations} | results
+    book.validations = [merged[s] for s in order if s in merged]
+    paths = write_quality_reports(lake.root, book.run_id, book.validations)
+    rows = artifact_rows(book.validations)
+    create_table_artifact(
+        key="newsflow-quality",
+        table=rows,
+        description=f"newsflow run {book.run_id}: expectations per stage "
+        f"(report: {paths['report']})",
+    )
+    failures = [line for v in book.validations for line in v.critical_failures()]
+    book.quality = {
+        "report": str(paths["report"]),
+        "expectations": len(rows),
+        "failed": sum(not r["success"] for r in rows),
+        "critical_failures": failures,
+    }
+    book.timings["quality_report_s"] = time.perf_counter() - t0
+
+
 def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]:
     """Check the books, record the run (manifest, file manifest, artifact); fail if unbalanced."""
     run_id, counts, timings = book.run_id, book.counts, book.timings
     books = check_books(counts, book.ran)
-    if not book.file_manifest.is_empty():
+    if not book.file_manifest.is_empty() and not book.quality.get("critical_failures"):
         lake.add_to_manifest(book.file_manifest, run_id)
     timings["total_s"] = time.perf_counter() - book.t_start
     run: dict[str, Any] = {
@@ -382,12 +478,19 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         "quarantined": {stage: dict(sorted(c.items())) for stage, c in book.quarantined.items()},
         "removed_lines": dict(sorted(book.removed.items())),
         "line_stats": book.line_stats,
-        "stages_run": [s for s in ("ingest", *STAGES_IN_ORDER) if s in book.ran],
+        "stages_run": [s for s in ("ingest", *STAGES_IN_ORDER, "quality") if s in book.ran],
+        "quality": book.quality,
         "accounting": books,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "lake": str(lake.root.resolve()),
     }
-    run["status"] = "completed" if all(c["balanced"] for c in books) else "unbalanced"
+    run["status"] = (
+        "unbalanced"
+        if not all(c["balanced"] for c in books)
+        else "failed_quality"
+        if book.quality.get("critical_failures")
+        else "completed"
+    )
     lake.write_run(run)
     create_table_artifact(
         key="newsflow-run-counts",
@@ -398,5 +501,9 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         broken = "; ".join(
             f"{c['identity']} ({c['left']} != {c['right']})" for c in books if not c["balanced"]
         )
-        raise AccountingError(f"run {run_id}: books do not balance: {broken}")
+        if run["status"] == "unbalanced":
+            raise AccountingError(f"run {run_id}: books do not balance: {broken}")
+        first, *more = book.quality["critical_failures"]
+        also = f" (and {len(more)} more; see {book.quality['report']})" if more else ""
+        raise QualityError(f"run {run_id}: critical expectation failed: {first}{also}")
     return run

@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from expectations.config import QualityConfig
+
 # Field names tried for each article field, in order. news-please writes its body
 # as `maintext` (current) or `text` (older releases); "None" strings mean missing.
 BUILTIN_FIELD_MAPPINGS: dict[str, dict[str, list[str]]] = {
@@ -150,6 +152,11 @@ class PipelineConfig(BaseModel):
     dedupe: DedupeConfig = Field(
         default_factory=DedupeConfig,
         description="How dedupe recognises copies of one article",
+    )
+    quality: QualityConfig = Field(
+        default_factory=QualityConfig,
+        description="Great Expectations suites: thresholds, and per expectation its severity, "
+        "mostly and whether failing rows are quarantined",
     )
     enrichers: list[str] | None = Field(
         None,

@@ -243,7 +243,8 @@ DESCRIPTIONS: dict[str, str] = {
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
     "site_name": "Publisher name given by the page itself (HTML metadata), when there is one",
     "body_truncated": "Whether the source cut the body off (see truncation_reason)",
-    "truncation_reason": "How the cut was recognised: char_count_marker, read_more, mid_sentence",
+    "truncation_reason": "How the cut was recognised: char_count_marker, read_more, ellipsis, "
+    "mid_sentence",
     "source_files": "Every raw file that held a copy of the article",
     "layouts": "Every layout the article was found in",
     "duplicate_count": "Number of copies merged into this record (1 when unique)",
@@ -306,7 +307,8 @@ DESCRIPTIONS: dict[str, str] = {
     "near_doc_ids": "Documents verified as near duplicates when this one was indexed",
     "settings": "The dedupe settings and signature algorithm the row was computed with; the "
     "index is rebuilt when they change",
-    "stage": "Stage that quarantined the row: ingest, clean",
+    "stage": "Stage that quarantined the row: ingest, clean, quality (a Great Expectations "
+    "rule; see quality/)",
     "rule": "Name of the rule that quarantined the row",
     "detail": "What the rule saw",
     "content_hash": "BLAKE2b hash of the raw file's bytes",

@@ -182,7 +182,9 @@ def test_only_new_files_are_ingested_and_full_refresh_reprocesses_all(
     lake = tmp_path / "lake"
     run(sample_raw, lake)
     (sample_raw / "late.txt").write_text(
-        "Ferry timetable changes\n\nThe winter ferry timetable starts on Monday.\n",
+        "Ferry timetable changes\n\nThe winter ferry timetable starts on Monday, with two "
+        "fewer crossings on weekdays and a later first boat on Sundays.\n\nThe operator said "
+        "the changes follow a fall in passenger numbers since the bridge opened last year.\n",
         encoding="utf-8",
     )
     shutil.move(sample_raw / "regional_desk.csv", sample_raw / "renamed_desk.csv")

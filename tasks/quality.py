@@ -1,0 +1,146 @@
+"""Quality stage: the Great Expectations suites (expectations/) run on stage outputs.
+
+Two tasks. `quality_gate` runs per batch right after clean: rows that fail a
+quarantining expectation leave `cleaned/` for `quarantine/` (rule = the
+expectation's name) before dedupe can keep them. `quality_report` runs once at the
+end, on this run's rows of every stage, and writes the reports under `quality/`.
+
+The gate writes the quarantine file first and the slimmer cleaned file second,
+and merges with what an earlier attempt quarantined, so a gate interrupted
+between its two writes and run again loses no row and counts none twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import polars as pl
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from expectations.config import QualityConfig
+from expectations.validate import StageValidation, validate_stage
+from newsflow.lake import PARTITION_KEYS, Lake
+from newsflow.schema import QUARANTINE, STAGE_SCHEMAS
+
+GATE_PREFIX = "quality-"
+
+
+def gate_frames(
+    cleaned: pl.DataFrame, validation: StageValidation, run_id: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split a cleaned batch into (kept rows, quarantine rows) by the validation."""
+    failing = validation.rows_to_quarantine()
+    bad = cleaned.join(failing, on="doc_id", how="inner").select(
+        "source_file",
+        pl.col("record_index").cast(pl.Int64),
+        pl.lit("quality").alias("stage"),
+        "rule",
+        "detail",
+        "doc_id",
+        pl.lit(run_id).alias("run_id"),
+        "batch_id",
+    )
+    kept = cleaned.join(failing, on="doc_id", how="anti")
+    return kept, bad
+
+
+def merge_validations(stage: str, parts: list[StageValidation]) -> StageValidation | None:
+    """One stage's result from its batches' results: counts added, rules re-judged."""
+    if not parts:
+        return None
+    if len(parts) == 1:
+        return parts[0]
+    summary: list[dict[str, Any]] = []
+    for rows in zip(*(p.summary for p in parts), strict=True):
+        first = dict(rows[0])
+        element = sum(r["element_count"] for r in rows)
+        unexpected = sum(r["unexpected_count"] for r in rows)
+        percent = 100.0 * unexpected / element if element else 0.0
+        if first["level"] == "row":
+            success = percent <= 100.0 * (1 - first["mostly"]) + 1e-9
+            detail = (
+                f"{percent:.1f}% of {element} rows failed ({unexpected}) over "
+                f"{len(rows)} batches; at most {100 * (1 - first['mostly']):.0f}% may"
+            )
+        else:
+            success = all(r["success"] for r in rows)
+            detail = "; ".join(dict.fromkeys(r["detail"] for r in rows))
+        first.update(
+            success=success,
+            element_count=element,
+            unexpected_count=unexpected,
+            unexpected_percent=round(percent, 3),
+            quarantined=sum(r["quarantined"] for r in rows),
+            detail=detail,
+        )
+        summary.append(first)
+    failing: dict[str, list[str]] = {}
+    for part in parts:
+        for rule, ids in part.failing.items():
+            failing.setdefault(rule, []).extend(ids)
+    return StageValidation(
+        stage=stage,
+        run_date=parts[0].run_date,
+        rows=sum(p.rows for p in parts),
+        summary=summary,
+        failing={rule: sorted(ids) for rule, ids in failing.items()},
+        quarantine=pl.concat([p.quarantine for p in parts]),
+        gx_result={"batches": [p.gx_result for p in parts]},
+        seconds=sum(p.seconds for p in parts),
+        suite=parts[0].suite,
+    )
+
+
+@task(
+    name="quality_gate",
+    retries=2,
+    retry_delay_seconds=1,
+    cache_policy=NO_CACHE,
+    task_run_name="quality-gate-{batch_id}",
+)
+def quality_gate(
+    batch_id: str, lake_dir: str, run_id: str, run_date: dt.date, config: QualityConfig
+) -> dict[str, Any]:
+    """Validate `cleaned/<batch_id>`; move the rows failing a quarantining rule out."""
+    lake = Lake(lake_dir)
+    cleaned = pl.read_parquet(lake.stage_dir("cleaned") / f"{batch_id}.parquet")
+    validation = validate_stage("cleaned", cleaned, config, run_date)
+    kept, bad = gate_frames(cleaned, validation, run_id)
+    name = f"{GATE_PREFIX}{batch_id}"
+    earlier_path = lake.stage_dir("quarantine") / f"{name}.parquet"
+    if earlier_path.exists():  # an interrupted attempt already moved some rows out
+        earlier = pl.read_parquet(earlier_path)
+        bad = pl.concat([earlier, bad], how="vertical_relaxed").unique(
+            "doc_id", keep="first", maintain_order=True
+        )
+    if not bad.is_empty():
+        lake.write(bad.select(QUARANTINE.names()), "quarantine", name, run_id)
+    if kept.height != cleaned.height:
+        lake.write(kept, "cleaned", batch_id, run_id)
+    return {
+        "batch_id": batch_id,
+        "passed": kept.height,
+        "quarantined": bad.height,
+        "quarantined_by_rule": dict(bad.group_by("rule").len().sort("rule").iter_rows()),
+        "validation": validation,
+    }
+
+
+@task(name="quality_check", retries=1, cache_policy=NO_CACHE, task_run_name="quality-{stage}")
+def quality_check(
+    stage: str, names: list[str], lake_dir: str, run_date: dt.date, config: QualityConfig
+) -> StageValidation:
+    """Validate this run's files of one stage (reporting only: nothing is moved)."""
+    return validate_stage(stage, stage_rows(Lake(lake_dir), stage, names), config, run_date)
+
+
+def stage_rows(lake: Lake, stage: str, names: list[str]) -> pl.DataFrame:
+    """The rows of one stage's files named `<name>.parquet` (any partition), typed."""
+    schema = STAGE_SCHEMAS[stage]
+    files = [p for p in lake.files(stage) if p.stem in set(names)]
+    if not files:
+        return pl.DataFrame(schema=schema)
+    scan = pl.scan_parquet(files, hive_partitioning=stage in PARTITION_KEYS)
+    return scan.select(pl.col(c).cast(t) for c, t in schema.items()).collect()

@@ -1,0 +1,78 @@
+"""Quality config validation, and the files, table and text a run's results become."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from expectations.config import DEFAULT_POLICIES, ExpectationPolicy, QualityConfig
+from expectations.report import (
+    artifact_rows,
+    latest_summary,
+    summary_text,
+    write_quality_reports,
+)
+from tests.expectations.stage_fixtures import cleaned, ingested, validate
+
+
+def test_policy_overrides_merge_with_the_defaults() -> None:
+    config = QualityConfig(policies={"title_present": ExpectationPolicy(severity="critical")})
+    assert config.policy("title_present").severity == "critical"
+    assert config.policy("body_min_words") == DEFAULT_POLICIES["body_min_words"]
+
+
+def test_unknown_names_are_rejected() -> None:
+    with pytest.raises(ValidationError, match="unknown expectations"):
+        QualityConfig(policies={"title_presnt": ExpectationPolicy()})
+    with pytest.raises(ValidationError, match="unknown stages"):
+        QualityConfig(quarantine_stages=("clean",))
+
+
+def test_disabled_config_validates_nothing() -> None:
+    result = validate("ingested", ingested(), enabled=False)
+    assert result.summary == []
+    assert result.rows_to_quarantine().is_empty()
+
+
+def test_reports_are_written_and_read_back(tmp_path: Path) -> None:
+    results = [
+        validate("ingested", ingested()),
+        validate("cleaned", cleaned(ingested({"doc_id": "json-1", "body": "Too short."}))),
+    ]
+    paths = write_quality_reports(tmp_path, "run-7", results)
+    assert paths["report"] == tmp_path / "quality" / "run-7" / "report.html"
+    for name in ("ingested", "cleaned", "summary", "report", "latest", "docs"):
+        assert paths[name].exists(), name
+    stage = json.loads(paths["cleaned"].read_text())
+    assert stage["failing_doc_ids"] == {"body_min_words": ["json-1"]}
+    assert stage["gx_result"]["suite_name"] == "newsflow_cleaned"
+    docs = paths["docs"].read_text()
+    assert "cdn.jsdelivr" not in docs
+    assert '<script src="http' not in docs
+
+    summary = latest_summary(tmp_path)
+    assert summary is not None
+    assert summary["run_id"] == "run-7"
+    text = summary_text(summary)
+    assert "cleaned: 4 rows, 15/16 expectations passed, 1 rows to quarantine" in text
+    assert "warning  body_min_words: 25.0% (1) failed" in text
+    assert str(paths["report"]) in text
+
+    rows = artifact_rows(results)
+    assert len(rows) == sum(len(r.summary) for r in results)
+    (short,) = [r for r in rows if r["stage"] == "cleaned" and r["expectation"] == "body_min_words"]
+    assert short == {
+        "stage": "cleaned",
+        "expectation": "body_min_words",
+        "severity": "warning",
+        "success": False,
+        "unexpected %": 25.0,
+        "quarantined rows": 1,
+    }
+
+
+def test_no_quality_results_yet(tmp_path: Path) -> None:
+    assert latest_summary(tmp_path) is None

@@ -1,0 +1,104 @@
+"""The quality stage inside the flow: gate after clean, reports at the end, critical fails."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from expectations.config import ExpectationPolicy, QualityConfig
+from flows.pipeline import QualityError, newsflow_pipeline
+from newsflow.config import PipelineConfig
+from newsflow.lake import Lake
+
+pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
+
+CHEAP = ["counts_v1", "source_v1"]
+
+LONG_BODY = (
+    "The harbour board agreed on Thursday to dredge the outer channel before the autumn "
+    "storms, after two fishing boats grounded on the same sandbank in August.\n\n"
+    "The work will take three weeks and the channel will stay open at high tide."
+)
+
+
+def write_jsonl(folder: Path, rows: list[dict[str, Any]]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(json.dumps(r) for r in rows) + "\n"
+    (folder / "feed.jsonl").write_text(text, encoding="utf-8")
+
+
+def run(raw: Path, lake: Path, **options: Any) -> dict[str, Any]:
+    options.setdefault("enrichers", CHEAP)
+    return newsflow_pipeline(PipelineConfig(input_dir=raw, lake_dir=lake, **options))
+
+
+def test_failing_rows_are_quarantined_by_expectation_and_reported(tmp_path: Path) -> None:
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    good = {
+        "title": "Harbour channel to be dredged",
+        "date": "2024-09-05",
+        "url": "https://example-coast-news.org/harbour",
+        "body": LONG_BODY,
+    }
+    rows = [
+        good,
+        {
+            **good,
+            "title": "Flash",
+            "url": "https://example-coast-news.org/flash",
+            "body": "Storm warning for the coast tonight.",
+        },
+        {
+            **good,
+            "title": "Odd link",
+            "url": "javascript:alert(1)",
+            "body": LONG_BODY.replace("harbour board", "port authority"),
+        },
+    ]
+    write_jsonl(raw, rows)
+    result = run(raw, lake)
+
+    assert result["status"] == "completed"
+    assert result["quarantined"]["quality"] == {"body_min_words": 1, "url_not_script": 1}
+    quarantine = Lake(lake).scan("quarantine").collect().filter(pl.col("stage") == "quality")
+    assert sorted(quarantine["rule"].to_list()) == ["body_min_words", "url_not_script"]
+    assert quarantine["source_file"].to_list() == ["feed.jsonl", "feed.jsonl"]
+    # Books: 3 ingested = 3 cleaned = 1 passed + 2 quarantined; 1 record goes on.
+    assert result["counts"]["passed_quality"] == 1
+    assert result["counts"]["enriched"] == 1
+    assert {c["identity"] for c in result["accounting"]} >= {
+        "cleaned = passed_quality + quarantined_at_quality"
+    }
+
+    report = Path(result["quality"]["report"])
+    assert report.is_file()
+    assert report.parent == lake / "quality" / result["run_id"]
+    summary = json.loads((report.parent / "summary.json").read_text())
+    assert [stage["stage"] for stage in summary["stages"]] == [
+        "ingested",
+        "cleaned",
+        "deduped",
+        "enriched",
+    ]
+    cleaned = json.loads((report.parent / "cleaned.json").read_text())
+    short = next(r for r in cleaned["summary"] if r["expectation"] == "body_min_words")
+    assert short["quarantined"] == 1
+    assert not short["success"]
+
+
+def test_a_failed_critical_expectation_fails_the_run_with_its_name(tmp_path: Path) -> None:
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    # Every record lacks its date: a broken field mapping, not one bad row.
+    write_jsonl(raw, [{"title": f"Story {i}", "body": LONG_BODY} for i in range(4)])
+    with pytest.raises(QualityError, match=r"critical expectation failed: .*date_present"):
+        run(raw, lake)
+    manifest = Lake(lake).last_run()
+    assert manifest is not None
+    assert manifest["status"] == "failed_quality"
+    # Made a warning, the same input completes.
+    relaxed = QualityConfig(policies={"date_present": ExpectationPolicy(severity="warning")})
+    assert run(raw, lake, quality=relaxed, full_refresh=True)["status"] == "completed"
