@@ -16,7 +16,6 @@ record is counted in, and the run fails loudly if the counts do not balance.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 import uuid
 from collections import Counter
@@ -48,19 +47,6 @@ from tasks.quality import merge_validations, quality_check, quality_gate
 
 UNBATCHED = "unbatched"
 
-
-class _ThreadTimeoutNotice(logging.Filter):
-    """Prefect warns on every task that a timeout cannot interrupt a worker thread.
-
-    Known and documented (README): under threads a task over its limit fails when
-    its blocking call returns, then retries. Once per task run is noise.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "running in a worker thread" not in record.getMessage()
-
-
-logging.getLogger("prefect.task_runs").addFilter(_ThreadTimeoutNotice())
 
 # Each identity: (stage that must have run, left side, right-hand terms). A run whose
 # books do not balance fails.

@@ -1,6 +1,6 @@
-"""`newsflow run | report`: the command line over the flow and the lake.
+"""`newsflow run | serve | report`: the command line over the flow and the lake.
 
-Prefect is imported only inside `run`, after its settings are defaulted here, so
+Prefect is imported only inside `run` and `serve`, after its settings are defaulted here, so
 `report` stays fast and every run is quiet and offline by default.
 """
 
@@ -10,9 +10,12 @@ import argparse
 import json
 import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
+from flows.runners import RUNNERS, api_shared_with_workers, flow_on_runner
+from newsflow.deploy import DEFAULT_CRON, DEFAULT_NAME
 from newsflow.lake import Lake
 
 # Defaults for Prefect's settings unless the user set them: a project-local home,
@@ -33,6 +36,38 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--lake", type=Path, default=Path("data/lake"), help="output lake folder")
     run.add_argument("--batch-size", type=int, default=500, help="files per batch (default 500)")
     run.add_argument("--full-refresh", action="store_true", help="reprocess every file")
+    run.add_argument(
+        "--stop-after",
+        choices=("clean", "dedupe", "enrich"),
+        default="enrich",
+        help="last stage to run; the next run catches up (default enrich)",
+    )
+    run.add_argument(
+        "--enrichers",
+        help="comma-separated enrichers to run, e.g. counts_v1,source_v1 (default: all)",
+    )
+    run.add_argument(
+        "--re-enrich", action="store_true", help="enrich every batch again (new enrichers)"
+    )
+    run.add_argument(
+        "--runner", choices=RUNNERS, default="threads", help="where tasks run (default threads)"
+    )
+    run.add_argument(
+        "--dask-address", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (dask only)"
+    )
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="threads, or processes of the local Dask cluster (default: one per core)",
+    )
+    serve = sub.add_parser(
+        "serve", help="register the scheduled deployment and run its flow runs (needs a server)"
+    )
+    serve.add_argument("--cron", default=DEFAULT_CRON, help=f'schedule (default "{DEFAULT_CRON}")')
+    serve.add_argument("--name", default=DEFAULT_NAME, help=f"deployment (default {DEFAULT_NAME})")
+    serve.add_argument("--input", type=Path, default=Path("data/raw"), help="default input")
+    serve.add_argument("--lake", type=Path, default=Path("data/lake"), help="default lake")
+    serve.add_argument("--batch-size", type=int, default=500, help="default files per batch")
     report = sub.add_parser("report", help="print the last run's manifest")
     report.add_argument("--lake", type=Path, default=Path("data/lake"))
     report.add_argument("--json", action="store_true", help="print the raw JSON manifest")
@@ -54,7 +89,8 @@ def format_run(run: dict[str, Any]) -> str:
         "  rows:    "
         + " -> ".join(
             f"{k} {counts.get(k, 0)}"
-            for k in ("records_in", "ingested", "cleaned", "deduped", "enriched")
+            for k in ("records_in", "ingested", "cleaned", "passed_quality", "deduped", "enriched")
+            if k in counts or k != "passed_quality"
         )
     )
     lines.append(f"  duplicates merged: {counts.get('duplicates', 0)}")
@@ -69,28 +105,70 @@ def format_run(run: dict[str, Any]) -> str:
             "  boilerplate removed: "
             + ", ".join(f"{n} {rule}" for rule, n in run["removed_lines"].items())
         )
+    quality = run.get("quality") or {}
+    if quality:
+        lines.append(
+            f"  quality: {quality['expectations'] - quality['failed']}/{quality['expectations']}"
+            f" expectations passed; report {quality['report']}"
+        )
+        lines += [f"  CRITICAL {line}" for line in quality["critical_failures"]]
     lines.append(f"  lake:    {run['lake']}  (manifest in runs/{run['run_id']}.json)")
     return "\n".join(lines)
 
 
-def _run(args: argparse.Namespace) -> int:
+def _prefect_defaults() -> None:
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
+
+
+def _run(args: argparse.Namespace) -> int:
+    _prefect_defaults()
     if not args.input.is_dir():
         print(f"newsflow: input folder {args.input} does not exist", file=sys.stderr)
+        return 2
+    if args.dask_address and args.runner != "dask":
+        print("newsflow: --dask-address needs --runner dask", file=sys.stderr)
+        return 2
+    if args.workers is not None and (args.workers < 1 or args.dask_address):
+        print("newsflow: --workers must be >= 1 and sizes only a local pool", file=sys.stderr)
         return 2
     from flows.pipeline import newsflow_pipeline
     from newsflow.config import PipelineConfig
 
+    # Absolute paths: Dask workers (and served flow runs) need not share our directory.
     config = PipelineConfig(
-        input_dir=args.input,
-        lake_dir=args.lake,
+        input_dir=args.input.resolve(),
+        lake_dir=args.lake.resolve(),
         batch_size=args.batch_size,
         full_refresh=args.full_refresh,
+        stop_after=args.stop_after,
+        re_enrich=args.re_enrich,
+        enrichers=args.enrichers.split(",") if args.enrichers else None,
     )
-    run = newsflow_pipeline(config)
+    pipeline = flow_on_runner(newsflow_pipeline, args.runner, args.dask_address, args.workers)
+    with api_shared_with_workers() if args.runner == "dask" else nullcontext():
+        run = pipeline(config)
     print(format_run(run))
     return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    _prefect_defaults()
+    from newsflow.config import PipelineConfig
+    from newsflow.deploy import api_url, serve_pipeline, server_problem
+
+    problem = server_problem(api_url())
+    if problem:
+        print(f"newsflow: cannot serve: {problem}", file=sys.stderr)
+        return 1
+    config = PipelineConfig(
+        input_dir=args.input.resolve(), lake_dir=args.lake.resolve(), batch_size=args.batch_size
+    )
+    serve_pipeline(config, name=args.name, cron=args.cron)
+    return 0
+
+
+COMMANDS = {"run": _run, "serve": _serve}
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -98,14 +176,21 @@ def _report(args: argparse.Namespace) -> int:
     if run is None:
         print(f"newsflow: no run recorded in {args.lake}/runs", file=sys.stderr)
         return 1
-    print(json.dumps(run, indent=2) if args.json else format_run(run))
+    if args.json:
+        print(json.dumps(run, indent=2))
+        return 0
+    from expectations.report import latest_summary, summary_text
+
+    print(format_run(run))
+    quality = latest_summary(args.lake)
+    print(summary_text(quality) if quality else "no quality results yet")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        return _run(args) if args.command == "run" else _report(args)
+        return COMMANDS.get(args.command, _report)(args)
     except KeyboardInterrupt:
         print("newsflow: interrupted", file=sys.stderr)
         return 130

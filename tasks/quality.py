@@ -87,7 +87,13 @@ def merge_validations(stage: str, parts: list[StageValidation]) -> StageValidati
         summary=summary,
         failing={rule: sorted(ids) for rule, ids in failing.items()},
         quarantine=pl.concat([p.quarantine for p in parts]),
-        gx_result={"batches": [p.gx_result for p in parts]},
+        # One GX result with every batch's results, so Data Docs read it as one suite run.
+        gx_result={
+            **parts[0].gx_result,
+            "success": all(p.gx_result.get("success", True) for p in parts),
+            "results": [r for p in parts for r in p.gx_result.get("results", [])],
+            "meta": {**parts[0].gx_result.get("meta", {}), "batches": len(parts)},
+        },
         seconds=sum(p.seconds for p in parts),
         suite=parts[0].suite,
     )

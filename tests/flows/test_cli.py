@@ -34,3 +34,43 @@ def test_errors_are_one_line_and_exit_non_zero(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2
     assert all(line.startswith("newsflow: ") for line in err)
+
+
+def test_run_refuses_contradictory_runner_options(
+    sample_raw: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["run", "--input", str(sample_raw), "--lake", str(tmp_path / "lake")]
+    assert main([*common, "--dask-address", "tcp://127.0.0.1:8786"]) == 2
+    assert main([*common, "--runner", "dask", "--dask-address", "tcp://x:1", "--workers", "2"]) == 2
+    assert main([*common, "--workers", "0"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "newsflow: --dask-address needs --runner dask",
+        "newsflow: --workers must be >= 1 and sizes only a local pool",
+        "newsflow: --workers must be >= 1 and sizes only a local pool",
+    ]
+    assert not (tmp_path / "lake").exists()
+
+
+@pytest.mark.parametrize(
+    ("api_url", "reason"),
+    [
+        (None, "PREFECT_API_URL is not set"),
+        ("http://127.0.0.1:9/api", "no Prefect server answers at http://127.0.0.1:9/api"),
+    ],
+)
+def test_serve_needs_a_reachable_server(
+    api_url: str | None, reason: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    settings = (
+        temporary_settings(updates={PREFECT_API_URL: api_url})
+        if api_url
+        else temporary_settings(restore_defaults={PREFECT_API_URL})
+    )
+    with settings:
+        assert main(["serve"]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"newsflow: cannot serve: {reason}")
+    assert "prefect server start --host 127.0.0.1" in line

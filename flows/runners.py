@@ -1,0 +1,112 @@
+"""Where the pipeline's tasks run: a thread pool here, or a Dask cluster (prefect-dask).
+
+Threads are the default: tasks start in milliseconds and nothing is pickled, but the
+Python-heavy stages (ftfy, spaCy, YAKE) share one GIL. Dask runs tasks in processes: a
+LocalCluster (one per core) or an existing scheduler given by address, for corpora that
+outgrow one core or one machine. Every task argument and result then crosses a process
+boundary, which is why tasks pass paths, not frames.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
+
+if TYPE_CHECKING:  # the CLI imports this module for RUNNERS; Prefect loads only on a run
+    from prefect import Flow
+    from prefect.task_runners import TaskRunner
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Runner = Literal["threads", "dask"]
+RUNNERS: tuple[Runner, ...] = ("threads", "dask")
+
+# distributed logs ~70 INFO lines per cluster start and stop; read when it is imported,
+# and inherited by the worker processes a LocalCluster spawns.
+DASK_QUIET = {"DASK_DISTRIBUTED__LOGGING__DISTRIBUTED": "warning"}
+
+
+def _quiet_dask() -> None:
+    for key, value in DASK_QUIET.items():
+        os.environ.setdefault(key, value)
+    logging.getLogger("distributed").setLevel(logging.WARNING)  # if already imported
+
+
+@contextmanager
+def api_shared_with_workers() -> Iterator[str]:
+    """Make sure Dask workers report to the same Prefect API as the flow; yields its URL.
+
+    The settings travel with every task to its worker, but without PREFECT_API_URL they
+    carry no URL: each worker process would boot a temporary server of its own (~20 s
+    apiece) and the task runs would never show on the flow's server. So when none is
+    configured, the temporary server is started here, on loopback, and named in the
+    settings. Workers on other machines cannot reach it: they need a real server.
+    """
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    configured = get_current_settings().api.url
+    if configured:
+        yield configured
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()  # stopped at exit, after Prefect's log and event workers have drained
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+        yield server.api_url
+
+
+def local_cluster_kwargs(workers: int | None) -> dict[str, Any]:
+    """A LocalCluster of single-threaded processes on loopback, one per core by default.
+
+    One thread per process: the stages are Python-heavy (ftfy, spaCy, YAKE), so extra
+    threads in a worker would only contend for its GIL.
+    """
+    return {
+        "n_workers": workers or os.cpu_count() or 1,
+        "threads_per_worker": 1,
+        "processes": True,
+        "host": "127.0.0.1",
+    }
+
+
+def make_task_runner(
+    runner: Runner, dask_address: str | None = None, workers: int | None = None
+) -> TaskRunner[Any]:
+    """The task runner for `newsflow run --runner …`.
+
+    `workers` is threads for `threads` (None: Prefect's default pool size) and worker
+    processes for a LocalCluster; with `dask_address` the cluster is already sized.
+    """
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    if runner == "threads":
+        if dask_address:
+            raise ValueError("--dask-address needs --runner dask")
+        return ThreadPoolTaskRunner(max_workers=workers)
+    if runner != "dask":
+        raise ValueError(f"unknown runner {runner!r}; expected one of {', '.join(RUNNERS)}")
+    if dask_address and workers:
+        raise ValueError("--workers sizes a local cluster; an existing cluster is already sized")
+    _quiet_dask()
+    from prefect_dask import DaskTaskRunner
+
+    if dask_address:
+        return DaskTaskRunner(address=dask_address)
+    return DaskTaskRunner(cluster_kwargs=local_cluster_kwargs(workers))
+
+
+def flow_on_runner(
+    flow: Flow[P, R], runner: Runner, dask_address: str | None, workers: int | None
+) -> Flow[P, R]:
+    """`flow` with its tasks sent to the chosen runner.
+
+    Threads without a size keep the flow's own runner, so the flow stays the one
+    place that sets the local default.
+    """
+    if runner == "threads" and not workers and not dask_address:
+        return flow
+    return flow.with_options(task_runner=make_task_runner(runner, dask_address, workers))
