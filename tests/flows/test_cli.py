@@ -18,12 +18,20 @@ def test_run_prints_a_summary_and_report_repeats_it(
     assert main(["run", "--input", str(sample_raw), "--lake", str(lake), "--batch-size", "2"]) == 0
     summary = capsys.readouterr().out
     assert "completed" in summary
-    assert "records_in 9 -> ingested 9 -> cleaned 9 -> deduped 7 -> enriched 7" in summary
+    assert (
+        "records_in 9 -> ingested 9 -> cleaned 9 -> passed_quality 9 -> deduped 7 -> enriched 7"
+        in summary
+    )
     assert "3 comment_disclaimer_v1" in summary
     assert len(list((lake / "ingested").glob("*.parquet"))) == 4  # 7 files, 2 per batch
     assert main(["report", "--lake", str(lake)]) == 0
-    report = capsys.readouterr().out
-    assert report.splitlines()[1:] == summary.strip().splitlines()[1:]
+    report = capsys.readouterr().out.splitlines()
+    summary_lines = summary.strip().splitlines()
+    assert report[1 : len(summary_lines)] == summary_lines[1:]
+    quality = report[len(summary_lines) :]
+    assert quality[0].startswith("quality of run ")
+    assert any(line.strip().startswith("cleaned: 9 rows") for line in quality)
+    assert quality[-1].strip().endswith("report.html")
 
 
 def test_errors_are_one_line_and_exit_non_zero(
