@@ -39,7 +39,7 @@ from newsflow.lock import lake_lock
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
-from tasks.dedupe import dedupe
+from tasks.dedupe import dedupe, unenriched_batches
 from tasks.enrich import enrich, select_enrichers
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
@@ -136,16 +136,9 @@ def _was_cached(future: Any) -> bool:
 
 
 def _pending_enrich(lake: Lake) -> list[str]:
-    """Deduped batches whose enriched files are missing or older (a run stopped early)."""
-    enriched: dict[str, float] = {}
-    for path in lake.files("enriched"):
-        enriched[path.stem] = min(enriched.get(path.stem, float("inf")), path.stat().st_mtime)
-    return [
-        p.stem
-        for p in lake.files("deduped")
-        if (p.stem not in enriched or enriched[p.stem] < p.stat().st_mtime)
-        and pl.scan_parquet(p).select(pl.len()).collect().item() > 0  # empty: no enriched file
-    ]
+    """Deduped batches whose enriched files are missing, partial, stale or left over (a
+    run stopped early): footers name the run and count the rows, mtimes can do neither."""
+    return sorted(unenriched_batches(lake))
 
 
 @flow(name="newsflow", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
@@ -218,7 +211,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         counts.update(
             records_in=result["records"],
             ingested=result["ingested"],
-            quarantined_records_at_ingest=result["records"] - result["ingested"],
+            quarantined_records_at_ingest=result["quarantined_records"],
         )
         quarantined["ingest"].update(result["quarantined_by_rule"])
         counts["batches_cached"] += _was_cached(future)
@@ -451,7 +444,10 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
     """Check the books, record the run (manifest, file manifest, artifact); fail if unbalanced."""
     run_id, counts, timings = book.run_id, book.counts, book.timings
     books = check_books(counts, book.ran)
-    if not book.file_manifest.is_empty() and not book.quality.get("critical_failures"):
+    balanced = all(c["balanced"] for c in books)
+    # Files of a run whose books do not balance, or whose rows failed a critical
+    # expectation, stay new: the next run redoes them instead of taking the loss as done.
+    if not book.file_manifest.is_empty() and balanced and not book.quality.get("critical_failures"):
         lake.add_to_manifest(book.file_manifest, run_id)
     timings["total_s"] = time.perf_counter() - book.t_start
     run: dict[str, Any] = {

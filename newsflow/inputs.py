@@ -41,6 +41,11 @@ class Rejected:
     rule: str
     detail: str
 
+    def __post_init__(self) -> None:
+        # Quarantined rows are stored: names and details must be valid UTF-8.
+        object.__setattr__(self, "path", storable(self.path))
+        object.__setattr__(self, "detail", storable(self.detail))
+
 
 def digest(*parts: str | bytes, size: int = 16) -> str:
     """A short stable hex digest of the parts (used for ids, never for security)."""
@@ -49,6 +54,12 @@ def digest(*parts: str | bytes, size: int = 16) -> str:
         h.update(part.encode() if isinstance(part, str) else part)
         h.update(b"\0")
     return h.hexdigest()
+
+
+def storable(text: str) -> str:
+    """`text` as valid UTF-8: bytes of a file name that is not UTF-8 (which Python keeps
+    as lone surrogates) become `\\xe9` escapes, so the name can be stored and shown."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def content_hash(path: Path) -> str:
@@ -80,7 +91,13 @@ def list_inputs(root: Path) -> tuple[list[InputFile], list[Rejected]]:
             if not real.exists() and path.is_symlink():
                 rejected.append(Rejected(rel, "unreadable_file", f"broken link to {real}"))
                 continue
-            if not real.is_file():
+            if real.is_dir():
+                continue
+            if not real.is_file():  # a FIFO, socket or device: reading it could block
+                rejected.append(Rejected(rel, "unreadable_file", "not a regular file"))
+                continue
+            if storable(rel) != rel:  # ids, batch ids and source_file all need UTF-8
+                rejected.append(Rejected(rel, "unreadable_file", "file name is not UTF-8"))
                 continue
             files.append(InputFile(rel, content_hash(real), real.stat().st_size))
         except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop (Python < 3.13)

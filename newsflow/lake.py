@@ -7,18 +7,20 @@ carries key-value metadata naming the schema version, the run and the code versi
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import shutil
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 import pyarrow.parquet as pq
 
 from newsflow import __version__
+from newsflow.faults import checkpoint
 from newsflow.schema import SCHEMA_VERSION, STAGE_SCHEMAS, conform
 
 STAGES = (
@@ -39,11 +41,29 @@ UNKNOWN_PARTITION = "unknown"
 MANIFEST_FILE = "manifest/files.parquet"
 
 
+class Written(NamedTuple):
+    """What the footers of one name's files in a stage say."""
+
+    runs: frozenset[str]
+    rows: int
+
+
+def _folder_of(path: Path) -> str:
+    """The lake folder a file belongs to (`enriched`, not `published_month=2021-12`)."""
+    return path.parent.parent.name if "=" in path.parent.name else path.parent.name
+
+
 def _atomic_replace(path: Path, write: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Temp files of this path that a killed writer left behind: hidden from readers, but
+    # litter. One run writes a path from one task at a time (the lake lock keeps other
+    # runs out), so any that exist now are orphans.
+    for orphan in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        orphan.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         write(tmp)
+        checkpoint(f"before_rename.{_folder_of(path)}")
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
@@ -127,6 +147,18 @@ class Lake:
         key = PARTITION_KEYS.get(stage)
         lf = pl.scan_parquet(files, hive_partitioning=key is not None)
         return lf.select(pl.col(c).cast(t) for c, t in schema.items())
+
+    def written(self, stage: str) -> dict[str, Written]:
+        """File name (`<batch_id>`) -> the runs that wrote its files and their rows, from
+        the footers (a partitioned stage has several files per name)."""
+        runs: dict[str, set[str]] = {}
+        rows: dict[str, int] = {}
+        for path in self.files(stage):
+            meta = pq.ParquetFile(path).metadata
+            run = (meta.metadata or {}).get(b"newsflow.run_id", b"").decode()
+            runs.setdefault(path.stem, set()).add(run)
+            rows[path.stem] = rows.get(path.stem, 0) + meta.num_rows
+        return {name: Written(frozenset(runs[name]), rows[name]) for name in runs}
 
     def count(self, stage: str) -> int:
         """Rows in a stage, from the Parquet footers."""

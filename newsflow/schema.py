@@ -238,7 +238,7 @@ DESCRIPTIONS: dict[str, str] = {
     "date_flag": "Why published_date is null: missing, unparseable, future, before_1900, "
     "epoch_1970",
     "date_source": "Where published_date came from: raw (the source's date field) or url",
-    "url_raw": "URL as ingested, before canonicalisation",
+    "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@)",
     "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
     "site_name": "Publisher name given by the page itself (HTML metadata), when there is one",

@@ -39,6 +39,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.config import DedupeConfig
+from newsflow.faults import checkpoint
 from newsflow.lake import Lake
 from newsflow.schema import CLEANED, DEDUPE_INDEX, DEDUPED, DUPLICATES, empty
 from tasks.clusters import cluster_ids
@@ -271,6 +272,20 @@ def write_outputs(lake: Lake, update: DedupeUpdate, run_id: str, rebuild: bool) 
     return sorted(touched)
 
 
+def unenriched_batches(lake: Lake) -> set[str]:
+    """Batches whose enriched/ files are not exactly the ones the run that wrote their
+    deduped/ file made: missing, partial, stale, or left over without a deduped/ file.
+
+    A run enriches every batch whose deduped/ file it rewrites, all of it, so runs and
+    rows agree unless a run died in between; the dead run's index already counts those
+    documents as done, so without this nothing would ever enrich them again.
+    """
+    # An empty deduped/ file has nothing to enrich, so no enriched/ file either.
+    deduped = {b: w for b, w in lake.written("deduped").items() if w.rows}
+    enriched = lake.written("enriched")
+    return {b for b in deduped.keys() | enriched.keys() if deduped.get(b) != enriched.get(b)}
+
+
 @task(name="dedupe", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> dict[str, Any]:
     """Index the lake's new cleaned rows and rewrite the clusters they join.
@@ -300,9 +315,11 @@ def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> di
         fetch = cleaned_reader(lake, cleaned)
         update = dedupe_update(fetch(new["doc_id"]), index, fetch, run_id, config)
         touched = write_outputs(lake, update, run_id, rebuild=reason is not None)
+        checkpoint("dedupe.before_index")
         # Last: until the index is written, the next run sees these documents as new.
         lake.write(update.index, "dedupe_index", INDEX_NAME, run_id)
         clusters = update.records.height
+    touched = sorted(set(touched) | unenriched_batches(lake))
     present = {p.stem for p in lake.files("deduped")}
     return {
         "cleaned": cleaned.height,

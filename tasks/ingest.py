@@ -6,6 +6,7 @@ rule that rejected it; a file never takes the run down with it.
 
 from __future__ import annotations
 
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.config import PipelineConfig
-from newsflow.inputs import Batch, InputFile, digest
+from newsflow.faults import checkpoint
+from newsflow.inputs import Batch, InputFile, digest, storable
 from newsflow.lake import Lake
+from newsflow.redact import redact_credentials, redact_url
 from newsflow.schema import FILE_MANIFEST, INGESTED, QUARANTINE, rule_counts
 from tasks.decode import Unreadable, decode_text, decompress
 from tasks.layouts import Mapping, Parsed, parse
@@ -27,6 +30,9 @@ class IngestResult:
     ingested: pl.DataFrame
     quarantined: pl.DataFrame
     manifest: pl.DataFrame
+    # Records the parsers found, counted before any row is built: the books compare it
+    # with the rows written, so a record lost on the way shows (not counted from them).
+    records_in: int
 
 
 def doc_id(source_file: str, content_hash: str, record_index: int) -> str:
@@ -34,10 +40,26 @@ def doc_id(source_file: str, content_hash: str, record_index: int) -> str:
     return digest(source_file, content_hash, str(record_index))
 
 
+def input_path(root: Path, relative: str) -> Path:
+    """`root / relative`, resolved; refuses a path that leads outside `root`.
+
+    Listing already rejects links out of the input folder; this holds for a batch built
+    by other means, and for a file swapped for such a link after it was listed.
+    """
+    root = root.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise Unreadable("outside_input_root", f"{relative} leads outside the input folder")
+    return path
+
+
 def read_file(path: Path, size_limit: int, mappings: list[Mapping]) -> tuple[Parsed, str]:
     """Parse one raw file into records. Raises `Unreadable` for a file that is no use."""
-    if path.stat().st_size > size_limit:
-        raise Unreadable("too_large", f"{path.stat().st_size} bytes, limit {size_limit}")
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):  # reading a FIFO would block forever
+        raise Unreadable("unreadable_file", "not a regular file")
+    if status.st_size > size_limit:
+        raise Unreadable("too_large", f"{status.st_size} bytes, limit {size_limit}")
     data, _ = decompress(path.read_bytes(), size_limit)
     text, encoding = decode_text(data)
     return parse(text, mappings), encoding
@@ -52,6 +74,7 @@ def ingest_files(
     manifest: list[dict[str, object]] = []
     lineage = {"run_id": run_id, "batch_id": batch.batch_id}
     mappings = config.mappings()
+    records_in = 0
 
     def reject(f: InputFile, index: int | None, rule: str, detail: str) -> None:
         rid = None if index is None else doc_id(f.path, f.content_hash, index)
@@ -61,15 +84,17 @@ def ingest_files(
                 "record_index": index,
                 "stage": "ingest",
                 "rule": rule,
-                "detail": detail,
+                "detail": redact_credentials(storable(detail)),  # details may quote the input
                 "doc_id": rid,
                 **lineage,
             }
         )
 
     for f in batch.files:
+        checkpoint("ingest.file")
         try:
-            parsed, encoding = read_file(input_root / f.path, config.max_file_bytes, mappings)
+            path = input_path(input_root, f.path)
+            parsed, encoding = read_file(path, config.max_file_bytes, mappings)
         except Unreadable as exc:
             reject(f, None, exc.rule, exc.detail)
             status, count = "quarantined", 0
@@ -77,6 +102,7 @@ def ingest_files(
             reject(f, None, "unreadable_file", f"{type(exc).__name__}: {exc}")
             status, count = "quarantined", 0
         else:
+            records_in += len(parsed.records)
             rejected = {index for index, _, _ in parsed.rejects}
             for index, rule, detail in parsed.rejects:
                 reject(f, index, rule, detail)
@@ -92,6 +118,7 @@ def ingest_files(
                         "layout": parsed.layout,
                         "encoding": encoding,
                         **record,
+                        "url": redact_url(record.get("url")),
                     }
                 )
             status, count = "ingested", len(parsed.records) - len(rejected)
@@ -109,6 +136,7 @@ def ingest_files(
         ingested=pl.DataFrame(rows, schema=INGESTED),
         quarantined=pl.DataFrame(rejects, schema=QUARANTINE),
         manifest=pl.DataFrame(manifest, schema=FILE_MANIFEST),
+        records_in=records_in,
     )
 
 
@@ -128,7 +156,8 @@ def ingest(batch: Batch, config: PipelineConfig, run_id: str) -> dict[str, Any]:
     return {
         "batch_id": batch.batch_id,
         "files": len(batch.files),
-        "records": result.ingested.height + result.quarantined["record_index"].is_not_null().sum(),
+        "records": result.records_in,
+        "quarantined_records": int(result.quarantined["record_index"].is_not_null().sum()),
         "ingested": result.ingested.height,
         "quarantined": result.quarantined.height,
         "quarantined_by_rule": rule_counts(result.quarantined),

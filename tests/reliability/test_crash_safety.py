@@ -1,0 +1,91 @@
+"""SIGKILL at the worst moments, then run again: the lake ends as if nothing had happened.
+
+`newsflow run` is a real process here, killed by the fault hook in newsflow/faults.py
+(NEWSFLOW_KILL_AT names the point): no `finally`, retry or exit handler runs. Each
+chain kills runs on one lake at later and later points, so every run after the first
+is a re-run after a crash; the last run finishes. Then the lake must hold exactly
+the rows of one uninterrupted run, with no temp file left and no document twice.
+After every kill, whatever a reader can see must read cleanly.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.corpus import copy_lake
+from tests.reliability.lakes import (
+    BATCH_SIZE,
+    PrefectServer,
+    Run,
+    assert_consistent,
+    assert_readable,
+    assert_same_rows,
+    newsflow_run,
+    temp_files,
+)
+
+pytestmark = pytest.mark.flow
+
+# In the order one run reaches them.
+FIRST_RUN_KILLS = (
+    "ingest.file:5",  # during ingest: some batches written, the others not
+    "dedupe.before_index",  # deduped/ and duplicates/ written, the dedupe index not
+    "before_rename.enriched:2",  # a Parquet temp file written, not renamed; a batch half enriched
+)
+# A run that adds documents to a lake with an index, killed while rewriting deduped/.
+ADDING_RUN_KILL = "before_rename.deduped:2"
+
+
+def kill(server: PrefectServer, raw: Path, lake: Path, kill_at: str) -> Run:
+    run = newsflow_run(server.env, raw, lake, "--batch-size", BATCH_SIZE, kill_at=kill_at)
+    assert run.killed, f"not killed at {kill_at} (exit {run.returncode}):\n{run.output[-3000:]}"
+    assert_readable(lake)
+    return run
+
+
+def assert_killed_between_write_and_rename(lake: Path) -> None:
+    """The kill left a temp file (more when other threads were writing too), all hidden."""
+    left = temp_files(lake)
+    assert left, "no temp file left: the kill point was not between write and rename"
+    assert all(p.name.startswith(".") for p in left)
+
+
+def finish(server: PrefectServer, raw: Path, lake: Path, reference: Path) -> None:
+    run = newsflow_run(server.env, raw, lake, "--batch-size", BATCH_SIZE)
+    assert run.returncode == 0, run.output[-3000:]
+    assert_readable(lake)
+    assert temp_files(lake) == []
+    assert_consistent(lake)
+    assert_same_rows(reference, lake)
+
+
+def test_the_reference_lake_is_consistent(reference: tuple[Path, Run]) -> None:
+    lake, _ = reference
+    assert_readable(lake)
+    assert_consistent(lake)
+    assert temp_files(lake) == []
+
+
+def test_kills_during_first_runs_then_a_rerun_give_the_rows_of_one_clean_run(
+    prefect_api: PrefectServer, corpus: Path, reference: tuple[Path, Run], tmp_path: Path
+) -> None:
+    lake = tmp_path / "lake"
+    for kill_at in FIRST_RUN_KILLS:
+        kill(prefect_api, corpus, lake, kill_at)
+    assert_killed_between_write_and_rename(lake)
+    finish(prefect_api, corpus, lake, reference[0])
+
+
+def test_a_kill_while_adding_to_a_lake_then_a_rerun_give_the_rows_of_one_clean_run(
+    prefect_api: PrefectServer,
+    corpus: Path,
+    reference: tuple[Path, Run],
+    first_half: Path,
+    tmp_path: Path,
+) -> None:
+    lake = copy_lake(first_half, tmp_path / "lake")
+    kill(prefect_api, corpus, lake, ADDING_RUN_KILL)
+    assert_killed_between_write_and_rename(lake)
+    finish(prefect_api, corpus, lake, reference[0])
