@@ -45,10 +45,21 @@ import json
 import random
 import re
 import sys
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
+
+from synth_layouts import (
+    ALL_LAYOUTS,
+    CODECS,
+    FEED_LAYOUTS,
+    CorpusWriter,
+    Fields,
+    render_html,
+    render_plain,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCE = REPO.parent / "shared" / "corpus" / "bbc_fulltext" / "raw"
@@ -78,7 +89,20 @@ DISCLAIMERS = [
 ]
 SECTIONS = ["news", "world", "business", "politics", "sport", "culture", "tech"]
 REPLACEMENT_WORDS = ["several", "recent", "senior", "national", "major", "local", "former"]
-TRUTH_COLUMNS = ["file", "article_id", "role", "kind", "layout", "edits", "disclaimers", "origin"]
+DEFAULT_LAYOUTS = ("headed", "dated")
+# A duplicate group is every (file, record) row of one article_id.
+TRUTH_COLUMNS = [
+    "file",
+    "article_id",
+    "role",
+    "kind",
+    "layout",
+    "edits",
+    "disclaimers",
+    "origin",
+    "record",
+    "compression",
+]
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“‘(]?[A-Z0-9£$])|(?<=[.!?][\"'”’)])\s+")
 _WORD = re.compile(r"[A-Za-z]{4,}")
 
@@ -152,7 +176,12 @@ def random_date(rng: random.Random) -> dt.date:
 
 
 def originals(sources: list[Source], count: int, rng: random.Random) -> list[Article]:
-    """`count` distinct articles: the real ones first, then recombined ones."""
+    """`count` distinct articles: the real ones first, then recombined ones.
+
+    Memory stays small at a million articles: recombined articles share the sentence
+    tuples of their source paragraphs, and the paragraph pairs already used together
+    are bits in one bitmap (pool size squared), not a set of tuples.
+    """
     articles = [
         Article(
             f"a{i:06d}",
@@ -171,19 +200,25 @@ def originals(sources: list[Source], count: int, rng: random.Random) -> list[Art
     }
     source_words = [sum(len(t.split()) for t in src.paragraphs) for src in sources]
     pool = [k for k, n in words.items() if n <= MAX_PARAGRAPH_SHARE * source_words[k[0]]]
-    used_pairs: set[tuple[Key, Key]] = set()
+    rank = {k: r for r, k in enumerate(sorted(pool))}  # pair (a, b), a < b -> one bit
+    used_pairs = bytearray((len(pool) ** 2 + 7) // 8)
+    split: dict[Key, tuple[str, ...]] = {}
     while len(articles) < count:
         picked = rng.sample(pool, rng.randint(4, 7))
-        pairs = {(a, b) for a in picked for b in picked if a < b}
+        bits = [rank[a] * len(pool) + rank[b] for a in picked for b in picked if a < b]
         total = sum(words[k] for k in picked)
         if (
             len({i for i, _ in picked}) < len(picked)  # two paragraphs of one article
-            or pairs & used_pairs  # two paragraphs already used together
+            or any(used_pairs[b >> 3] >> (b & 7) & 1 for b in bits)  # already used together
             or max(words[k] for k in picked) > MAX_PARAGRAPH_SHARE * total
         ):
             continue
-        used_pairs |= pairs
-        paragraphs = tuple(sentences(sources[i].paragraphs[j]) for i, j in picked)
+        for b in bits:
+            used_pairs[b >> 3] |= 1 << (b & 7)
+        for k in picked:
+            if k not in split:
+                split[k] = sentences(sources[k[0]].paragraphs[k[1]])
+        paragraphs = tuple(split[k] for k in picked)
         title = sources[picked[0][0]].title
         articles.append(
             Article(f"a{len(articles):06d}", title, random_date(rng), paragraphs, "recombined")
@@ -194,14 +229,18 @@ def originals(sources: list[Source], count: int, rng: random.Random) -> list[Art
 def max_shared_jaccard(articles: list[Article]) -> float:
     """The largest word Jaccard between two articles that share a paragraph (identical
     paragraphs are the only text distinct originals can share by construction)."""
-    users: dict[tuple[str, ...], list[int]] = defaultdict(list)
+    smallest: dict[tuple[str, ...], list[int]] = {}  # paragraph -> its two smallest users
     for article in articles:
+        size = article.words()
         for paragraph in article.paragraphs:
-            users[paragraph].append(article.words())
+            two = smallest.setdefault(paragraph, [])
+            two.append(size)
+            if len(two) > 2:
+                two.remove(max(two))
     best = 0.0
-    for paragraph, sizes in users.items():
+    for paragraph, sizes in smallest.items():
         if len(sizes) > 1:
-            a, b = sorted(sizes)[:2]
+            a, b = sorted(sizes)
             shared = sum(len(s.split()) for s in paragraph)
             best = max(best, shared / (a + b - shared))
     return best
@@ -240,6 +279,12 @@ def render_dated(article: Article) -> str:
     return f" date {article.date.isoformat()} {article.title}\n\n{body}\n"
 
 
+def article_url(article: Article, domain: str, section: str) -> str:
+    title = " ".join(re.sub(r"[^\w\s]", " ", article.title.replace("'", "")).split())
+    slug = "-".join(title.lower().split()[:6])
+    return f"https://www.{domain}/{section}/{article.date:%Y/%m}/{slug}-{article.article_id[1:]}"
+
+
 def render_headed(article: Article, rng: random.Random) -> tuple[str, int]:
     """The headed file and how many disclaimer lines it got."""
     domain = rng.choice(sorted(SITES))
@@ -249,18 +294,43 @@ def render_headed(article: Article, rng: random.Random) -> tuple[str, int]:
     for text in chosen:
         lines.insert(rng.randrange(len(lines) + 1), text.format(site=SITES[domain]))
     title = " ".join(re.sub(r"[^\w\s]", " ", article.title.replace("'", "")).split())
-    slug = "-".join(title.lower().split()[:6])
-    url = (
-        f"https://www.{domain}/{rng.choice(SECTIONS)}/{article.date:%Y/%m}/"
-        f"{slug}-{article.article_id[1:]}"
-    )
+    url = article_url(article, domain, rng.choice(SECTIONS))
     header = [title, f"{article.date:%Y%m%d}", url]
     return "\n".join(header + lines) + "\n", len(chosen)
 
 
-def generate(source: Path, out: Path, n: int, dup_rate: float, seed: int) -> dict[str, object]:
-    """Write the corpus into `out`; returns what went into `synth_info.json`."""
+def fields(article: Article, rng: random.Random) -> Fields:
+    """The article as the structured layouts carry it, on a site drawn from `rng`."""
+    domain = rng.choice(sorted(SITES))
+    return Fields(
+        title=article.title,
+        date=article.date,
+        url=article_url(article, domain, rng.choice(SECTIONS)),
+        site=SITES[domain],
+        paragraphs=tuple(" ".join(p) for p in article.paragraphs),
+    )
+
+
+def generate(
+    source: Path,
+    out: Path,
+    n: int,
+    dup_rate: float,
+    seed: int,
+    layouts: Sequence[str] = DEFAULT_LAYOUTS,
+    compress_share: float = 0.0,
+    feed_size: int = 1,
+) -> dict[str, object]:
+    """Write the corpus into `out`; returns what went into `synth_info.json`.
+
+    With the default layouts and no compression the bytes are those of the original
+    two-layout generator for the same seed. Everything the other layouts and the
+    compression draw comes from a second generator, seeded from `seed`, so adding them
+    does not move any draw of the first.
+    """
     rng = random.Random(seed)
+    render_rng = random.Random(f"{seed}:render")
+    classic = tuple(layouts) == DEFAULT_LAYOUTS
     sources, dropped = distinct_sources(read_sources(source))
     n_dup = round(n * dup_rate)
     articles = originals(sources, n - n_dup, rng)
@@ -273,34 +343,53 @@ def generate(source: Path, out: Path, n: int, dup_rate: float, seed: int) -> dic
     rng.shuffle(plan)
 
     layout_of: dict[str, str] = {a.article_id: rng.choice(["headed", "dated"]) for a in articles}
-    docs = out / "docs"
-    rows = []
-    for i, (article, role, kind) in enumerate(plan):
-        layout = layout_of[article.article_id]
-        if kind.startswith("relayout"):
-            layout = "dated" if layout == "headed" else "headed"
-        copy, edits = edited(article, rng) if kind.endswith("edited") else (article, [])
-        if layout == "headed":
-            text, disclaimers = render_headed(copy, rng)
-        else:
-            text, disclaimers = render_dated(copy), 0
-        name = f"{i // 1000:03d}/{i:06d}.txt"
-        path = docs / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        edit_names = ",".join(edits)
-        rows.append(
-            [name, article.article_id, role, kind, layout, edit_names, disclaimers, article.origin]
-        )
+    if not classic:
+        layout_of = {a: render_rng.choice(layouts) for a in layout_of}
+    out.mkdir(parents=True, exist_ok=True)
+    writer = CorpusWriter(out / "docs", feed_size=feed_size)
+    layouts_written: Counter[str] = Counter()
     with (out / "truth.tsv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
-        writer.writerow(TRUTH_COLUMNS)
-        writer.writerows(rows)
+        truth = csv.writer(fh, delimiter="\t", lineterminator="\n")
+        truth.writerow(TRUTH_COLUMNS)
+        for article, role, kind in plan:
+            layout = layout_of[article.article_id]
+            if kind.startswith("relayout"):
+                others = [x for x in layouts if x != layout] or [layout]
+                flipped = "dated" if layout == "headed" else "headed"
+                layout = flipped if classic else render_rng.choice(others)
+            copy, edits = edited(article, rng) if kind.endswith("edited") else (article, [])
+            codec = None
+            if compress_share and render_rng.random() < compress_share:
+                codec = render_rng.choice(CODECS)
+            disclaimers = 0
+            if layout == "headed":
+                text, disclaimers = render_headed(copy, rng)
+                name, record = writer.text(layout, text, codec)
+            elif layout == "dated":
+                name, record = writer.text(layout, render_dated(copy), codec)
+            elif layout in FEED_LAYOUTS:
+                name, record = writer.record(layout, fields(copy, render_rng), codec)
+            elif layout == "plain":
+                name, record = writer.text(layout, render_plain(fields(copy, render_rng)), codec)
+            else:
+                name, record = writer.text(layout, render_html(fields(copy, render_rng)), codec)
+            layouts_written[layout] += 1
+            edit_names = ",".join(edits)
+            truth.writerow(
+                [name, article.article_id, role, kind, layout, edit_names, disclaimers]
+                + [article.origin, record, codec or ""]
+            )
+        writer.close()
     info: dict[str, object] = {
         "source": str(source),
         "n": n,
         "dup_rate": dup_rate,
         "seed": seed,
+        "layouts": dict(sorted(layouts_written.items())),
+        "compress_share": compress_share,
+        "feed_size": feed_size,
+        "files": writer.files,
+        "bytes": writer.bytes_written,
         "sources_kept": len(sources),
         "sources_dropped_as_overlapping": dropped,
         "originals": len(articles),
@@ -320,10 +409,33 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--dup-rate", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--layouts",
+        default=",".join(DEFAULT_LAYOUTS),
+        help=f"comma list of {','.join(ALL_LAYOUTS)}, or 'all' (default: headed,dated)",
+    )
+    parser.add_argument(
+        "--compress", type=float, default=0.0, help="share of files gzip/bz2/zstd-compressed"
+    )
+    parser.add_argument(
+        "--feed-size", type=int, default=1, help="records per json/jsonl/csv file (default 1)"
+    )
     args = parser.parse_args(argv)
+    layouts = ALL_LAYOUTS if args.layouts == "all" else tuple(args.layouts.split(","))
+    if unknown := set(layouts) - set(ALL_LAYOUTS):
+        parser.error(f"unknown layouts {sorted(unknown)}")
     if (args.out / "docs").exists():
         parser.error(f"{args.out / 'docs'} exists; give an empty --out")
-    info = generate(args.source, args.out, args.n, args.dup_rate, args.seed)
+    info = generate(
+        args.source,
+        args.out,
+        args.n,
+        args.dup_rate,
+        args.seed,
+        layouts,
+        args.compress,
+        args.feed_size,
+    )
     print(json.dumps(info, indent=2))
     return 0
 

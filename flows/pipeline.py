@@ -414,6 +414,7 @@ def _report_quality(
 ) -> None:
     """Validate this run's rows of the other stages and write every report."""
     t0 = time.perf_counter()
+    book.ran.add("quality")
     check = quality_check.with_options(timeout_seconds=config.task_timeout_seconds)
     args = (str(config.lake_dir), book.run_date, config.quality)
     todo = [("ingested", ingested), ("deduped", deduped), ("enriched", enriched)]

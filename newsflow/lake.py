@@ -39,6 +39,8 @@ STAGES = (
 PARTITION_KEYS = {"enriched": "published_month"}
 UNKNOWN_PARTITION = "unknown"
 MANIFEST_FILE = "manifest/files.parquet"
+# Footer entry of an enriched/ file naming the run that wrote the deduped/ file it came from.
+DEDUPED_RUN_KEY = "newsflow.deduped_run_id"
 
 
 class Written(NamedTuple):
@@ -148,14 +150,20 @@ class Lake:
         lf = pl.scan_parquet(files, hive_partitioning=key is not None)
         return lf.select(pl.col(c).cast(t) for c, t in schema.items())
 
-    def written(self, stage: str) -> dict[str, Written]:
+    def run_of(self, path: Path) -> str:
+        """The run id in a Parquet file's footer ('' if none)."""
+        meta = pq.ParquetFile(path).metadata.metadata or {}
+        return meta.get(b"newsflow.run_id", b"").decode()
+
+    def written(self, stage: str, key: str = "newsflow.run_id") -> dict[str, Written]:
         """File name (`<batch_id>`) -> the runs that wrote its files and their rows, from
-        the footers (a partitioned stage has several files per name)."""
+        the footers (a partitioned stage has several files per name). `key` names the
+        footer entry holding the run (enriched/ files also name their deduped/ run)."""
         runs: dict[str, set[str]] = {}
         rows: dict[str, int] = {}
         for path in self.files(stage):
             meta = pq.ParquetFile(path).metadata
-            run = (meta.metadata or {}).get(b"newsflow.run_id", b"").decode()
+            run = (meta.metadata or {}).get(key.encode(), b"").decode()
             runs.setdefault(path.stem, set()).add(run)
             rows[path.stem] = rows.get(path.stem, 0) + meta.num_rows
         return {name: Written(frozenset(runs[name]), rows[name]) for name in runs}

@@ -40,7 +40,7 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.config import DedupeConfig
 from newsflow.faults import checkpoint
-from newsflow.lake import Lake
+from newsflow.lake import DEDUPED_RUN_KEY, Lake
 from newsflow.schema import CLEANED, DEDUPE_INDEX, DEDUPED, DUPLICATES, empty
 from tasks.clusters import cluster_ids
 from tasks.fingerprints import fingerprints, shingle_sets
@@ -273,16 +273,16 @@ def write_outputs(lake: Lake, update: DedupeUpdate, run_id: str, rebuild: bool) 
 
 
 def unenriched_batches(lake: Lake) -> set[str]:
-    """Batches whose enriched/ files are not exactly the ones the run that wrote their
-    deduped/ file made: missing, partial, stale, or left over without a deduped/ file.
+    """Batches whose enriched/ files were not all made from their current deduped/ file
+    (each enriched footer names the deduped run it came from), or whose row counts
+    differ: missing, partial, stale, or left over without a deduped/ file.
 
-    A run enriches every batch whose deduped/ file it rewrites, all of it, so runs and
-    rows agree unless a run died in between; the dead run's index already counts those
-    documents as done, so without this nothing would ever enrich them again.
+    Without this a run that died between dedupe and enrich would leave those documents
+    unenriched for ever: the index already counts them as done.
     """
     # An empty deduped/ file has nothing to enrich, so no enriched/ file either.
     deduped = {b: w for b, w in lake.written("deduped").items() if w.rows}
-    enriched = lake.written("enriched")
+    enriched = lake.written("enriched", key=DEDUPED_RUN_KEY)
     return {b for b in deduped.keys() | enriched.keys() if deduped.get(b) != enriched.get(b)}
 
 

@@ -25,7 +25,7 @@ import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from newsflow.lake import Lake
+from newsflow.lake import DEDUPED_RUN_KEY, Lake
 from newsflow.schema import ENRICHED
 from tasks.enrichers import counts, dateline, entities, keywords, language, quality, source
 
@@ -143,10 +143,14 @@ def enrich(
     """Enrich `deduped/<batch_id>` into `enriched/published_month=…/<batch_id>`."""
     chosen = select_enrichers(enrichers)
     lake = Lake(lake_dir)
-    deduped = pl.read_parquet(lake.stage_dir("deduped") / f"{batch_id}.parquet")
+    source = lake.stage_dir("deduped") / f"{batch_id}.parquet"
+    deduped = pl.read_parquet(source)
     seconds: dict[str, float] = {}
     enriched = enrich_frame(with_site_names(deduped, lake), chosen, seconds)
-    paths = lake.write(enriched, "enriched", batch_id, run_id, metadata=enricher_metadata(chosen))
+    # Which deduped/ file this was made from: a later run (stop_after, re_enrich) may
+    # enrich a file an earlier run deduped, and the lake must still see them as a pair.
+    metadata = {**enricher_metadata(chosen), DEDUPED_RUN_KEY: lake.run_of(source)}
+    paths = lake.write(enriched, "enriched", batch_id, run_id, metadata=metadata)
     return {
         "batch_id": batch_id,
         "enriched": enriched.height,

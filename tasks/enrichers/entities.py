@@ -22,6 +22,9 @@ dropped. Each name takes its most frequent label in the document ("Ukrainian"
 tagged twice NORP and once GPE is no place), a lone surname joins the one full name
 it belongs to (Biden -> Joe Biden), and each list is ordered by mentions, then
 first mention.
+
+Bodies are parsed in worker processes (`tasks/enrichers/workers.py`), each with its
+own pipeline: NER scales with processes, not threads.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from tasks.enrichers.language import languages_of
+from tasks.enrichers.workers import map_chunks
 
 NAME = "entities_v1"
 COLUMNS = ("people", "organizations", "places")
@@ -124,12 +128,18 @@ def parsed(texts: Iterable[str]) -> list[Doc]:
         return list(_cached_pipeline().pipe(texts, batch_size=BATCH_SIZE))
 
 
+def entity_rows(texts: list[str]) -> list[dict[str, list[str]]]:
+    """The entity lists of each text (what a worker process computes for a chunk)."""
+    return [entity_lists(doc) for doc in parsed(texts)]
+
+
 def entities_v1(frame: pl.DataFrame) -> pl.DataFrame:
     english = (languages_of(frame) == "en").fill_null(False).to_list()
     bodies = frame["body"].fill_null("").to_list()
     rows = [i for i, (en, body) in enumerate(zip(english, bodies, strict=True)) if en and body]
     lists: dict[str, list[list[str]]] = {c: [[] for _ in bodies] for c in COLUMNS}
-    for i, doc in zip(rows, parsed(_head(bodies[i]) for i in rows), strict=True):
-        for column, names in entity_lists(doc).items():
+    found = map_chunks(entity_rows, [_head(bodies[i]) for i in rows])
+    for i, names_by_column in zip(rows, found, strict=True):
+        for column, names in names_by_column.items():
             lists[column][i] = names
     return pl.DataFrame(lists, schema={c: pl.List(pl.String) for c in COLUMNS})

@@ -10,7 +10,8 @@ lets "Joe Biden", "President Joe" and "Biden" through together, so a phrase is
 dropped when half its words are already in a better one; month and weekday names
 (the dateline's "Dec") are dropped too. Phrases are kept as written, best first.
 Only the first `MAX_CHARS` characters are read: YAKE's cost grows with the text and
-a news article states its subject early.
+a news article states its subject early. YAKE is pure Python: it runs in worker
+processes (`tasks/enrichers/workers.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import polars as pl
 import yake
 
 from tasks.enrichers.language import languages_of
+from tasks.enrichers.workers import map_chunks
 
 NAME = "keywords_v1"
 COLUMNS = ("keywords",)
@@ -59,9 +61,15 @@ def keywords(text: str, language: str | None) -> list[str]:
     return phrases
 
 
+def keyword_rows(rows: list[tuple[str, str | None]]) -> list[list[str]]:
+    """Keywords of each (body, language) pair (what a worker process computes for a chunk)."""
+    return [keywords(body, language) for body, language in rows]
+
+
 def keywords_v1(frame: pl.DataFrame) -> pl.DataFrame:
-    pairs = zip(frame["body"].fill_null("").to_list(), languages_of(frame).to_list(), strict=True)
+    # Only the characters YAKE reads travel to the worker processes.
+    bodies = frame["body"].fill_null("").str.slice(0, MAX_CHARS).to_list()
+    pairs = list(zip(bodies, languages_of(frame).to_list(), strict=True))
     return pl.DataFrame(
-        {"keywords": [keywords(body, language) for body, language in pairs]},
-        schema={"keywords": pl.List(pl.String)},
+        {"keywords": map_chunks(keyword_rows, pairs)}, schema={"keywords": pl.List(pl.String)}
     )

@@ -6,6 +6,7 @@ probabilities its softmax is length-calibrated (temperature sqrt(bytes)), so
 `MAX_CHARS` characters decide: past that the answer stops changing (all 2,660 BBC
 and news-please articles get the same label from their first 3,000 characters as
 from all of them) and the cost keeps growing. A body without a letter has no language (null).
+The identifier is pure Python: it runs in worker processes (`tasks/enrichers/workers.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from functools import cache
 
 import polars as pl
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+from tasks.enrichers.workers import map_chunks
 
 NAME = "language_v1"
 COLUMNS = ("language", "language_confidence")
@@ -36,20 +39,23 @@ def identifier() -> LanguageIdentifier:
         return _cached_identifier()
 
 
-def detect(texts: list[str | None]) -> tuple[list[str | None], list[float | None]]:
+def detected(heads: list[str]) -> list[tuple[str | None, float | None]]:
+    """(language, confidence) of each text's head (what a worker process computes)."""
     model = identifier()
-    languages: list[str | None] = []
-    confidences: list[float | None] = []
-    for text in texts:
-        head = (text or "")[:MAX_CHARS]
-        if _LETTER.search(head):
+    out: list[tuple[str | None, float | None]] = []
+    for head in heads:
+        if head and _LETTER.search(head):
             language, probability = model.classify(head)
-            languages.append(language)
-            confidences.append(min(max(float(probability), 0.0), 1.0))
+            out.append((language, min(max(float(probability), 0.0), 1.0)))
         else:
-            languages.append(None)
-            confidences.append(None)
-    return languages, confidences
+            out.append((None, None))
+    return out
+
+
+def detect(texts: list[str | None]) -> tuple[list[str | None], list[float | None]]:
+    """Languages and confidences of many texts, spread over worker processes."""
+    found = map_chunks(detected, [(text or "")[:MAX_CHARS] for text in texts])
+    return [language for language, _ in found], [confidence for _, confidence in found]
 
 
 def language_v1(frame: pl.DataFrame) -> pl.DataFrame:

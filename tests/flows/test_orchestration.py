@@ -148,15 +148,15 @@ def test_a_full_refresh_never_reuses_cached_results(sample_raw: Path, tmp_path: 
 def test_stopping_after_clean_then_catching_up(sample_raw: Path, tmp_path: Path) -> None:
     partial, whole = tmp_path / "partial", tmp_path / "whole"
     first = run(sample_raw, partial, stop_after="clean")
-    assert first["stages_run"] == ["ingest", "clean"]
+    assert first["stages_run"] == ["ingest", "clean", "quality"]
     assert Lake(partial).count("cleaned") == 9
     assert not Lake(partial).files("deduped")
 
     second = run(sample_raw, partial, stop_after="dedupe")  # no new input: dedupe catches up
-    assert second["stages_run"] == ["ingest", "dedupe"]
+    assert second["stages_run"] == ["ingest", "dedupe", "quality"]
     assert not Lake(partial).files("enriched")
     third = run(sample_raw, partial)
-    assert third["stages_run"] == ["ingest", "enrich"]
+    assert third["stages_run"] == ["ingest", "enrich", "quality"]
     fourth = run(sample_raw, partial)
     assert fourth["stages_run"] == ["ingest"]  # and now nothing is left to do
 

@@ -1,0 +1,59 @@
+"""`newsflow run` with a chosen set of enrichers, for code without the CLI flag.
+
+Usage (from the repository root):
+
+    .venv/bin/python benchmarks/run_flow.py --input DIR --lake DIR \
+        [--enrichers all|cheap|name,name] [--batch-size 500]
+
+Builds the same `PipelineConfig` as `newsflow run` plus `enrichers`, sets the same
+Prefect defaults (`newsflow.cli.PREFECT_DEFAULTS`) and calls the flow, then prints
+the run summary the CLI prints. `cheap` is every enricher except the two model-bound
+ones (spaCy NER and YAKE), which cost 98 % of enrich time. (Since d901647 the CLI has
+`--enrichers`; this driver also runs older snapshots, such as ac19a65, that lack it.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from newsflow.cli import PREFECT_DEFAULTS, format_run
+
+CHEAP_ENRICHERS = ["counts_v1", "source_v1", "language_v1", "dateline_v1", "quality_v1"]
+
+
+def enricher_names(choice: str) -> list[str] | None:
+    """`all` -> None (the flow's default: every enricher), `cheap`, or a comma list."""
+    if choice == "all":
+        return None
+    if choice == "cheap":
+        return CHEAP_ENRICHERS
+    return [name.strip() for name in choice.split(",") if name.strip()]
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--input", type=Path, required=True)
+    parser.add_argument("--lake", type=Path, required=True)
+    parser.add_argument("--enrichers", default="all")
+    parser.add_argument("--batch-size", type=int, default=500)
+    args = parser.parse_args(argv)
+    for key, value in PREFECT_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    from flows.pipeline import newsflow_pipeline  # after the Prefect settings
+    from newsflow.config import PipelineConfig
+
+    config = PipelineConfig(
+        input_dir=args.input,
+        lake_dir=args.lake,
+        batch_size=args.batch_size,
+        enrichers=enricher_names(args.enrichers),
+    )
+    print(format_run(newsflow_pipeline(config)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

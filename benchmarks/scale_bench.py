@@ -1,0 +1,354 @@
+"""The whole pipeline at growing corpus sizes: throughput, memory, stage times, Prefect's share.
+
+Usage (from the repository root):
+
+    .venv/bin/python benchmarks/scale_bench.py --sizes 10000,30000,100000 \
+        [--enrichers cheap|all] [--work /tmp/nf/scale] [--api-url http://127.0.0.1:4299/api] \
+        [--results benchmarks/scale_results.json] [--plot]
+
+For each size, `synth_corpus.py` writes a corpus in every layout (`--layouts all`,
+10 % of files compressed, 10 records per json/jsonl/csv file) under `--work` unless it
+is there already, then the pipeline runs on it as a subprocess, on a fresh lake:
+`.venv/bin/newsflow run` for all enrichers, `benchmarks/run_flow.py` for another set
+(ac19a65's CLI has no enricher flag). `--code DIR` runs another copy of the code instead
+(`git archive` of a commit, plus files to try): the repository's working tree is shared
+and changes under a long benchmark. Prefect keeps its state in `--work/prefect-home`; with
+`--api-url` runs go to that server (`prefect server start --host 127.0.0.1`), without
+it every run boots Prefect's ephemeral server (its ~10 s boot then counts as overhead).
+
+Recorded per run (appended to `--results`, so a long series loses nothing):
+
+* wall time of the subprocess, docs/s, MB/s of raw input (bytes on disk);
+* CPU seconds of the whole process tree (psutil, polled every 0.25 s; a process that
+  exits keeps its last reading): on a shared machine wall time depends on the
+  neighbours, CPU time much less;
+* peak RSS of the process tree (sum over the tree at each poll);
+* the run manifest's `timings` (seconds per stage, per enricher);
+* Prefect's share: from the Prefect API, the flow run and its task runs; task work is
+  the union of the task runs' [start, end] intervals (time when at least one task is
+  running; tasks run in parallel threads). `prefect_share` = (wall - task work -
+  planning) / wall, where planning (`plan_s`: listing and hashing the input) is the
+  flow's own work. It counts interpreter start, imports and Prefect's bookkeeping
+  between tasks, and is an upper bound: Prefect's calls inside a task run (state
+  changes) count as task work, not overhead. `in_flow_share` leaves out the time before
+  the flow run started (interpreter, imports, server connection).
+
+`--plot` draws `benchmarks/scale_cost_per_doc.png` and `benchmarks/scale_peak_rss.png`
+from every run in `--results`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = REPO / ".venv" / "bin" / "python"
+NEWSFLOW = REPO / ".venv" / "bin" / "newsflow"
+POLL_S = 0.25
+CORPUS_ARGS = ["--layouts", "all", "--compress", "0.1", "--feed-size", "10"]
+
+
+def corpus(work: Path, size: int, seed: int) -> Path:
+    """The generated corpus of `size` documents (made once, reused by later runs)."""
+    out = work / f"corpus-{size}"
+    if not (out / "synth_info.json").exists():
+        shutil.rmtree(out, ignore_errors=True)
+        started = time.perf_counter()
+        subprocess.run(
+            [str(PYTHON), str(REPO / "benchmarks" / "synth_corpus.py"), "--n", str(size)]
+            + ["--out", str(out), "--seed", str(seed), *CORPUS_ARGS],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        info = json.loads((out / "synth_info.json").read_text())
+        info["generate_s"] = round(time.perf_counter() - started, 1)
+        (out / "synth_info.json").write_text(json.dumps(info, indent=2) + "\n")
+    return out
+
+
+class TreeMonitor:
+    """Peak RSS and CPU seconds of a process and all its descendants, by polling."""
+
+    def __init__(self, pid: int) -> None:
+        self.root = psutil.Process(pid)
+        self.cpu: dict[int, float] = {}
+        self.peak_rss = 0
+        self.peak_processes = 0
+
+    def poll(self) -> None:
+        try:
+            procs = [self.root, *self.root.children(recursive=True)]
+        except psutil.Error:
+            return
+        rss = 0
+        for proc in procs:
+            try:
+                with proc.oneshot():
+                    rss += proc.memory_info().rss
+                    times = proc.cpu_times()
+                    self.cpu[proc.pid] = times.user + times.system
+            except psutil.Error:
+                continue
+        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_processes = max(self.peak_processes, len(procs))
+
+    @property
+    def cpu_s(self) -> float:
+        return sum(self.cpu.values())
+
+
+def pipeline_command(
+    docs: Path, lake: Path, enrichers: str, batch_size: int, code: Path | None
+) -> list[str]:
+    if enrichers == "all":
+        # `python -m newsflow.cli` is what `.venv/bin/newsflow` runs; with `--code` it
+        # runs that copy of the code (PYTHONPATH comes before the editable install).
+        command = [str(PYTHON), "-m", "newsflow.cli", "run"] if code else [str(NEWSFLOW), "run"]
+    else:
+        command = [str(PYTHON), str((code or REPO) / "benchmarks" / "run_flow.py")]
+        command += ["--enrichers", enrichers]
+    return command + ["--input", str(docs), "--lake", str(lake), "--batch-size", str(batch_size)]
+
+
+def prefect_env(work: Path, api_url: str | None, code: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if code:
+        env["PYTHONPATH"] = str(code)
+    env.update(
+        PREFECT_HOME=str(work / "prefect-home"),
+        DO_NOT_TRACK="1",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="90",
+        PREFECT_LOGGING_LEVEL="WARNING",
+    )
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
+    else:
+        env.pop("PREFECT_API_URL", None)
+    return env
+
+
+def _time(value: str) -> float:
+    return dt.datetime.fromisoformat(value).timestamp()
+
+
+def union_seconds(intervals: list[tuple[float, float]]) -> float:
+    """Length of the union of [start, end] intervals."""
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if stop <= end:
+            continue
+        total += stop - max(start, end)
+        end = stop
+    return total
+
+
+def prefect_runs(api_url: str, since: float, lake: Path) -> dict[str, Any]:
+    """The flow run that wrote `lake` (started after `since`), and its task runs.
+
+    Matched on the lake in the run's parameters: other runs may share the server.
+    """
+    with httpx.Client(base_url=api_url, timeout=60) as client:
+        flows = client.post(
+            "/flow_runs/filter", json={"sort": "START_TIME_DESC", "limit": 20}
+        ).json()
+        flow = next(
+            f
+            for f in flows
+            if f["start_time"]
+            and f["end_time"]
+            and _time(f["start_time"]) >= since
+            and str(lake) in json.dumps(f.get("parameters", {}))
+        )
+        tasks: list[dict[str, Any]] = []
+        while True:
+            page = client.post(
+                "/task_runs/filter",
+                json={
+                    "flow_runs": {"id": {"any_": [flow["id"]]}},
+                    "limit": 200,
+                    "offset": len(tasks),
+                },
+            ).json()
+            tasks += page
+            if len(page) < 200:
+                break
+    intervals = [
+        (_time(t["start_time"]), _time(t["end_time"]))
+        for t in tasks
+        if t["start_time"] and t["end_time"]
+    ]
+    per_task: dict[str, float] = {}
+    for t in tasks:
+        name = t["task_key"].split("-")[0] if t.get("task_key") else t["name"]
+        per_task[name] = per_task.get(name, 0.0) + (t.get("total_run_time") or 0.0)
+    return {
+        "flow_start": _time(flow["start_time"]),
+        "flow_end": _time(flow["end_time"]),
+        "task_runs": len(tasks),
+        "task_union_s": union_seconds(intervals),
+        "task_run_time_s": {k: round(v, 2) for k, v in sorted(per_task.items())},
+    }
+
+
+def run_once(size: int, args: argparse.Namespace, env: dict[str, str]) -> dict[str, Any]:
+    root = corpus(args.work, size, args.seed)
+    docs = root / "docs"
+    info = json.loads((root / "synth_info.json").read_text())
+    raw_bytes = sum(p.stat().st_size for p in docs.rglob("*") if p.is_file())
+    slug = "".join(c if c.isalnum() else "-" for c in (args.label or args.enrichers))
+    lake = args.work / f"lake-{size}-{slug}"
+    shutil.rmtree(lake, ignore_errors=True)
+    command = pipeline_command(docs, lake, args.enrichers, args.batch_size, args.code)
+    log = args.work / f"run-{size}-{slug}.log"
+    started_at = time.time()
+    started = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            command, cwd=args.code or REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+        monitor = TreeMonitor(proc.pid)
+        while proc.poll() is None:
+            monitor.poll()
+            time.sleep(POLL_S)
+    wall = time.perf_counter() - started
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(command)} exited {proc.returncode}; see {log}")
+    [manifest_path] = sorted((lake / "runs").glob("*.json"))[-1:]
+    manifest = json.loads(manifest_path.read_text())
+    docs_in = manifest["counts"]["records_in"]
+    result: dict[str, Any] = {
+        "size": size,
+        "enrichers": args.enrichers,
+        "label": args.label or args.enrichers,
+        "code": str(args.code or REPO),
+        "command": " ".join(command),
+        "machine": machine(),
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "load_avg_after": os.getloadavg(),
+        "corpus": {k: info[k] for k in ("n", "layouts", "files", "duplicates", "seed")},
+        "raw_mb": round(raw_bytes / 1e6, 2),
+        "records_in": docs_in,
+        "counts": manifest["counts"],
+        "wall_s": round(wall, 2),
+        "cpu_s": round(monitor.cpu_s, 2),
+        "docs_per_s": round(docs_in / wall, 1),
+        "mb_per_s": round(raw_bytes / 1e6 / wall, 3),
+        "ms_per_doc_wall": round(1000 * wall / docs_in, 3),
+        "ms_per_doc_cpu": round(1000 * monitor.cpu_s / docs_in, 3),
+        "peak_rss_mb": round(monitor.peak_rss / 2**20, 1),
+        "peak_processes": monitor.peak_processes,
+        "timings": manifest["timings"],
+    }
+    if args.api_url:
+        prefect = prefect_runs(args.api_url, started_at - 1, lake)
+        plan = manifest["timings"].get("plan_s", 0.0)
+        overhead = wall - prefect["task_union_s"] - plan
+        flow_s = prefect["flow_end"] - prefect["flow_start"]
+        result["prefect"] = prefect | {
+            "startup_s": round(prefect["flow_start"] - started_at, 2),
+            "flow_s": round(flow_s, 2),
+            "task_union_s": round(prefect["task_union_s"], 2),
+            "prefect_share": round(overhead / wall, 4),
+            "in_flow_share": round((flow_s - prefect["task_union_s"] - plan) / flow_s, 4),
+        }
+    return result
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": sys.version.split()[0],
+        "shared": "yes: other engineers' tests ran on the same 2 cores",
+    }
+
+
+def plot(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        series.setdefault(r.get("label", r["enrichers"]), []).append(r)
+    paths = []
+    for name, metrics, ylabel in (
+        (
+            "scale_cost_per_doc.png",
+            ("ms_per_doc_wall", "ms_per_doc_cpu"),
+            "milliseconds per document",
+        ),
+        ("scale_peak_rss.png", ("peak_rss_mb",), "peak RSS of the process tree (MB)"),
+    ):
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+        for enrichers, runs in sorted(series.items()):
+            runs = sorted(runs, key=lambda r: r["size"])
+            for metric in metrics:
+                label = f"{enrichers}, {metric.removeprefix('ms_per_doc_')}"
+                ax.plot(
+                    [r["size"] for r in runs], [r[metric] for r in runs], marker="o", label=label
+                )
+        if name == "scale_peak_rss.png":
+            ax.axhline(4096, color="red", linestyle="--", label="target: 4 GB")
+        else:
+            ax.set_yscale("log")  # all enrichers cost ~14x the cheap set per document
+        ax.set_xscale("log")
+        ax.set_xlabel("corpus size (documents)")
+        ax.set_ylabel(ylabel)
+        ax.set_title("newsflow run, 2 shared cores")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        path = out_dir / name
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000")
+    parser.add_argument("--enrichers", default="cheap")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/nf/scale"))
+    parser.add_argument("--api-url", default=None)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "scale_results.json")
+    parser.add_argument("--plot", action="store_true")
+    parser.add_argument(
+        "--code", type=Path, default=None, help="run this copy of the code (e.g. a git archive)"
+    )
+    parser.add_argument("--label", default=None, help="name of the series in the plots")
+    args = parser.parse_args()
+    args.work.mkdir(parents=True, exist_ok=True)
+    env = prefect_env(args.work, args.api_url, args.code)
+    for size in [int(s) for s in args.sizes.split(",") if s]:
+        result = run_once(size, args, env)
+        # Read just before writing: another series may have added runs meanwhile.
+        results = json.loads(args.results.read_text()) if args.results.exists() else []
+        results.append(result)
+        args.results.write_text(json.dumps(results, indent=1) + "\n")
+        print(json.dumps({k: v for k, v in result.items() if k not in ("counts",)}), flush=True)
+    if args.plot and args.results.exists():
+        for path in plot(json.loads(args.results.read_text()), args.results.parent):
+            print("plot:", path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Run a per-document enricher step over worker processes, one chunk of rows each.
+
+The model-bound enrichers (spaCy NER, YAKE, py3langid) are Python that holds the GIL,
+so Prefect's thread pool runs them one at a time on one core: all enrichers ran at
+~11 docs/s however many cores the machine had. Each worker process loads its models
+once (on first use) and lives as long as the process that started it, so a run pays
+the loads once per worker, not per batch.
+
+Results are the ones the same function gives in-process: each document is handled on
+its own, and chunks come back in order. Small inputs (tests, tiny batches) stay
+in-process, where a worker's start-up (about 2 s with spaCy) would cost more than it saves.
+`NEWSFLOW_ENRICH_WORKERS` sets the number of processes (default: the CPUs this
+process may use; 1 turns the pool off).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+WORKERS_ENV = "NEWSFLOW_ENRICH_WORKERS"
+MIN_ROWS = 128
+CHUNKS_PER_WORKER = 4
+
+_LOCK = threading.Lock()
+_pool: ProcessPoolExecutor | None = None
+
+
+def worker_count() -> int:
+    configured = os.environ.get(WORKERS_ENV)
+    if configured:
+        return max(1, int(configured))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _executor(workers: int) -> ProcessPoolExecutor:
+    global _pool
+    with _LOCK:
+        if _pool is None:
+            # spawn, not fork: the parent runs polars' and Prefect's threads, and a
+            # forked child can inherit one of their locks held.
+            context = multiprocessing.get_context("spawn")
+            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        return _pool
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _LOCK:
+        if _pool is pool:
+            _pool = None
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def map_chunks(step: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R]:
+    """`step(list(items))`, computed chunk by chunk in worker processes.
+
+    `step` must be a module-level function (it is pickled by name) that returns one
+    result per item, in order.
+    """
+    workers = worker_count()
+    # A Dask worker is a daemonic process, which may not start children; there the
+    # cluster already spreads batches over processes.
+    if workers <= 1 or len(items) < MIN_ROWS or multiprocessing.current_process().daemon:
+        return step(list(items))
+    size = -(-len(items) // (workers * CHUNKS_PER_WORKER))
+    chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
+    pool = _executor(workers)
+    try:
+        results = list(pool.map(step, chunks))
+    except BrokenProcessPool:
+        _discard(pool)  # a worker died (killed, out of memory): the task's retry starts anew
+        raise
+    return [r for chunk in results for r in chunk]
