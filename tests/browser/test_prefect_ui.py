@@ -7,7 +7,6 @@ Playwright; never a browser downloaded by Playwright. Screenshots land in tmp_pa
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,30 +17,19 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 from newsflow.lake import Lake
+from tests.browser.chromium import launch
 from tests.conftest import SEED_DATED, SEED_HEADED
 from tests.e2e.fixtures import ServedDeployment, prefect_api, served_deployment, wait_for_flow_run
 
 __all__ = ["prefect_api", "served_deployment"]  # the session fixtures this module uses
 
-CHROMIUM = os.environ.get("NEWSFLOW_CHROMIUM", "/usr/bin/chromium")
-# Headless in a container: no sandbox, no GPU, nothing that calls home.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 UI_TIMEOUT_MS = 60_000  # the UI's bundle is large and the machine may be busy
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).is_file():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium (`make browser`)")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 

@@ -12,19 +12,8 @@ from pathlib import Path
 import pytest
 
 from expectations.report import write_quality_reports
+from tests.browser.chromium import launch
 from tests.expectations.stage_fixtures import cleaned, ingested, validate
-
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium not installed")
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +21,7 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        browser = launch(p)
         yield browser
         browser.close()
 
