@@ -345,12 +345,19 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
 def _enrich_batches(
     config: PipelineConfig, lake: Lake, todo: list[str], deduped: dict[str, Any], book: RunBook
 ) -> None:
-    """Enrich the `todo` batches, then drop enriched files of superseded batches."""
+    """Enrich the `todo` batches, then drop enriched files of superseded batches.
+
+    A batch in `todo` without a deduped/ file (dedupe moved its records elsewhere) has
+    nothing to enrich: only its left-over enriched files go.
+    """
     logger, timings, t0 = get_run_logger(), book.timings, time.perf_counter()
     enrich_task = enrich.with_options(timeout_seconds=config.task_timeout_seconds)
+    present = {p.stem for p in lake.files("deduped")}
     written = []
     enrich_futures = [
-        enrich_task.submit(b, str(config.lake_dir), book.run_id, config.enrichers) for b in todo
+        enrich_task.submit(b, str(config.lake_dir), book.run_id, config.enrichers)
+        for b in todo
+        if b in present
     ]
     for done, future in enumerate(as_completed(enrich_futures), start=1):
         result = future.result()
