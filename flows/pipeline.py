@@ -166,6 +166,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         logger.info("Full refresh: clearing stage outputs under %s", lake.root)
         lake.clear_outputs()
         lake_generation(lake.root, renew=True)  # no cached task result outlives the refresh
+    lake_generation(lake.root)  # made once here, before parallel tasks ask for it
     # I/O tasks retry (set on the tasks); every stage task has a time limit. Ingest and
     # clean are cached on their batch's content: a retried or interrupted run skips the
     # batches it had finished.

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -42,8 +43,19 @@ def lake_generation(lake_root: Path, renew: bool = False) -> str:
     lake_root.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{GENERATION_FILE}.{token}.tmp")
     tmp.write_text(token, encoding="utf-8")
-    tmp.replace(path)
-    return token
+    try:
+        if renew:
+            tmp.replace(path)
+            return token
+        # Tasks asking at once for a new lake's token must all get the same one: the
+        # first link wins, the others read it.
+        try:
+            os.link(tmp, path)
+            return token
+        except FileExistsError:
+            return path.read_text(encoding="utf-8").strip()
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _key(stage: str, lake_dir: Any, batch_id: str, settings: Any) -> str:
