@@ -215,7 +215,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             quarantined_records_at_ingest=result["quarantined_records"],
         )
         quarantined["ingest"].update(result["quarantined_by_rule"])
-        counts["batches_cached"] += _was_cached(future)
+        was_cached = _was_cached(future)
+        counts["batches_cached"] += was_cached
         logger.info(
             "ingest %d/%d: batch %s -> %d records, %d quarantined%s",
             done,
@@ -223,7 +224,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             result["batch_id"],
             result["ingested"],
             result["quarantined"],
-            " (cached: unchanged since an earlier attempt)" if _was_cached(future) else "",
+            " (cached: unchanged since an earlier attempt)" if was_cached else "",
         )
         ingested_batches.append(result["batch_id"])
     if ingested_batches:

@@ -14,24 +14,15 @@ from typing import Any
 
 import polars as pl
 import pytest
-from playwright.sync_api import Browser, Locator, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page
 
 from newsflow.lake import Lake
-from tests.browser.chromium import launch
 from tests.conftest import SEED_DATED, SEED_HEADED
 from tests.e2e.fixtures import ServedDeployment, prefect_api, served_deployment, wait_for_flow_run
 
 __all__ = ["prefect_api", "served_deployment"]  # the session fixtures this module uses
 
 UI_TIMEOUT_MS = 60_000  # the UI's bundle is large and the machine may be busy
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -6,24 +6,10 @@ recorded and aborted, and the test fails if anything was attempted.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from expectations.report import write_quality_reports
-from tests.browser.chromium import launch
 from tests.expectations.stage_fixtures import cleaned, ingested, validate
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        yield browser
-        browser.close()
 
 
 def _open_offline(browser: object, page_path: Path, blocked: list[str]) -> object:
