@@ -26,12 +26,21 @@ pairwise facts that do not depend on what else is in the lake, so components, an
 records, come out the same whether documents arrive in one run or several. The index
 is written last; when it does not match the outputs (a crash between the two, outputs
 deleted by hand, other settings) dedupe rebuilds everything from `cleaned/`.
+
+Memory is bounded by batch, not by corpus (issue #10): the task fingerprints one cleaned
+batch file at a time and keeps only the index columns; candidate pairs are verified
+`VERIFY_CHUNK` pairs at a time, on the shingles of just those documents; clusters are
+merged `MERGE_CHUNK` documents at a time and their rows spilled to a scratch folder,
+from which each batch's output file is then written. Every step works per document,
+per pair or per cluster, so the chunks change no output.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -55,8 +64,16 @@ from tasks.minhash import (
 
 FINGERPRINT_VERSION = "fingerprint_v1"
 INDEX_NAME = "documents"
+# Candidate pairs verified at a time: the shingle sets of at most twice as many
+# documents (~3 KB each, plus their exploded table while verifying) are held at once.
+VERIFY_CHUNK = 5_000
+# Documents merged at a time (whole clusters, so a chunk can be a little larger): their
+# cleaned rows and shingle sets are what a chunk holds.
+MERGE_CHUNK = 2_000
 # Returns the cleaned rows of the given (already indexed) doc_ids.
 Fetch = Callable[[pl.Series], pl.DataFrame]
+# Returns doc_id and shingles (the set of shingle hashes) of the given doc_ids.
+ShingleFetch = Callable[[pl.Series], pl.DataFrame]
 
 
 def settings_id(config: DedupeConfig) -> str:
@@ -73,13 +90,14 @@ class DedupeUpdate:
 
 
 def near_links(
-    new: pl.DataFrame, index: pl.DataFrame, fetch: Fetch, config: DedupeConfig
+    new: pl.DataFrame, index: pl.DataFrame, shingles_of: ShingleFetch, config: DedupeConfig
 ) -> pl.DataFrame:
-    """doc_id -> near_doc_ids: verified near duplicates of new documents.
+    """doc_id -> near_doc_ids: verified near duplicates of new (indexed) documents.
 
     Documents with the same sentence set and date have the same shingles and the same
     window, so one representative of each is searched (the smallest doc_id), and only
     for shapes the index does not hold yet. A pair of two new documents is kept once.
+    Pairs are verified `VERIFY_CHUNK` at a time on the shingles `shingles_of` returns.
     """
     shape = ["sentence_key", "published_date"]
     columns = ["doc_id", "exact_key", "sentence_key", "published_date", "band_keys"]
@@ -107,25 +125,26 @@ def near_links(
             (pl.col("exact_key") != pl.col("other_exact_key"))
             & (pl.col("sentence_key") != pl.col("other_sentence_key"))
         )
+        .select("doc_id", "other_doc_id", "published_date", "other_published_date")
+        .sort("doc_id", "other_doc_id")
     )
     if pairs.is_empty():
         return none
-    old_rows = fetch(pairs.filter(other_is_old)["other_doc_id"].unique())
-    shingles = pl.concat(
-        [
-            reps.select("doc_id", "shingles"),
-            old_rows.select("doc_id", shingles=shingle_sets(old_rows["body"], config.shingle_size)),
-        ]
+    verified = [
+        verified_pairs(chunk, shingles_of, config) for chunk in pairs.iter_slices(VERIFY_CHUNK)
+    ]
+    return pl.concat(verified).group_by("doc_id").agg(near_doc_ids=pl.col("other_doc_id").sort())
+
+
+def verified_pairs(
+    pairs: pl.DataFrame, shingles_of: ShingleFetch, config: DedupeConfig
+) -> pl.DataFrame:
+    """The pairs (doc_id, other_doc_id) of `pairs` that are near duplicates."""
+    ids = pl.concat([pairs["doc_id"], pairs["other_doc_id"]]).unique()
+    similar = pair_similarity(pairs.select("doc_id", "other_doc_id"), shingles_of(ids)).join(
+        pairs, on=["doc_id", "other_doc_id"]
     )
-    similar = pair_similarity(pairs.select("doc_id", "other_doc_id"), shingles).join(
-        pairs.select("doc_id", "other_doc_id", "published_date", "other_published_date"),
-        on=["doc_id", "other_doc_id"],
-    )
-    return (
-        similar.filter(near_method(config).is_not_null())
-        .group_by("doc_id")
-        .agg(near_doc_ids=pl.col("other_doc_id").sort())
-    )
+    return similar.filter(near_method(config).is_not_null()).select("doc_id", "other_doc_id")
 
 
 def indexed(new: pl.DataFrame, run_id: str, config: DedupeConfig) -> pl.DataFrame:
@@ -143,6 +162,73 @@ def indexed(new: pl.DataFrame, run_id: str, config: DedupeConfig) -> pl.DataFram
     )
 
 
+@dataclass(frozen=True)
+class Linked:
+    docs: pl.DataFrame  # the whole index with the new documents, and each one's cluster
+    members: pl.DataFrame  # docs of every cluster that gained a document
+
+
+def linked(
+    fp: pl.DataFrame, index: pl.DataFrame, shingles_of: ShingleFetch, config: DedupeConfig
+) -> Linked:
+    """Clusters of the index plus the new documents `fp` (index columns, shingles not
+    needed); only ids and keys are held."""
+    links = near_links(fp, index, shingles_of, config)
+    added = fp.join(links, on="doc_id", how="left", maintain_order="left").with_columns(
+        near_doc_ids=pl.col("near_doc_ids").fill_null(pl.lit([], pl.List(pl.String)))
+    )
+    docs = pl.concat([index, added.select(DEDUPE_INDEX.names())])
+    docs = docs.with_columns(cluster=cluster_ids(docs))
+    changed = docs.join(fp.select("doc_id"), on="doc_id", how="semi")["cluster"].unique()
+    members = docs.filter(pl.col("cluster").is_in(changed.implode())).select(
+        "doc_id", "batch_id", "cluster", "exact_key", "sentence_key"
+    )
+    return Linked(docs=docs, members=members)
+
+
+def merged_chunks(
+    members: pl.DataFrame, rows_of: Fetch, run_id: str, config: DedupeConfig
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """(records, duplicates) of `members`' clusters, about `MERGE_CHUNK` documents at a
+    time. Records keep their `cluster` column.
+
+    Clusters are taken in the order of their first batch, so that a chunk's rows come
+    from a few neighbouring batch files.
+    """
+    sizes = (
+        members.group_by("cluster")
+        .agg(first_batch=pl.col("batch_id").min(), size=pl.len())
+        .sort("first_batch", "cluster")
+        .with_columns(chunk=(pl.col("size").cum_sum() - pl.col("size")) // MERGE_CHUNK)
+    )
+    chunked = members.join(sizes.select("cluster", "chunk", "size"), on="cluster")
+    no_shingles = pl.lit([], pl.List(pl.UInt64))
+    for (_,), part in chunked.group_by("chunk", maintain_order=True):
+        rows = rows_of(part["doc_id"]).select(CLEANED.names())
+        rows = rows.unique("doc_id", keep="first", maintain_order=True)
+        # Only copies are compared with each other: a document alone needs no shingles.
+        copies = rows.join(part.filter(pl.col("size") > 1), on="doc_id", how="semi")
+        shingles = copies.select(
+            "doc_id", shingles=shingle_sets(copies["body"], config.shingle_size)
+        )
+        keyed = (
+            rows.join(part.select("doc_id", "exact_key", "sentence_key", "cluster"), on="doc_id")
+            .join(shingles, on="doc_id", how="left", maintain_order="left")
+            .with_columns(shingles=pl.col("shingles").fill_null(no_shingles))
+        )
+        yield merge_clusters(keyed, run_id, config)
+
+
+def updated_index(docs: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
+    """The index with each rewritten cluster's kept doc_id (`kept`: cluster, new_kept)."""
+    return (
+        docs.join(kept, on="cluster", how="left", maintain_order="left")
+        .with_columns(kept_doc_id=pl.coalesce("new_kept", "kept_doc_id"))
+        .sort("doc_id")
+        .select(DEDUPE_INDEX.names())
+    )
+
+
 def dedupe_update(
     new: pl.DataFrame,
     index: pl.DataFrame,
@@ -154,42 +240,38 @@ def dedupe_update(
 
     `index` is the DEDUPE_INDEX so far; `fetch` reads the cleaned rows of indexed ids.
     Rows already in the index are ignored, so feeding a batch twice changes nothing.
+    All in memory; the `dedupe` task does the same a batch and a chunk at a time.
     """
     config = config or DedupeConfig()
     new = new.unique("doc_id", keep="first", maintain_order=True).join(
         index.select("doc_id"), on="doc_id", how="anti"
     )
     fp = indexed(new, run_id, config)
-    links = near_links(fp, index, fetch, config)
-    added = fp.join(links, on="doc_id", how="left", maintain_order="left").with_columns(
-        near_doc_ids=pl.col("near_doc_ids").fill_null(pl.lit([], pl.List(pl.String)))
-    )
-    docs = pl.concat([index, added.select(DEDUPE_INDEX.names())])
-    docs = docs.with_columns(cluster=cluster_ids(docs))
-    changed = docs.join(new.select("doc_id"), on="doc_id", how="semi")["cluster"].unique()
-    members = docs.filter(pl.col("cluster").is_in(changed.implode()))
-    old_ids = members.join(new.select("doc_id"), on="doc_id", how="anti")["doc_id"]
-    old_rows = fetch(old_ids).select(CLEANED.names()) if old_ids.len() else empty(CLEANED)
-    old_fp = fingerprints(old_rows, config)
-    key_columns = ["doc_id", "exact_key", "sentence_key", "shingles"]
-    rows = (
-        pl.concat([new.select(CLEANED.names()), old_rows])
-        .join(pl.concat([fp.select(key_columns), old_fp.select(key_columns)]), on="doc_id")
-        .join(members.select("doc_id", "cluster"), on="doc_id")
-    )
-    records, duplicates = merge_clusters(rows, run_id, config)
-    kept = records.select("cluster", new_kept="doc_id")
-    index_out = (
-        docs.join(kept, on="cluster", how="left", maintain_order="left")
-        .with_columns(kept_doc_id=pl.coalesce("new_kept", "kept_doc_id"))
-        .sort("doc_id")
-        .select(DEDUPE_INDEX.names())
-    )
+
+    def shingles_of(ids: pl.Series) -> pl.DataFrame:
+        mine = fp.filter(pl.col("doc_id").is_in(ids.implode())).select("doc_id", "shingles")
+        rest = ids.filter(~ids.is_in(fp["doc_id"].implode()))
+        old = fetch(rest) if rest.len() else empty(CLEANED)
+        shingled = old.select("doc_id", shingles=shingle_sets(old["body"], config.shingle_size))
+        return pl.concat([mine, shingled])
+
+    def rows_of(ids: pl.Series) -> pl.DataFrame:
+        mine = new.filter(pl.col("doc_id").is_in(ids.implode())).select(CLEANED.names())
+        rest = ids.filter(~ids.is_in(new["doc_id"].implode()))
+        return pl.concat(
+            [mine, fetch(rest).select(CLEANED.names()) if rest.len() else empty(CLEANED)]
+        )
+
+    links = linked(fp.drop("shingles"), index, shingles_of, config)
+    parts = list(merged_chunks(links.members, rows_of, run_id, config))
+    no_records = empty(DEDUPED).with_columns(cluster=pl.lit(None, pl.String))
+    records = pl.concat([r for r, _ in parts]) if parts else no_records
+    duplicates = pl.concat([empty(DUPLICATES)] + [d.select(DUPLICATES.names()) for _, d in parts])
     return DedupeUpdate(
         records=records.sort("doc_id").select(DEDUPED.names()),
-        duplicates=duplicates.sort("doc_id").select(DUPLICATES.names()),
-        index=index_out,
-        members=members.select("doc_id", "batch_id"),
+        duplicates=duplicates.sort("doc_id"),
+        index=updated_index(links.docs, records.select("cluster", new_kept="doc_id")),
+        members=links.members.select("doc_id", "batch_id"),
     )
 
 
@@ -208,24 +290,67 @@ def dedupe_frame(
 # -- the task: the index and the outputs in the lake ------------------------------------
 
 
-def cleaned_reader(lake: Lake, locations: pl.DataFrame) -> Fetch:
-    """Reads cleaned rows by doc_id from only the batch files that hold them.
+def cleaned_reader(lake: Lake, locations: pl.DataFrame, columns: list[str] | None = None) -> Fetch:
+    """Reads cleaned rows (`columns`, all by default) by doc_id from only the batch files
+    that hold them.
 
     `locations` maps each doc_id of the lake's cleaned rows to one batch_id.
     """
+    names = columns or CLEANED.names()
 
     def fetch(ids: pl.Series) -> pl.DataFrame:
         wanted = locations.filter(pl.col("doc_id").is_in(ids.implode()))
         frames = [
             pl.scan_parquet(lake.stage_dir("cleaned") / f"{batch}.parquet")
             .filter(pl.col("doc_id").is_in(part["doc_id"].implode()))
-            .select(CLEANED.names())
+            .select(names)
             .collect()
             for (batch,), part in wanted.group_by("batch_id", maintain_order=True)
         ]
-        return pl.concat([empty(CLEANED), *frames])
+        return pl.concat([empty(CLEANED).select(names), *frames])
 
     return fetch
+
+
+def lake_fingerprints(
+    lake: Lake, new: pl.DataFrame, run_id: str, config: DedupeConfig
+) -> pl.DataFrame:
+    """Index columns (no shingles) of the `new` documents (doc_id, batch_id), read and
+    fingerprinted one cleaned batch file at a time: bodies never outlive their batch."""
+    read = cleaned_reader(lake, new, ["doc_id", "batch_id", "title", "body", "published_date"])
+    frames = [
+        indexed(
+            read(part["doc_id"]).unique("doc_id", keep="first", maintain_order=True),
+            run_id,
+            config,
+        ).drop("shingles")
+        for _, part in new.group_by("batch_id", maintain_order=True)
+    ]
+    return pl.concat(frames)
+
+
+def lake_shingles(fetch: Fetch, config: DedupeConfig) -> ShingleFetch:
+    """doc_id and shingles of indexed documents, shingled from their cleaned bodies."""
+
+    def shingles_of(ids: pl.Series) -> pl.DataFrame:
+        rows = fetch(ids).unique("doc_id", keep="first", maintain_order=True)
+        return rows.select("doc_id", shingles=shingle_sets(rows["body"], config.shingle_size))
+
+    return shingles_of
+
+
+def spill(scratch: Path, stage: str, frame: pl.DataFrame, chunk: int) -> None:
+    """Park a chunk's output rows under scratch/stage/batch/, one file per chunk."""
+    for (batch,), part in frame.group_by("batch_id"):
+        folder = scratch / stage / str(batch)
+        folder.mkdir(parents=True, exist_ok=True)
+        part.write_parquet(folder / f"{chunk:06d}.parquet")
+
+
+def spilled(scratch: Path, stage: str, batch: str, schema: pl.Schema) -> pl.DataFrame:
+    """Every row parked for one batch of a stage."""
+    files = sorted((scratch / stage / batch).glob("*.parquet"))
+    return pl.concat([empty(schema), *(pl.read_parquet(f) for f in files)])
 
 
 def rebuild_reason(
@@ -244,27 +369,36 @@ def rebuild_reason(
     return None
 
 
-def write_outputs(lake: Lake, update: DedupeUpdate, run_id: str, rebuild: bool) -> list[str]:
-    """Replace the rows of every changed cluster in deduped/ and duplicates/.
+def write_outputs(
+    lake: Lake, members: pl.DataFrame, scratch: Path, run_id: str, rebuild: bool
+) -> list[str]:
+    """Replace the rows of every changed cluster in deduped/ and duplicates/ with the
+    rows parked in `scratch` (see `spill`), one batch file at a time.
 
     A cluster's rows live in the batch file of its kept copy, which is one of its
     members, so only the members' batch files change. On a rebuild every file does.
     Returns the batches whose files were rewritten or removed.
     """
-    members = update.members["doc_id"].implode()
-    touched = set(update.members["batch_id"]) | set(update.records["batch_id"])
+    ids = members["doc_id"].implode()
+    parked = (
+        {p.name for p in (scratch / "deduped").glob("*")}
+        if (scratch / "deduped").exists()
+        else set()
+    )
+    touched = set(members["batch_id"]) | parked
     if rebuild:
         touched |= {p.stem for stage in ("deduped", "duplicates") for p in lake.files(stage)}
-    for stage, frame in (("deduped", update.records), ("duplicates", update.duplicates)):
+    for stage, schema in (("deduped", DEDUPED), ("duplicates", DUPLICATES)):
         written = []
         for batch in sorted(touched):
             path = lake.stage_dir(stage) / f"{batch}.parquet"
-            before = pl.read_parquet(path) if path.exists() and not rebuild else frame.clear()
+            before = pl.read_parquet(path) if path.exists() and not rebuild else empty(schema)
             part = pl.concat(
                 [
-                    before.filter(~pl.col("doc_id").is_in(members)),
-                    frame.filter(pl.col("batch_id") == batch),
-                ]
+                    before.filter(~pl.col("doc_id").is_in(ids)),
+                    spilled(scratch, stage, batch, schema),
+                ],
+                how="vertical_relaxed",
             ).sort("doc_id")
             if not part.is_empty():
                 written += lake.write(part, stage, batch, run_id)
@@ -313,12 +447,28 @@ def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> di
     clusters = 0
     if not new.is_empty():
         fetch = cleaned_reader(lake, cleaned)
-        update = dedupe_update(fetch(new["doc_id"]), index, fetch, run_id, config)
-        touched = write_outputs(lake, update, run_id, rebuild=reason is not None)
+        fp = lake_fingerprints(lake, new, run_id, config)
+        links = linked(
+            fp,
+            index,
+            lake_shingles(cleaned_reader(lake, cleaned, ["doc_id", "body"]), config),
+            config,
+        )
+        kept = [pl.DataFrame(schema={"cluster": pl.String, "new_kept": pl.String})]
+        with tempfile.TemporaryDirectory(prefix="newsflow-dedupe-") as tmp:
+            scratch = Path(tmp)
+            chunks = merged_chunks(links.members, fetch, run_id, config)
+            for chunk, (records, duplicates) in enumerate(chunks):
+                spill(scratch, "deduped", records.select(DEDUPED.names()), chunk)
+                spill(scratch, "duplicates", duplicates.select(DUPLICATES.names()), chunk)
+                kept.append(records.select("cluster", new_kept="doc_id"))
+                clusters += records.height
+            touched = write_outputs(
+                lake, links.members, scratch, run_id, rebuild=reason is not None
+            )
         checkpoint("dedupe.before_index")
         # Last: until the index is written, the next run sees these documents as new.
-        lake.write(update.index, "dedupe_index", INDEX_NAME, run_id)
-        clusters = update.records.height
+        lake.write(updated_index(links.docs, pl.concat(kept)), "dedupe_index", INDEX_NAME, run_id)
     touched = sorted(set(touched) | unenriched_batches(lake))
     present = {p.stem for p in lake.files("deduped")}
     return {

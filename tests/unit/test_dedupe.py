@@ -8,6 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+import tasks.dedupe
 from newsflow.config import DedupeConfig
 from newsflow.schema import DEDUPE_INDEX, DEDUPED, DUPLICATES, empty
 from tasks.clusters import components
@@ -283,3 +284,23 @@ def test_components_follow_chains_of_any_length() -> None:
     assert set(components(n, u, v).tolist()) == {0}
     split = components(6, np.array([0, 1, 3]), np.array([1, 2, 4]))
     assert split.tolist() == [0, 0, 0, 3, 3, 5]
+
+
+def test_merging_and_verifying_in_small_chunks_changes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    df = cleaned(
+        {"doc_id": "a", "body": body(FERRY[0:10]), "batch_id": "b2"},
+        {"doc_id": "b", "body": body(FERRY[1:12]), "published_date": DAY, "batch_id": "b1"},
+        {"doc_id": "c", "body": body(FERRY[3:13]), "batch_id": "b0"},
+        {"doc_id": "d", "body": body(FERRY).upper(), "batch_id": "b1"},
+        {"doc_id": "x", "body": body(MARKET), "batch_id": "b0"},
+        {"doc_id": "y", "body": body(MARKET[:6]), "batch_id": "b2"},
+    )
+    whole = dedupe_frame(df, "r")
+    monkeypatch.setattr(tasks.dedupe, "MERGE_CHUNK", 1)
+    monkeypatch.setattr(tasks.dedupe, "VERIFY_CHUNK", 1)
+    chunked = dedupe_frame(df, "r")
+    assert whole[1].height >= 3  # copies were found, so chunks had something to split
+    assert chunked[0].equals(whole[0])
+    assert chunked[1].equals(whole[1])
