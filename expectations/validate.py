@@ -222,6 +222,23 @@ def _merged(schema: dict[str, Any], rows: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def checked_frames(
+    stage: str, frame: pl.DataFrame, config: QualityConfig, run_date: dt.date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What the suite reads of `frame`: (every column with the `qc_*` helpers and no
+    rows, for the schema checks; doc_id and the columns the row checks read, every row).
+
+    Column names and types do not depend on the rows, and GX copies the whole frame for
+    every row condition and failing-row list, so the row checks get narrow columns only:
+    a stage's frames can be cut down file by file and validated together.
+    """
+    from expectations.suites import stage_checks  # imports GX: only when validating
+
+    checked = helper_columns(stage, frame)
+    rows = [c for c in stage_checks(stage, config, run_date) if c.rule not in SCHEMA_RULES]
+    return checked.head(0), checked.select(_read_columns(rows, checked.columns))
+
+
 def validate_stage(
     stage: str, frame: pl.DataFrame, config: QualityConfig, run_date: dt.date
 ) -> StageValidation:
@@ -230,30 +247,35 @@ def validate_stage(
     `run_date` bounds plausible dates (run date + config.future_days). With
     `config.enabled` false, nothing runs and the result is empty.
     """
+    if not config.enabled:
+        return validate_checked(stage, frame.head(0), frame, config, run_date)
+    schema, rows = checked_frames(stage, frame, config, run_date)
+    return validate_checked(stage, schema, rows, config, run_date)
+
+
+def validate_checked(
+    stage: str,
+    schema_frame: pl.DataFrame,
+    rows_frame: pl.DataFrame,
+    config: QualityConfig,
+    run_date: dt.date,
+) -> StageValidation:
+    """Validate frames made by `checked_frames` (rows of several files may be
+    concatenated): one GX call for the schema checks, one for the row checks."""
     started = time.perf_counter()
     if not config.enabled:
         return StageValidation(
-            stage, run_date, frame.height, [], {}, pl.DataFrame(schema=QUARANTINE_COLUMNS), {}
+            stage, run_date, rows_frame.height, [], {}, pl.DataFrame(schema=QUARANTINE_COLUMNS), {}
         )
     from expectations.suites import stage_checks  # imports GX: only when validating
 
-    checked = helper_columns(stage, frame)
     checks = stage_checks(stage, config, run_date)
-    # Column names and types do not depend on the rows: the schema checks see the full
-    # frame without rows, the row checks every row of only the columns they read. GX
-    # copies the whole frame for every row condition and failing-row list, so handing
-    # it the article bodies would cost most of the run.
     schema = [c for c in checks if c.rule in SCHEMA_RULES]
     rows = [c for c in checks if c.rule not in SCHEMA_RULES]
     with GX_LOCK:
         gx_json = _merged(
-            _run_suite(stage, "schema", as_pandas(checked.head(0)), schema),
-            _run_suite(
-                stage,
-                "rows",
-                as_pandas(checked.select(_read_columns(rows, checked.columns)), arrow_backed=False),
-                rows,
-            ),
+            _run_suite(stage, "schema", as_pandas(schema_frame), schema),
+            _run_suite(stage, "rows", as_pandas(rows_frame, arrow_backed=False), rows),
         )
         suite_json = [c.expectation.configuration.to_json_dict() for c in checks]
     by_rule: dict[str, list[dict[str, Any]]] = {}
@@ -269,7 +291,7 @@ def validate_stage(
     return StageValidation(
         stage=stage,
         run_date=run_date,
-        rows=frame.height,
+        rows=rows_frame.height,
         summary=summary,
         failing={rule: ids for rule, ids in failing.items() if ids},
         quarantine=quarantine,

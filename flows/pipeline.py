@@ -43,7 +43,7 @@ from tasks.dedupe import dedupe, unenriched_batches
 from tasks.enrich import enrich, select_enrichers
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
-from tasks.quality import merge_validations, quality_check, quality_gate
+from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
 
 UNBATCHED = "unbatched"
 
@@ -250,9 +250,11 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     ]
     if ingested_batches:
         ran.add("clean")
+    cleaned_rows: dict[str, int] = {}
     for done, future in enumerate(as_completed(clean_futures), start=1):
         result = future.result()
         counts.update(cleaned=result["cleaned"], quarantined_at_clean=result["quarantined"])
+        cleaned_rows[result["batch_id"]] = result["cleaned"]
         quarantined["clean"].update(result["quarantined_by_rule"])
         removed.update(result["removed_by_rule"])
         logger.info(
@@ -266,7 +268,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         )
     timings["ingest_clean_s"] = time.perf_counter() - t0
     if ingested_batches and config.quality.enabled:
-        _gate(config, lake, ingested_batches, book)
+        _gate(config, {b: cleaned_rows.get(b, 0) for b in ingested_batches}, book)
     if manifests:
         book.file_manifest = file_manifest = pl.concat(manifests)
     else:
@@ -381,15 +383,19 @@ def _enrich_batches(
     timings["enrich_s"] = time.perf_counter() - t0
 
 
-def _gate(config: PipelineConfig, lake: Lake, batch_ids: list[str], book: RunBook) -> None:
-    """Run the cleaned suite on every new batch; failing rows go to quarantine."""
+def _gate(config: PipelineConfig, rows_by_batch: dict[str, int], book: RunBook) -> None:
+    """Run the cleaned suite on every new batch, a group of batches per GX call;
+    failing rows go to quarantine."""
     logger, t0 = get_run_logger(), time.perf_counter()
     book.ran.add("quality")
     book.quarantined["quality"] = Counter()
     gate = quality_gate.with_options(timeout_seconds=config.task_timeout_seconds)
+    groups = gate_groups(rows_by_batch)
     futures = [
-        gate.submit(b, str(config.lake_dir), book.run_id, book.run_date, config.quality)
-        for b in batch_ids
+        gate.submit(
+            group, str(config.lake_dir), book.run_id, book.run_date, config.quality, len(group) - 1
+        )
+        for group in groups
     ]
     parts = []
     for done, future in enumerate(as_completed(futures), start=1):
@@ -400,10 +406,11 @@ def _gate(config: PipelineConfig, lake: Lake, batch_ids: list[str], book: RunBoo
         book.quarantined["quality"].update(result["quarantined_by_rule"])
         parts.append(result["validation"])
         logger.info(
-            "quality gate %d/%d: batch %s -> %d rows pass, %d quarantined",
+            "quality gate %d/%d: %d batches from %s -> %d rows pass, %d quarantined",
             done,
             len(futures),
-            result["batch_id"],
+            len(result["batch_ids"]),
+            result["batch_ids"][0],
             result["passed"],
             result["quarantined"],
         )
