@@ -27,12 +27,15 @@ records, come out the same whether documents arrive in one run or several. The i
 is written last; when it does not match the outputs (a crash between the two, outputs
 deleted by hand, other settings) dedupe rebuilds everything from `cleaned/`.
 
-Memory is bounded by batch, not by corpus (issue #10): the task fingerprints one cleaned
-batch file at a time and keeps only the index columns; candidate pairs are verified
-`VERIFY_CHUNK` pairs at a time, on the shingles of just those documents; clusters are
-merged `MERGE_CHUNK` documents at a time and their rows spilled to a scratch folder,
-from which each batch's output file is then written. Every step works per document,
-per pair or per cluster, so the chunks change no output.
+Memory and time follow the corpus linearly (issue #10): the task fingerprints one
+cleaned batch file at a time, keeps only the index columns, and parks each new
+document's shingle set in a scratch folder. Rows that must meet (both documents of a
+candidate pair, every copy of a cluster) are brought together by a shuffle
+(tasks/shuffle.py): each batch file is read once and its rows appended to the part that
+needs them; pairs are then verified `VERIFY_CHUNK` at a time and clusters merged
+`MERGE_CHUNK` documents at a time, part by part, and the output rows shuffled once more
+to groups of `OUTPUT_BATCHES` batch files. Every step works per document, per pair or
+per cluster, so parts change no output.
 """
 
 from __future__ import annotations
@@ -61,19 +64,26 @@ from tasks.minhash import (
     near_method,
     pair_similarity,
 )
+from tasks.shuffle import Shuffle, extended
 
 FINGERPRINT_VERSION = "fingerprint_v1"
 INDEX_NAME = "documents"
 # Candidate pairs verified at a time: the shingle sets of at most twice as many
 # documents (~3 KB each, plus their exploded table while verifying) are held at once.
-VERIFY_CHUNK = 5_000
+VERIFY_CHUNK = 20_000
 # Documents merged at a time (whole clusters, so a chunk can be a little larger): their
 # cleaned rows and shingle sets are what a chunk holds.
-MERGE_CHUNK = 2_000
+MERGE_CHUNK = 10_000
+# Batch files whose output rows are read back together before they are written.
+OUTPUT_BATCHES = 16
 # Returns the cleaned rows of the given (already indexed) doc_ids.
 Fetch = Callable[[pl.Series], pl.DataFrame]
 # Returns doc_id and shingles (the set of shingle hashes) of the given doc_ids.
 ShingleFetch = Callable[[pl.Series], pl.DataFrame]
+# Candidate pairs (doc_id, other_doc_id, published_date, other_published_date) in
+# `VERIFY_CHUNK` slices -> the (doc_id, other_doc_id) that are near duplicates.
+Verify = Callable[[list[pl.DataFrame]], pl.DataFrame]
+SHINGLES = pl.List(pl.UInt64)
 
 
 def settings_id(config: DedupeConfig) -> str:
@@ -90,14 +100,14 @@ class DedupeUpdate:
 
 
 def near_links(
-    new: pl.DataFrame, index: pl.DataFrame, shingles_of: ShingleFetch, config: DedupeConfig
+    new: pl.DataFrame, index: pl.DataFrame, verify: Verify, config: DedupeConfig
 ) -> pl.DataFrame:
     """doc_id -> near_doc_ids: verified near duplicates of new (indexed) documents.
 
     Documents with the same sentence set and date have the same shingles and the same
     window, so one representative of each is searched (the smallest doc_id), and only
     for shapes the index does not hold yet. A pair of two new documents is kept once.
-    Pairs are verified `VERIFY_CHUNK` at a time on the shingles `shingles_of` returns.
+    `verify` checks the candidate pairs, handed over `VERIFY_CHUNK` at a time.
     """
     shape = ["sentence_key", "published_date"]
     columns = ["doc_id", "exact_key", "sentence_key", "published_date", "band_keys"]
@@ -130,21 +140,33 @@ def near_links(
     )
     if pairs.is_empty():
         return none
-    verified = [
-        verified_pairs(chunk, shingles_of, config) for chunk in pairs.iter_slices(VERIFY_CHUNK)
-    ]
-    return pl.concat(verified).group_by("doc_id").agg(near_doc_ids=pl.col("other_doc_id").sort())
+    verified = verify(list(pairs.iter_slices(VERIFY_CHUNK)))
+    return verified.group_by("doc_id").agg(near_doc_ids=pl.col("other_doc_id").sort())
 
 
 def verified_pairs(
-    pairs: pl.DataFrame, shingles_of: ShingleFetch, config: DedupeConfig
+    pairs: pl.DataFrame, shingles: pl.DataFrame, config: DedupeConfig
 ) -> pl.DataFrame:
-    """The pairs (doc_id, other_doc_id) of `pairs` that are near duplicates."""
-    ids = pl.concat([pairs["doc_id"], pairs["other_doc_id"]]).unique()
-    similar = pair_similarity(pairs.select("doc_id", "other_doc_id"), shingles_of(ids)).join(
+    """The pairs (doc_id, other_doc_id) of `pairs` that are near duplicates, judged on
+    `shingles` (doc_id, shingles) of their documents."""
+    similar = pair_similarity(pairs.select("doc_id", "other_doc_id"), shingles).join(
         pairs, on=["doc_id", "other_doc_id"]
     )
     return similar.filter(near_method(config).is_not_null()).select("doc_id", "other_doc_id")
+
+
+def pair_ids(pairs: pl.DataFrame) -> pl.Series:
+    return pl.concat([pairs["doc_id"], pairs["other_doc_id"]]).unique()
+
+
+def verify_in_memory(shingles_of: ShingleFetch, config: DedupeConfig) -> Verify:
+    """Verify each slice of pairs on the shingles `shingles_of` returns for its ids."""
+
+    def verify(slices: list[pl.DataFrame]) -> pl.DataFrame:
+        found = [verified_pairs(p, shingles_of(pair_ids(p)), config) for p in slices]
+        return pl.concat(found)
+
+    return verify
 
 
 def indexed(new: pl.DataFrame, run_id: str, config: DedupeConfig) -> pl.DataFrame:
@@ -168,12 +190,10 @@ class Linked:
     members: pl.DataFrame  # docs of every cluster that gained a document
 
 
-def linked(
-    fp: pl.DataFrame, index: pl.DataFrame, shingles_of: ShingleFetch, config: DedupeConfig
-) -> Linked:
+def linked(fp: pl.DataFrame, index: pl.DataFrame, verify: Verify, config: DedupeConfig) -> Linked:
     """Clusters of the index plus the new documents `fp` (index columns, shingles not
     needed); only ids and keys are held."""
-    links = near_links(fp, index, shingles_of, config)
+    links = near_links(fp, index, verify, config)
     added = fp.join(links, on="doc_id", how="left", maintain_order="left").with_columns(
         near_doc_ids=pl.col("near_doc_ids").fill_null(pl.lit([], pl.List(pl.String)))
     )
@@ -186,11 +206,9 @@ def linked(
     return Linked(docs=docs, members=members)
 
 
-def merged_chunks(
-    members: pl.DataFrame, rows_of: Fetch, run_id: str, config: DedupeConfig
-) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
-    """(records, duplicates) of `members`' clusters, about `MERGE_CHUNK` documents at a
-    time. Records keep their `cluster` column.
+def merge_plan(members: pl.DataFrame) -> pl.DataFrame:
+    """`members` with `chunk` (whole clusters, about `MERGE_CHUNK` documents each) and
+    `size` (of the document's cluster).
 
     Clusters are taken in the order of their first batch, so that a chunk's rows come
     from a few neighbouring batch files.
@@ -201,22 +219,39 @@ def merged_chunks(
         .sort("first_batch", "cluster")
         .with_columns(chunk=(pl.col("size").cum_sum() - pl.col("size")) // MERGE_CHUNK)
     )
-    chunked = members.join(sizes.select("cluster", "chunk", "size"), on="cluster")
-    no_shingles = pl.lit([], pl.List(pl.UInt64))
-    for (_,), part in chunked.group_by("chunk", maintain_order=True):
-        rows = rows_of(part["doc_id"]).select(CLEANED.names())
-        rows = rows.unique("doc_id", keep="first", maintain_order=True)
-        # Only copies are compared with each other: a document alone needs no shingles.
-        copies = rows.join(part.filter(pl.col("size") > 1), on="doc_id", how="semi")
+    return members.join(sizes.select("cluster", "chunk", "size"), on="cluster")
+
+
+def keyed_rows(rows: pl.DataFrame, part: pl.DataFrame, shingles: pl.DataFrame) -> pl.DataFrame:
+    """Cleaned `rows` of planned members `part` with their keys, cluster, chunk and
+    shingle set (`shingles`: doc_id, shingles; only documents with a copy need one)."""
+    return (
+        rows.select(CLEANED.names())
+        .unique("doc_id", keep="first", maintain_order=True)
+        .join(part.select("doc_id", "exact_key", "sentence_key", "cluster", "chunk"), on="doc_id")
+        .join(shingles, on="doc_id", how="left", maintain_order="left")
+        .with_columns(shingles=pl.col("shingles").fill_null(pl.lit([], SHINGLES)))
+    )
+
+
+def copies_of(part: pl.DataFrame) -> pl.Series:
+    """Ids of planned members that have a copy: only they are compared with each other."""
+    return part.filter(pl.col("size") > 1)["doc_id"]
+
+
+def merged_chunks(
+    members: pl.DataFrame, rows_of: Fetch, run_id: str, config: DedupeConfig
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """(records, duplicates) of `members`' clusters, a chunk at a time (in memory: the
+    lake task brings each chunk's rows together with a shuffle instead). Records keep
+    their `cluster` column."""
+    for (_,), part in merge_plan(members).group_by("chunk", maintain_order=True):
+        rows = rows_of(part["doc_id"]).unique("doc_id", keep="first", maintain_order=True)
+        copies = rows.filter(pl.col("doc_id").is_in(copies_of(part).implode()))
         shingles = copies.select(
             "doc_id", shingles=shingle_sets(copies["body"], config.shingle_size)
         )
-        keyed = (
-            rows.join(part.select("doc_id", "exact_key", "sentence_key", "cluster"), on="doc_id")
-            .join(shingles, on="doc_id", how="left", maintain_order="left")
-            .with_columns(shingles=pl.col("shingles").fill_null(no_shingles))
-        )
-        yield merge_clusters(keyed, run_id, config)
+        yield merge_clusters(keyed_rows(rows, part, shingles).drop("chunk"), run_id, config)
 
 
 def updated_index(docs: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
@@ -262,7 +297,7 @@ def dedupe_update(
             [mine, fetch(rest).select(CLEANED.names()) if rest.len() else empty(CLEANED)]
         )
 
-    links = linked(fp.drop("shingles"), index, shingles_of, config)
+    links = linked(fp.drop("shingles"), index, verify_in_memory(shingles_of, config), config)
     parts = list(merged_chunks(links.members, rows_of, run_id, config))
     no_records = empty(DEDUPED).with_columns(cluster=pl.lit(None, pl.String))
     records = pl.concat([r for r, _ in parts]) if parts else no_records
@@ -290,67 +325,127 @@ def dedupe_frame(
 # -- the task: the index and the outputs in the lake ------------------------------------
 
 
-def cleaned_reader(lake: Lake, locations: pl.DataFrame, columns: list[str] | None = None) -> Fetch:
-    """Reads cleaned rows (`columns`, all by default) by doc_id from only the batch files
-    that hold them.
+def cleaned_rows(lake: Lake, batch: str, ids: pl.Series, columns: list[str]) -> pl.DataFrame:
+    """`columns` of the cleaned rows of `batch` whose doc_id is in `ids` (first copy of
+    an id only)."""
+    return (
+        pl.scan_parquet(lake.stage_dir("cleaned") / f"{batch}.parquet")
+        .filter(pl.col("doc_id").is_in(ids.implode()))
+        .select(columns)
+        .collect()
+        .unique("doc_id", keep="first", maintain_order=True)
+    )
 
-    `locations` maps each doc_id of the lake's cleaned rows to one batch_id.
-    """
-    names = columns or CLEANED.names()
 
-    def fetch(ids: pl.Series) -> pl.DataFrame:
-        wanted = locations.filter(pl.col("doc_id").is_in(ids.implode()))
-        frames = [
-            pl.scan_parquet(lake.stage_dir("cleaned") / f"{batch}.parquet")
-            .filter(pl.col("doc_id").is_in(part["doc_id"].implode()))
-            .select(names)
-            .collect()
-            for (batch,), part in wanted.group_by("batch_id", maintain_order=True)
-        ]
-        return pl.concat([empty(CLEANED).select(names), *frames])
+class ShingleStore:
+    """Shingle sets by batch: this run's new documents' as fingerprinting made them
+    (parked under `folder`, one file per batch), any other's shingled again from its
+    cleaned body when asked (documents indexed by an earlier run)."""
 
-    return fetch
+    def __init__(self, lake: Lake, folder: Path, config: DedupeConfig) -> None:
+        self.lake, self.folder, self.config = lake, folder, config
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def put(self, batch: str, shingles: pl.DataFrame) -> None:
+        shingles.select("doc_id", "shingles").write_parquet(self.folder / f"{batch}.parquet")
+
+    def of(self, batch: str, ids: pl.Series) -> pl.DataFrame:
+        """doc_id and shingles of the documents `ids` of cleaned batch `batch`."""
+        found = pl.DataFrame(schema={"doc_id": pl.String, "shingles": SHINGLES})
+        if ids.is_empty():
+            return found
+        path = self.folder / f"{batch}.parquet"
+        if path.exists():
+            found = pl.read_parquet(path).filter(pl.col("doc_id").is_in(ids.implode()))
+        rest = ids.filter(~ids.is_in(found["doc_id"].implode()))
+        if rest.is_empty():
+            return found
+        rows = cleaned_rows(self.lake, batch, rest, ["doc_id", "body"])
+        shingled = rows.select(
+            "doc_id", shingles=shingle_sets(rows["body"], self.config.shingle_size)
+        )
+        return pl.concat([found, shingled])
 
 
 def lake_fingerprints(
-    lake: Lake, new: pl.DataFrame, run_id: str, config: DedupeConfig
+    lake: Lake, new: pl.DataFrame, run_id: str, config: DedupeConfig, store: ShingleStore
 ) -> pl.DataFrame:
     """Index columns (no shingles) of the `new` documents (doc_id, batch_id), read and
-    fingerprinted one cleaned batch file at a time: bodies never outlive their batch."""
-    read = cleaned_reader(lake, new, ["doc_id", "batch_id", "title", "body", "published_date"])
-    frames = [
-        indexed(
-            read(part["doc_id"]).unique("doc_id", keep="first", maintain_order=True),
-            run_id,
-            config,
-        ).drop("shingles")
-        for _, part in new.group_by("batch_id", maintain_order=True)
-    ]
+    fingerprinted one cleaned batch file at a time: bodies never outlive their batch,
+    shingle sets go to `store`."""
+    columns = ["doc_id", "batch_id", "title", "body", "published_date"]
+    frames = []
+    for (batch,), part in new.group_by("batch_id", maintain_order=True):
+        fp = indexed(cleaned_rows(lake, str(batch), part["doc_id"], columns), run_id, config)
+        store.put(str(batch), fp)
+        frames.append(fp.drop("shingles"))
     return pl.concat(frames)
 
 
-def lake_shingles(fetch: Fetch, config: DedupeConfig) -> ShingleFetch:
-    """doc_id and shingles of indexed documents, shingled from their cleaned bodies."""
-
-    def shingles_of(ids: pl.Series) -> pl.DataFrame:
-        rows = fetch(ids).unique("doc_id", keep="first", maintain_order=True)
-        return rows.select("doc_id", shingles=shingle_sets(rows["body"], config.shingle_size))
-
-    return shingles_of
-
-
-def spill(scratch: Path, stage: str, frame: pl.DataFrame, chunk: int) -> None:
-    """Park a chunk's output rows under scratch/stage/batch/, one file per chunk."""
-    for (batch,), part in frame.group_by("batch_id"):
-        folder = scratch / stage / str(batch)
-        folder.mkdir(parents=True, exist_ok=True)
-        part.write_parquet(folder / f"{chunk:06d}.parquet")
+def route_shingles(
+    store: ShingleStore, locations: pl.DataFrame, needed: pl.DataFrame, shuffle: Shuffle
+) -> None:
+    """Send the shingle set of each `needed` (doc_id, chunk) to its chunk, reading each
+    batch once (`locations`: doc_id -> batch_id)."""
+    placed = needed.join(locations, on="doc_id")
+    for (batch,), part in placed.group_by("batch_id", maintain_order=True):
+        shingles = store.of(str(batch), part["doc_id"].unique())
+        shuffle.add(part.join(shingles, on="doc_id").select("doc_id", "shingles", "chunk"), "chunk")
 
 
-def spilled(scratch: Path, stage: str, batch: str, schema: pl.Schema) -> pl.DataFrame:
-    """Every row parked for one batch of a stage."""
-    files = sorted((scratch / stage / batch).glob("*.parquet"))
-    return pl.concat([empty(schema), *(pl.read_parquet(f) for f in files)])
+def verify_routed(
+    store: ShingleStore, locations: pl.DataFrame, folder: Path, config: DedupeConfig
+) -> Verify:
+    """Verify slices of pairs on shingle sets shuffled to one part per slice."""
+    schema = pl.Schema([("doc_id", pl.String()), ("shingles", SHINGLES), ("chunk", pl.Int64())])
+
+    def verify(slices: list[pl.DataFrame]) -> pl.DataFrame:
+        needed = pl.concat(
+            pair_ids(pairs).to_frame("doc_id").with_columns(chunk=pl.lit(i, pl.Int64))
+            for i, pairs in enumerate(slices)
+        )
+        with Shuffle(folder, schema) as shuffle:
+            route_shingles(store, locations, needed, shuffle)
+        found = [
+            verified_pairs(pairs, shuffle.read(i).select("doc_id", "shingles"), config)
+            for i, pairs in enumerate(slices)
+        ]
+        return pl.concat(
+            [pl.DataFrame(schema={"doc_id": pl.String, "other_doc_id": pl.String})] + found
+        )
+
+    return verify
+
+
+def merged_routed(
+    lake: Lake,
+    store: ShingleStore,
+    locations: pl.DataFrame,
+    members: pl.DataFrame,
+    folder: Path,
+    run_id: str,
+    config: DedupeConfig,
+) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
+    """`merged_chunks` on the lake: each member's cleaned row (and shingle set, if it
+    has a copy) is shuffled to its chunk in one pass over the batch files, then the
+    chunks are merged one by one."""
+    plan = merge_plan(members)
+    schema = extended(
+        CLEANED,
+        exact_key=pl.String(),
+        sentence_key=pl.String(),
+        cluster=pl.String(),
+        chunk=pl.Int64(),
+        shingles=SHINGLES,
+    )
+    placed = plan.join(locations.rename({"batch_id": "file"}), on="doc_id")
+    with Shuffle(folder, schema) as shuffle:
+        for (batch,), part in placed.group_by("file", maintain_order=True):
+            rows = cleaned_rows(lake, str(batch), part["doc_id"], CLEANED.names())
+            shingles = store.of(str(batch), copies_of(part))
+            shuffle.add(keyed_rows(rows, part, shingles), "chunk")
+    for chunk in shuffle.parts():
+        yield merge_clusters(shuffle.read(chunk).drop("chunk"), run_id, config)
 
 
 def rebuild_reason(
@@ -369,41 +464,59 @@ def rebuild_reason(
     return None
 
 
+def output_buckets(batches: list[str]) -> pl.DataFrame:
+    """batch_id -> bucket: `OUTPUT_BATCHES` consecutive batches (in sorted order) each."""
+    ordered = sorted(batches)
+    return pl.DataFrame(
+        {"batch_id": ordered, "bucket": [i // OUTPUT_BATCHES for i in range(len(ordered))]},
+        schema={"batch_id": pl.String, "bucket": pl.Int64},
+    )
+
+
+def bucketed(rows: pl.DataFrame, buckets: pl.DataFrame) -> pl.DataFrame:
+    """`rows` with the bucket of their batch; every output batch has one."""
+    out = rows.join(buckets, on="batch_id", how="left", maintain_order="left")
+    if out["bucket"].null_count():
+        raise RuntimeError("dedupe: an output row belongs to a batch outside the plan")
+    return out
+
+
 def write_outputs(
-    lake: Lake, members: pl.DataFrame, scratch: Path, run_id: str, rebuild: bool
+    lake: Lake,
+    members: pl.DataFrame,
+    buckets: pl.DataFrame,
+    parked: dict[str, Shuffle],
+    run_id: str,
+    rebuild: bool,
 ) -> list[str]:
     """Replace the rows of every changed cluster in deduped/ and duplicates/ with the
-    rows parked in `scratch` (see `spill`), one batch file at a time.
+    rows parked in `parked[stage]` (by bucket), one batch file at a time, in batch order.
 
     A cluster's rows live in the batch file of its kept copy, which is one of its
-    members, so only the members' batch files change. On a rebuild every file does.
-    Returns the batches whose files were rewritten or removed.
+    members, so only the members' batch files change. On a rebuild every file does
+    (`buckets` holds every batch to write). Returns the batches whose files were
+    rewritten or removed.
     """
     ids = members["doc_id"].implode()
-    parked = (
-        {p.name for p in (scratch / "deduped").glob("*")}
-        if (scratch / "deduped").exists()
-        else set()
-    )
-    touched = set(members["batch_id"]) | parked
-    if rebuild:
-        touched |= {p.stem for stage in ("deduped", "duplicates") for p in lake.files(stage)}
+    touched = buckets["batch_id"].to_list()
     for stage, schema in (("deduped", DEDUPED), ("duplicates", DUPLICATES)):
         written = []
-        for batch in sorted(touched):
-            path = lake.stage_dir(stage) / f"{batch}.parquet"
-            before = pl.read_parquet(path) if path.exists() and not rebuild else empty(schema)
-            part = pl.concat(
-                [
-                    before.filter(~pl.col("doc_id").is_in(ids)),
-                    spilled(scratch, stage, batch, schema),
-                ],
-                how="vertical_relaxed",
-            ).sort("doc_id")
-            if not part.is_empty():
-                written += lake.write(part, stage, batch, run_id)
-        lake.remove_except(stage, written, names=touched)
-    return sorted(touched)
+        for (bucket,), group in buckets.group_by("bucket", maintain_order=True):
+            rows = parked[stage].read(int(bucket))
+            for batch in group["batch_id"]:
+                path = lake.stage_dir(stage) / f"{batch}.parquet"
+                before = pl.read_parquet(path) if path.exists() and not rebuild else empty(schema)
+                part = pl.concat(
+                    [
+                        before.filter(~pl.col("doc_id").is_in(ids)),
+                        rows.filter(pl.col("batch_id") == batch).select(schema.names()),
+                    ],
+                    how="vertical_relaxed",
+                ).sort("doc_id")
+                if not part.is_empty():
+                    written += lake.write(part, stage, batch, run_id)
+        lake.remove_except(stage, written, names=set(touched))
+    return touched
 
 
 def unenriched_batches(lake: Lake) -> set[str]:
@@ -446,25 +559,37 @@ def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> di
     touched: list[str] = []
     clusters = 0
     if not new.is_empty():
-        fetch = cleaned_reader(lake, cleaned)
-        fp = lake_fingerprints(lake, new, run_id, config)
-        links = linked(
-            fp,
-            index,
-            lake_shingles(cleaned_reader(lake, cleaned, ["doc_id", "body"]), config),
-            config,
-        )
-        kept = [pl.DataFrame(schema={"cluster": pl.String, "new_kept": pl.String})]
         with tempfile.TemporaryDirectory(prefix="newsflow-dedupe-") as tmp:
             scratch = Path(tmp)
-            chunks = merged_chunks(links.members, fetch, run_id, config)
-            for chunk, (records, duplicates) in enumerate(chunks):
-                spill(scratch, "deduped", records.select(DEDUPED.names()), chunk)
-                spill(scratch, "duplicates", duplicates.select(DUPLICATES.names()), chunk)
-                kept.append(records.select("cluster", new_kept="doc_id"))
-                clusters += records.height
+            store = ShingleStore(lake, scratch / "shingles", config)
+            fp = lake_fingerprints(lake, new, run_id, config, store)
+            verify = verify_routed(store, cleaned, scratch / "verify", config)
+            links = linked(fp, index, verify, config)
+            del fp
+            batches = set(links.members["batch_id"])
+            if reason:
+                batches |= {
+                    p.stem for stage in ("deduped", "duplicates") for p in lake.files(stage)
+                }
+            buckets = output_buckets(sorted(batches))
+            parked = {
+                "deduped": Shuffle(scratch / "deduped", extended(DEDUPED, bucket=pl.Int64())),
+                "duplicates": Shuffle(
+                    scratch / "duplicates", extended(DUPLICATES, bucket=pl.Int64())
+                ),
+            }
+            kept = [pl.DataFrame(schema={"cluster": pl.String, "new_kept": pl.String})]
+            with parked["deduped"], parked["duplicates"]:
+                chunks = merged_routed(
+                    lake, store, cleaned, links.members, scratch / "merge", run_id, config
+                )
+                for records, duplicates in chunks:
+                    parked["deduped"].add(bucketed(records, buckets), "bucket")
+                    parked["duplicates"].add(bucketed(duplicates, buckets), "bucket")
+                    kept.append(records.select("cluster", new_kept="doc_id"))
+                    clusters += records.height
             touched = write_outputs(
-                lake, links.members, scratch, run_id, rebuild=reason is not None
+                lake, links.members, buckets, parked, run_id, rebuild=reason is not None
             )
         checkpoint("dedupe.before_index")
         # Last: until the index is written, the next run sees these documents as new.

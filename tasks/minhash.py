@@ -73,22 +73,47 @@ def band_keys(shingles: pl.Series, config: DedupeConfig) -> pl.Series:
     )
 
 
+# Exploded pool keys joined at a time: keys are split into parts by value, so a part's
+# join table and its hits (mostly a document meeting itself in every band) stay small.
+PAIR_PART_KEYS = 4_000_000
+
+
 def candidate_pairs(query: pl.DataFrame, pool: pl.DataFrame) -> pl.DataFrame:
     """Pairs (doc_id, other_doc_id) of a query row and a pool row sharing a band key.
 
     Both frames have `doc_id` and `band_keys`; a document is never its own candidate.
-    The pool (the whole index) is exploded with integer row numbers, not ids, and cut
-    to the keys the query holds before the join.
+    The pool (the whole index) is exploded with integer row numbers, not ids, one part
+    of the key space at a time, and cut to the keys the query holds before the join.
     """
+    total = int(pool["band_keys"].list.len().sum() or 0)
+    parts = 1 + total // PAIR_PART_KEYS
 
-    def keys(df: pl.DataFrame, row: str) -> pl.DataFrame:
-        return df.select(
-            pl.int_range(pl.len(), dtype=pl.UInt32).alias(row), key="band_keys"
-        ).explode("key", empty_as_null=False)
+    def keys(df: pl.DataFrame, row: str, part: int) -> pl.DataFrame:
+        mine = pl.col("band_keys")
+        if parts > 1:
+            mine = mine.list.filter(pl.element() % parts == part)
+        return df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(row), key=mine).explode(
+            "key", empty_as_null=False
+        )
 
-    left = keys(query, "q")
-    right = keys(pool, "p").join(left.select("key").unique(), on="key", how="semi")
-    hits = left.join(right, on="key").select("q", "p").unique()
+    # The pool row of each query row's own document, to drop self-hits before `unique`.
+    own = (
+        query.select("doc_id")
+        .with_row_index("q")
+        .join(pool.select("doc_id").with_row_index("own"), on="doc_id")
+        .select("q", "own")
+    )
+    found = []
+    for part in range(parts):
+        left = keys(query, "q", part).drop_nulls("key")
+        right = keys(pool, "p", part).join(left.select("key").unique(), on="key", how="semi")
+        hits = (
+            left.join(right, on="key")
+            .join(own, on="q", how="left")
+            .filter(pl.col("own").is_null() | (pl.col("own") != pl.col("p")))
+        )
+        found.append(hits.select("q", "p").unique())
+    hits = pl.concat(found).unique()
     pairs = pl.DataFrame(
         {
             "doc_id": query["doc_id"].gather(hits["q"]),

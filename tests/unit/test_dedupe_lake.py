@@ -1,0 +1,88 @@
+"""The dedupe task on a lake: shuffling rows to parts of any size changes no output,
+and the lake's records are those of the in-memory dedupe."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import tasks.dedupe
+from newsflow.lake import Lake
+from newsflow.schema import DEDUPED
+from tasks.dedupe import dedupe, dedupe_frame
+from tasks.shuffle import Shuffle
+from tests.articles import DAY, FERRY, MARKET, body, cleaned
+
+ROWS = [
+    {"doc_id": "a", "body": body(FERRY[0:10]), "batch_id": "b2"},
+    {"doc_id": "b", "body": body(FERRY[1:12]), "published_date": DAY, "batch_id": "b1"},
+    {"doc_id": "c", "body": body(FERRY[3:13]), "batch_id": "b0"},
+    {"doc_id": "d", "body": body(FERRY).upper(), "batch_id": "b1"},
+    {"doc_id": "x", "body": body(MARKET), "batch_id": "b0"},
+    {"doc_id": "y", "body": body(MARKET[:6]), "batch_id": "b2"},
+    {"doc_id": "z", "body": body(MARKET[2:]) + "\n\nA paragraph of its own.", "batch_id": "b3"},
+]
+
+
+def lake_with_cleaned(root: Path, rows: pl.DataFrame) -> Lake:
+    lake = Lake(root)
+    for (batch,), part in rows.group_by("batch_id", maintain_order=True):
+        lake.write(part, "cleaned", str(batch), "r0")
+    return lake
+
+
+def outputs(root: Path) -> dict[str, pl.DataFrame]:
+    return {
+        f"{stage}/{p.name}": pl.read_parquet(p)
+        for stage in ("deduped", "duplicates", "dedupe_index")
+        for p in sorted((root / stage).glob("*.parquet"))
+    }
+
+
+def test_parts_of_one_row_give_the_files_of_one_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = cleaned(*ROWS)
+    lake_with_cleaned(tmp_path / "one", rows)
+    lake_with_cleaned(tmp_path / "many", rows)
+    dedupe.fn(str(tmp_path / "one"), "r1")
+    for name in ("VERIFY_CHUNK", "MERGE_CHUNK", "OUTPUT_BATCHES"):
+        monkeypatch.setattr(tasks.dedupe, name, 1)
+    dedupe.fn(str(tmp_path / "many"), "r1")
+    one, many = outputs(tmp_path / "one"), outputs(tmp_path / "many")
+    assert one.keys() == many.keys()
+    assert {"deduped/b0.parquet", "duplicates/b1.parquet"} <= one.keys()
+    for name, frame in one.items():
+        assert many[name].equals(frame), name
+    records, duplicates = dedupe_frame(rows, "r1")
+    assert duplicates.height >= 3  # copies were found, so parts had something to split
+    lake_records = pl.concat(f for n, f in one.items() if n.startswith("deduped/"))
+    assert lake_records.sort("doc_id").equals(records.select(DEDUPED.names()).sort("doc_id"))
+
+
+def test_a_later_run_shingles_indexed_documents_from_cleaned(tmp_path: Path) -> None:
+    rows = cleaned(*ROWS)
+    lake = lake_with_cleaned(tmp_path / "lake", rows.filter(pl.col("batch_id") != "b3"))
+    dedupe.fn(str(tmp_path / "lake"), "r1")
+    lake.write(rows.filter(pl.col("batch_id") == "b3"), "cleaned", "b3", "r0")
+    result = dedupe.fn(str(tmp_path / "lake"), "r2")
+    assert result["new"] == 1
+    assert result["rebuilt"] is None
+    # z is a copy of x, indexed by the first run: verifying the pair needed x's shingles.
+    records, _ = dedupe_frame(rows, "r2")
+    lake_records = pl.read_parquet(tmp_path / "lake" / "deduped" / "*.parquet")
+    assert sorted(lake_records["doc_id"]) == sorted(records["doc_id"])
+    assert "z" not in lake_records["doc_id"] or "x" not in lake_records["doc_id"]
+
+
+def test_shuffle_returns_each_part_in_the_order_added(tmp_path: Path) -> None:
+    schema = pl.Schema([("v", pl.String()), ("part", pl.Int64())])
+    with Shuffle(tmp_path, schema) as shuffle:
+        shuffle.add(pl.DataFrame({"v": ["a", "b", "c"], "part": [2, 0, 2]}), "part")
+        shuffle.add(pl.DataFrame({"v": ["d"], "part": [2]}), "part")
+    assert shuffle.parts() == [0, 2]
+    assert shuffle.read(2)["v"].to_list() == ["a", "c", "d"]
+    assert shuffle.read(0)["v"].to_list() == ["b"]
+    assert shuffle.read(1).is_empty()
