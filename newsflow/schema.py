@@ -60,6 +60,7 @@ DEDUPED = pl.Schema(
         "layouts": pl.List(pl.String),
         "duplicate_count": pl.Int64(),
         "removed_lines": pl.List(REMOVED_LINE),
+        "site_name": pl.String(),
     }
 )
 
@@ -241,7 +242,8 @@ DESCRIPTIONS: dict[str, str] = {
     "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@)",
     "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
-    "site_name": "Publisher name given by the page itself (HTML metadata), when there is one",
+    "site_name": "Publisher name given by the page itself (HTML metadata), when there is one; "
+    "deduped and enriched: the first in sort order among the article's copies",
     "body_truncated": "Whether the source cut the body off (see truncation_reason)",
     "truncation_reason": "How the cut was recognised: char_count_marker, read_more, ellipsis, "
     "mid_sentence",

@@ -67,6 +67,9 @@ from tasks.minhash import (
 from tasks.shuffle import Shuffle, extended
 
 FINGERPRINT_VERSION = "fingerprint_v1"
+# What a record holds; a new version rebuilds the index and rewrites every record.
+# records_v2: deduped rows carry site_name.
+RECORD_VERSION = "records_v2"
 INDEX_NAME = "documents"
 # Candidate pairs verified at a time: the shingle sets of at most twice as many
 # documents (~3 KB each, plus their exploded table while verifying) are held at once.
@@ -88,7 +91,9 @@ SHINGLES = pl.List(pl.UInt64)
 
 def settings_id(config: DedupeConfig) -> str:
     """Everything stored keys and links depend on; a change rebuilds the index."""
-    return f"{FINGERPRINT_VERSION} {SIGNATURE_ALGORITHM} {config.model_dump_json()}"
+    return (
+        f"{FINGERPRINT_VERSION} {RECORD_VERSION} {SIGNATURE_ALGORITHM} {config.model_dump_json()}"
+    )
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,8 @@ def enrich_frame(
 ) -> pl.DataFrame:
     """Add the enriched columns to deduped rows (all enrichers unless told otherwise).
 
-    Extra input columns (such as `site_name`, which source_v1 reads) are dropped from
-    the output. `seconds`, when given, receives each enricher's wall time.
+    Extra input columns are dropped from the output. `seconds`, when given, receives
+    each enricher's wall time.
     """
     frame = deduped.with_columns(published_month=pl.col("published_date").dt.strftime("%Y-%m"))
     for enricher in select_enrichers() if enrichers is None else enrichers:
@@ -112,8 +112,9 @@ def enrich_frame(
 def with_site_names(deduped: pl.DataFrame, lake: Lake) -> pl.DataFrame:
     """Add `site_name` (the name a page gave itself) from any copy of each record.
 
-    deduped/ does not carry it, so it is looked up in cleaned/ for the kept document
-    and every duplicate merged into it (duplicates/).
+    deduped/ carries it since issue #10; a file written before that has no such column,
+    so it is looked up in cleaned/ for the kept document and every duplicate merged
+    into it (duplicates/), scanning the whole lake once per batch.
     """
     if "site_name" in deduped.columns:
         return deduped

@@ -259,6 +259,8 @@ def merge_clusters(
                 keep_nulls=False, empty_as_null=False
             ),
             cross_removed=pl.col("cross_removed").first(),
+            # Any copy's own name for its site (enrich's publisher reads it).
+            site_name=pl.col("site_name").drop_nulls().sort().first(),
         )
         .with_columns(
             removed_lines=pl.concat_list("removed_lines", "cross_removed").list.unique(

@@ -304,3 +304,15 @@ def test_merging_and_verifying_in_small_chunks_changes_nothing(
     assert whole[1].height >= 3  # copies were found, so chunks had something to split
     assert chunked[0].equals(whole[0])
     assert chunked[1].equals(whole[1])
+
+
+def test_record_takes_the_site_name_of_any_copy() -> None:
+    df = cleaned(
+        {"doc_id": "a", "body": body(FERRY), "layout": "dated"},
+        {"doc_id": "b", "body": body(FERRY), "layout": "html", "site_name": "Island Times"},
+        {"doc_id": "c", "body": body(FERRY), "layout": "html", "site_name": "Ferry News"},
+        {"doc_id": "x", "body": body(MARKET)},
+    )
+    records, _ = dedupe_frame(df, "r")
+    assert records.filter(pl.col("doc_id") == "x")["site_name"].to_list() == [None]
+    assert records.filter(pl.col("duplicate_count") == 3)["site_name"].to_list() == ["Ferry News"]
