@@ -73,10 +73,10 @@ RECORD_VERSION = "records_v2"
 INDEX_NAME = "documents"
 # Candidate pairs verified at a time: the shingle sets of at most twice as many
 # documents (~3 KB each, plus their exploded table while verifying) are held at once.
-VERIFY_CHUNK = 20_000
+VERIFY_CHUNK = 5_000
 # Documents merged at a time (whole clusters, so a chunk can be a little larger): their
 # cleaned rows and shingle sets are what a chunk holds.
-MERGE_CHUNK = 10_000
+MERGE_CHUNK = 4_000
 # Batch files whose output rows are read back together before they are written.
 OUTPUT_BATCHES = 16
 # Returns the cleaned rows of the given (already indexed) doc_ids.

@@ -3,11 +3,16 @@ findings as one call per batch, and what GX is handed holds no article bodies.""
 
 from __future__ import annotations
 
-import polars as pl
+from pathlib import Path
 
+import polars as pl
+import pytest
+
+import tasks.quality
 from expectations.config import QualityConfig
 from expectations.validate import checked_frames, validate_checked, validate_stage
-from tasks.quality import gate_groups, merge_validations
+from newsflow.lake import Lake
+from tasks.quality import gate_groups, merge_validations, quality_check
 from tests.expectations.stage_fixtures import RUN_DATE, cleaned, ingested
 
 
@@ -58,3 +63,25 @@ def test_row_checks_get_narrow_columns_without_bodies() -> None:
     assert rows["qc_body"].dtype == pl.Int64
     longest = frame["body"].str.strip_chars().str.len_chars().max()
     assert rows["qc_body"].max() == longest
+
+
+def test_report_check_in_parts_counts_every_row_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = ingested({"doc_id": "json-1", "body": "Too short."}, {"doc_id": "plain-1", "title": ""})
+    lake = Lake(tmp_path)
+    lake.write(rows.head(2), "ingested", "one", "r")
+    lake.write(rows.tail(2), "ingested", "two", "r")
+    whole = quality_check.fn("ingested", ["one", "two"], str(tmp_path), RUN_DATE, QualityConfig())
+    monkeypatch.setattr(tasks.quality, "REPORT_ROWS", 1)
+    parts = quality_check.fn("ingested", ["one", "two"], str(tmp_path), RUN_DATE, QualityConfig())
+    assert parts.gx_result["meta"]["batches"] == 2  # two parts were validated and merged
+    assert whole.rows == parts.rows == 4
+    assert whole.failing == parts.failing
+    assert set(whole.failing) >= {"body_min_words", "title_present"}
+    row_rules = [
+        (r["expectation"], r["unexpected_count"]) for r in whole.summary if r["level"] == "row"
+    ]
+    assert row_rules == [
+        (r["expectation"], r["unexpected_count"]) for r in parts.summary if r["level"] == "row"
+    ]
