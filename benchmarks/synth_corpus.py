@@ -175,12 +175,19 @@ def random_date(rng: random.Random) -> dt.date:
     return dt.date(2004, 1, 1) + dt.timedelta(days=rng.randrange(731))
 
 
-def originals(sources: list[Source], count: int, rng: random.Random) -> list[Article]:
+def originals(
+    sources: list[Source], count: int, rng: random.Random, shared: int = 1
+) -> list[Article]:
     """`count` distinct articles: the real ones first, then recombined ones.
 
-    Memory stays small at a million articles: recombined articles share the sentence
-    tuples of their source paragraphs, and the paragraph pairs already used together
-    are bits in one bitmap (pool size squared), not a set of tuples.
+    Two recombined articles share at most `shared` paragraphs. With 1 (the default),
+    no two paragraphs are used together twice: the used pairs are bits in one bitmap
+    (pool size squared). BBC's pool (6,754 paragraphs, 22.8 M pairs) runs out of free
+    pairs around half a million articles, where nearly every draw is refused; with 2, no
+    three paragraphs are used together twice (a set of packed triples, ~1 GB at a
+    million articles). No paragraph is more than 30 % of an article's words, so two
+    shared paragraphs are at most 60 % of either: still well below a copy.
+    Memory otherwise stays small: articles share the sentence tuples of their sources.
     """
     articles = [
         Article(
@@ -201,20 +208,36 @@ def originals(sources: list[Source], count: int, rng: random.Random) -> list[Art
     source_words = [sum(len(t.split()) for t in src.paragraphs) for src in sources]
     pool = [k for k, n in words.items() if n <= MAX_PARAGRAPH_SHARE * source_words[k[0]]]
     rank = {k: r for r, k in enumerate(sorted(pool))}  # pair (a, b), a < b -> one bit
-    used_pairs = bytearray((len(pool) ** 2 + 7) // 8)
+    n = len(pool)
+    used_pairs = bytearray((n**2 + 7) // 8 if shared == 1 else 0)
+    used_triples: set[int] = set()
     split: dict[Key, tuple[str, ...]] = {}
     while len(articles) < count:
         picked = rng.sample(pool, rng.randint(4, 7))
-        bits = [rank[a] * len(pool) + rank[b] for a in picked for b in picked if a < b]
+        ranks = sorted(rank[k] for k in picked)
+        if shared == 1:
+            bits = [a * n + b for i, a in enumerate(ranks) for b in ranks[i + 1 :]]
+            taken = any(used_pairs[b >> 3] >> (b & 7) & 1 for b in bits)
+        else:
+            bits = [
+                (a * n + b) * n + c
+                for i, a in enumerate(ranks)
+                for j, b in enumerate(ranks[i + 1 :], start=i + 1)
+                for c in ranks[j + 1 :]
+            ]
+            taken = any(b in used_triples for b in bits)
         total = sum(words[k] for k in picked)
         if (
             len({i for i, _ in picked}) < len(picked)  # two paragraphs of one article
-            or any(used_pairs[b >> 3] >> (b & 7) & 1 for b in bits)  # already used together
+            or taken  # already used together
             or max(words[k] for k in picked) > MAX_PARAGRAPH_SHARE * total
         ):
             continue
-        for b in bits:
-            used_pairs[b >> 3] |= 1 << (b & 7)
+        if shared == 1:
+            for b in bits:
+                used_pairs[b >> 3] |= 1 << (b & 7)
+        else:
+            used_triples.update(bits)
         for k in picked:
             if k not in split:
                 split[k] = sentences(sources[k[0]].paragraphs[k[1]])
@@ -320,6 +343,7 @@ def generate(
     layouts: Sequence[str] = DEFAULT_LAYOUTS,
     compress_share: float = 0.0,
     feed_size: int = 1,
+    shared: int = 1,
 ) -> dict[str, object]:
     """Write the corpus into `out`; returns what went into `synth_info.json`.
 
@@ -333,7 +357,7 @@ def generate(
     classic = tuple(layouts) == DEFAULT_LAYOUTS
     sources, dropped = distinct_sources(read_sources(source))
     n_dup = round(n * dup_rate)
-    articles = originals(sources, n - n_dup, rng)
+    articles = originals(sources, n - n_dup, rng, shared)
     plan: list[tuple[Article, str, str]] = []  # (article, role, kind)
     for article in articles:
         plan.append((article, "original", "original"))
@@ -388,6 +412,7 @@ def generate(
         "layouts": dict(sorted(layouts_written.items())),
         "compress_share": compress_share,
         "feed_size": feed_size,
+        "max_shared_paragraphs": shared,
         "files": writer.files,
         "bytes": writer.bytes_written,
         "sources_kept": len(sources),
@@ -420,6 +445,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--feed-size", type=int, default=1, help="records per json/jsonl/csv file (default 1)"
     )
+    parser.add_argument(
+        "--max-shared-paragraphs",
+        type=int,
+        choices=(1, 2),
+        default=1,
+        help="paragraphs two originals may share (2 for corpora over ~500k documents)",
+    )
     args = parser.parse_args(argv)
     layouts = ALL_LAYOUTS if args.layouts == "all" else tuple(args.layouts.split(","))
     if unknown := set(layouts) - set(ALL_LAYOUTS):
@@ -435,6 +467,7 @@ def main(argv: list[str]) -> int:
         layouts,
         args.compress,
         args.feed_size,
+        args.max_shared_paragraphs,
     )
     print(json.dumps(info, indent=2))
     return 0
