@@ -34,13 +34,16 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
 import polars as pl
-from spacy.language import Language
-from spacy.tokens import Doc
 
 from tasks.enrichers.language import languages_of
 from tasks.enrichers.workers import map_chunks
+
+if TYPE_CHECKING:  # spaCy is imported only when NER runs (~1 s)
+    from spacy.language import Language
+    from spacy.tokens import Doc
 
 NAME = "entities_v1"
 COLUMNS = ("people", "organizations", "places")

@@ -34,8 +34,10 @@ An empty body scores 0.
 
 from __future__ import annotations
 
-import importlib
+import importlib.util
+import runpy
 from functools import cache
+from pathlib import Path
 
 import polars as pl
 
@@ -62,14 +64,18 @@ _PUNCTUATED_LINE = r"[.!?…。！？؟।][\"'”’)\]」』]*\s*$"
 
 @cache
 def stop_words(language: str) -> frozenset[str]:
-    """spaCy's stop-word list for an ISO 639-1 code (empty when spaCy has none)."""
-    if not language.isalpha():
+    """spaCy's stop-word list for an ISO 639-1 code (empty when spaCy has none).
+
+    The lists are plain modules (no imports); importing one through its package would
+    import spaCy itself, ~1 s per process, so the file is run on its own.
+    """
+    spec = importlib.util.find_spec("spacy")  # locates the package without importing it
+    if not language.isalpha() or spec is None or not spec.submodule_search_locations:
         return frozenset()
-    try:
-        module = importlib.import_module(f"spacy.lang.{language}.stop_words")
-    except ModuleNotFoundError:
+    path = Path(spec.submodule_search_locations[0]) / "lang" / language / "stop_words.py"
+    if not path.is_file():
         return frozenset()
-    return frozenset(w.casefold() for w in module.STOP_WORDS)
+    return frozenset(w.casefold() for w in runpy.run_path(str(path))["STOP_WORDS"])
 
 
 def ramp(x: pl.Expr, bad: float, good: float) -> pl.Expr:
