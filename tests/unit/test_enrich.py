@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -357,3 +359,19 @@ def test_site_name_of_an_older_record_comes_from_any_copy_in_the_lake(tmp_path: 
     rows = deduped([ENGLISH, GERMAN]).with_columns(doc_id=pl.Series(["kept", "other"]))
     rows = rows.drop("site_name")
     assert with_site_names(rows, lake)["site_name"].to_list() == ["Daijiworld", None]
+
+
+def test_cheap_enrichers_never_import_spacy() -> None:
+    # Importing spaCy costs ~1 s per process (and per enrich worker); only NER needs it.
+    script = (
+        "import sys, polars as pl\n"
+        "from flows.pipeline import newsflow_pipeline\n"
+        "from tasks.enrich import enrich_frame, select_enrichers\n"
+        "from tasks.enrichers.quality import stop_words\n"
+        "assert len(stop_words('en')) > 300 and len(stop_words('de')) > 300\n"
+        "assert 'spacy' not in sys.modules, 'spacy was imported'\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
