@@ -170,6 +170,7 @@ DEDUPE_INDEX = pl.Schema(
         "shingle_count": pl.Int64(),
         "published_date": pl.Date(),
         "band_keys": pl.List(pl.UInt64),
+        "signature": pl.List(pl.UInt32),
         "near_doc_ids": pl.List(pl.String),
         "settings": pl.String(),
         "run_id": pl.String(),
@@ -306,6 +307,8 @@ DESCRIPTIONS: dict[str, str] = {
     "short bodies)",
     "shingle_count": "Distinct word shingles of the body (shingles never cross a sentence)",
     "band_keys": "MinHash LSH band keys (empty for bodies under min_shingles shingles)",
+    "signature": "MinHash signature, num_perm values (empty under min_shingles): a candidate "
+    "pair's estimated similarity decides whether it is verified",
     "near_doc_ids": "Documents verified as near duplicates when this one was indexed",
     "settings": "The dedupe settings and signature algorithm the row was computed with; the "
     "index is rebuilt when they change",

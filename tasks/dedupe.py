@@ -59,14 +59,19 @@ from tasks.fingerprints import fingerprints, shingle_sets
 from tasks.merge import merge_clusters
 from tasks.minhash import (
     SIGNATURE_ALGORITHM,
-    band_keys,
     candidate_pairs,
+    in_window,
+    keys_of,
     near_method,
     pair_similarity,
+    plausible_pairs,
+    signature_column,
+    signatures,
 )
 from tasks.shuffle import Shuffle, extended
 
-FINGERPRINT_VERSION = "fingerprint_v1"
+# fingerprint_v2: the index keeps each document's MinHash signature.
+FINGERPRINT_VERSION = "fingerprint_v2"
 # What a record holds; a new version rebuilds the index and rewrites every record.
 # records_v2: deduped rows carry site_name.
 RECORD_VERSION = "records_v2"
@@ -116,6 +121,7 @@ def near_links(
     """
     shape = ["sentence_key", "published_date"]
     columns = ["doc_id", "exact_key", "sentence_key", "published_date", "band_keys"]
+    columns += ["signature", "shingle_count"]
     searchable = pl.col("shingle_count") >= config.min_shingles
     old = index.filter(searchable).sort("doc_id").unique(shape, keep="first", maintain_order=True)
     reps = (
@@ -141,8 +147,12 @@ def near_links(
             & (pl.col("sentence_key") != pl.col("other_sentence_key"))
         )
         .select("doc_id", "other_doc_id", "published_date", "other_published_date")
+        .filter(in_window(config))
         .sort("doc_id", "other_doc_id")
     )
+    # Only pairs that verification could accept are verified: the date window is
+    # exact, the MinHash estimates leave a wide margin (see plausible_pairs).
+    pairs = plausible_pairs(pairs, pool.select("doc_id", "signature", "shingle_count"), config)
     if pairs.is_empty():
         return none
     verified = verify(list(pairs.iter_slices(VERIFY_CHUNK)))
@@ -180,9 +190,13 @@ def indexed(new: pl.DataFrame, run_id: str, config: DedupeConfig) -> pl.DataFram
         batch_id=new["batch_id"], published_date=new["published_date"]
     )
     searchable = fp.filter(pl.col("shingle_count") >= config.min_shingles)
-    bands = searchable.select("doc_id", band_keys=band_keys(searchable["shingles"], config))
+    sig = signatures(searchable["shingles"], config)
+    bands = searchable.select(
+        "doc_id", band_keys=keys_of(sig, config), signature=signature_column(sig)
+    )
     return fp.join(bands, on="doc_id", how="left", maintain_order="left").with_columns(
         band_keys=pl.col("band_keys").fill_null(pl.lit([], pl.List(pl.UInt64))),
+        signature=pl.col("signature").fill_null(pl.lit([], pl.List(pl.UInt32))),
         kept_doc_id=pl.lit(None, pl.String),
         settings=pl.lit(settings_id(config)),
         run_id=pl.lit(run_id),

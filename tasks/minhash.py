@@ -58,11 +58,15 @@ def numpy_signatures(shingles: pl.Series, config: DedupeConfig) -> np.ndarray:
 
 
 def band_keys(shingles: pl.Series, config: DedupeConfig) -> pl.Series:
-    """One uint64 key per LSH band; two documents sharing any key are candidates.
+    """One uint64 key per LSH band; two documents sharing any key are candidates."""
+    return keys_of(signatures(shingles, config), config)
+
+
+def keys_of(sig: np.ndarray, config: DedupeConfig) -> pl.Series:
+    """The band keys of signatures (rows × num_perm).
 
     The band's number is folded into its key, so one join on the key finds them.
     """
-    sig = signatures(shingles, config)
     rows = config.rows_per_band
     keys = np.empty((sig.shape[0], config.bands), dtype=np.uint64)
     for band in range(config.bands):
@@ -71,6 +75,63 @@ def band_keys(shingles: pl.Series, config: DedupeConfig) -> pl.Series:
     return pl.Series("band_keys", keys, dtype=pl.Array(pl.UInt64, config.bands)).cast(
         pl.List(pl.UInt64)
     )
+
+
+def signature_column(sig: np.ndarray) -> pl.Series:
+    """Signatures (rows × num_perm) as a List(UInt32) column."""
+    return pl.Series("signature", sig, dtype=pl.Array(pl.UInt32, sig.shape[1])).cast(
+        pl.List(pl.UInt32)
+    )
+
+
+# A pair is verified unless its MinHash estimates sit this many standard errors below
+# both thresholds: a true pair is dropped with odds under one in a million.
+ESTIMATE_MARGIN = 5.0
+ESTIMATE_CHUNK = 100_000
+
+
+def plausible_pairs(pairs: pl.DataFrame, info: pl.DataFrame, config: DedupeConfig) -> pl.DataFrame:
+    """The candidate `pairs` (doc_id, other_doc_id, ...) whose MinHash estimates could
+    reach a verification threshold.
+
+    `info` has doc_id, signature (num_perm values) and shingle_count of every document in
+    `pairs`. LSH lets a pair through when any one band matches, so documents that share a
+    paragraph or two become candidates by the thousand in a large corpus; verifying one
+    reads both shingle sets, checking its estimate reads two signatures. With Jaccard
+    J estimated from k permutations, the standard error is sqrt(J(1-J)/k); containment is
+    estimated as J/(1+J)(|A|+|B|)/min(|A|,|B|), its error scaled alike. A pair is kept
+    when either estimate plus `ESTIMATE_MARGIN` errors reaches its threshold.
+    """
+    if pairs.is_empty():
+        return pairs
+    index = info.select("doc_id", "shingle_count").with_row_index("row")
+    sig = np.asarray(info["signature"].list.to_array(config.num_perm).to_numpy(), np.uint32)
+    rows = (
+        pairs.select("doc_id", "other_doc_id")
+        .join(index, on="doc_id", how="left", maintain_order="left")
+        .join(
+            index.rename(lambda c: f"other_{c}"),
+            on="other_doc_id",
+            how="left",
+            maintain_order="left",
+        )
+    )
+    a, b = rows["row"].to_numpy(), rows["other_row"].to_numpy()
+    same = np.empty(len(a), dtype=np.float64)
+    for start in range(0, len(a), ESTIMATE_CHUNK):
+        end = start + ESTIMATE_CHUNK
+        same[start:end] = (sig[a[start:end]] == sig[b[start:end]]).mean(axis=1)
+    n_a = rows["shingle_count"].to_numpy().astype(np.float64)
+    n_b = rows["other_shingle_count"].to_numpy().astype(np.float64)
+    k = float(config.num_perm)
+    floor = 1.0 / k
+    error = np.sqrt(np.clip(same, floor, 1 - floor) * (1 - np.clip(same, floor, 1 - floor)) / k)
+    scale = (n_a + n_b) / ((1 + same) ** 2 * np.minimum(n_a, n_b))
+    containment = same / (1 + same) * (n_a + n_b) / np.minimum(n_a, n_b)
+    keep = (same + ESTIMATE_MARGIN * error >= config.jaccard_threshold) | (
+        containment + ESTIMATE_MARGIN * error * scale >= config.containment_threshold
+    )
+    return pairs.filter(pl.Series(keep))
 
 
 # Exploded pool keys joined at a time: keys are split into parts by value, so a part's
@@ -161,6 +222,15 @@ def pair_similarity(pairs: pl.DataFrame, shingles: pl.DataFrame) -> pl.DataFrame
     )
 
 
+def in_window(config: DedupeConfig) -> pl.Expr:
+    """With both dates known (`published_date`, `other_published_date`), they lie within
+    the date window; always true without a window or a date."""
+    if config.date_window_days is None:
+        return pl.lit(True)
+    gap = (pl.col("published_date") - pl.col("other_published_date")).dt.total_days().abs()
+    return gap.fill_null(0) <= config.date_window_days
+
+
 def near_method(config: DedupeConfig) -> pl.Expr:
     """near_jaccard, near_containment or null, over the columns of `pair_similarity` plus
     `published_date` and `other_published_date`.
@@ -169,11 +239,7 @@ def near_method(config: DedupeConfig) -> pl.Expr:
     date window. Jaccard is tried first: it is the stronger claim.
     """
     big_enough = pl.min_horizontal("size", "other_size") >= config.min_shingles
-    in_window = pl.lit(True)
-    if config.date_window_days is not None:
-        gap = (pl.col("published_date") - pl.col("other_published_date")).dt.total_days().abs()
-        in_window = gap.fill_null(0) <= config.date_window_days
-    ok = big_enough & in_window
+    ok = big_enough & in_window(config)
     return (
         pl.when(ok & (pl.col("jaccard") >= config.jaccard_threshold))
         .then(pl.lit("near_jaccard"))

@@ -1,13 +1,17 @@
 """LSH candidate pairs: documents sharing a band key, never a document with itself,
-the same pairs however many parts the key space is cut into."""
+the same pairs however many parts the key space is cut into; MinHash estimates keep
+every pair verification could accept."""
 
 from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import tasks.minhash
-from tasks.minhash import candidate_pairs
+from newsflow.config import DedupeConfig
+from tasks.minhash import candidate_pairs, plausible_pairs, signature_column, signatures
 
 
 def frame(rows: dict[str, list[int]]) -> pl.DataFrame:
@@ -36,3 +40,57 @@ def test_cutting_the_key_space_changes_no_pair(
     whole = pairs(QUERY, POOL)
     monkeypatch.setattr(tasks.minhash, "PAIR_PART_KEYS", part_keys)
     assert pairs(QUERY, POOL) == whole
+
+
+def test_estimates_keep_copies_and_drop_pairs_sharing_a_paragraph() -> None:
+    config = DedupeConfig()
+    base = list(range(1, 301))
+    sets = {
+        "a": base,
+        "edited": base[:270] + list(range(1001, 1031)),  # Jaccard 0.82
+        "inside": base[:100],  # Jaccard 0.33, containment 1.0: a story inside a page
+        "shares": base[:60] + list(range(2001, 2241)),  # Jaccard 0.11, containment 0.2
+        "other": list(range(3001, 3301)),
+    }
+    shingles = pl.Series(list(sets.values()), dtype=pl.List(pl.UInt64))
+    info = pl.DataFrame(
+        {
+            "doc_id": list(sets),
+            "signature": signature_column(signatures(shingles, config)),
+            "shingle_count": [len(v) for v in sets.values()],
+        }
+    )
+    pairs = pl.DataFrame(
+        {"doc_id": ["a"] * 4, "other_doc_id": ["edited", "inside", "shares", "other"]}
+    )
+    kept = plausible_pairs(pairs, info, config)["other_doc_id"].to_list()
+    assert kept == ["edited", "inside"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    size=st.integers(20, 400),
+    other_size=st.integers(20, 400),
+    shared=st.floats(0.0, 1.0),
+    offset=st.integers(0, 10**9),
+)
+def test_no_pair_verification_would_accept_is_dropped(
+    size: int, other_size: int, shared: float, offset: int
+) -> None:
+    config = DedupeConfig()
+    common = int(shared * min(size, other_size))
+    a = list(range(offset, offset + size))
+    b = a[:common] + list(range(offset + 10**6, offset + 10**6 + other_size - common))
+    jaccard = common / (size + other_size - common)
+    containment = common / min(size, other_size)
+    shingles = pl.Series([a, b], dtype=pl.List(pl.UInt64))
+    info = pl.DataFrame(
+        {
+            "doc_id": ["a", "b"],
+            "signature": signature_column(signatures(shingles, config)),
+            "shingle_count": [size, other_size],
+        }
+    )
+    kept = plausible_pairs(pl.DataFrame({"doc_id": ["a"], "other_doc_id": ["b"]}), info, config)
+    if jaccard >= config.jaccard_threshold or containment >= config.containment_threshold:
+        assert kept.height == 1
