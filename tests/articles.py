@@ -122,3 +122,15 @@ def cleaned(*rows: dict[str, object]) -> pl.DataFrame:
 DAY = dt.date(2024, 3, 1)
 # A body of site furniture only, too short to name an article (CNN-like video pages).
 FURNITURE_BODY = "Talk to us on Chatbox Messenger. See what is happening around the world."
+
+
+# Copies spread over three batches: an edited chain (a, b, c), a shouted copy (d), an
+# exact pair (x, y). Dedupe must give the same rows however it cuts its work.
+SCATTERED_COPIES: list[dict[str, object]] = [
+    {"doc_id": "a", "body": body(FERRY[0:10]), "batch_id": "b2"},
+    {"doc_id": "b", "body": body(FERRY[1:12]), "published_date": DAY, "batch_id": "b1"},
+    {"doc_id": "c", "body": body(FERRY[3:13]), "batch_id": "b0"},
+    {"doc_id": "d", "body": body(FERRY).upper(), "batch_id": "b1"},
+    {"doc_id": "x", "body": body(MARKET), "batch_id": "b0"},
+    {"doc_id": "y", "body": body(MARKET[:6]), "batch_id": "b2"},
+]

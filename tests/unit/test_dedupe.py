@@ -21,6 +21,7 @@ from tests.articles import (
     FERRY_OTHER_WRITER,
     FURNITURE_BODY,
     MARKET,
+    SCATTERED_COPIES,
     body,
     cleaned,
     flattened,
@@ -289,14 +290,7 @@ def test_components_follow_chains_of_any_length() -> None:
 def test_merging_and_verifying_in_small_chunks_changes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    df = cleaned(
-        {"doc_id": "a", "body": body(FERRY[0:10]), "batch_id": "b2"},
-        {"doc_id": "b", "body": body(FERRY[1:12]), "published_date": DAY, "batch_id": "b1"},
-        {"doc_id": "c", "body": body(FERRY[3:13]), "batch_id": "b0"},
-        {"doc_id": "d", "body": body(FERRY).upper(), "batch_id": "b1"},
-        {"doc_id": "x", "body": body(MARKET), "batch_id": "b0"},
-        {"doc_id": "y", "body": body(MARKET[:6]), "batch_id": "b2"},
-    )
+    df = cleaned(*SCATTERED_COPIES)
     whole = dedupe_frame(df, "r")
     monkeypatch.setattr(tasks.dedupe, "MERGE_CHUNK", 1)
     monkeypatch.setattr(tasks.dedupe, "VERIFY_CHUNK", 1)

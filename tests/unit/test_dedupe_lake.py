@@ -13,15 +13,10 @@ from newsflow.lake import Lake
 from newsflow.schema import DEDUPED
 from tasks.dedupe import dedupe, dedupe_frame
 from tasks.shuffle import Shuffle
-from tests.articles import DAY, FERRY, MARKET, body, cleaned
+from tests.articles import MARKET, SCATTERED_COPIES, body, cleaned
 
 ROWS = [
-    {"doc_id": "a", "body": body(FERRY[0:10]), "batch_id": "b2"},
-    {"doc_id": "b", "body": body(FERRY[1:12]), "published_date": DAY, "batch_id": "b1"},
-    {"doc_id": "c", "body": body(FERRY[3:13]), "batch_id": "b0"},
-    {"doc_id": "d", "body": body(FERRY).upper(), "batch_id": "b1"},
-    {"doc_id": "x", "body": body(MARKET), "batch_id": "b0"},
-    {"doc_id": "y", "body": body(MARKET[:6]), "batch_id": "b2"},
+    *SCATTERED_COPIES,
     {"doc_id": "z", "body": body(MARKET[2:]) + "\n\nA paragraph of its own.", "batch_id": "b3"},
 ]
 
