@@ -392,9 +392,7 @@ def _gate(config: PipelineConfig, rows_by_batch: dict[str, int], book: RunBook) 
     gate = quality_gate.with_options(timeout_seconds=config.task_timeout_seconds)
     groups = gate_groups(rows_by_batch)
     futures = [
-        gate.submit(
-            group, str(config.lake_dir), book.run_id, book.run_date, config.quality, len(group) - 1
-        )
+        gate.submit(group, str(config.lake_dir), book.run_id, book.run_date, config.quality)
         for group in groups
     ]
     parts = []

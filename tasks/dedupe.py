@@ -229,8 +229,8 @@ def merge_plan(members: pl.DataFrame) -> pl.DataFrame:
     """`members` with `chunk` (whole clusters, about `MERGE_CHUNK` documents each) and
     `size` (of the document's cluster).
 
-    Clusters are taken in the order of their first batch, so that a chunk's rows come
-    from a few neighbouring batch files.
+    Clusters are taken in the order of their first batch, then id: the same members
+    always make the same chunks.
     """
     sizes = (
         members.group_by("cluster")
@@ -483,7 +483,7 @@ def rebuild_reason(
     return None
 
 
-def output_buckets(batches: list[str]) -> pl.DataFrame:
+def output_buckets(batches: set[str]) -> pl.DataFrame:
     """batch_id -> bucket: `OUTPUT_BATCHES` consecutive batches (in sorted order) each."""
     ordered = sorted(batches)
     return pl.DataFrame(
@@ -590,7 +590,7 @@ def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> di
                 batches |= {
                     p.stem for stage in ("deduped", "duplicates") for p in lake.files(stage)
                 }
-            buckets = output_buckets(sorted(batches))
+            buckets = output_buckets(batches)
             parked = {
                 "deduped": Shuffle(scratch / "deduped", extended(DEDUPED, bucket=pl.Int64())),
                 "duplicates": Shuffle(

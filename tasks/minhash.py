@@ -124,8 +124,8 @@ def plausible_pairs(pairs: pl.DataFrame, info: pl.DataFrame, config: DedupeConfi
     n_a = rows["shingle_count"].to_numpy().astype(np.float64)
     n_b = rows["other_shingle_count"].to_numpy().astype(np.float64)
     k = float(config.num_perm)
-    floor = 1.0 / k
-    error = np.sqrt(np.clip(same, floor, 1 - floor) * (1 - np.clip(same, floor, 1 - floor)) / k)
+    clipped = np.clip(same, 1 / k, 1 - 1 / k)  # no zero error at an estimate of 0 or 1
+    error = np.sqrt(clipped * (1 - clipped) / k)
     scale = (n_a + n_b) / ((1 + same) ** 2 * np.minimum(n_a, n_b))
     containment = same / (1 + same) * (n_a + n_b) / np.minimum(n_a, n_b)
     keep = (same + ESTIMATE_MARGIN * error >= config.jaccard_threshold) | (

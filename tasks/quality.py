@@ -26,6 +26,7 @@ from typing import Any
 import polars as pl
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.runtime import task_run
 
 from expectations.config import QualityConfig
 from expectations.validate import StageValidation, checked_frames, validate_checked
@@ -124,24 +125,24 @@ def merge_validations(stage: str, parts: list[StageValidation]) -> StageValidati
     )
 
 
+def _gate_run_name() -> str:
+    """quality-gate-<first batch>+<number of other batches>."""
+    batch_ids = task_run.parameters["batch_ids"]
+    return f"quality-gate-{batch_ids[0]}+{len(batch_ids) - 1}"
+
+
 @task(
     name="quality_gate",
     retries=2,
     retry_delay_seconds=1,
     cache_policy=NO_CACHE,
-    task_run_name="quality-gate-{batch_ids[0]}+{extra}",
+    task_run_name=_gate_run_name,
 )
 def quality_gate(
-    batch_ids: list[str],
-    lake_dir: str,
-    run_id: str,
-    run_date: dt.date,
-    config: QualityConfig,
-    extra: int = 0,
+    batch_ids: list[str], lake_dir: str, run_id: str, run_date: dt.date, config: QualityConfig
 ) -> dict[str, Any]:
     """Validate `cleaned/<batch>` of every batch in one call; move the rows failing a
-    quarantining rule out, batch by batch. (`extra`, the number of batches after the
-    first, only names the task run.)"""
+    quarantining rule out, batch by batch."""
     lake = Lake(lake_dir)
     frames = {b: pl.read_parquet(lake.stage_dir("cleaned") / f"{b}.parquet") for b in batch_ids}
     cut = [checked_frames("cleaned", frame, config, run_date) for frame in frames.values()]
@@ -199,7 +200,8 @@ def stage_checked_frames(
     schema = STAGE_SCHEMAS[stage]
     wanted = set(names)
     files = [p for p in lake.files(stage) if p.stem in wanted]
-    first, _ = checked_frames(stage, pl.DataFrame(schema=schema), config, run_date)
+    # Every file is cast to the contract, so all share the empty frame's schema.
+    contract, no_rows = checked_frames(stage, pl.DataFrame(schema=schema), config, run_date)
     gathered: list[pl.DataFrame] = []
     size = 0
     for path in files:
@@ -208,16 +210,11 @@ def stage_checked_frames(
             .select(pl.col(c).cast(t) for c, t in schema.items())
             .collect()
         )
-        first, rows = checked_frames(stage, frame, config, run_date)
+        _, rows = checked_frames(stage, frame, config, run_date)
         gathered.append(rows)
         size += rows.height
         if size >= REPORT_ROWS:
-            yield first, pl.concat(gathered)
+            yield contract, pl.concat(gathered)
             gathered, size = [], 0
     if gathered or not files:
-        rows = (
-            pl.concat(gathered)
-            if gathered
-            else checked_frames(stage, pl.DataFrame(schema=schema), config, run_date)[1]
-        )
-        yield first, rows
+        yield contract, pl.concat([no_rows, *gathered])
