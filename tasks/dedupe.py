@@ -64,8 +64,9 @@ from tasks.minhash import (
     keys_of,
     near_method,
     pair_similarity,
-    plausible_pairs,
+    plausible,
     signature_column,
+    signature_matrix,
     signatures,
 )
 from tasks.shuffle import Shuffle, extended
@@ -134,29 +135,65 @@ def near_links(
     if reps.is_empty():
         return none
     pool = pl.concat([old.select(columns), reps.select(columns)])
-    rep_ids = reps["doc_id"].implode()
-    other_is_old = ~pl.col("other_doc_id").is_in(rep_ids)
-    meta = pool.select("doc_id", "exact_key", "sentence_key", "published_date")
-    pairs = (
-        candidate_pairs(reps, pool)
-        .filter(other_is_old | (pl.col("doc_id") < pl.col("other_doc_id")))
-        .join(meta, on="doc_id")
-        .join(meta.rename(lambda c: f"other_{c}"), on="other_doc_id")
-        .filter(
-            (pl.col("exact_key") != pl.col("other_exact_key"))
-            & (pl.col("sentence_key") != pl.col("other_sentence_key"))
-        )
-        .select("doc_id", "other_doc_id", "published_date", "other_published_date")
-        .filter(in_window(config))
-        .sort("doc_id", "other_doc_id")
+    hits = candidate_pairs(reps, pool, worth_verifying(pool, reps.height, config))
+    pairs = hits.join(
+        pool.select("doc_id", "published_date"), on="doc_id", how="left", maintain_order="left"
+    ).join(
+        pool.select(other_doc_id="doc_id", other_published_date="published_date"),
+        on="other_doc_id",
+        how="left",
+        maintain_order="left",
     )
-    # Only pairs that verification could accept are verified: the date window is
-    # exact, the MinHash estimates leave a wide margin (see plausible_pairs).
-    pairs = plausible_pairs(pairs, pool.select("doc_id", "signature", "shingle_count"), config)
+    pairs = pairs.sort("doc_id", "other_doc_id")
     if pairs.is_empty():
         return none
     verified = verify(list(pairs.iter_slices(VERIFY_CHUNK)))
     return verified.group_by("doc_id").agg(near_doc_ids=pl.col("other_doc_id").sort())
+
+
+def worth_verifying(
+    pool: pl.DataFrame, new: int, config: DedupeConfig
+) -> Callable[[pl.DataFrame], pl.DataFrame]:
+    """A filter for `candidate_pairs` hits (q: row of the query, whose document is pool
+    row q + len(pool) - `new`; p: row of the pool) keeping the pairs worth verifying.
+
+    The pool's last `new` rows are the new documents; a pair of two new documents is
+    kept once (smaller doc_id first). Pairs already linked by a key are dropped, as are
+    pairs outside the date window (exact: verification refuses them) and pairs whose
+    MinHash estimates leave no chance of passing (`plausible`). All of it works on row
+    numbers, so the millions of pairs two documents sharing a paragraph make in a large
+    corpus are never joined to ids.
+    """
+    offset = pool.height - new
+    rows = pool.select(
+        doc=pl.col("doc_id").rank("dense").cast(pl.UInt32),
+        is_new=pl.int_range(pl.len()) >= offset,
+        exact=pl.col("exact_key").rank("dense"),
+        sentence=pl.col("sentence_key").rank("dense"),
+        published_date="published_date",
+    )
+    sig = signature_matrix(pool["signature"], config)
+    counts = pool["shingle_count"].to_numpy()
+
+    def keep(hits: pl.DataFrame) -> pl.DataFrame:
+        a = hits["q"].cast(pl.UInt32) + offset
+        b = hits["p"].cast(pl.UInt32)
+        mine = rows.select(pl.all().gather(a))
+        other = rows.select(pl.all().gather(b)).rename(lambda c: f"other_{c}")
+        pairs = pl.concat([hits.select("q", "p"), mine, other], how="horizontal").filter(
+            (~pl.col("other_is_new") | (pl.col("doc") < pl.col("other_doc")))
+            & (pl.col("doc") != pl.col("other_doc"))
+            & (pl.col("exact") != pl.col("other_exact"))
+            & (pl.col("sentence") != pl.col("other_sentence"))
+            & in_window(config)
+        )
+        if pairs.is_empty():
+            return pairs.select("q", "p")
+        mine_rows = (pairs["q"].cast(pl.UInt32) + offset).to_numpy()
+        mask = plausible(mine_rows, pairs["p"].to_numpy(), sig, counts, config)
+        return pairs.select("q", "p").filter(pl.Series(mask))
+
+    return keep
 
 
 def verified_pairs(

@@ -14,6 +14,8 @@ Jaccard |A∩B|/|A∪B| and by containment |A∩B|/min(|A|,|B|).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import polars as pl
 import rensa
@@ -90,48 +92,40 @@ ESTIMATE_MARGIN = 5.0
 ESTIMATE_CHUNK = 100_000
 
 
-def plausible_pairs(pairs: pl.DataFrame, info: pl.DataFrame, config: DedupeConfig) -> pl.DataFrame:
-    """The candidate `pairs` (doc_id, other_doc_id, ...) whose MinHash estimates could
-    reach a verification threshold.
+def plausible(
+    a: np.ndarray, b: np.ndarray, sig: np.ndarray, counts: np.ndarray, config: DedupeConfig
+) -> np.ndarray:
+    """For each pair of rows (a[i], b[i]) of `sig` (signatures, rows x num_perm) and
+    `counts` (shingle counts), whether its MinHash estimates could reach a verification
+    threshold.
 
-    `info` has doc_id, signature (num_perm values) and shingle_count of every document in
-    `pairs`. LSH lets a pair through when any one band matches, so documents that share a
+    LSH lets a pair through when any one band matches, so documents that share a
     paragraph or two become candidates by the thousand in a large corpus; verifying one
     reads both shingle sets, checking its estimate reads two signatures. With Jaccard
     J estimated from k permutations, the standard error is sqrt(J(1-J)/k); containment is
     estimated as J/(1+J)(|A|+|B|)/min(|A|,|B|), its error scaled alike. A pair is kept
     when either estimate plus `ESTIMATE_MARGIN` errors reaches its threshold.
     """
-    if pairs.is_empty():
-        return pairs
-    index = info.select("doc_id", "shingle_count").with_row_index("row")
-    sig = np.asarray(info["signature"].list.to_array(config.num_perm).to_numpy(), np.uint32)
-    rows = (
-        pairs.select("doc_id", "other_doc_id")
-        .join(index, on="doc_id", how="left", maintain_order="left")
-        .join(
-            index.rename(lambda c: f"other_{c}"),
-            on="other_doc_id",
-            how="left",
-            maintain_order="left",
-        )
-    )
-    a, b = rows["row"].to_numpy(), rows["other_row"].to_numpy()
     same = np.empty(len(a), dtype=np.float64)
     for start in range(0, len(a), ESTIMATE_CHUNK):
         end = start + ESTIMATE_CHUNK
         same[start:end] = (sig[a[start:end]] == sig[b[start:end]]).mean(axis=1)
-    n_a = rows["shingle_count"].to_numpy().astype(np.float64)
-    n_b = rows["other_shingle_count"].to_numpy().astype(np.float64)
+    n_a = counts[a].astype(np.float64)
+    n_b = counts[b].astype(np.float64)
     k = float(config.num_perm)
     clipped = np.clip(same, 1 / k, 1 - 1 / k)  # no zero error at an estimate of 0 or 1
     error = np.sqrt(clipped * (1 - clipped) / k)
     scale = (n_a + n_b) / ((1 + same) ** 2 * np.minimum(n_a, n_b))
     containment = same / (1 + same) * (n_a + n_b) / np.minimum(n_a, n_b)
-    keep = (same + ESTIMATE_MARGIN * error >= config.jaccard_threshold) | (
+    keep: np.ndarray = (same + ESTIMATE_MARGIN * error >= config.jaccard_threshold) | (
         containment + ESTIMATE_MARGIN * error * scale >= config.containment_threshold
     )
-    return pairs.filter(pl.Series(keep))
+    return keep
+
+
+def signature_matrix(signature: pl.Series, config: DedupeConfig) -> np.ndarray:
+    """A List(UInt32) signature column (num_perm values per row) as rows x num_perm."""
+    return np.asarray(signature.list.to_array(config.num_perm).to_numpy(), np.uint32)
 
 
 # Exploded pool keys joined at a time: keys are split into parts by value, so a part's
@@ -139,12 +133,18 @@ def plausible_pairs(pairs: pl.DataFrame, info: pl.DataFrame, config: DedupeConfi
 PAIR_PART_KEYS = 4_000_000
 
 
-def candidate_pairs(query: pl.DataFrame, pool: pl.DataFrame) -> pl.DataFrame:
+def candidate_pairs(
+    query: pl.DataFrame,
+    pool: pl.DataFrame,
+    keep: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+) -> pl.DataFrame:
     """Pairs (doc_id, other_doc_id) of a query row and a pool row sharing a band key.
 
     Both frames have `doc_id` and `band_keys`; a document is never its own candidate.
     The pool (the whole index) is exploded with integer row numbers, not ids, one part
     of the key space at a time, and cut to the keys the query holds before the join.
+    `keep` filters each part's hits (q, p: row numbers in query and pool) before any id
+    is looked up, so only the pairs it keeps are ever held together.
     """
     total = int(pool["band_keys"].list.len().sum() or 0)
     parts = 1 + total // PAIR_PART_KEYS
@@ -173,7 +173,8 @@ def candidate_pairs(query: pl.DataFrame, pool: pl.DataFrame) -> pl.DataFrame:
             .join(own, on="q", how="left")
             .filter(pl.col("own").is_null() | (pl.col("own") != pl.col("p")))
         )
-        found.append(hits.select("q", "p").unique())
+        hits = hits.select("q", "p").unique()
+        found.append(hits if keep is None else keep(hits))
     hits = pl.concat(found).unique()
     pairs = pl.DataFrame(
         {

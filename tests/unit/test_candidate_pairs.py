@@ -4,6 +4,7 @@ every pair verification could accept."""
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 import tasks.minhash
 from newsflow.config import DedupeConfig
-from tasks.minhash import candidate_pairs, plausible_pairs, signature_column, signatures
+from tasks.minhash import candidate_pairs, plausible, signatures
 
 
 def frame(rows: dict[str, list[int]]) -> pl.DataFrame:
@@ -42,6 +43,22 @@ def test_cutting_the_key_space_changes_no_pair(
     assert pairs(QUERY, POOL) == whole
 
 
+@pytest.mark.parametrize("part_keys", [1, 2, 5, 4_000_000])
+def test_the_filter_sees_row_numbers_in_every_part(
+    monkeypatch: pytest.MonkeyPatch, part_keys: int
+) -> None:
+    monkeypatch.setattr(tasks.minhash, "PAIR_PART_KEYS", part_keys)
+    seen: list[tuple[int, int]] = []
+
+    def not_pool_a(hits: pl.DataFrame) -> pl.DataFrame:
+        seen.extend(hits.iter_rows())
+        return hits.filter(pl.col("p") != 0)  # pool row 0 is "a"
+
+    kept = set(candidate_pairs(QUERY, POOL, not_pool_a).iter_rows())
+    assert kept == {("c", "b"), ("n", "d"), ("o", "c")}
+    assert (1, 0) in seen  # query row 1 ("n") met pool row 0 ("a")
+
+
 def test_estimates_keep_copies_and_drop_pairs_sharing_a_paragraph() -> None:
     config = DedupeConfig()
     base = list(range(1, 301))
@@ -53,18 +70,13 @@ def test_estimates_keep_copies_and_drop_pairs_sharing_a_paragraph() -> None:
         "other": list(range(3001, 3301)),
     }
     shingles = pl.Series(list(sets.values()), dtype=pl.List(pl.UInt64))
-    info = pl.DataFrame(
-        {
-            "doc_id": list(sets),
-            "signature": signature_column(signatures(shingles, config)),
-            "shingle_count": [len(v) for v in sets.values()],
-        }
-    )
-    pairs = pl.DataFrame(
-        {"doc_id": ["a"] * 4, "other_doc_id": ["edited", "inside", "shares", "other"]}
-    )
-    kept = plausible_pairs(pairs, info, config)["other_doc_id"].to_list()
-    assert kept == ["edited", "inside"]
+    sig = signatures(shingles, config)
+    counts = np.array([len(v) for v in sets.values()])
+    mask = plausible(np.zeros(4, int), np.arange(1, 5), sig, counts, config)
+    assert [name for name, kept in zip(list(sets)[1:], mask, strict=True) if kept] == [
+        "edited",
+        "inside",
+    ]
 
 
 @settings(max_examples=100, deadline=None)
@@ -83,14 +95,7 @@ def test_no_pair_verification_would_accept_is_dropped(
     b = a[:common] + list(range(offset + 10**6, offset + 10**6 + other_size - common))
     jaccard = common / (size + other_size - common)
     containment = common / min(size, other_size)
-    shingles = pl.Series([a, b], dtype=pl.List(pl.UInt64))
-    info = pl.DataFrame(
-        {
-            "doc_id": ["a", "b"],
-            "signature": signature_column(signatures(shingles, config)),
-            "shingle_count": [size, other_size],
-        }
-    )
-    kept = plausible_pairs(pl.DataFrame({"doc_id": ["a"], "other_doc_id": ["b"]}), info, config)
+    sig = signatures(pl.Series([a, b], dtype=pl.List(pl.UInt64)), config)
+    kept = plausible(np.array([0]), np.array([1]), sig, np.array([size, other_size]), config)
     if jaccard >= config.jaccard_threshold or containment >= config.containment_threshold:
-        assert kept.height == 1
+        assert kept[0]
