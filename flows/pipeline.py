@@ -39,7 +39,7 @@ from newsflow.lock import lake_lock
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
-from tasks.dedupe import dedupe, unenriched_batches
+from tasks.dedupe_lake import dedupe, unenriched_batches
 from tasks.enrich import enrich, select_enrichers
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats

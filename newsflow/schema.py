@@ -159,7 +159,7 @@ LINE_STATS = pl.Schema(
 )
 
 # What dedupe knows about every cleaned document it has seen, so a later run matches new
-# documents against all earlier ones without re-reading their text (tasks/dedupe.py).
+# documents against all earlier ones without re-reading their text (tasks/dedupe_lake.py).
 DEDUPE_INDEX = pl.Schema(
     {
         "doc_id": pl.String(),

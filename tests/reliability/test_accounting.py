@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 
 import tasks.clean
-import tasks.dedupe
+import tasks.dedupe_lake
 import tasks.enrich
 import tasks.ingest
 from flows.pipeline import AccountingError, newsflow_pipeline
@@ -76,7 +76,12 @@ def lose_frame_row(real: Callable[..., Any]) -> Callable[..., Any]:
 LOSSES = {
     "ingest": (tasks.ingest, "ingest_files", lose_ingested_row, "records_in = ingested + "),
     "clean": (tasks.clean, "clean_frame", lose_first_of_pair, "ingested = cleaned + "),
-    "dedupe": (tasks.dedupe, "merge_clusters", lose_first_of_pair, "lake_cleaned = deduped + "),
+    "dedupe": (
+        tasks.dedupe_lake,
+        "merge_clusters",
+        lose_first_of_pair,
+        "lake_cleaned = deduped + ",
+    ),
     "enrich": (tasks.enrich, "enrich_frame", lose_frame_row, "deduped = enriched"),
 }
 

@@ -9,9 +9,11 @@ import polars as pl
 import pytest
 
 import tasks.dedupe
+import tasks.dedupe_lake
 from newsflow.lake import Lake
 from newsflow.schema import DEDUPED
-from tasks.dedupe import dedupe, dedupe_frame
+from tasks.dedupe import dedupe_frame
+from tasks.dedupe_lake import dedupe
 from tasks.shuffle import Shuffle
 from tests.articles import MARKET, SCATTERED_COPIES, body, cleaned
 
@@ -43,8 +45,9 @@ def test_parts_of_one_row_give_the_files_of_one_part(
     lake_with_cleaned(tmp_path / "one", rows)
     lake_with_cleaned(tmp_path / "many", rows)
     dedupe.fn(str(tmp_path / "one"), "r1")
-    for name in ("VERIFY_CHUNK", "MERGE_CHUNK", "OUTPUT_BATCHES"):
-        monkeypatch.setattr(tasks.dedupe, name, 1)
+    monkeypatch.setattr(tasks.dedupe, "VERIFY_CHUNK", 1)
+    monkeypatch.setattr(tasks.dedupe, "MERGE_CHUNK", 1)
+    monkeypatch.setattr(tasks.dedupe_lake, "OUTPUT_BATCHES", 1)
     dedupe.fn(str(tmp_path / "many"), "r1")
     one, many = outputs(tmp_path / "one"), outputs(tmp_path / "many")
     assert one.keys() == many.keys()
