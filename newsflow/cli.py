@@ -74,6 +74,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Row counts in the summary, each with the stage that makes it.
+STAGES_COUNTED = {
+    "records_in": "ingest",
+    "ingested": "ingest",
+    "cleaned": "clean",
+    "passed_quality": "clean",
+    "deduped": "dedupe",
+    "enriched": "enrich",
+}
+
+
 def format_run(run: dict[str, Any]) -> str:
     """A run manifest as the summary people read at the end of a run."""
     lines = [f"run {run['run_id']}  {run['status']}  ({run['timings'].get('total_s', 0):.1f} s)"]
@@ -85,14 +96,18 @@ def format_run(run: dict[str, Any]) -> str:
             for k in ("files_seen", "files_new", "files_unchanged", "files_quarantined")
         )
     )
-    lines.append(
-        "  rows:    "
-        + " -> ".join(
-            f"{k} {counts.get(k, 0)}"
-            for k in ("records_in", "ingested", "cleaned", "passed_quality", "deduped", "enriched")
-            if k in counts or k != "passed_quality"
-        )
-    )
+    # deduped and enriched count the lake after those stages; a run that did not reach
+    # them (nothing new, or stop_after) has no such count.
+    ran = set(run.get("stages_run", STAGES_COUNTED))
+    shown = [
+        k
+        for k, stage in STAGES_COUNTED.items()
+        if stage in ran and (k in counts or k != "passed_quality")
+    ]
+    lines.append("  rows:    " + " -> ".join(f"{k} {counts.get(k, 0)}" for k in shown))
+    skipped = [s for s in ("clean", "dedupe", "enrich") if s not in ran]
+    if skipped:
+        lines.append(f"  not run this time: {', '.join(skipped)}")
     lines.append(f"  duplicates merged: {counts.get('duplicates', 0)}")
     for stage, rules in run["quarantined"].items():
         if rules:

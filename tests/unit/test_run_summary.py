@@ -1,0 +1,45 @@
+"""The run summary shows the counts of the stages that ran and names the others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from newsflow.cli import format_run
+
+
+def manifest(stages: list[str], counts: dict[str, int]) -> dict[str, Any]:
+    return {
+        "run_id": "r1",
+        "status": "completed",
+        "timings": {"total_s": 1.0},
+        "counts": counts,
+        "stages_run": stages,
+        "quarantined": {},
+        "removed_lines": {},
+        "lake": "/lake",
+    }
+
+
+def test_a_full_run_shows_every_stage() -> None:
+    counts = {"records_in": 9, "ingested": 9, "cleaned": 9, "passed_quality": 9}
+    counts |= {"deduped": 7, "enriched": 7}
+    stages = ["ingest", "clean", "dedupe", "enrich", "quality"]
+    text = format_run(manifest(stages, counts))
+    rows = "records_in 9 -> ingested 9 -> cleaned 9 -> passed_quality 9 -> deduped 7 -> enriched 7"
+    assert rows in text
+    assert "not run" not in text
+
+
+def test_a_run_with_nothing_new_does_not_claim_an_empty_lake() -> None:
+    text = format_run(manifest(["ingest"], {"records_in": 0, "ingested": 0}))
+    assert "rows:    records_in 0 -> ingested 0\n" in text
+    assert "deduped 0" not in text
+    assert "enriched 0" not in text
+    assert "not run this time: clean, dedupe, enrich" in text
+
+
+def test_a_run_stopped_after_clean_names_what_waits() -> None:
+    counts = {"records_in": 3, "ingested": 3, "cleaned": 3}
+    text = format_run(manifest(["ingest", "clean"], counts))
+    assert "cleaned 3\n" in text
+    assert "not run this time: dedupe, enrich" in text
