@@ -17,12 +17,15 @@ processes (`tasks/enrichers/workers.py`).
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
 import polars as pl
-import yake
 
 from tasks.enrichers.language import languages_of
 from tasks.enrichers.workers import map_chunks
+
+if TYPE_CHECKING:
+    import yake
 
 NAME = "keywords_v1"
 COLUMNS = ("keywords",)
@@ -40,6 +43,8 @@ _CALENDAR = frozenset(
 
 @cache
 def extractor(language: str) -> yake.KeywordExtractor:
+    import yake  # ~0.3 s per process: imported only where keywords are extracted
+
     # Candidates to spare for the overlap filter; 0.99 keeps YAKE's own filter to
     # near-identical strings (at 1.0 YAKE returns its lower-cased keys instead).
     return yake.KeywordExtractor(lan=language, n=MAX_NGRAM, top=TOP * 4, dedup_lim=0.99)

@@ -361,8 +361,9 @@ def test_site_name_of_an_older_record_comes_from_any_copy_in_the_lake(tmp_path: 
     assert with_site_names(rows, lake)["site_name"].to_list() == ["Daijiworld", None]
 
 
-def test_cheap_enrichers_never_import_spacy() -> None:
-    # Importing spaCy costs ~1 s per process (and per enrich worker); only NER needs it.
+def test_cheap_enrichers_never_import_spacy_or_yake() -> None:
+    # Importing spaCy costs ~1 s per process (and per enrich worker), YAKE ~0.3 s; only
+    # NER and keywords need them.
     script = (
         "import sys, polars as pl\n"
         "from flows.pipeline import newsflow_pipeline\n"
@@ -370,6 +371,7 @@ def test_cheap_enrichers_never_import_spacy() -> None:
         "from tasks.enrichers.quality import stop_words\n"
         "assert len(stop_words('en')) > 300 and len(stop_words('de')) > 300\n"
         "assert 'spacy' not in sys.modules, 'spacy was imported'\n"
+        "assert 'yake' not in sys.modules, 'yake was imported'\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
