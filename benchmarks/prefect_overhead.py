@@ -16,7 +16,9 @@ project's (`flows/`, `tasks/`, `newsflow/`, `expectations/`, `benchmarks/run_flo
 decides. A task's body (project code under Prefect's task engine) is the project's;
 Prefect's engine around it, `submit`, state changes, its logging and API client, and
 importing Prefect are Prefect's. The loopback server is another process: the CPU
-seconds it spends during the run count as Prefect's too (psutil).
+seconds it spends during the run count as Prefect's too (psutil), less what it spends
+idle (its own services poll the database): `--idle-s` seconds are measured before the
+run and scaled to the run's length.
 
 Reported: Prefect's CPU seconds (client samples + server), its share of all CPU
 seconds, and the same seconds as a share of the run's wall time (an upper bound of
@@ -105,6 +107,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--code", type=Path, default=None)
     parser.add_argument("--rate", type=int, default=100)
+    parser.add_argument("--idle-s", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "prefect_overhead.json")
     args = parser.parse_args()
     if not Path(PY_SPY).exists():
@@ -120,11 +123,15 @@ def main() -> None:
     sampler += ["--rate", str(args.rate), "--output", str(raw), "--"]
     env = prefect_env(args.work, args.api_url, args.code)
     server = server_process(args.api_url)
+    idle_before = cpu_seconds(server)
+    time.sleep(args.idle_s)
+    server_idle_per_s = (cpu_seconds(server) - idle_before) / args.idle_s
     server_before = cpu_seconds(server)
     started = time.perf_counter()
     subprocess.run(sampler + command, cwd=code, env=env, check=True, stdout=subprocess.DEVNULL)
     wall = time.perf_counter() - started
-    server_cpu = cpu_seconds(server) - server_before
+    server_gross = cpu_seconds(server) - server_before
+    server_cpu = max(0.0, server_gross - server_idle_per_s * wall)
     counts = tally(raw)
     sampled = sum(counts.values())
     prefect_s = (counts["prefect"] + counts["prefect_import"]) / args.rate + server_cpu
@@ -138,6 +145,8 @@ def main() -> None:
         "rate": args.rate,
         "wall_s": round(wall, 2),
         "samples": dict(counts),
+        "server_cpu_gross_s": round(server_gross, 2),
+        "server_idle_cpu_per_s": round(server_idle_per_s, 4),
         "server_cpu_s": round(server_cpu, 2),
         "prefect_cpu_s": round(prefect_s, 2),
         "cpu_s": round(total_s, 2),
