@@ -74,8 +74,10 @@ class Shuffle:
         path = self._path(part)
         if not path.exists():
             return pl.DataFrame(schema=self.schema)
-        with ipc.open_stream(path) as stream:
-            frame = pl.DataFrame(stream.read_all())
+        # polars' reader gives every column its own buffers; pyarrow's are slices of the
+        # record batch's one body, so keeping one small column (a cluster's kept id)
+        # kept the whole part alive: 1M documents grew dedupe by 4.4 GB that way.
+        frame = pl.read_ipc_stream(path)
         return frame.select(pl.col(c).cast(t) for c, t in self.schema.items())
 
     def __enter__(self) -> Shuffle:
