@@ -327,8 +327,10 @@ def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> di
                 lake, links.members, buckets, parked, run_id, rebuild=reason is not None
             )
         checkpoint("dedupe.before_index")
+        index = updated_index(links.docs, pl.concat(kept))
+        del links, kept  # only the new index is held while it is written
         # Last: until the index is written, the next run sees these documents as new.
-        lake.write(updated_index(links.docs, pl.concat(kept)), "dedupe_index", INDEX_NAME, run_id)
+        lake.write(index, "dedupe_index", INDEX_NAME, run_id)
     touched = sorted(set(touched) | unenriched_batches(lake))
     present = {p.stem for p in lake.files("deduped")}
     return {

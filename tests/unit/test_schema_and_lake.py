@@ -147,3 +147,18 @@ def test_schema_doc_is_generated_from_the_contract() -> None:
     assert DOC_PATH.read_text(encoding="utf-8") == render(), (
         "docs/SCHEMA.md is stale: run `python -m newsflow.schema_doc`"
     )
+
+
+def test_parquet_is_written_in_slices_with_its_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import newsflow.lake
+
+    monkeypatch.setattr(newsflow.lake, "WRITE_ROWS", 3)
+    frame = pl.DataFrame({"doc_id": [f"d{i}" for i in range(7)], "n": list(range(7))})
+    for rows, groups in ((frame, 3), (frame.head(0), 0)):
+        path = tmp_path / f"{rows.height}.parquet"
+        newsflow.lake.write_parquet(rows, path, {"newsflow.run_id": "r1"})
+        assert pl.read_parquet(path).equals(rows)
+        meta = pq.read_metadata(path)
+        assert (meta.num_row_groups, meta.metadata[b"newsflow.run_id"]) == (groups, b"r1")
