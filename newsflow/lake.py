@@ -88,8 +88,7 @@ def write_parquet(df: pl.DataFrame, path: Path, metadata: dict[str, str]) -> Non
     def write(tmp: Path) -> None:
         with pq.ParquetWriter(tmp, schema, compression="zstd") as writer:
             for rows in df.iter_slices(WRITE_ROWS):
-                table = rows.to_arrow(compat_level=pl.CompatLevel.oldest())
-                writer.write_table(table.replace_schema_metadata(schema.metadata))
+                writer.write_table(rows.to_arrow(compat_level=pl.CompatLevel.oldest()))
 
     _atomic_replace(path, write)
 

@@ -43,7 +43,7 @@ _CALENDAR = frozenset(
 
 @cache
 def extractor(language: str) -> yake.KeywordExtractor:
-    import yake  # ~0.3 s per process: imported only where keywords are extracted
+    import yake  # ~0.2 s per process: imported only where keywords are extracted
 
     # Candidates to spare for the overlap filter; 0.99 keeps YAKE's own filter to
     # near-identical strings (at 1.0 YAKE returns its lower-cased keys instead).

@@ -362,7 +362,7 @@ def test_site_name_of_an_older_record_comes_from_any_copy_in_the_lake(tmp_path: 
 
 
 def test_cheap_enrichers_never_import_spacy_or_yake() -> None:
-    # Importing spaCy costs ~1 s per process (and per enrich worker), YAKE ~0.3 s; only
+    # Importing spaCy costs ~1 s per process (and per enrich worker), YAKE ~0.2 s; only
     # NER and keywords need them.
     script = (
         "import sys, polars as pl\n"
