@@ -1,0 +1,126 @@
+"""Prefect's share of the wall time, measured as a difference: the same pipeline run with
+Prefect (`run_flow.py`) and without it (`bare_run.py`), alternately, on the same corpus.
+
+Usage (from the repository root, with a `prefect server` on loopback):
+
+    .venv/bin/python benchmarks/prefect_ab.py --size 10000 \
+        --api-url http://127.0.0.1:4299/api [--rounds 3] [--enrichers cheap] \
+        [--work /tmp/nf/scale] [--code DIR] [--out benchmarks/prefect_ab.json]
+
+Each round runs both, in alternating order, each on a fresh lake, in its own process
+(wall time from start to exit, CPU seconds of its process tree). The bare run still
+imports Prefect (the task modules are decorated with it), so Prefect's import is timed
+on its own, `--rounds` times in fresh interpreters, and added back:
+
+    overhead = median(with Prefect) - median(bare) + median(import prefect)
+
+The loopback server's CPU seconds during each run are recorded too; on two cores they
+compete with the pipeline's threads, and the difference of wall times already holds
+whatever that costs. `prefect_overhead.py` attributes the same cost by sampling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from prefect_overhead import cpu_seconds, server_process
+from scale_bench import POLL_S, PYTHON, REPO, TreeMonitor, corpus, machine, prefect_env
+
+IMPORT_PREFECT = (
+    "import time; t = time.perf_counter(); import prefect, prefect.flows; "
+    "print(time.perf_counter() - t)"
+)
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> dict[str, float]:
+    """Wall and CPU seconds of one run of `command`."""
+    started = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
+        monitor = TreeMonitor(proc.pid)
+        while proc.poll() is None:
+            monitor.poll()
+            time.sleep(POLL_S)
+    wall = time.perf_counter() - started
+    if proc.returncode:
+        raise RuntimeError(f"{' '.join(command)} exited {proc.returncode}; see {log}")
+    return {"wall_s": round(wall, 2), "cpu_s": round(monitor.cpu_s, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10_000)
+    parser.add_argument("--enrichers", default="cheap")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/nf/scale"))
+    parser.add_argument("--api-url", required=True)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--code", type=Path, default=None)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "prefect_ab.json")
+    args = parser.parse_args()
+
+    code = (args.code or REPO).resolve()
+    docs = corpus(args.work, args.size, args.seed) / "docs"
+    env = prefect_env(args.work, args.api_url, args.code)
+    server = server_process(args.api_url)
+    drivers = {"prefect": "run_flow.py", "bare": "bare_run.py"}
+    runs: dict[str, list[dict[str, float]]] = {mode: [] for mode in drivers}
+    imports = []
+    for round_ in range(args.rounds):
+        order = list(drivers) if round_ % 2 == 0 else list(reversed(drivers))
+        for mode in order:
+            lake = args.work / f"lake-{args.size}-ab-{mode}"
+            shutil.rmtree(lake, ignore_errors=True)
+            command = [str(PYTHON), str(code / "benchmarks" / drivers[mode])]
+            command += ["--enrichers", args.enrichers, "--input", str(docs)]
+            command += ["--lake", str(lake), "--batch-size", str(args.batch_size)]
+            before = cpu_seconds(server)
+            run = timed(command, code, env, args.work / f"ab-{args.size}-{mode}.log")
+            run["server_cpu_s"] = round(cpu_seconds(server) - before, 2)
+            runs[mode].append(run)
+            print(mode, run, flush=True)
+        took = subprocess.run(
+            [str(PYTHON), "-c", IMPORT_PREFECT],
+            cwd=code,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        imports.append(round(float(took.stdout.strip()), 3))
+
+    def median(mode: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[mode])
+
+    with_prefect, bare = median("prefect", "wall_s"), median("bare", "wall_s")
+    import_s = statistics.median(imports)
+    overhead = with_prefect - bare + import_s
+    result: dict[str, Any] = {
+        "size": args.size,
+        "enrichers": args.enrichers,
+        "code": str(code),
+        "machine": machine(),
+        "rounds": args.rounds,
+        "runs": runs,
+        "import_prefect_s": imports,
+        "wall_prefect_s": with_prefect,
+        "wall_bare_s": bare,
+        "cpu_prefect_s": median("prefect", "cpu_s"),
+        "cpu_bare_s": median("bare", "cpu_s"),
+        "overhead_s": round(overhead, 2),
+        "prefect_share_of_wall": round(overhead / with_prefect, 4),
+    }
+    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
