@@ -16,18 +16,15 @@ import on its own. Meant for a fresh lake: nothing is cached either way.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
-from run_flow import enricher_names
+from run_flow import config_from
 
-from newsflow.cli import PREFECT_DEFAULTS, format_run
+from newsflow.cli import format_run
 
 LOGGER = logging.getLogger("newsflow.bare")
 # The task objects the flow body submits, by their names in `flows.pipeline`.
@@ -73,23 +70,8 @@ def run_without_prefect(config: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--input", type=Path, required=True)
-    parser.add_argument("--lake", type=Path, required=True)
-    parser.add_argument("--enrichers", default="all")
-    parser.add_argument("--batch-size", type=int, default=500)
-    args = parser.parse_args(argv)
-    for key, value in PREFECT_DEFAULTS.items():
-        os.environ.setdefault(key, value)
+    config = config_from(argv, __doc__.splitlines()[0])
     logging.basicConfig(level=logging.WARNING)
-    from newsflow.config import PipelineConfig
-
-    config = PipelineConfig(
-        input_dir=args.input,
-        lake_dir=args.lake,
-        batch_size=args.batch_size,
-        enrichers=enricher_names(args.enrichers),
-    )
     print(format_run(run_without_prefect(config)))
     return 0
 

@@ -21,17 +21,16 @@ whatever that costs. `prefect_overhead.py` attributes the same cost by sampling.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import statistics
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
-from prefect_overhead import cpu_seconds, server_process
-from scale_bench import POLL_S, PYTHON, REPO, TreeMonitor, corpus, machine, prefect_env
+from datatrove_compare import watched
+from prefect_overhead import cpu_seconds, run_arguments, server_process
+from scale_bench import PYTHON, REPO, corpus, machine, prefect_env
 
 IMPORT_PREFECT = (
     "import time; t = time.perf_counter(); import prefect, prefect.flows; "
@@ -39,30 +38,8 @@ IMPORT_PREFECT = (
 )
 
 
-def timed(command: list[str], cwd: Path, env: dict[str, str], log: Path) -> dict[str, float]:
-    """Wall and CPU seconds of one run of `command`."""
-    started = time.perf_counter()
-    with log.open("w") as out:
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
-        monitor = TreeMonitor(proc.pid)
-        while proc.poll() is None:
-            monitor.poll()
-            time.sleep(POLL_S)
-    wall = time.perf_counter() - started
-    if proc.returncode:
-        raise RuntimeError(f"{' '.join(command)} exited {proc.returncode}; see {log}")
-    return {"wall_s": round(wall, 2), "cpu_s": round(monitor.cpu_s, 2)}
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=10_000)
-    parser.add_argument("--enrichers", default="cheap")
-    parser.add_argument("--work", type=Path, default=Path("/tmp/nf/scale"))
-    parser.add_argument("--api-url", required=True)
-    parser.add_argument("--batch-size", type=int, default=500)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--code", type=Path, default=None)
+    parser = run_arguments(__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "prefect_ab.json")
     args = parser.parse_args()
@@ -83,7 +60,8 @@ def main() -> None:
             command += ["--enrichers", args.enrichers, "--input", str(docs)]
             command += ["--lake", str(lake), "--batch-size", str(args.batch_size)]
             before = cpu_seconds(server)
-            run = timed(command, code, env, args.work / f"ab-{args.size}-{mode}.log")
+            log = args.work / f"ab-{args.size}-{mode}.log"
+            run = watched(command, code, env, log)
             run["server_cpu_s"] = round(cpu_seconds(server) - before, 2)
             runs[mode].append(run)
             print(mode, run, flush=True)

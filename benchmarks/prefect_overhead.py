@@ -97,8 +97,9 @@ def cpu_seconds(proc: psutil.Process | None) -> float:
     return sum(p.cpu_times().user + p.cpu_times().system for p in procs)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_arguments(description: str) -> argparse.ArgumentParser:
+    """The arguments of one measured 10k-style run, shared with `prefect_ab.py`."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--size", type=int, default=10_000)
     parser.add_argument("--enrichers", default="cheap")
     parser.add_argument("--work", type=Path, default=Path("/tmp/nf/scale"))
@@ -106,6 +107,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--code", type=Path, default=None)
+    return parser
+
+
+def main() -> None:
+    parser = run_arguments(__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--idle-s", type=float, default=30.0)
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "prefect_overhead.json")

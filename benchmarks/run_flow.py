@@ -18,6 +18,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from newsflow.cli import PREFECT_DEFAULTS, format_run
 
@@ -33,8 +34,9 @@ def enricher_names(choice: str) -> list[str] | None:
     return [name.strip() for name in choice.split(",") if name.strip()]
 
 
-def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def config_from(argv: list[str], description: str) -> Any:
+    """The `PipelineConfig` the arguments ask for, with the CLI's Prefect defaults set."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--input", type=Path, required=True)
     parser.add_argument("--lake", type=Path, required=True)
     parser.add_argument("--enrichers", default="all")
@@ -42,15 +44,20 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
-    from flows.pipeline import newsflow_pipeline  # after the Prefect settings
-    from newsflow.config import PipelineConfig
+    from newsflow.config import PipelineConfig  # after the Prefect settings
 
-    config = PipelineConfig(
+    return PipelineConfig(
         input_dir=args.input,
         lake_dir=args.lake,
         batch_size=args.batch_size,
         enrichers=enricher_names(args.enrichers),
     )
+
+
+def main(argv: list[str]) -> int:
+    config = config_from(argv, __doc__.splitlines()[0])
+    from flows.pipeline import newsflow_pipeline
+
     print(format_run(newsflow_pipeline(config)))
     return 0
 
