@@ -34,7 +34,7 @@ Recorded per run (appended to `--results`, so a long series loses nothing):
   the flow run started (interpreter, imports, server connection).
 
 `--plot` draws `benchmarks/scale_cost_per_doc.png` and `benchmarks/scale_peak_rss.png`
-from every run in `--results`.
+from every run in `--results` (the median of the runs at each size of a series).
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 import httpx
@@ -296,12 +297,12 @@ def plot(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     ):
         fig, ax = plt.subplots(figsize=(7, 4.5))
         for enrichers, runs in sorted(series.items()):
-            runs = sorted(runs, key=lambda r: r["size"])
+            sizes = sorted({r["size"] for r in runs})
             for metric in metrics:
                 label = f"{enrichers}, {metric.removeprefix('ms_per_doc_')}"
-                ax.plot(
-                    [r["size"] for r in runs], [r[metric] for r in runs], marker="o", label=label
-                )
+                # several runs at one size (one 10k run is too noisy here): their median
+                values = [median(r[metric] for r in runs if r["size"] == n) for n in sizes]
+                ax.plot(sizes, values, marker="o", label=label)
         if name == "scale_peak_rss.png":
             ax.axhline(4096, color="red", linestyle="--", label="target: 4 GB")
         else:
