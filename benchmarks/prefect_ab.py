@@ -14,6 +14,9 @@ on its own, `--rounds` times in fresh interpreters, and added back:
 
     overhead = median(with Prefect) - median(bare) + median(import prefect)
 
+and, paired by round (the two runs of a round are back to back, so a slow spell of the
+shared machine hits both), median over rounds of (with Prefect - bare) + the import.
+
 The loopback server's CPU seconds during each run are recorded too; on two cores they
 compete with the pipeline's threads, and the difference of wall times already holds
 whatever that costs. `prefect_overhead.py` attributes the same cost by sampling.
@@ -81,6 +84,9 @@ def main() -> None:
     with_prefect, bare = median("prefect", "wall_s"), median("bare", "wall_s")
     import_s = statistics.median(imports)
     overhead = with_prefect - bare + import_s
+    paired = statistics.median(
+        w["wall_s"] - b["wall_s"] for w, b in zip(runs["prefect"], runs["bare"], strict=True)
+    )
     result: dict[str, Any] = {
         "size": args.size,
         "enrichers": args.enrichers,
@@ -95,6 +101,8 @@ def main() -> None:
         "cpu_bare_s": median("bare", "cpu_s"),
         "overhead_s": round(overhead, 2),
         "prefect_share_of_wall": round(overhead / with_prefect, 4),
+        "paired_overhead_s": round(paired + import_s, 2),
+        "paired_share_of_wall": round((paired + import_s) / with_prefect, 4),
     }
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
