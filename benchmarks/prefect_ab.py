@@ -17,6 +17,13 @@ on its own, `--rounds` times in fresh interpreters, and added back:
 and, paired by round (the two runs of a round are back to back, so a slow spell of the
 shared machine hits both), median over rounds of (with Prefect - bare) + the import.
 
+Each run's manifest holds the flow body's own time (`timings.total_s`), so the wall
+time a run adds splits into the body (task engine, API calls from the tasks) and the
+rest of the process (interpreter, imports, flow run set-up and teardown). `--warmup`
+runs with Prefect go first and are not counted: the server's first flow runs after it
+starts are slower (its caches and services warming up), which a long-lived server does
+not pay on every run.
+
 The loopback server's CPU seconds during each run are recorded too; on two cores they
 compete with the pipeline's threads, and the difference of wall times already holds
 whatever that costs. `prefect_overhead.py` attributes the same cost by sampling.
@@ -25,6 +32,7 @@ whatever that costs. `prefect_overhead.py` attributes the same cost by sampling.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -44,30 +52,39 @@ IMPORT_PREFECT = (
 def main() -> None:
     parser = run_arguments(__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1, help="uncounted runs with Prefect")
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "prefect_ab.json")
     args = parser.parse_args()
 
     code = (args.code or REPO).resolve()
+    load_at_start = os.getloadavg()  # how busy the shared machine was before the runs
     docs = corpus(args.work, args.size, args.seed) / "docs"
     env = prefect_env(args.work, args.api_url, args.code)
     server = server_process(args.api_url)
     drivers = {"prefect": "run_flow.py", "bare": "bare_run.py"}
     runs: dict[str, list[dict[str, float]]] = {mode: [] for mode in drivers}
     imports = []
+
+    def run(mode: str) -> dict[str, float]:
+        lake = args.work / f"lake-{args.size}-ab-{mode}"
+        shutil.rmtree(lake, ignore_errors=True)
+        command = [str(PYTHON), str(code / "benchmarks" / drivers[mode])]
+        command += ["--enrichers", args.enrichers, "--input", str(docs)]
+        command += ["--lake", str(lake), "--batch-size", str(args.batch_size)]
+        before = cpu_seconds(server)
+        measured = watched(command, code, env, args.work / f"ab-{args.size}-{mode}.log")
+        measured["server_cpu_s"] = round(cpu_seconds(server) - before, 2)
+        (manifest,) = (lake / "runs").glob("*.json")  # a fresh lake: this run's only
+        measured["flow_s"] = json.loads(manifest.read_text())["timings"]["total_s"]
+        print(mode, measured, flush=True)
+        return measured
+
+    for _ in range(args.warmup):
+        run("prefect")
     for round_ in range(args.rounds):
         order = list(drivers) if round_ % 2 == 0 else list(reversed(drivers))
         for mode in order:
-            lake = args.work / f"lake-{args.size}-ab-{mode}"
-            shutil.rmtree(lake, ignore_errors=True)
-            command = [str(PYTHON), str(code / "benchmarks" / drivers[mode])]
-            command += ["--enrichers", args.enrichers, "--input", str(docs)]
-            command += ["--lake", str(lake), "--batch-size", str(args.batch_size)]
-            before = cpu_seconds(server)
-            log = args.work / f"ab-{args.size}-{mode}.log"
-            run = watched(command, code, env, log)
-            run["server_cpu_s"] = round(cpu_seconds(server) - before, 2)
-            runs[mode].append(run)
-            print(mode, run, flush=True)
+            runs[mode].append(run(mode))
         took = subprocess.run(
             [str(PYTHON), "-c", IMPORT_PREFECT],
             cwd=code,
@@ -84,15 +101,21 @@ def main() -> None:
     with_prefect, bare = median("prefect", "wall_s"), median("bare", "wall_s")
     import_s = statistics.median(imports)
     overhead = with_prefect - bare + import_s
-    paired = statistics.median(
-        w["wall_s"] - b["wall_s"] for w, b in zip(runs["prefect"], runs["bare"], strict=True)
-    )
+
+    def paired_median(key: str) -> float:
+        pairs = zip(runs["prefect"], runs["bare"], strict=True)
+        return statistics.median(w[key] - b[key] for w, b in pairs)
+
+    paired = paired_median("wall_s")
+    in_flow = paired_median("flow_s")
     result: dict[str, Any] = {
         "size": args.size,
         "enrichers": args.enrichers,
         "code": str(code),
         "machine": machine(),
+        "load_avg_at_start": load_at_start,
         "rounds": args.rounds,
+        "warmup_runs": args.warmup,
         "runs": runs,
         "import_prefect_s": imports,
         "wall_prefect_s": with_prefect,
@@ -103,6 +126,9 @@ def main() -> None:
         "prefect_share_of_wall": round(overhead / with_prefect, 4),
         "paired_overhead_s": round(paired + import_s, 2),
         "paired_share_of_wall": round((paired + import_s) / with_prefect, 4),
+        # The paired overhead split: inside the flow body, and the rest of the process.
+        "paired_in_flow_s": round(in_flow, 2),
+        "paired_outside_flow_s": round(paired - in_flow + import_s, 2),
     }
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))

@@ -273,7 +273,6 @@ def machine() -> dict[str, Any]:
         "cpus": os.cpu_count(),
         "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
         "python": sys.version.split()[0],
-        "shared": "yes: other engineers' tests ran on the same 2 cores",
     }
 
 
