@@ -179,6 +179,16 @@ def main() -> int:
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     peer_python = ensure_venv(args.venv)
+    peer_version = subprocess.run(
+        [
+            str(peer_python),
+            "-c",
+            "from importlib.metadata import version; print(version('datatrove'))",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     docs = jsonl_corpus(args.work, args.n, args.seed)
     raw_mb = sum(p.stat().st_size for p in docs.rglob("*") if p.is_file()) / 1e6
     script = args.work / "datatrove_pipeline.py"
@@ -223,6 +233,7 @@ def main() -> int:
         "enrichers": args.enrichers,
         "code": str(args.code or REPO),
         "machine": machine(),
+        "datatrove_version": peer_version,
         "rounds": rounds,
     }
     args.results.write_text(json.dumps(result, indent=1) + "\n")
