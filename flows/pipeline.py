@@ -33,19 +33,22 @@ from expectations.report import artifact_rows, write_quality_reports
 from expectations.validate import StageValidation
 from newsflow import __version__
 from newsflow.config import PipelineConfig
-from newsflow.inputs import Rejected, list_inputs, plan_batches
+from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
 from newsflow.lake import Lake
 from newsflow.lock import lake_lock
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe_lake import dedupe, unenriched_batches
-from tasks.enrich import enrich, select_enrichers
+from tasks.enrich import enrich, select_enrichers, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
 
 UNBATCHED = "unbatched"
+# Less new input than this enriches too few rows for worker processes (see
+# tasks/enrichers/workers.py): starting them early would only cost.
+WARM_UP_BYTES = 1_000_000
 
 
 # Each identity: (stage that must have run, left side, right-hand terms). A run whose
@@ -131,6 +134,15 @@ def _quarantine_rejected(lake: Lake, rejected: list[Rejected], run_id: str) -> N
     lake.write(pl.DataFrame(rows, schema=QUARANTINE), "quarantine", f"ingest-{UNBATCHED}", run_id)
 
 
+def _warm_up(config: PipelineConfig, batches: list[Batch]) -> None:
+    """Start the enrichers' worker processes and their models now: they load in other
+    processes while ingest and clean, which leave a core idle part of the time, run.
+    (GX is not warmed so: its import holds this process's GIL, and ingest slowed by
+    as much as the quality gate gained.)"""
+    if config.stop_after == "enrich" and sum(b.size for b in batches) >= WARM_UP_BYTES:
+        warm_up(config.enrichers)
+
+
 def _was_cached(future: Any) -> bool:
     return bool(future.state.name == "Cached")
 
@@ -180,6 +192,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     new = [f for f in files if f.content_hash not in seen]
     batches = plan_batches(new, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
     _quarantine_rejected(lake, rejected, run_id)
+    _warm_up(config, batches)
     logger.info(
         "Run %s: %d files in %s; %d new in %d batches, %d already ingested, %d unreadable",
         run_id,

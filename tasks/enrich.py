@@ -27,7 +27,7 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.lake import DEDUPED_RUN_KEY, Lake
 from newsflow.schema import ENRICHED
-from tasks.enrichers import counts, dateline, entities, keywords, language, quality, source
+from tasks.enrichers import counts, dateline, entities, keywords, language, quality, source, workers
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class Enricher:
     add: Callable[[pl.DataFrame], pl.DataFrame]
     # Distributions whose versions decide the output, recorded in the file metadata.
     packages: tuple[str, ...] = ()
+    # Loads the model a worker process needs (see `tasks/enrichers/workers.py`).
+    load_model: Callable[[], object] | None = None
 
 
 ENRICHERS: dict[str, Enricher] = {
@@ -44,13 +46,20 @@ ENRICHERS: dict[str, Enricher] = {
     for e in (
         Enricher(counts.NAME, counts.COLUMNS, counts.counts_v1),
         Enricher(source.NAME, source.COLUMNS, source.source_v1, ("tldextract",)),
-        Enricher(language.NAME, language.COLUMNS, language.language_v1, ("py3langid",)),
+        Enricher(
+            language.NAME,
+            language.COLUMNS,
+            language.language_v1,
+            ("py3langid",),
+            language.identifier,
+        ),
         Enricher(dateline.NAME, dateline.COLUMNS, dateline.dateline_v1),
         Enricher(
             entities.NAME,
             entities.COLUMNS,
             entities.entities_v1,
             (entities.MODEL_PACKAGE, "spacy"),
+            entities.pipeline,
         ),
         Enricher(keywords.NAME, keywords.COLUMNS, keywords.keywords_v1, ("yake",)),
         Enricher(quality.NAME, quality.COLUMNS, quality.quality_v1, ("spacy",)),
@@ -66,6 +75,12 @@ def select_enrichers(names: Sequence[str] | None = None) -> list[Enricher]:
     if unknown:
         raise ValueError(f"unknown enrichers {unknown}; known: {', '.join(ENRICHERS)}")
     return [e for name, e in ENRICHERS.items() if name in names]
+
+
+def warm_up(names: Sequence[str] | None = None) -> None:
+    """Start the worker processes of the chosen enrichers and load their models in the
+    background, for a run about to enrich enough documents to use them."""
+    workers.warm([e.load_model for e in select_enrichers(names) if e.load_model])
 
 
 def enricher_metadata(enrichers: Sequence[Enricher]) -> dict[str, str]:

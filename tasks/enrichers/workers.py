@@ -10,7 +10,8 @@ Results are the ones the same function gives in-process: each document is handle
 its own, and chunks come back in order. Small inputs (tests, tiny batches) stay
 in-process, where a worker's start-up (about 2 s with spaCy) would cost more than it saves.
 `NEWSFLOW_ENRICH_WORKERS` sets the number of processes (default: the CPUs this
-process may use; 1 turns the pool off).
+process may use; 1 turns the pool off). A run that will enrich many documents starts
+the workers and their models early (`warm`), while it ingests.
 """
 
 from __future__ import annotations
@@ -58,6 +59,23 @@ def _discard(pool: ProcessPoolExecutor) -> None:
         if _pool is pool:
             _pool = None
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _load(loader: Callable[[], object]) -> None:
+    loader()  # the model stays cached in the worker; nothing goes back to the parent
+
+
+def warm(loaders: Sequence[Callable[[], object]]) -> None:
+    """Start the worker processes now and have each run every `loader` (module-level
+    functions that load a model); returns at once. No-op where `map_chunks` would not
+    use workers."""
+    workers = worker_count()
+    if workers <= 1 or not loaders or multiprocessing.current_process().daemon:
+        return
+    pool = _executor(workers)
+    for _ in range(workers):  # one round per worker: a worker busy loading leaves the next
+        for loader in loaders:
+            pool.submit(_load, loader)
 
 
 def map_chunks(step: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R]:

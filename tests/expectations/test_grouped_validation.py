@@ -12,7 +12,7 @@ import tasks.quality
 from expectations.config import QualityConfig
 from expectations.validate import checked_frames, validate_checked, validate_stage
 from newsflow.lake import Lake
-from tasks.quality import gate_groups, merge_validations, quality_check
+from tasks.quality import gate_groups, merge_validations, quality_check, stage_checked_frames
 from tests.expectations.stage_fixtures import RUN_DATE, cleaned, ingested
 
 
@@ -74,6 +74,7 @@ def test_report_check_in_parts_counts_every_row_once(
     lake.write(rows.tail(2), "ingested", "two", "r")
     whole = quality_check.fn("ingested", ["one", "two"], str(tmp_path), RUN_DATE, QualityConfig())
     monkeypatch.setattr(tasks.quality, "REPORT_ROWS", 1)
+    monkeypatch.setattr(tasks.quality, "CUT_ROWS", 1)  # parts are made of whole cuts
     parts = quality_check.fn("ingested", ["one", "two"], str(tmp_path), RUN_DATE, QualityConfig())
     assert parts.gx_result["meta"]["batches"] == 2  # two parts were validated and merged
     assert whole.rows == parts.rows == 4
@@ -85,3 +86,31 @@ def test_report_check_in_parts_counts_every_row_once(
     assert row_rules == [
         (r["expectation"], r["unexpected_count"]) for r in parts.summary if r["level"] == "row"
     ]
+
+
+@pytest.mark.parametrize("cut_rows", [1, 3, 10_000])
+def test_report_reads_cut_many_files_at_once_and_keep_every_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut_rows: int
+) -> None:
+    rows = ingested({"doc_id": "json-1", "body": "Too short."}, {"doc_id": "plain-1", "title": ""})
+    lake = Lake(tmp_path)
+    for i, name in enumerate(("one", "two", "three")):
+        lake.write(rows.with_columns(doc_id=pl.col("doc_id") + f"-{i}"), "ingested", name, "r")
+    cuts: list[int] = []
+
+    def counted(stage: str, frame: pl.DataFrame, *args: object) -> object:
+        cuts.append(frame.height)
+        return checked_frames(stage, frame, *args)
+
+    monkeypatch.setattr(tasks.quality, "CUT_ROWS", cut_rows)
+    monkeypatch.setattr(tasks.quality, "checked_frames", counted)
+    parts = list(
+        stage_checked_frames(lake, "ingested", ["one", "three"], QualityConfig(), RUN_DATE)
+    )
+    per_file = [rows.height] * 2
+    # The first call cuts the empty contract frame; then one cut per CUT_ROWS read rows.
+    assert cuts[1:] == (per_file if cut_rows <= rows.height else [sum(per_file)])
+    checked = pl.concat([part for _, part in parts])
+    assert sorted(checked["doc_id"]) == sorted(
+        f"{d}-{i}" for i in (0, 2) for d in rows["doc_id"].to_list()
+    )
