@@ -9,7 +9,7 @@ Usage (from the repository root):
 Ingests and cleans the folder once (`ingest_files` + `clean_frame`, not timed), then
 times each enricher alone over all rows, as `enrich_frame` runs it. Enrichers that
 read the language (entities, keywords, quality) get the `language` column that
-language_v1 produced, as in a run. Model loads are timed separately and kept out of
+language_v2 produced, as in a run. Model loads are timed separately and kept out of
 the rates (a process loads each model once). With the variables above, polars and
 numpy use one thread (spaCy's matrix products go through blis, single-threaded), so
 the rates are per core.
@@ -88,7 +88,7 @@ def main() -> None:
     timed(f"spaCy {entities.MODEL_PACKAGE} (ner only)", entities.pipeline)
 
     frame = rows.with_columns(published_month=pl.col("published_date").dt.strftime("%Y-%m"))
-    frame = frame.with_columns(language.language_v1(frame))  # what later enrichers read
+    frame = frame.with_columns(language.language_v2(frame))  # what later enrichers read
     print("enrichers:")
     results = []
     for name, enricher in ENRICHERS.items():

@@ -1,11 +1,11 @@
-"""Does language_v1 agree with the language news-please recorded for each article?
+"""Does language_v2 agree with the language news-please recorded for each article?
 
 Usage (from the repository root):
 
     .venv/bin/python benchmarks/language_eval.py ../shared/corpus/newsplease_5w1h [--details]
 
 The folder goes through our ingest and clean (`ingest_files` + `clean_frame`, no
-Prefect, no lake), so language_v1 sees the bodies a run would enrich. Each row is
+Prefect, no lake), so language_v2 sees the bodies a run would enrich. Each row is
 joined by file to the JSON's own `language` field; rows whose file has none
 ("None" or missing) are counted but not scored. `--details` prints every
 disagreement (file, recorded, detected, confidence, body length) to the terminal.
@@ -24,7 +24,7 @@ import polars as pl
 from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
 from tasks.clean import clean_frame
-from tasks.enrichers.language import language_v1
+from tasks.enrichers.language import language_v2
 from tasks.ingest import ingest_files
 
 TARGET = 0.97
@@ -49,7 +49,7 @@ def main() -> None:
     ingested = ingest_files(batch, args.folder, PipelineConfig(), "eval").ingested
     cleaned, _ = clean_frame(ingested, dt.date.today())
     started = time.perf_counter()
-    detected = language_v1(cleaned)
+    detected = language_v2(cleaned)
     seconds = time.perf_counter() - started
     rows = pl.concat([cleaned.select("source_file", "body"), detected], how="horizontal")
     rows = rows.with_columns(
@@ -72,7 +72,7 @@ def main() -> None:
     confidence = scored["language_confidence"]
     print(
         f"confidence over scored rows: median {confidence.median():.4f}, "
-        f"min {confidence.min():.4f}; language_v1 took {seconds:.2f} s "
+        f"min {confidence.min():.4f}; language_v2 took {seconds:.2f} s "
         f"({rows.height / seconds:,.0f} docs/s)"
     )
     misses = scored.filter(pl.col("recorded") != pl.col("language"))

@@ -22,7 +22,7 @@ from typing import Any
 
 from newsflow.cli import PREFECT_DEFAULTS, format_run
 
-CHEAP_ENRICHERS = ["counts_v1", "source_v1", "language_v1", "dateline_v1", "quality_v1"]
+CHEAP_ENRICHERS = ["counts_v1", "source_v1", "language_v2", "dateline_v1", "quality_v1"]
 
 
 def enricher_names(choice: str) -> list[str] | None:

@@ -46,9 +46,11 @@ from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
 
 UNBATCHED = "unbatched"
-# Less new input than this enriches too few rows for worker processes (see
-# tasks/enrichers/workers.py): starting them early would only cost.
-WARM_UP_BYTES = 1_000_000
+# New input between these sizes starts the enrichers' worker processes early. Less
+# enriches too few rows for workers (tasks/enrichers/workers.py); more runs long enough
+# that their start-up (~2 s) is lost in it, while their memory (~100 MB each) would
+# sit through dedupe, the run's peak.
+WARM_UP_BYTES = (1_000_000, 256_000_000)
 
 
 # Each identity: (stage that must have run, left side, right-hand terms). A run whose
@@ -139,7 +141,8 @@ def _warm_up(config: PipelineConfig, batches: list[Batch]) -> None:
     processes while ingest and clean, which leave a core idle part of the time, run.
     (GX is not warmed so: its import holds this process's GIL, and ingest slowed by
     as much as the quality gate gained.)"""
-    if config.stop_after == "enrich" and sum(b.size for b in batches) >= WARM_UP_BYTES:
+    low, high = WARM_UP_BYTES
+    if config.stop_after == "enrich" and low <= sum(b.size for b in batches) < high:
         warm_up(config.enrichers)
 
 

@@ -66,7 +66,7 @@ DEDUPED = pl.Schema(
 
 # `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
 # The other added columns come from the enrichers of tasks/enrich.py, in registry order
-# (counts_v1, source_v1, language_v1, dateline_v1, entities_v1, keywords_v1, quality_v1);
+# (counts_v1, source_v1, language_v2, dateline_v1, entities_v1, keywords_v1, quality_v1);
 # columns of an enricher a run did not select are null.
 ENRICHED = pl.Schema(
     {
@@ -266,8 +266,8 @@ DESCRIPTIONS: dict[str, str] = {
     "publisher": "Name the page gave itself (HTML site_name) in any copy, else the registered "
     "domain's label (daijiworld), else the host (source_v1)",
     "language": "ISO 639-1 code of the body's language (py3langid); null when the body has no "
-    "letter (language_v1)",
-    "language_confidence": "py3langid's normalised probability of `language`, 0-1 (language_v1)",
+    "letter (language_v2)",
+    "language_confidence": "py3langid's normalised probability of `language`, 0-1 (language_v2)",
     "dateline_place": "Place of the opening dateline, title-cased, with its region when written "
     '("Washington", "Kabul, Afghanistan") (dateline_v1)',
     "dateline_date": 'Date of the dateline as written ("Dec 8") (dateline_v1)',

@@ -1,10 +1,10 @@
 """enrich: deduped records -> the same records plus the columns of every enricher.
 
-Enrichers are registered under versioned names (`language_v1`), as dolma registers
+Enrichers are registered under versioned names (`language_v2`), as dolma registers
 its taggers: each is a function `frame -> new columns` in `tasks/enrichers/`, reads
 the article and never changes it. They run in registry order on a growing frame, so
 a later enricher can read an earlier one's columns (entities, keywords and quality
-read `language`, or detect it themselves when language_v1 was not selected). A run
+read `language`, or detect it themselves when language_v2 was not selected). A run
 may select enrichers by name (`PipelineConfig.enrichers`); the columns of the others
 are null, so `enriched/` keeps one schema. Every file's Parquet metadata names the
 enrichers that produced it (`newsflow.enrichers`) and the library or model version
@@ -49,7 +49,7 @@ ENRICHERS: dict[str, Enricher] = {
         Enricher(
             language.NAME,
             language.COLUMNS,
-            language.language_v1,
+            language.language_v2,
             ("py3langid",),
             language.identifier,
         ),

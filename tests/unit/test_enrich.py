@@ -19,7 +19,7 @@ from tasks.enrichers.counts import counts_v1
 from tasks.enrichers.dateline import dateline_v1
 from tasks.enrichers.entities import entities_v1, normalised
 from tasks.enrichers.keywords import keywords_v1
-from tasks.enrichers.language import language_v1
+from tasks.enrichers.language import language_v2
 from tasks.enrichers.quality import quality_v1, ramp
 from tasks.enrichers.source import source_v1
 
@@ -117,11 +117,11 @@ def test_source_host_domain_and_publisher() -> None:
     ]
 
 
-# -- language_v1 ---------------------------------------------------------------------
+# -- language_v2 ---------------------------------------------------------------------
 
 
 def test_language_with_confidence() -> None:
-    out = language_v1(deduped([ENGLISH, GERMAN, FRENCH, "", "12 345 — 678", None]))
+    out = language_v2(deduped([ENGLISH, GERMAN, FRENCH, "", "12 345 — 678", None]))
     assert out["language"].to_list() == ["en", "de", "fr", None, None, None]
     confidences = out["language_confidence"].to_list()
     assert all(0.9 < c <= 1.0 for c in confidences[:3])
@@ -215,7 +215,7 @@ def test_non_english_and_empty_bodies_get_no_entities() -> None:
 
 
 def test_entities_follow_the_language_column_when_present() -> None:
-    # language_v1 ran and said German: the English model is not asked.
+    # language_v2 ran and said German: the English model is not asked.
     frame = deduped([ENGLISH]).with_columns(language=pl.lit("de"))
     assert entities_v1(frame).row(0) == ([], [], [])
 
@@ -329,14 +329,14 @@ def test_unknown_enricher_names_fail() -> None:
 def test_enriched_files_record_the_enricher_versions(tmp_path: Path) -> None:
     from tasks.enrich import enricher_metadata
 
-    picked = select_enrichers(["counts_v1", "language_v1"])
+    picked = select_enrichers(["counts_v1", "language_v2"])
     out = enrich_frame(deduped([ENGLISH]), picked)
     [path] = Lake(tmp_path).write(out, "enriched", "b", "r", metadata=enricher_metadata(picked))
     meta = pq.read_schema(path).metadata
-    assert meta[b"newsflow.enrichers"] == b"counts_v1,language_v1"
+    assert meta[b"newsflow.enrichers"] == b"counts_v1,language_v2"
     models = json.loads(meta[b"newsflow.enricher_models"])
-    assert list(models) == ["language_v1"]
-    assert models["language_v1"].startswith("py3langid==")
+    assert list(models) == ["language_v2"]
+    assert models["language_v2"].startswith("py3langid==")
     assert meta[b"newsflow.run_id"] == b"r"  # the standard keys are still there
 
 

@@ -79,9 +79,11 @@ def batches_of(size: int) -> list[Batch]:
 @pytest.mark.parametrize(
     ("size", "stop_after", "warmed"),
     [
-        (WARM_UP_BYTES, "enrich", True),
-        (WARM_UP_BYTES - 1, "enrich", False),  # too few documents for the workers
-        (WARM_UP_BYTES, "dedupe", False),  # no enrich in this run
+        (WARM_UP_BYTES[0], "enrich", True),
+        (WARM_UP_BYTES[1] - 1, "enrich", True),
+        (WARM_UP_BYTES[0] - 1, "enrich", False),  # too few documents for the workers
+        (WARM_UP_BYTES[1], "enrich", False),  # workers would sit through dedupe's peak
+        (WARM_UP_BYTES[0], "dedupe", False),  # no enrich in this run
         (0, "enrich", False),
     ],
 )
@@ -90,6 +92,6 @@ def test_a_run_warms_the_enrichers_only_when_it_will_use_workers(
 ) -> None:
     calls: list[object] = []
     monkeypatch.setattr(flows.pipeline, "warm_up", calls.append)
-    config = PipelineConfig(stop_after=stop_after, enrichers=["language_v1"])
+    config = PipelineConfig(stop_after=stop_after, enrichers=["language_v2"])
     _warm_up(config, batches_of(size) if size else [])
-    assert calls == ([["language_v1"]] if warmed else [])
+    assert calls == ([["language_v2"]] if warmed else [])
