@@ -26,6 +26,7 @@ from typing import Any
 import polars as pl
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
+from prefect.context import FlowRunContext
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -136,13 +137,15 @@ def _quarantine_rejected(lake: Lake, rejected: list[Rejected], run_id: str) -> N
     lake.write(pl.DataFrame(rows, schema=QUARANTINE), "quarantine", f"ingest-{UNBATCHED}", run_id)
 
 
-def _warm_up(config: PipelineConfig, batches: list[Batch]) -> None:
+def _warm_up(config: PipelineConfig, batches: list[Batch], tasks_here: bool) -> None:
     """Start the enrichers' worker processes and their models now: they load in other
     processes while ingest and clean, which leave a core idle part of the time, run.
+    Only when tasks run in this process (threads): Dask's workers enrich in their own.
     (GX is not warmed so: its import holds this process's GIL, and ingest slowed by
     as much as the quality gate gained.)"""
     low, high = WARM_UP_BYTES
-    if config.stop_after == "enrich" and low <= sum(b.size for b in batches) < high:
+    size = sum(b.size for b in batches)
+    if tasks_here and config.stop_after == "enrich" and low <= size < high:
         warm_up(config.enrichers)
 
 
@@ -195,7 +198,9 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     new = [f for f in files if f.content_hash not in seen]
     batches = plan_batches(new, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
     _quarantine_rejected(lake, rejected, run_id)
-    _warm_up(config, batches)
+    context = FlowRunContext.get()
+    tasks_here = context is None or isinstance(context.task_runner, ThreadPoolTaskRunner)
+    _warm_up(config, batches, tasks_here)
     logger.info(
         "Run %s: %d files in %s; %d new in %d batches, %d already ingested, %d unreadable",
         run_id,

@@ -3,12 +3,12 @@
 py3langid ships its model inside the package (no download). With normalised
 probabilities its softmax is length-calibrated (temperature sqrt(bytes)), so
 `language_confidence` is a probability in [0, 1], not a log score. The first
-`MAX_CHARS` characters decide, and the cost grows with them: of the 2,660 BBC and
-news-please articles, the first 1,000 characters give the label of the whole body
-for all but one (a page of links that the whole text calls Nigerian Pidgin and its
-head English), in 54 % of the time the first 3,000 take (language_v1, which had no
-exception). A body without a letter has no language (null).
-The identifier is pure Python: it runs in worker processes (`tasks/enrichers/workers.py`).
+`MAX_CHARS` characters decide, and the cost grows with them. On the 2,660 BBC and
+news-please articles the first 1,000 give the whole body's label for all but one (a
+page of links: Nigerian Pidgin from the whole text, English from its head), in 54 %
+of the time of the first 3,000 that language_v1 read. A body without a letter has no
+language (null). The identifier is pure Python: it runs in worker processes
+(`tasks/enrichers/workers.py`).
 """
 
 from __future__ import annotations

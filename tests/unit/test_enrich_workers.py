@@ -76,6 +76,7 @@ def batches_of(size: int) -> list[Batch]:
     ]
 
 
+@pytest.mark.parametrize("tasks_here", [True, False])
 @pytest.mark.parametrize(
     ("size", "stop_after", "warmed"),
     [
@@ -88,10 +89,11 @@ def batches_of(size: int) -> list[Batch]:
     ],
 )
 def test_a_run_warms_the_enrichers_only_when_it_will_use_workers(
-    monkeypatch: pytest.MonkeyPatch, size: int, stop_after: str, warmed: bool
+    monkeypatch: pytest.MonkeyPatch, size: int, stop_after: str, warmed: bool, tasks_here: bool
 ) -> None:
     calls: list[object] = []
     monkeypatch.setattr(flows.pipeline, "warm_up", calls.append)
     config = PipelineConfig(stop_after=stop_after, enrichers=["language_v2"])
-    _warm_up(config, batches_of(size) if size else [])
-    assert calls == ([["language_v2"]] if warmed else [])
+    _warm_up(config, batches_of(size) if size else [], tasks_here)
+    # Tasks on Dask enrich in its worker processes: nothing to start here.
+    assert calls == ([["language_v2"]] if warmed and tasks_here else [])
