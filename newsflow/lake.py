@@ -138,9 +138,11 @@ class Lake:
             return [path]
         paths = []
         df = df.with_columns(pl.col(key).fill_null(UNKNOWN_PARTITION))
-        for (value,), part in df.group_by(key, maintain_order=True):
+        # One call splits the frame (iterating a group_by gathers each part apart: ~8x slower).
+        parts = df.partition_by(key, maintain_order=True, include_key=False, as_dict=True)
+        for (value,), part in parts.items():
             path = self.stage_dir(stage) / f"{key}={value}" / f"{name}.parquet"
-            write_parquet(part.drop(key), path, meta)
+            write_parquet(part, path, meta)
             paths.append(path)
         return paths
 

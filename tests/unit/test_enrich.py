@@ -214,6 +214,17 @@ def test_non_english_and_empty_bodies_get_no_entities() -> None:
     assert out.rows() == [([], [], [])] * 4
 
 
+def test_language_reads_the_head_of_the_body() -> None:
+    from tasks.enrichers.language import MAX_CHARS
+
+    english_head = (ENGLISH + "\n\n") * (MAX_CHARS // len(ENGLISH) + 1)
+    german_tail = (GERMAN + "\n\n") * 20
+    assert len(english_head) > MAX_CHARS  # only English is read...
+    assert len(german_tail) > 2 * len(english_head)  # ...of a mostly German body
+    out = language_v2(deduped([english_head + german_tail, german_tail + english_head]))
+    assert out["language"].to_list() == ["en", "de"]
+
+
 def test_entities_follow_the_language_column_when_present() -> None:
     # language_v2 ran and said German: the English model is not asked.
     frame = deduped([ENGLISH]).with_columns(language=pl.lit("de"))
