@@ -66,14 +66,15 @@ def _load(loader: Callable[[], object]) -> None:
 
 
 def warm(loaders: Sequence[Callable[[], object]]) -> None:
-    """Start the worker processes now and have each run every `loader` (module-level
-    functions that load a model); returns at once. No-op where `map_chunks` would not
-    use workers."""
+    """Start the worker processes now and submit every `loader` (module-level functions
+    that load a model) once per worker; returns at once. A worker busy loading leaves
+    the next call to another, so each worker in practice loads every model. No-op
+    where `map_chunks` would not use workers."""
     workers = worker_count()
     if workers <= 1 or not loaders or multiprocessing.current_process().daemon:
         return
     pool = _executor(workers)
-    for _ in range(workers):  # one round per worker: a worker busy loading leaves the next
+    for _ in range(workers):
         for loader in loaders:
             pool.submit(_load, loader)
 
