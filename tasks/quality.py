@@ -209,7 +209,7 @@ def stage_checked_frames(
     contract, no_rows = checked_frames(stage, pl.DataFrame(schema=schema), config, run_date)
     read: list[pl.DataFrame] = []
     gathered: list[pl.DataFrame] = []
-    size = unread = 0
+    size = uncut = 0
     for path in files:
         frame = (
             pl.scan_parquet(path, hive_partitioning=stage in PARTITION_KEYS)
@@ -217,11 +217,11 @@ def stage_checked_frames(
             .collect()
         )
         read.append(frame)
-        unread += frame.height
-        if unread < CUT_ROWS and path != files[-1]:
+        uncut += frame.height
+        if uncut < CUT_ROWS and path != files[-1]:
             continue
         _, rows = checked_frames(stage, pl.concat(read), config, run_date)
-        read, unread = [], 0
+        read, uncut = [], 0
         gathered.append(rows)
         size += rows.height
         if size >= REPORT_ROWS:

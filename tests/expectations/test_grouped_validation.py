@@ -89,7 +89,7 @@ def test_report_check_in_parts_counts_every_row_once(
 
 
 @pytest.mark.parametrize("cut_rows", [1, 3, 10_000])
-def test_report_reads_cut_many_files_at_once_and_keep_every_row(
+def test_report_cuts_rows_of_many_files_at_once_and_keeps_every_row(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut_rows: int
 ) -> None:
     rows = ingested({"doc_id": "json-1", "body": "Too short."}, {"doc_id": "plain-1", "title": ""})
