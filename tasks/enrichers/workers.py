@@ -42,6 +42,13 @@ def worker_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def _pool_workers() -> int:
+    """The worker processes this process may use; 1 means none (work stays in-process)."""
+    # A Dask worker is a daemonic process, which may not start children; there the
+    # cluster already spreads batches over processes.
+    return 1 if multiprocessing.current_process().daemon else worker_count()
+
+
 def _executor(workers: int) -> ProcessPoolExecutor:
     global _pool
     with _LOCK:
@@ -70,8 +77,8 @@ def warm(loaders: Sequence[Callable[[], object]]) -> None:
     that load a model) once per worker; returns at once. A worker busy loading leaves
     the next call to another, so each worker in practice loads every model. No-op
     where `map_chunks` would not use workers."""
-    workers = worker_count()
-    if workers <= 1 or not loaders or multiprocessing.current_process().daemon:
+    workers = _pool_workers()
+    if workers <= 1 or not loaders:
         return
     pool = _executor(workers)
     for _ in range(workers):
@@ -85,10 +92,8 @@ def map_chunks(step: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R
     `step` must be a module-level function (it is pickled by name) that returns one
     result per item, in order.
     """
-    workers = worker_count()
-    # A Dask worker is a daemonic process, which may not start children; there the
-    # cluster already spreads batches over processes.
-    if workers <= 1 or len(items) < MIN_ROWS or multiprocessing.current_process().daemon:
+    workers = _pool_workers()
+    if workers <= 1 or len(items) < MIN_ROWS:
         return step(list(items))
     size = -(-len(items) // (workers * CHUNKS_PER_WORKER))
     chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
