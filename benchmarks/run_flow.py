@@ -6,10 +6,11 @@ Usage (from the repository root):
         [--enrichers all|cheap|name,name] [--batch-size 500]
 
 Builds the same `PipelineConfig` as `newsflow run` plus `enrichers`, sets the same
-Prefect defaults (`newsflow.cli.PREFECT_DEFAULTS`) and calls the flow, then prints
-the run summary the CLI prints. `cheap` is every enricher except the two model-bound
-ones (spaCy NER and YAKE), which cost 98 % of enrich time. (Since d901647 the CLI has
-`--enrichers`; this driver also runs older snapshots, such as ac19a65, that lack it.)
+Prefect defaults (`newsflow.cli.PREFECT_DEFAULTS`, no heartbeats unless set) and calls
+the flow, then prints the run summary the CLI prints. `cheap` is every enricher except
+the two model-bound ones (spaCy NER and YAKE), which cost 98 % of enrich time. (Since
+d901647 the CLI has `--enrichers`; this driver also runs older snapshots, such as
+ac19a65, that lack it.)
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from newsflow.cli import PREFECT_DEFAULTS, format_run
+from newsflow.cli import PREFECT_DEFAULTS, format_run, heartbeats_only_if_set
 
 CHEAP_ENRICHERS = ["counts_v1", "source_v1", "language_v2", "dateline_v1", "quality_v1"]
 
@@ -58,7 +59,9 @@ def main(argv: list[str]) -> int:
     config = config_from(argv, __doc__.splitlines()[0])
     from flows.pipeline import newsflow_pipeline
 
-    print(format_run(newsflow_pipeline(config)))
+    with heartbeats_only_if_set():  # as `newsflow run` does
+        run = newsflow_pipeline(config)
+    print(format_run(run))
     return 0
 
 

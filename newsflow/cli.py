@@ -10,7 +10,8 @@ import argparse
 import json
 import os
 import sys
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,29 @@ def _prefect_defaults() -> None:
         os.environ.setdefault(key, value)
 
 
+@contextmanager
+def heartbeats_only_if_set() -> Iterator[None]:
+    """No flow-run heartbeats in this block unless the user's settings ask for them.
+
+    Prefect's sync flow engine joins its heartbeat thread at the end of every run, and
+    the thread sleeps in 1 s steps: 0-1 s added to each run for heartbeat events that
+    only a zombie-detection automation reads. A user who set one up sets
+    PREFECT_FLOWS_HEARTBEAT_FREQUENCY (environment or profile), which is kept. Runs of
+    `newsflow serve` are not affected: the runner starts them in processes of its own.
+    """
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
+
+    if "heartbeat_frequency" in get_current_settings().flows.model_fields_set:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
 def _run(args: argparse.Namespace) -> int:
     _prefect_defaults()
     if not args.input.is_dir():
@@ -161,7 +185,10 @@ def _run(args: argparse.Namespace) -> int:
         enrichers=args.enrichers.split(",") if args.enrichers else None,
     )
     pipeline = flow_on_runner(newsflow_pipeline, args.runner, args.dask_address, args.workers)
-    with api_shared_with_workers() if args.runner == "dask" else nullcontext():
+    with (
+        api_shared_with_workers() if args.runner == "dask" else nullcontext(),
+        heartbeats_only_if_set(),
+    ):
         run = pipeline(config)
     print(format_run(run))
     return 0

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,6 +34,35 @@ def test_run_prints_a_summary_and_report_repeats_it(
     assert quality[0].startswith("quality of run ")
     assert any(line.strip().startswith("cleaned: 9 rows") for line in quality)
     assert quality[-1].strip().endswith("report.html")
+
+
+@pytest.mark.parametrize("frequency", [None, 60])
+def test_run_sends_heartbeats_only_when_the_settings_ask(
+    frequency: int | None, sample_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import prefect.flow_engine
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    send_heartbeats = prefect.flow_engine._send_heartbeats
+    intervals = []
+
+    def spy(engine: Any, *args: Any, **kwargs: Any) -> Any:
+        intervals.append(engine.heartbeat_seconds)  # None: no heartbeat thread
+        return send_heartbeats(engine, *args, **kwargs)
+
+    monkeypatch.setattr(prefect.flow_engine, "_send_heartbeats", spy)
+    asked = (
+        temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: frequency})
+        if frequency
+        else nullcontext()
+    )
+    lake = tmp_path / "lake"
+    with asked:
+        assert (
+            main(["run", "--input", str(sample_raw), "--lake", str(lake), "--stop-after", "clean"])
+            == 0
+        )
+    assert intervals == [frequency]
 
 
 def test_errors_are_one_line_and_exit_non_zero(
