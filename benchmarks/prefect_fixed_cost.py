@@ -11,8 +11,8 @@ runs an empty flow with Prefect's default settings (`flow`, a heartbeat every 18
 and one that runs it as `newsflow run` does (`flow_no_heartbeat`,
 `newsflow.cli.heartbeats_only_if_set`). The wall time of each process is taken from
 outside; inside, the flow processes report how long importing Prefect and calling the
-flow took. Every `newsflow run` pays this once,
-whatever its input: the floor under Prefect's share of a run's wall time.
+flow took. Every `newsflow run` pays this once, whatever its input: the floor under
+Prefect's share of a run's wall time.
 """
 
 from __future__ import annotations
