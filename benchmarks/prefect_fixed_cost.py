@@ -91,7 +91,7 @@ def main() -> None:
             runs[mode].append(measure(mode, env))
             print(mode, runs[mode][-1], flush=True)
     medians = {
-        mode: {key: statistics.median(r[key] for r in rows) for key in rows[0]}
+        mode: {key: round(statistics.median(r[key] for r in rows), 3) for key in rows[0]}
         for mode, rows in runs.items()
     }
     python_s = medians["python"]["wall_s"]
