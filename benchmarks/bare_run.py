@@ -22,6 +22,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any
 from unittest.mock import patch
 
+from prefect.utilities.annotations import quote
 from run_flow import config_from
 
 from newsflow.cli import format_run
@@ -42,7 +43,8 @@ class PlainTask:
         return self
 
     def submit(self, *args: Any, **kwargs: Any) -> Future[Any]:
-        return self.pool.submit(self.fn, *args, **kwargs)
+        plain = (arg.unwrap() if isinstance(arg, quote) else arg for arg in args)
+        return self.pool.submit(self.fn, *plain, **kwargs)
 
 
 def run_without_prefect(config: Any) -> dict[str, Any]:
