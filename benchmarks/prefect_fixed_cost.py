@@ -82,6 +82,8 @@ def main() -> None:
         parser.error("--api-url is required")
     from newsflow.cli import PREFECT_DEFAULTS
 
+    # What `newsflow run` gives a user (INFO logs), not scale_bench's quieter benchmark
+    # env (WARNING): that one measured 0.3 s less per run, side by side.
     env = PREFECT_DEFAULTS | dict(os.environ) | {"PREFECT_API_URL": args.api_url}
     env["PYTHONPATH"] = str(REPO)
     measure("flow", env)  # uncounted: the first flow after a server starts is slower

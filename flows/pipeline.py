@@ -234,9 +234,9 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     manifests: list[pl.DataFrame] = []
 
     t0 = time.perf_counter()
+    ingest_config = _unwalked(config, tasks_here)
     ingest_futures = [
-        ingest_task.submit(_unwalked(b, tasks_here), _unwalked(config, tasks_here), run_id)
-        for b in batches
+        ingest_task.submit(_unwalked(b, tasks_here), ingest_config, run_id) for b in batches
     ]
     ingested_batches = []
     for done, future in enumerate(as_completed(ingest_futures), start=1):
