@@ -292,9 +292,9 @@ def plot(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
             ("ms_per_doc_wall", "ms_per_doc_cpu"),
             "milliseconds per document",
         ),
-        ("scale_peak_rss.png", ("peak_rss_mb",), "peak RSS of the process tree (MB)"),
+        ("scale_peak_rss.png", ("peak_rss_mb",), "peak RSS of the process tree (MiB)"),
     ):
-        fig, ax = plt.subplots(figsize=(7, 4.5))
+        fig, ax = plt.subplots(figsize=(10, 4.5))
         for enrichers, runs in sorted(series.items()):
             sizes = sorted({r["size"] for r in runs})
             for metric in metrics:
@@ -303,7 +303,7 @@ def plot(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
                 values = [median(r[metric] for r in runs if r["size"] == n) for n in sizes]
                 ax.plot(sizes, values, marker="o", label=label)
         if name == "scale_peak_rss.png":
-            ax.axhline(4096, color="red", linestyle="--", label="target: 4 GB")
+            ax.axhline(4096, color="red", linestyle="--", label="target: 4 GiB")
         else:
             ax.set_yscale("log")  # all enrichers cost ~14x the cheap set per document
         ax.set_xscale("log")
@@ -311,7 +311,8 @@ def plot(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
         ax.set_ylabel(ylabel)
         ax.set_title("newsflow run, 2 shared cores")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        # one line per series and metric: too many to sit over the data
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         fig.tight_layout()
         path = out_dir / name
         fig.savefig(path, dpi=110)
