@@ -31,12 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.config import DedupeConfig
 from newsflow.faults import checkpoint
 from newsflow.lake import DEDUPED_RUN_KEY, Lake
+from newsflow.progress import Progress, run_logger
 from newsflow.schema import CLEANED, DEDUPE_INDEX, DEDUPED, DUPLICATES, empty
 from tasks.dedupe import (
     SHINGLES,
@@ -103,14 +104,21 @@ class ShingleStore:
 
 
 def lake_fingerprints(
-    lake: Lake, new: pl.DataFrame, run_id: str, config: DedupeConfig, store: ShingleStore
+    lake: Lake,
+    new: pl.DataFrame,
+    run_id: str,
+    config: DedupeConfig,
+    store: ShingleStore,
+    progress: Progress,
 ) -> pl.DataFrame:
     """Index columns (no shingles) of the `new` documents (doc_id, batch_id), read and
     fingerprinted one cleaned batch file at a time: bodies never outlive their batch,
     shingle sets go to `store`."""
     columns = ["doc_id", "batch_id", "title", "body", "published_date"]
     frames = []
-    for (batch,), part in new.group_by("batch_id", maintain_order=True):
+    groups = new.group_by("batch_id", maintain_order=True)
+    total = new["batch_id"].n_unique()
+    for (batch,), part in progress.each(groups, total, "fingerprinted batch files"):
         fp = indexed(cleaned_rows(lake, str(batch), part["doc_id"], columns), run_id, config)
         store.put(str(batch), fp)
         frames.append(fp.drop("shingles"))
@@ -118,32 +126,43 @@ def lake_fingerprints(
 
 
 def route_shingles(
-    store: ShingleStore, locations: pl.DataFrame, needed: pl.DataFrame, shuffle: Shuffle
+    store: ShingleStore,
+    locations: pl.DataFrame,
+    needed: pl.DataFrame,
+    shuffle: Shuffle,
+    progress: Progress,
 ) -> None:
     """Send the shingle set of each `needed` (doc_id, chunk) to its chunk, reading each
     batch once (`locations`: doc_id -> batch_id)."""
     placed = needed.join(locations, on="doc_id")
-    for (batch,), part in placed.group_by("batch_id", maintain_order=True):
+    groups = placed.group_by("batch_id", maintain_order=True)
+    total = placed["batch_id"].n_unique()
+    for (batch,), part in progress.each(groups, total, "shingle sets read from batch files"):
         shingles = store.of(str(batch), part["doc_id"].unique())
         shuffle.add(part.join(shingles, on="doc_id").select("doc_id", "shingles", "chunk"), "chunk")
 
 
 def verify_routed(
-    store: ShingleStore, locations: pl.DataFrame, folder: Path, config: DedupeConfig
+    store: ShingleStore,
+    locations: pl.DataFrame,
+    folder: Path,
+    config: DedupeConfig,
+    progress: Progress,
 ) -> Verify:
     """Verify slices of pairs on shingle sets shuffled to one part per slice."""
     schema = pl.Schema([("doc_id", pl.String()), ("shingles", SHINGLES), ("chunk", pl.Int64())])
 
     def verify(slices: list[pl.DataFrame]) -> pl.DataFrame:
+        progress.done("proposed %d candidate pairs", sum(pairs.height for pairs in slices))
         needed = pl.concat(
             pair_ids(pairs).to_frame("doc_id").with_columns(chunk=pl.lit(i, pl.Int64))
             for i, pairs in enumerate(slices)
         )
         with Shuffle(folder, schema) as shuffle:
-            route_shingles(store, locations, needed, shuffle)
+            route_shingles(store, locations, needed, shuffle, progress)
         found = [
             verified_pairs(pairs, shuffle.read(i).select("doc_id", "shingles"), config)
-            for i, pairs in enumerate(slices)
+            for i, pairs in progress.each(enumerate(slices), len(slices), "verified slices")
         ]
         return pl.concat(
             [pl.DataFrame(schema={"doc_id": pl.String, "other_doc_id": pl.String})] + found
@@ -160,6 +179,7 @@ def merged_routed(
     folder: Path,
     run_id: str,
     config: DedupeConfig,
+    progress: Progress,
 ) -> Iterator[tuple[pl.DataFrame, pl.DataFrame]]:
     """`merged_chunks` on the lake: each member's cleaned row (and shingle set, if it
     has a copy) is shuffled to its chunk in one pass over the batch files, then the
@@ -175,11 +195,14 @@ def merged_routed(
     )
     placed = plan.join(locations.rename({"batch_id": "file"}), on="doc_id")
     with Shuffle(folder, schema) as shuffle:
-        for (batch,), part in placed.group_by("file", maintain_order=True):
+        groups = placed.group_by("file", maintain_order=True)
+        total = placed["file"].n_unique()
+        for (batch,), part in progress.each(groups, total, "cleaned rows read from batch files"):
             rows = cleaned_rows(lake, str(batch), part["doc_id"], CLEANED.names())
             shingles = store.of(str(batch), copies_of(part))
             shuffle.add(keyed_rows(rows, part, shingles), "chunk")
-    for chunk in shuffle.parts():
+    chunks = shuffle.parts()
+    for chunk in progress.each(chunks, len(chunks), "merged chunks"):
         yield merge_clusters(shuffle.read(chunk).drop("chunk"), run_id, config)
 
 
@@ -223,6 +246,7 @@ def write_outputs(
     parked: dict[str, Shuffle],
     run_id: str,
     rebuild: bool,
+    progress: Progress,
 ) -> list[str]:
     """Replace the rows of every changed cluster in deduped/ and duplicates/ with the
     rows parked in `parked[stage]` (by bucket), one batch file at a time, in batch order.
@@ -238,7 +262,9 @@ def write_outputs(
     touched = buckets["batch_id"].to_list()
     for stage, schema in (("deduped", DEDUPED), ("duplicates", DUPLICATES)):
         written = []
-        for (bucket,), group in buckets.group_by("bucket", maintain_order=True):
+        groups = buckets.group_by("bucket", maintain_order=True)
+        total = buckets["bucket"].n_unique()
+        for (bucket,), group in progress.each(groups, total, f"{stage}/ groups written"):
             rows = parked[stage].read(int(bucket))
             for batch in group["batch_id"]:
                 path = lake.stage_dir(stage) / f"{batch}.parquet"
@@ -282,6 +308,7 @@ def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> di
     """
     config = config or DedupeConfig()
     lake = Lake(lake_dir)
+    progress = Progress(run_logger(), "dedupe")
     # One batch per doc_id: a file re-ingested into another batch after a crash (before
     # the file manifest was written) is one document, not two.
     cleaned = (
@@ -293,19 +320,28 @@ def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> di
     index = lake.scan("dedupe_index").collect()
     reason = rebuild_reason(lake, index, cleaned, config)
     if reason:
-        get_run_logger().info("dedupe: rebuilding the index from cleaned/: %s", reason)
+        progress.logger.info("dedupe: rebuilding the index from cleaned/: %s", reason)
         index = empty(DEDUPE_INDEX)
     new = cleaned.join(index.select("doc_id"), on="doc_id", how="anti")
+    progress.done(
+        "%d cleaned documents, %d indexed, %d new", cleaned.height, index.height, new.height
+    )
     touched: list[str] = []
     clusters = 0
     if not new.is_empty():
         with tempfile.TemporaryDirectory(prefix="newsflow-dedupe-") as tmp:
             scratch = Path(tmp)
             store = ShingleStore(lake, scratch / "shingles", config)
-            fp = lake_fingerprints(lake, new, run_id, config, store)
-            verify = verify_routed(store, cleaned, scratch / "verify", config)
+            fp = lake_fingerprints(lake, new, run_id, config, store, progress)
+            progress.done("fingerprinted %d new documents", fp.height)
+            verify = verify_routed(store, cleaned, scratch / "verify", config, progress)
             links = linked(fp, index, verify, config)
             del fp
+            progress.done(
+                "verified and linked: %d clusters changed, %d documents in them",
+                links.members["cluster"].n_unique(),
+                links.members.height,
+            )
             batches = set(links.members["batch_id"])
             if reason:
                 batches |= {
@@ -321,21 +357,24 @@ def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> di
             kept = [pl.DataFrame(schema={"cluster": pl.String, "new_kept": pl.String})]
             with parked["deduped"], parked["duplicates"]:
                 chunks = merged_routed(
-                    lake, store, cleaned, links.members, scratch / "merge", run_id, config
+                    lake, store, cleaned, links.members, scratch / "merge", run_id, config, progress
                 )
                 for records, duplicates in chunks:
                     parked["deduped"].add(bucketed(records, buckets), "bucket")
                     parked["duplicates"].add(bucketed(duplicates, buckets), "bucket")
                     kept.append(records.select("cluster", new_kept="doc_id"))
                     clusters += records.height
+            progress.done("merged %d clusters", clusters)
             touched = write_outputs(
-                lake, links.members, buckets, parked, run_id, rebuild=reason is not None
+                lake, links.members, buckets, parked, run_id, reason is not None, progress
             )
+            progress.done("rewrote deduped/ and duplicates/ of %d batches", len(touched))
         checkpoint("dedupe.before_index")
         index = updated_index(links.docs, pl.concat(kept))
         del links, kept  # only the new index is held while it is written
         # Last: until the index is written, the next run sees these documents as new.
         lake.write(index, "dedupe_index", INDEX_NAME, run_id)
+        progress.done("wrote the index of %d documents", index.height)
     touched = sorted(set(touched) | unenriched_batches(lake))
     present = {p.stem for p in lake.files("deduped")}
     return {

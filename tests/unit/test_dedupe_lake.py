@@ -3,6 +3,8 @@ and the lake's records are those of the in-memory dedupe."""
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 
 import polars as pl
@@ -109,3 +111,28 @@ def test_a_column_kept_from_a_part_does_not_hold_the_rest_of_it(tmp_path: Path) 
     grown = process.memory_info().rss - before
     assert sum(frame.height for frame in kept) == 10 * rows
     assert grown < 60 * 2**20, f"{grown / 2**20:.0f} MB held by {len(kept)} id columns"
+
+
+def test_dedupe_logs_each_phase_with_its_counts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    rows = cleaned(*ROWS)
+    lake_with_cleaned(tmp_path / "lake", rows)
+    with caplog.at_level(logging.INFO, logger="newsflow"):
+        result = dedupe.fn(str(tmp_path / "lake"), "r1")
+    lines = [r.getMessage() for r in caplog.records if r.name == "newsflow"]
+    phases = [line.split(": ", 1)[1].rsplit(" in ", 1)[0] for line in lines]
+    members = result["deduped"] + result["duplicates"]
+    assert phases[0] == f"{rows.height} cleaned documents, 0 indexed, {rows.height} new"
+    assert phases[1] == f"fingerprinted {rows.height} new documents"
+    assert re.fullmatch(r"proposed [1-9][0-9]* candidate pairs", phases[2])
+    assert phases[3] == (
+        f"verified and linked: {result['clusters_rewritten']} clusters changed,"
+        f" {members} documents in them"
+    )
+    assert phases[4] == f"merged {result['clusters_rewritten']} clusters"
+    batches = rows["batch_id"].n_unique()  # a fresh lake: every batch is written
+    assert phases[5] == f"rewrote deduped/ and duplicates/ of {batches} batches"
+    assert phases[6] == f"wrote the index of {members} documents"
+    assert len(phases) == 7
+    assert all(line.startswith("dedupe: ") for line in lines)
