@@ -51,21 +51,18 @@ def run_without_prefect(config: Any) -> dict[str, Any]:
     """The flow body of `flows.pipeline` with Prefect's task machinery swapped out (and
     put back after)."""
     import flows.pipeline as pipeline
-    import tasks.dedupe_lake as dedupe_lake
 
     workers = pipeline.newsflow_pipeline.task_runner._max_workers  # no public accessor
     with ThreadPoolExecutor(max_workers=workers) as pool:
         plain = {name: PlainTask(getattr(pipeline, name), pool) for name in TASKS}
-        with (
-            patch.multiple(
-                pipeline,
-                **plain,
-                as_completed=as_completed,
-                get_run_logger=lambda: LOGGER,
-                create_table_artifact=lambda **_kw: None,
-                _was_cached=lambda _future: False,
-            ),
-            patch.object(dedupe_lake, "get_run_logger", lambda: LOGGER),
+        # The tasks log through `newsflow.progress.run_logger`, which needs no run.
+        with patch.multiple(
+            pipeline,
+            **plain,
+            as_completed=as_completed,
+            get_run_logger=lambda: LOGGER,
+            create_table_artifact=lambda **_kw: None,
+            _was_cached=lambda _future: False,
         ):
             result: dict[str, Any] = pipeline.newsflow_pipeline.fn(config)
     return result
