@@ -79,6 +79,8 @@ class Check:
 def gx_type_name(dtype: pl.DataType) -> str:
     if dtype == pl.Date:
         return "datetime64"
+    if isinstance(dtype, pl.Datetime):
+        return "Timestamp"
     if dtype.is_integer():
         return "int"
     if dtype.is_float():

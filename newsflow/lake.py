@@ -33,6 +33,7 @@ STAGES = (
     "line_docs",
     "line_stats",
     "dedupe_index",
+    "metadata_only",
 )
 # Folders whose files are hive-partitioned by one column, kept out of the file itself
 # (pyarrow refuses a dataset whose partition key is also a file column).

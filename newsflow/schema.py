@@ -9,9 +9,19 @@ from __future__ import annotations
 
 import polars as pl
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 REMOVED_LINE = pl.Struct({"text": pl.String, "rule": pl.String})
+
+# What the source says about an article beyond its text, kept from ingest to enriched/.
+_SOURCE_FIELDS: dict[str, pl.DataType] = {
+    "authors": pl.List(pl.String),
+    "description": pl.String(),
+    "image_url": pl.String(),
+    "source_language": pl.String(),
+    "tags": pl.List(pl.String),
+    "fetched_at": pl.Datetime("us", "UTC"),
+}
 
 _LINEAGE: dict[str, pl.DataType] = {
     "doc_id": pl.String(),
@@ -31,6 +41,7 @@ INGESTED = pl.Schema(
         "url": pl.String(),
         "body": pl.String(),
         "site_name": pl.String(),
+        **_SOURCE_FIELDS,
     }
 )
 
@@ -61,6 +72,13 @@ DEDUPED = pl.Schema(
         "duplicate_count": pl.Int64(),
         "removed_lines": pl.List(REMOVED_LINE),
         "site_name": pl.String(),
+        **_SOURCE_FIELDS,
+        # The flags clean set, carried so readers can filter on them.
+        "date_flag": pl.String(),
+        "date_source": pl.String(),
+        "url_flag": pl.String(),
+        "body_truncated": pl.Boolean(),
+        "truncation_reason": pl.String(),
     }
 )
 
@@ -98,6 +116,10 @@ ENRICHED = pl.Schema(
         "quality_score": pl.Float64(),
     }
 )
+
+# Records with a title or URL but no body text (a metadata-only page or feed item):
+# kept, counted in the books, never deduped or enriched.
+METADATA_ONLY = CLEANED
 
 DUPLICATES = pl.Schema(
     {
@@ -182,6 +204,7 @@ STAGE_SCHEMAS: dict[str, pl.Schema] = {
     "cleaned": CLEANED,
     "deduped": DEDUPED,
     "enriched": ENRICHED,
+    "metadata_only": METADATA_ONLY,
     "duplicates": DUPLICATES,
     "quarantine": QUARANTINE,
     "manifest": FILE_MANIFEST,
@@ -248,6 +271,16 @@ DESCRIPTIONS: dict[str, str] = {
     "body_truncated": "Whether the source cut the body off (see truncation_reason)",
     "truncation_reason": "How the cut was recognised: char_count_marker, read_more, ellipsis, "
     "mid_sentence",
+    "authors": "Authors as a list of names: the source's author field (split on , and & ;), "
+    "else (enriched/) the byline the dateline enricher found; merged copies: every name",
+    "description": "The source's summary or standfirst (feed description, meta description, "
+    "NewsAPI description)",
+    "image_url": "The article's lead image as the source gives it (og:image, feed enclosure, "
+    "NewsAPI urlToImage)",
+    "source_language": "Language the source declares (feed, HTML lang, export field), as written",
+    "tags": "Categories and keywords the source gives (feed categories, HTML tags); merged "
+    "copies: every tag",
+    "fetched_at": "When the page was fetched (WARC-Date), UTC; null for other layouts",
     "source_files": "Every raw file that held a copy of the article",
     "layouts": "Every layout the article was found in",
     "duplicate_count": "Number of copies merged into this record (1 when unique)",

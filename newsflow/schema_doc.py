@@ -18,6 +18,7 @@ FOLDERS = {
     "cleaned": "cleaned/<batch_id>.parquet",
     "deduped": "deduped/<batch_id>.parquet",
     "enriched": "enriched/published_month=YYYY-MM/<batch_id>.parquet",
+    "metadata_only": "metadata_only/<batch_id>.parquet",
     "duplicates": "duplicates/<batch_id>.parquet",
     "quarantine": "quarantine/<stage>-<batch_id>.parquet",
     "manifest": "manifest/files.parquet",

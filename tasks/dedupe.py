@@ -47,8 +47,8 @@ from tasks.minhash import (
 # fingerprint_v2: the index keeps each document's MinHash signature.
 FINGERPRINT_VERSION = "fingerprint_v2"
 # What a record holds; a new version rebuilds the index and rewrites every record.
-# records_v2: deduped rows carry site_name.
-RECORD_VERSION = "records_v2"
+# records_v2: deduped rows carry site_name. records_v3: the source's fields and the flags.
+RECORD_VERSION = "records_v3"
 # Candidate pairs verified at a time: the shingle sets of at most twice as many
 # documents (~3 KB each, plus their exploded table while verifying) are held at once.
 VERIFY_CHUNK = 5_000

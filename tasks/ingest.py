@@ -119,6 +119,8 @@ def ingest_files(
                         "encoding": encoding,
                         **record,
                         "url": redact_url(record.get("url")),
+                        "authors": record.get("authors") or [],
+                        "tags": record.get("tags") or [],
                     }
                 )
             status, count = "ingested", len(parsed.records) - len(rejected)

@@ -223,6 +223,24 @@ def duplicate_links(ordered: pl.DataFrame, config: DedupeConfig) -> pl.DataFrame
     return found.select("doc_id", "method", "similarity", matched_doc_id="other_doc_id")
 
 
+LIST_SOURCE_FIELDS = ("authors", "tags")
+SCALAR_SOURCE_FIELDS = ("description", "image_url", "source_language", "fetched_at")
+
+
+def merged_source_fields() -> dict[str, pl.Expr]:
+    """What the source said, merged over a cluster sorted most complete first: lists are
+    unions in that order, scalars the kept copy's value, else the first copy's that has one
+    (the URL's rule)."""
+    lists = {
+        name: pl.col(name)
+        .list.explode(keep_nulls=False, empty_as_null=False)
+        .unique(maintain_order=True)
+        for name in LIST_SOURCE_FIELDS
+    }
+    scalars = {name: pl.col(name).drop_nulls().first() for name in SCALAR_SOURCE_FIELDS}
+    return lists | scalars
+
+
 def merge_clusters(
     members: pl.DataFrame, run_id: str, config: DedupeConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -261,6 +279,18 @@ def merge_clusters(
             cross_removed=pl.col("cross_removed").first(),
             # Any copy's own name for its site (enrich's publisher reads it).
             site_name=pl.col("site_name").drop_nulls().sort().first(),
+            **merged_source_fields(),
+            # The kept copy's body is the one these flags describe.
+            body_truncated=pl.col("body_truncated").first(),
+            truncation_reason=pl.col("truncation_reason").first(),
+            url_flag=pl.when(pl.col("url").drop_nulls().len() == 0)
+            .then(pl.col("url_flag").first())
+            .otherwise(None),
+            # The earliest date's source; a flag only when no copy has a date.
+            date_source=pl.col("date_source").sort_by("published_date", nulls_last=True).first(),
+            date_flag=pl.when(pl.col("published_date").drop_nulls().len() == 0)
+            .then(pl.col("date_flag").first())
+            .otherwise(None),
         )
         .with_columns(
             removed_lines=pl.concat_list("removed_lines", "cross_removed").list.unique(

@@ -62,7 +62,7 @@ def deduped(bodies: list[str | None], **columns: list[object]) -> pl.DataFrame:
         "site_name": [None] * n,
         **columns,
     }
-    return pl.DataFrame({c: rows[c] for c in DEDUPED.names()}, schema=DEDUPED)
+    return pl.DataFrame({c: rows.get(c, [None] * n) for c in DEDUPED.names()}, schema=DEDUPED)
 
 
 # -- counts_v1 -----------------------------------------------------------------------

@@ -24,6 +24,7 @@ from newsflow.schema import (
 def ingested_row(**overrides: object) -> dict[str, object]:
     row: dict[str, object] = {name: "x" for name in INGESTED.names()}
     row["record_index"] = 0
+    row.update(authors=["x"], tags=["x"], fetched_at=None)
     row.update(overrides)
     return row
 
