@@ -121,6 +121,86 @@ ADVERTISEMENT_V1 = [
     r"^story continues below(?: advertisement)?\W*$",
 ]
 
+# Newsletter and app sign-up prompts that `share_follow_v1` misses: a bare
+# "<Name> Newsletter" heading, "Sign up to get …", "Never miss … by signing up …",
+# "Subscribe to <Name> newsletters.", "… download the <Name> app(s)".
+NEWSLETTER_PROMPT_V1 = [
+    r"^(?-i:(?:\p{Lu}[\w'’&.-]* ){1,4}Newsletters?)\W*$",
+    r"^(?:then |so |and )?sign[ -]?up (?:now |today |here )?(?:to (?:get|receive)|for "
+    r"(?:our|the|my)\b.{0,60}\bnewsletters?)\b",
+    r"^never miss\b.{0,80}\b(?:sign(?:ing)?[ -]?up|subscrib\w*|newsletters?)\b",
+    r"^(?:[^.!?]{0,40}[.!?] )?subscribe to (?:our |my |the )?[\w .'’&-]{0,40}\bnewsletters?\b",
+    r"^if you(?: would|'d|’d)? (?:want|like) to (?:receive|get)\b.{0,100}\bsign[ -]?up\b",
+    r"^to (?:receive|get)\b.{0,80}\b(?:inbox|e-?mail)\b.{0,30}\bsign[ -]?up\b",
+    r"^for the latest\b.{0,80}\bdownload (?:the|our)\b.{0,40}\bapps?\b",
+    r"^(?:by (?:signing up|subscribing),? you (?:agree|acknowledge)|"
+    r"you (?:can|may) unsubscribe at any time)\b",
+    r"^(?:thanks?|thank you) for (?:subscribing|signing up)\b",
+]
+
+# "Follow us: Google News | NewsBreak | …" and bare lists of social channels.
+_CHANNEL = (
+    r"(?:google news|newsbreak|flipboard|apple news|facebook|twitter|x|instagram|youtube|"
+    r"linkedin|tiktok|threads|telegram|whatsapp|pinterest|reddit|rss|e-?mail)"
+)
+SOCIAL_LINKS_V1 = [
+    r"^(?:follow|find|connect with|like) us(?: on)?\s*[:|–—-]\s*\S",
+    rf"^(?:{_CHANNEL}\s*[|,/·•]?\s*){{2,}}$",
+]
+
+# "MORE: <another headline>" link lines. The label is matched as sites write it (upper
+# case or capitalised) and a link line has no closing full stop, so a sentence that
+# starts "More: the council also voted …." stays.
+MORE_LINK_V1 = [r"^(?-i:MORE|More)\s?:\s+\S.{0,200}[^.\s]$"]
+
+# Comment counters and links: "comments", "12 Comments", "View comments",
+# "January 13, 2020 | categories: Python | View Comments".
+COMMENT_LINK_V1 = [
+    r"^(?:\d[\d,.]*k?\s+)?comments?(?:\s*\(\d+\))?\W*$",
+    r"^(?:view|show|hide|read|load|see|post|add|leave|write|jump to|join)(?: the| all| a| an| your"
+    r"| \d+)? (?:comments?|discussion)(?:\s*\(\d+\))?\W*$",
+    r"^(?:no|\d+) (?:comments|responses|replies)(?: yet)?\W*$",
+    r"^be the first to comment\W*$",
+    r"^[^.!?]{0,150}\|\s*(?:view|show|leave an?|add an?|post an?|\d+|no) comments?\W*$",
+]
+
+# Caption lines under an upper-case media label: "IMAGE: Crowds at the quay …". The
+# label must be upper case: CNN's "Photos: <gallery title> <caption>" are the story.
+CAPTION_LABEL_V1 = [r"^(?-i:(?:IMAGE|PHOTO|PICTURE|PHOTOGRAPH)S?)\s?:\s"]
+
+# Consent walls that replace the article: "If you click 'Accept all', we and our
+# partners …". Anchored at the paragraph's start, so reporting that quotes a button
+# ('The button read "Accept all", the regulator said') stays.
+_BUTTON = r"[\"'‘“]?(?:accept all|accept|agree|i agree|reject all|manage (?:privacy )?settings)"
+CONSENT_WALL_V1 = [
+    rf"^if you click {_BUTTON}\b",
+    rf"^(?:by )?click(?:ing)? {_BUTTON}[\"'’”]?,? you (?:agree|consent|accept)\b",
+    rf"^(?:select|choose|click) {_BUTTON}[\"'’”]?.{{0,100}}\b(?:cookies|consent|partners|choices)\b",
+    r"^(?:we|[\w.]+(?: [\w.]+)?) and our (?:\d+ )?(?:trusted )?(?:partners|vendors)\b.{0,200}"
+    r"\b(?:cookies|store and/or access|personal data|your data|on a device|consent)\b",
+    r"^you can (?:change|withdraw|manage) your (?:choices|consent|preferences) at any time\b",
+]
+
+# Paywall notices standing in for the article.
+PAYWALL_NOTICE_V1 = [
+    r"^this (?:content|article|story|page|feature) is (?:reserved|available|only available|"
+    r"exclusive|restricted) (?:to|for) (?:our )?(?:paid |premium |digital )?"
+    r"(?:subscribers|members)\b",
+    r"^subscribe (?:now |today )?to (?:continue|keep) reading\b",
+    r"^to (?:view|read|continue reading|access|see) (?:the|this) (?:full |entire |rest of the )?"
+    r"(?:story|article|content),? (?:please )?(?:subscribe|log ?in|sign in|register|become a)\b",
+    r"^subscribe (?:now |today )?(?:to|for) .{0,60}?\bfor (?:the )?full (?:story|article|access)\b",
+    r"^(?:already a (?:subscriber|member)|(?:if )?you(?:'|’)re (?:seeing this message but "
+    r"you(?:'|’)re )?already a (?:subscriber|member))\b",
+    r"^first[- ]time subscribers\b",
+    r"^you(?:'|’)ve (?:reached|read) (?:your|all of your|the)\b.{0,30}\b(?:limit|free)",
+    r"^you have (?:reached|read) (?:your|all of your|the maximum)\b.{0,40}"
+    r"\b(?:articles?|stories|limit)\b",
+    r"^(?:subscribers?|members?)[- ]only (?:content|article|story)\b",
+    r"^(?:get|gain|enjoy) unlimited (?:digital )?access\b",
+    r"^(?:please )?(?:log ?in|sign in) or (?:subscribe|register)\b",
+]
+
 RULES: dict[str, list[str]] = {
     "comment_disclaimer_v1": COMMENT_DISCLAIMER_V1,
     "share_follow_v1": SHARE_FOLLOW_V1,
@@ -129,31 +209,41 @@ RULES: dict[str, list[str]] = {
     "photo_credit_v1": PHOTO_CREDIT_V1,
     "copyright_v1": COPYRIGHT_V1,
     "advertisement_v1": ADVERTISEMENT_V1,
+    "newsletter_prompt_v1": NEWSLETTER_PROMPT_V1,
+    "social_links_v1": SOCIAL_LINKS_V1,
+    "more_link_v1": MORE_LINK_V1,
+    "comment_link_v1": COMMENT_LINK_V1,
+    "caption_label_v1": CAPTION_LABEL_V1,
+    "consent_wall_v1": CONSENT_WALL_V1,
+    "paywall_notice_v1": PAYWALL_NOTICE_V1,
 }
-SELF_REFERENCE_RULE = "publisher_self_reference_v1"
+SELF_REFERENCE_RULE = "publisher_self_reference_v2"
 # The longest furniture seen in the corpus is a ~50-word comment disclaimer.
 MAX_FURNITURE_WORDS = 80
 DOMAIN_REPEAT_RULE = "domain_repeat_v1"
-RULE_ORDER = [*RULES, SELF_REFERENCE_RULE, DOMAIN_REPEAT_RULE]
+# Rules that need the paragraph's place in its body and the row's title.
+HEADLINE_RULE = "repeated_headline_v1"
+AUTHOR_BIO_RULE = "author_bio_v1"
+RULE_ORDER = [*RULES, SELF_REFERENCE_RULE, DOMAIN_REPEAT_RULE, HEADLINE_RULE, AUTHOR_BIO_RULE]
 
-# What a site says about itself: its comments, terms, subscriptions, pages, app ...
-_SITE_TOPIC = (
-    r"(?i)\b(?:comments?|commenting|subscri\w+|web ?site|site|app|newsletters?|e-?paper|"
-    r"accounts?|log ?in|sign ?up|register|ip address(?:es)?|terms|privacy|rights reserved|"
-    rf"cookies?|advertis\w+|views expressed|{_SOCIAL})\b"
-)
-# ... and how it says it: to the reader, as "we", or in legal voice. Reporting that
-# names the outlet ("Daijiworld reported that ...") does neither. "We/our/us" are
-# matched in lower case (or capitalised) so that "US" the country is not "us".
-_SITE_VOICE = (
-    r"\b(?:[Ww]e|[Oo]ur|us)\b"
-    r"|(?i:\b(?:you|your|yours|please|kindly)\b)"
-    r"|(?i:^(?:subscribe|download|follow|join|sign up|click|visit|log ?in|register|email"
-    r"|contact)\b)"
-    r"|(?i:\b(?:obligatory|mandatory|punishable|at (?:your|their) own risk|"
-    r"(?:be|held) (?:held )?(?:responsible|liable)|reserves? the right|rights reserved|"
-    r"terms (?:of (?:use|service)|and conditions)|privacy policy|disclaim\w*)\b)"
-)
+# How a site speaks to its reader about its own channels: an imperative opening
+# ("Join …", "Subscribe to …", "Email: …", "Contact … at"), a closing call ("… Sign up
+# here."), "you can contact …", "you need to be a subscriber", or legal voice
+# (responsibility, reserved rights, readers' views). Talk *about* the site ("we want
+# our site to be fast", "in this fact-check, we'll interpret …") is none of these.
+SELF_PROMOTION = [
+    r"^\W*(?:join|follow|subscribe|sign (?:me )?up|download|contact|e-?mail(?: address)?\s*:?|"
+    r"register|log ?in|visit|click|tap|show comments)\b",
+    r"\b(?:sign (?:me )?up|subscribe|register)(?: here| now| today| for free)?\W*$",
+    r"^(?:you can|please) (?:contact|reach|email|follow|write to|find)\b",
+    r"\byou (?:need|have|must) to be an? (?:subscriber|member|registered)\b",
+    r"\bnot be (?:held )?(?:responsible|liable)\b|\bin no way will\b|\bat your own risk\b",
+    r"\b(?:obligatory|mandatory) (?:on|for) \S+ to\b",
+    r"\breserves? the right to\b",
+    r"\b(?:are|is) (?:the|solely the) (?:views|opinions?|responsibility) of (?:the |its )?"
+    r"(?:readers?|users?|authors?|commenters?|individual)",
+    r"\bdo(?:es)? not (?:necessarily )?(?:reflect|represent) the (?:views|opinions?)\b",
+]
 
 # A quotation: double quotes or guillemets around words, or single quotes opened at a
 # word boundary (British style), not an apostrophe inside a word.
@@ -183,14 +273,14 @@ def protected(paragraph: pl.Expr) -> pl.Expr:
 
 
 def speaks_of_publisher(paragraph: pl.Expr, publisher: pl.Expr) -> pl.Expr:
-    """The paragraph names the row's publisher and talks about the site itself.
+    """The paragraph names the row's publisher and promotes the site's own channels to
+    the reader or speaks in its legal voice (`SELF_PROMOTION`).
 
     `publisher` is the registered-domain label ("daijiworld"), matched as a word, so
     "Daijiworld.com" and "www.daijiworld.com" count too; null never matches.
     """
     names = paragraph.str.contains(pl.lit(r"(?i)\b") + publisher + pl.lit(r"\b"))
-    about_site = paragraph.str.contains(_SITE_TOPIC) & paragraph.str.contains(_SITE_VOICE)
-    return names.fill_null(False) & about_site
+    return names.fill_null(False) & paragraph.str.contains(_any(SELF_PROMOTION))
 
 
 def matching_rule(
@@ -219,6 +309,50 @@ def matching_rule(
     # source kept it in one block (crawler metadata often does): never remove it whole.
     too_long = paragraph.str.count_matches(r"\S+") > MAX_FURNITURE_WORDS
     return pl.when(too_long).then(pl.lit(None, dtype=pl.String)).otherwise(expr)
+
+
+# -- rules that need the paragraph's place in its body ----------------------------------
+
+# "<Name> is a writer/editor/reporter …": an author's bio teaser. Furniture only where
+# nothing of the article follows it (the end of a body, or the whole body).
+AUTHOR_BIO = (
+    r"^\p{Lu}[\p{L}.'’-]+(?: \p{Lu}[\p{L}.'’-]+){1,3} (?:is|was|has been) (?:an? |the )"
+    r"(?:[\p{L}-]+ ){0,4}(?i:writer|editor|reporter|journalist|correspondent|contributor|"
+    r"columnist|author|freelancer|blogger|critic|analyst|producer)s?\b"
+)
+MAX_BIO_WORDS = 60
+
+
+def headline_key(text: pl.Expr) -> pl.Expr:
+    """Text folded for comparing a paragraph with the title: case, punctuation, spacing."""
+    return text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
+
+
+def positional_rule(text: pl.Expr, title: pl.Expr, rule: pl.Expr, row: pl.Expr) -> pl.Expr:
+    """`rule`, or for a paragraph no other rule removed: `repeated_headline_v1` when it
+    and every kept paragraph before it equal the title (after `headline_key`), and
+    `author_bio_v1` when it and every kept paragraph after it are short author-bio
+    teasers. Paragraphs come in body order; `row` groups them by body. Whole runs go at
+    once, so cleaning again removes nothing more."""
+    kept = rule.is_null()
+    key = headline_key(title)
+    headline = kept & (headline_key(text) == key).fill_null(False) & (key != "").fill_null(False)
+    leading = headline & ((kept & ~headline).cast(pl.UInt32).cum_sum().over(row) == 0)
+    bio = (
+        kept
+        & ~leading
+        & text.str.contains(AUTHOR_BIO)
+        & (text.str.count_matches(r"\S+") <= MAX_BIO_WORDS)
+        & ~protected(text)
+    )
+    trailing = bio & ((kept & ~bio & ~leading).cast(pl.UInt32).cum_sum(reverse=True).over(row) == 0)
+    return (
+        pl.when(leading)
+        .then(pl.lit(HEADLINE_RULE))
+        .when(trailing)
+        .then(pl.lit(AUTHOR_BIO_RULE))
+        .otherwise(rule)
+    )
 
 
 # -- whose site is it: the row's registered domain and publisher label ------------------

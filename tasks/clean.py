@@ -1,7 +1,9 @@
 """clean: ingested rows -> repaired text, real dates, canonical URLs, no boilerplate.
 
 `clean_frame` is the pure transform; the task at the bottom only reads and writes.
-Rows left with no body are quarantined (rule `empty_body`), never dropped.
+Rows left with no body are quarantined, never dropped: `furniture_only` when the
+boilerplate rules emptied the body (the detail names them), `empty_body` when there
+was no text to begin with.
 """
 
 from __future__ import annotations
@@ -17,12 +19,20 @@ from prefect.cache_policies import NO_CACHE
 from newsflow.config import RepeatThresholds
 from newsflow.lake import Lake
 from newsflow.schema import CLEANED, QUARANTINE, rule_counts
-from tasks.boilerplate import line_hash, matching_rule, publisher_columns, repeated_lines
+from tasks.boilerplate import (
+    line_hash,
+    matching_rule,
+    positional_rule,
+    publisher_columns,
+    repeated_lines,
+)
 from tasks.dates import published_date
 from tasks.truncation import truncation_reason
 from tasks.urls import canonical_url
 
 PARAGRAPH_BREAK = "\n\n"
+# The quarantine rule of a body that boilerplate rules emptied (`empty_body`: no text).
+FURNITURE_ONLY = "furniture_only"
 # Text ftfy leaves exactly as it is: printable ASCII without "&" (HTML entities), tabs
 # and newlines, plus "£" and "€" with no other non-ASCII character beside them (every
 # mojibake pattern ftfy looks for needs two non-ASCII characters in a row; no other
@@ -65,13 +75,15 @@ def _url_parts(url: str | None) -> dict[str, str | None]:
 def without_boilerplate(df: pl.DataFrame, repeated: pl.DataFrame | None = None) -> pl.DataFrame:
     """Drop boilerplate paragraphs from `body`, recording each in `removed_lines`.
 
-    `df` needs `body` and `url_raw`. `repeated` holds the (domain, line_hash) pairs that
-    recur across their domain (`repeated_lines`); without it the repeat rule is off.
+    `df` needs `body`, `title` and `url_raw`. `repeated` holds the (domain, line_hash)
+    pairs that recur across their domain (`repeated_lines`); without it the repeat rule
+    is off.
     """
     rows = df.with_row_index("_row")
     paragraphs = (
         rows.select(
             "_row",
+            "title",
             pl.col("body").str.split(PARAGRAPH_BREAK).alias("text"),
             source=publisher_columns(pl.col("url_raw")),
         )
@@ -89,6 +101,9 @@ def without_boilerplate(df: pl.DataFrame, repeated: pl.DataFrame | None = None) 
         paragraphs = paragraphs.with_columns(repeated=pl.lit(False))
     paragraphs = paragraphs.with_columns(
         rule=matching_rule(pl.col("text"), pl.col("publisher"), pl.col("repeated"))
+    )
+    paragraphs = paragraphs.with_columns(
+        rule=positional_rule(pl.col("text"), pl.col("title"), pl.col("rule"), pl.col("_row"))
     )
     per_row = paragraphs.group_by("_row", maintain_order=True).agg(
         body=pl.col("text").filter(pl.col("rule").is_null()).str.join(PARAGRAPH_BREAK),
@@ -131,14 +146,26 @@ def clean_frame(
         body_truncated=pl.col("truncation_reason").is_not_null(),
     )
     empty = df.filter(pl.col("body") == "")
+    # A body that was all furniture (a bio teaser, a consent wall, a paywall notice …)
+    # is named for the rules that emptied it; one with no text to begin with is not.
+    removed = pl.col("removed_lines").list.len()
     quarantined = empty.select(
         "source_file",
         "record_index",
         stage=pl.lit("clean"),
-        rule=pl.lit("empty_body"),
+        rule=pl.when(removed > 0).then(pl.lit(FURNITURE_ONLY)).otherwise(pl.lit("empty_body")),
         detail=pl.format(
-            "no body text left after cleaning ({} paragraphs removed as boilerplate)",
-            pl.col("removed_lines").list.len(),
+            "no body text left after cleaning ({} paragraphs removed as boilerplate{})",
+            removed,
+            pl.when(removed > 0)
+            .then(
+                pl.lit(": ")
+                + pl.col("removed_lines")
+                .list.eval(pl.element().struct.field("rule"))
+                .list.unique(maintain_order=True)
+                .list.join(", ")
+            )
+            .otherwise(pl.lit("")),
         ),
         doc_id="doc_id",
         run_id="run_id",
