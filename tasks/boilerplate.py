@@ -175,7 +175,8 @@ _BUTTON = r"[\"'‘“]?(?:accept all|accept|agree|i agree|reject all|manage (?:
 CONSENT_WALL_V1 = [
     rf"^if you click {_BUTTON}\b",
     rf"^(?:by )?click(?:ing)? {_BUTTON}[\"'’”]?,? you (?:agree|consent|accept)\b",
-    rf"^(?:select|choose|click) {_BUTTON}[\"'’”]?.{{0,100}}\b(?:cookies|consent|partners|choices)\b",
+    rf"^(?:select|choose|click) {_BUTTON}[\"'’”]?.{{0,100}}"
+    r"\b(?:cookies|consent|partners|choices)\b",
     r"^(?:we|[\w.]+(?: [\w.]+)?) and our (?:\d+ )?(?:trusted )?(?:partners|vendors)\b.{0,200}"
     r"\b(?:cookies|store and/or access|personal data|your data|on a device|consent)\b",
     r"^you can (?:change|withdraw|manage) your (?:choices|consent|preferences) at any time\b",
@@ -318,7 +319,10 @@ def matching_rule(
 AUTHOR_BIO = (
     r"^\p{Lu}[\p{L}.'’-]+(?: \p{Lu}[\p{L}.'’-]+){1,3} (?:is|was|has been) (?:an? |the )"
     r"(?:[\p{L}-]+ ){0,4}(?i:writer|editor|reporter|journalist|correspondent|contributor|"
-    r"columnist|author|freelancer|blogger|critic|analyst|producer)s?\b"
+    r"columnist|author|freelancer|blogger|critic|analyst|producer)s?"
+    # … and where or what they write: "at/for/of <outlet>", "who covers …".
+    r"(?:,? (?:at|for|with|of|on|based in|covering)\b|,? who (?:covers|writes|reports|focuses|"
+    r"speciali[sz]es|has (?:written|covered|worked|reported))\b)"
 )
 MAX_BIO_WORDS = 60
 

@@ -114,4 +114,6 @@ def test_every_paragraph_is_kept_or_recorded_and_nothing_is_added(bodies: list[s
         assert all(line["rule"] for line in row["removed_lines"])
     for row in quarantined.iter_rows(named=True):  # emptied rows: all of it was boilerplate
         paragraphs = [p for p in normalised_paragraphs(bodies_by_id[row["doc_id"]]) if p]
-        assert f"({len(paragraphs)} paragraphs removed as boilerplate)" in row["detail"]
+        assert f"({len(paragraphs)} paragraphs removed as boilerplate" in row["detail"]
+        # Named for the rules that emptied it, or `empty_body` when there was no text.
+        assert row["rule"] == ("furniture_only" if paragraphs else "empty_body")

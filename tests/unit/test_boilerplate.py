@@ -104,7 +104,12 @@ def test_reporting_that_looks_like_furniture_is_kept(text: str) -> None:
 
 def test_rule_order_is_documented_and_first_match_wins() -> None:
     assert boilerplate.RULE_ORDER[0] == "comment_disclaimer_v1"
-    assert boilerplate.RULE_ORDER[-2:] == ["publisher_self_reference_v1", "domain_repeat_v1"]
+    assert boilerplate.RULE_ORDER[-4:] == [
+        "publisher_self_reference_v2",
+        "domain_repeat_v1",
+        "repeated_headline_v1",
+        "author_bio_v1",
+    ]
     # Both a copyright line and a self-reference: the earlier rule names it.
     assert rules(["Copyright 2020 Examplegazette. All rights reserved."], GAZETTE) == [
         "copyright_v1"
@@ -132,19 +137,31 @@ SELF_REFERENCES = [
     "not be held responsible for them.",
     "Subscribe to the EXAMPLEGAZETTE e-paper for one pound a week.",
     "Examplegazette reserves the right to remove any post from our website.",
-    "Examplegazette subscribers can read every story on our app.",
+    "Join our Examplegazette readers' group on Facebook to meet other gardeners",
+    "You can contact Examplegazette on Facebook or email desk@examplegazette.com",
+    "Examplegazette will soon launch a weekly letter from the harbour. Sign up here.",
+    "Email: jroe@examplegazette.com; follow Jane Roe on Mastodon",
 ]
+# Reporting and writing that names the outlet and talks about its site, its readers or
+# "we", but does not address the reader's use of the site: v1 deleted the last four.
 NAMES_THE_OUTLET = [
     "Examplegazette reported that the minister resigned.",
     "Examplegazette reported that the minister's comments angered farmers.",
     "An Examplegazette reporter saw the app's launch in the city hall.",
     'The editor of Examplegazette said: "We will not be held responsible for our readers."',
+    "Examplegazette subscribers can read every story on our app.",
+    "As a result, in this fact-check, we'll interpret the mayor's comment on Examplegazette's "
+    "site as a promise about the harbour fees.",
+    "Ana: At Examplegazette, we're all about readers first. We want our site to be fast.",
+    "How did you approach making the switch to an Examplegazette-first website?",
+    "Examplegazette runs two schools and a clinic; your gifts through our site paid for the "
+    "new roof this year.",
 ]
 
 
 def test_self_references_go_only_for_the_publisher_of_the_row() -> None:
     texts = SELF_REFERENCES + NAMES_THE_OUTLET
-    expected = ["publisher_self_reference_v1"] * len(SELF_REFERENCES) + [None] * len(
+    expected = ["publisher_self_reference_v2"] * len(SELF_REFERENCES) + [None] * len(
         NAMES_THE_OUTLET
     )
     assert rules(texts, GAZETTE) == expected
@@ -192,7 +209,7 @@ def test_the_seed_disclaimers_speak_of_the_publisher_too(monkeypatch: pytest.Mon
     monkeypatch.delitem(boilerplate.RULES, "comment_disclaimer_v1")
     cleaned, _ = clean_frame(seed_rows(), RUN_DATE)
     assert removed_rules(cleaned) == {
-        SEED_HEADED: ["publisher_self_reference_v1"] * 3,
+        SEED_HEADED: ["publisher_self_reference_v2"] * 3,
         SEED_DATED: [],
     }
 

@@ -126,7 +126,21 @@ def test_comment_disclaimers_are_removed_with_their_rule_and_news_is_kept() -> N
 def test_a_body_of_boilerplate_only_is_quarantined_not_dropped() -> None:
     cleaned, quarantined = clean_frame(ingested(body="Comments are moderated.\n\n   "), RUN_DATE)
     assert cleaned.is_empty()
-    assert quarantined.select("doc_id", "stage", "rule").rows() == [("d1", "clean", "empty_body")]
+    assert quarantined.select("doc_id", "stage", "rule").rows() == [
+        ("d1", "clean", "furniture_only")
+    ]
+    assert (
+        quarantined["detail"]
+        .item()
+        .endswith("(1 paragraphs removed as boilerplate: comment_disclaimer_v1)")
+    )
+
+
+def test_a_body_with_no_text_at_all_is_quarantined_as_empty_body() -> None:
+    _, quarantined = clean_frame(ingested(body="  \n\n "), RUN_DATE)
+    assert quarantined.select("rule", "detail").rows() == [
+        ("empty_body", "no body text left after cleaning (0 paragraphs removed as boilerplate)")
+    ]
 
 
 @pytest.mark.parametrize(
