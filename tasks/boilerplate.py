@@ -13,8 +13,9 @@ match names the removal:
    legal voice; talk *about* the site (an interview, a fact-check) is reporting;
 3. `domain_repeat_v1`: a paragraph that recurs in many documents of the row's
    domain (see `tasks/line_stats.py`);
-4. by position (`positional_rule`): `repeated_headline_v1`, the leading paragraphs
-   that repeat the title, and `author_bio_v1`, trailing author-bio teasers.
+4. by the rest of the body (`body_context_rule`): `repeated_headline_v1`, the leading
+   paragraphs that repeat the title; `author_bio_v1`, trailing author-bio teasers;
+   and the other cookie/consent lines of a body that holds a consent wall.
 
 A rule never removes a paragraph for being short. Rules 2, 3 and `author_bio_v1`
 never remove a paragraph that quotes someone or opens with a dateline.
@@ -226,7 +227,7 @@ SELF_REFERENCE_RULE = "publisher_self_reference_v2"
 # The longest furniture seen in the corpus is a ~50-word comment disclaimer.
 MAX_FURNITURE_WORDS = 80
 DOMAIN_REPEAT_RULE = "domain_repeat_v1"
-# Rules that need the paragraph's place in its body and the row's title.
+# Rules that need the rest of the body and the row's title (`body_context_rule`).
 HEADLINE_RULE = "repeated_headline_v1"
 AUTHOR_BIO_RULE = "author_bio_v1"
 RULE_ORDER = [*RULES, SELF_REFERENCE_RULE, DOMAIN_REPEAT_RULE, HEADLINE_RULE, AUTHOR_BIO_RULE]
@@ -316,19 +317,35 @@ def matching_rule(
     return pl.when(too_long).then(pl.lit(None, dtype=pl.String)).otherwise(expr)
 
 
-# -- rules that need the paragraph's place in its body ----------------------------------
+# -- rules that need the rest of the body ----------------------------------------------
 
 # "<Name> is a writer/editor/reporter …": an author's bio teaser. Furniture only where
 # nothing of the article follows it (the end of a body, or the whole body).
+_PARTICLE = r"(?:van|von|de|der|den|da|di|del|la|le|al|el|bin) "
+_NAME = rf"\p{{Lu}}[\p{{L}}.'’-]+(?: (?:{_PARTICLE})*\p{{Lu}}[\p{{L}}.'’-]+){{1,3}}"
+_ROLE = (
+    r"(?i:writer|editor|reporter|journalist|correspondent|contributor|columnist|author|"
+    r"freelancer|blogger|critic|analyst|producer|trader)s?"
+)
 AUTHOR_BIO = (
-    r"^\p{Lu}[\p{L}.'’-]+(?: \p{Lu}[\p{L}.'’-]+){1,3} (?:is|was|has been) (?:an? |the )"
-    r"(?:[\p{L}-]+ ){0,4}(?i:writer|editor|reporter|journalist|correspondent|contributor|"
-    r"columnist|author|freelancer|blogger|critic|analyst|producer)s?"
-    # … and where or what they write: "at/for/of <outlet>", "who covers …".
+    rf"^(?-i:{_NAME}),? (?:is|was|has been) (?:an? |the )(?:[\p{{L}}-]+ ){{0,4}}{_ROLE}"
+    # more roles ("analyst and trader"), then where or what they write: "at/for/of
+    # <outlet>", "covering …", "who covers …".
+    rf"(?:(?:,|,? and|,? &) (?:[\p{{L}}-]+ ){{0,2}}{_ROLE})*"
     r"(?:,? (?:at|for|with|of|on|based in|covering)\b|,? who (?:covers|writes|reports|focuses|"
     r"speciali[sz]es|has (?:written|covered|worked|reported))\b)"
+    # or the heading over such a bio
+    r"|^(?i:about the author|author bio(?:graphy)?)\W*$"
 )
 MAX_BIO_WORDS = 60
+# The other lines of a consent wall: what it says about cookies, data and choices.
+CONSENT_WALL_RULE = "consent_wall_v1"
+CONSENT_WORDS = (
+    r"(?i)\b(?:cookies?|personal data|consent|our (?:sites|partners)|sites and apps|"
+    r"privacy (?:policy|settings|dashboard)|cookie (?:policy|settings)|family of brands|"
+    r"(?:reject|accept) all|your choices)\b"
+)
+MAX_WALL_LINE_WORDS = 40
 
 
 def headline_key(text: pl.Expr) -> pl.Expr:
@@ -336,13 +353,16 @@ def headline_key(text: pl.Expr) -> pl.Expr:
     return text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
 
 
-def positional_rule(text: pl.Expr, title: pl.Expr, rule: pl.Expr, row: pl.Expr) -> pl.Expr:
-    """`rule`, or for a paragraph no other rule removed: `repeated_headline_v1` when it
-    and every kept paragraph before it equal the title (after `headline_key`), and
-    `author_bio_v1` when it and every kept paragraph after it are short author-bio
-    teasers. Paragraphs come in body order; `row` groups them by body. Whole runs go at
-    once, so cleaning again removes nothing more."""
+def body_context_rule(text: pl.Expr, title: pl.Expr, rule: pl.Expr, row: pl.Expr) -> pl.Expr:
+    """`rule`, or for a paragraph no other rule removed, a rule that needs the rest of
+    its body: `repeated_headline_v1` when it and every kept paragraph before it equal
+    the title (after `headline_key`); `author_bio_v1` when it and every kept paragraph
+    after it are short author-bio teasers; `consent_wall_v1` for a short line about
+    cookies, consent or privacy in a body where that rule already found a consent
+    wall (the wall's other lines). Paragraphs come in body order; `row` groups them by
+    body. Whole runs go at once, so cleaning again removes nothing more."""
     kept = rule.is_null()
+    words = text.str.count_matches(r"\S+")
     key = headline_key(title)
     headline = kept & (headline_key(text) == key).fill_null(False) & (key != "").fill_null(False)
     leading = headline & ((kept & ~headline).cast(pl.UInt32).cum_sum().over(row) == 0)
@@ -350,15 +370,25 @@ def positional_rule(text: pl.Expr, title: pl.Expr, rule: pl.Expr, row: pl.Expr) 
         kept
         & ~leading
         & text.str.contains(AUTHOR_BIO)
-        & (text.str.count_matches(r"\S+") <= MAX_BIO_WORDS)
+        & (words <= MAX_BIO_WORDS)
         & ~protected(text)
     )
     trailing = bio & ((kept & ~bio & ~leading).cast(pl.UInt32).cum_sum(reverse=True).over(row) == 0)
+    in_wall = (rule == CONSENT_WALL_RULE).fill_null(False).any().over(row)
+    wall_line = (
+        kept
+        & in_wall
+        & text.str.contains(CONSENT_WORDS)
+        & (words <= MAX_WALL_LINE_WORDS)
+        & ~protected(text)
+    )
     return (
         pl.when(leading)
         .then(pl.lit(HEADLINE_RULE))
         .when(trailing)
         .then(pl.lit(AUTHOR_BIO_RULE))
+        .when(wall_line)
+        .then(pl.lit(CONSENT_WALL_RULE))
         .otherwise(rule)
     )
 

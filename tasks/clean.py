@@ -20,9 +20,9 @@ from newsflow.config import RepeatThresholds
 from newsflow.lake import Lake
 from newsflow.schema import CLEANED, QUARANTINE, rule_counts
 from tasks.boilerplate import (
+    body_context_rule,
     line_hash,
     matching_rule,
-    positional_rule,
     publisher_columns,
     repeated_lines,
 )
@@ -103,7 +103,7 @@ def without_boilerplate(df: pl.DataFrame, repeated: pl.DataFrame | None = None) 
         rule=matching_rule(pl.col("text"), pl.col("publisher"), pl.col("repeated"))
     )
     paragraphs = paragraphs.with_columns(
-        rule=positional_rule(pl.col("text"), pl.col("title"), pl.col("rule"), pl.col("_row"))
+        rule=body_context_rule(pl.col("text"), pl.col("title"), pl.col("rule"), pl.col("_row"))
     )
     per_row = paragraphs.group_by("_row", maintain_order=True).agg(
         body=pl.col("text").filter(pl.col("rule").is_null()).str.join(PARAGRAPH_BREAK),

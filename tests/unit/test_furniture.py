@@ -151,6 +151,49 @@ def test_a_bio_lookalike_that_is_not_trailing_furniture_stays(body: str) -> None
     assert kept == body
 
 
+def test_a_bio_under_its_heading_goes_with_it_and_role_lists_count() -> None:
+    bio = "Jan van der Roe is a crypto analyst and trader at Example Coin Daily."
+    body, removed, _ = cleaned(f"{STORY}\n\nAbout the author\n\n{bio}")
+    assert body == STORY
+    assert removed == [("About the author", "author_bio_v1"), (bio, "author_bio_v1")]
+
+
+# -- consent_wall_v1 in context ----------------------------------------------------------
+
+WALL = [
+    "Examplenet is part of the Examplenet family of brands.",
+    "When you use our sites and apps, we use cookies to:",
+    "measure your use of our sites and apps",
+    "If you click 'Accept all', we and our partners will also store and/or access data.",
+    "You can change your choices at any time in the Privacy dashboard.",
+]
+
+
+def test_the_other_lines_of_a_consent_wall_go_with_it() -> None:
+    kept, removed, quarantined = cleaned("\n\n".join(WALL))
+    assert kept is None
+    assert (
+        quarantined["detail"]
+        .item()
+        .endswith("(5 paragraphs removed as boilerplate: consent_wall_v1)")
+    )
+
+
+def test_cookie_talk_stays_when_the_body_holds_no_consent_wall() -> None:
+    body = f"{STORY}\n\nThe regulator said our partners' cookies broke the law."
+    kept, removed, _ = cleaned(body)
+    assert (kept, removed) == (body, [])
+
+
+def test_in_a_consent_wall_only_short_unquoted_cookie_lines_go() -> None:
+    long_story = " ".join([STORY] * 4) + " Cookies were not discussed."
+    quoted = '"Our partners never saw the cookies," the minister said.'
+    body = "\n\n".join([WALL[3], long_story, quoted, STORY])
+    kept, removed, _ = cleaned(body)
+    assert kept == "\n\n".join([long_story, quoted, STORY])
+    assert removed == [(WALL[3], "consent_wall_v1")]
+
+
 # -- furniture_only ----------------------------------------------------------------------
 
 
