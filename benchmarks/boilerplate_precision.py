@@ -91,7 +91,11 @@ def removals(
     """
     emptied = rows.filter(pl.col("doc_id").is_in(quarantined["doc_id"].implode()))
     again = without_boilerplate(
-        emptied.with_columns(body=normalised_text(pl.col("body")).fill_null(""), url_raw="url"),
+        emptied.with_columns(
+            title=normalised_text(pl.col("title")),
+            body=normalised_text(pl.col("body")).fill_null(""),
+            url_raw="url",
+        ),
         repeated_lines(stats.lazy(), PipelineConfig().domain_repeat).collect(),
     )
     lines = pl.concat(
