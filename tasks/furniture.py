@@ -117,6 +117,8 @@ NEWSLETTER_PROMPT_V1 = [
     r"^(?:by (?:signing up|subscribing),? you (?:agree|acknowledge)|"
     r"you (?:can|may) unsubscribe at any time)\b",
     r"^(?:thanks?|thank you) for (?:subscribing|signing up)\b",
+    r"^get (?:the|our) (?:latest|best|top)\b.{0,60}\b(?:delivered to|in|straight to) your inbox\b",
+    r"^enter your e-?mail(?: address)?\b",
 ]
 
 # "Follow us: Google News | NewsBreak | …" and bare lists of social channels.
@@ -142,6 +144,8 @@ COMMENT_LINK_V1 = [
     r"| \d+)? (?:comments?|discussion)(?:\s*\(\d+\))?\W*$",
     r"^(?:no|\d+) (?:comments|responses|replies)(?: yet)?\W*$",
     r"^be the first to comment\W*$",
+    r"^comments (?:are|have been) (?:now )?(?:closed|disabled|turned off)"
+    r"(?: for this (?:article|story|post))?\W*$",
     r"^[^.!?]{0,150}\|\s*(?:view|show|leave an?|add an?|post an?|\d+|no) comments?\W*$",
 ]
 
@@ -161,14 +165,18 @@ CONSENT_WALL_V1 = [
     r"^(?:we|[\w.]+(?: [\w.]+)?) and our (?:\d+ )?(?:trusted )?(?:partners|vendors)\b.{0,200}"
     r"\b(?:cookies|store and/or access|personal data|your data|on a device|consent)\b",
     r"^you can (?:change|withdraw|manage) your (?:choices|consent|preferences) at any time\b",
+    r"^we (?:value|care about|respect) your privacy\W*$",
 ]
 
 # Paywall notices standing in for the article.
 PAYWALL_NOTICE_V1 = [
-    r"^this (?:content|article|story|page|feature) is (?:reserved|available|only available|"
-    r"exclusive|restricted) (?:to|for) (?:our )?(?:paid |premium |digital )?"
+    r"^this (?:content|article|story|page|feature) is (?:(?:reserved|available|only available|"
+    r"exclusive|restricted|only) )?(?:to|for) (?:our )?(?:paid |premium |digital )?"
     r"(?:subscribers|members)\b",
-    r"^subscribe (?:now |today )?to (?:continue|keep) reading\b",
+    r"^(?:subscribe|(?:sign|log) ?in) (?:now |today )?to (?:continue|keep) reading\b",
+    r"^(?:subscribe|(?:sign|log) ?in) (?:now |today )?to (?:read|unlock|access) (?:the|this) "
+    r"(?:full |rest of the |entire )?(?:article|story)\b",
+    r"^already have an account\W",
     r"^to (?:view|read|continue reading|access|see) (?:the|this) (?:full |entire |rest of the )?"
     r"(?:story|article|content),? (?:please )?(?:subscribe|log ?in|sign in|register|become a)\b",
     r"^subscribe (?:now |today )?(?:to|for) .{0,60}?\bfor (?:the )?full (?:story|article|access)\b",
