@@ -37,6 +37,12 @@ PARAGRAPHS = st.sampled_from(
         "Advertisement",
         "Yes.",
         "cafÃ© owners",
+        # Rules that read the rest of the body: the title ("T") repeated, a bio teaser,
+        # a consent wall and a cookie line that goes only with one.
+        "T",
+        "Jane Roe is a writer at Example Gazette who covers ferries.",
+        "If you click 'Accept all', we and our partners will store data.",
+        "Our partners use cookies on this quay.",
     ]
 )
 BODY = st.one_of(
