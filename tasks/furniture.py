@@ -214,9 +214,13 @@ RULES: dict[str, list[str]] = {
 # (responsibility, reserved rights, readers' views). Talk *about* the site ("we want
 # our site to be fast", "in this fact-check, we'll interpret …") is none of these.
 SELF_PROMOTION = [
-    r"^\W*(?:join|follow|subscribe|sign (?:me )?up|download|contact|e-?mail(?: address)?\s*:?|"
-    r"register|log ?in|visit|click|tap|show comments)\b",
-    r"\b(?:sign (?:me )?up|subscribe|register)(?: here| now| today| for free)?\W*$",
+    # (an imperative word then a space, colon or the end: "Follow-up reporting" is none)
+    r"^\W*(?:join|follow|subscribe|sign (?:me )?up|download|e-?mail(?: address)?|register|"
+    r"log ?in|visit|click|show comments)(?:\s|:|$)",
+    r"^\W*contact (?:us|the|our|(?-i:\p{Lu}))",
+    # A closing button label is capitalised: "… Sign up here", not "… urged voters to
+    # register."
+    r"(?-i:\b(?:Sign (?:me )?[Uu]p|Subscribe|Register)(?: here| now| today| for free)?)\W*$",
     r"^(?:you can|please) (?:contact|reach|email|follow|write to|find)\b",
     r"\byou (?:need|have|must) to be an? (?:subscriber|member|registered)\b",
     r"\bnot be (?:held )?(?:responsible|liable)\b|\bin no way will\b|\bat your own risk\b",

@@ -154,6 +154,9 @@ NAMES_THE_OUTLET = [
     "site as a promise about the harbour fees.",
     "Ana: At Examplegazette, we're all about readers first. We want our site to be fast.",
     "How did you approach making the switch to an Examplegazette-first website?",
+    "Examplegazette urged its readers to register.",
+    "Follow-up reporting by Examplegazette found the site had been sold.",
+    "Contact with Examplegazette's website was lost for an hour, you could say.",
     "Examplegazette runs two schools and a clinic; your gifts through our site paid for the "
     "new roof this year.",
 ]
