@@ -23,7 +23,10 @@ def rule_of(text: str) -> str | None:
     return frame.select(rule=matching_rule(pl.col("text")))["rule"].item()
 
 
-def cleaned(body: str, title: str | None = "Harbour reopens", url: str | None = GAZETTE):
+def cleaned(
+    body: str, title: str | None = "Harbour reopens", url: str | None = GAZETTE
+) -> tuple[str | None, list[tuple[str, str]], pl.DataFrame]:
+    """(cleaned body or None, removed (text, rule) pairs, quarantined rows) of one row."""
     rows, quarantined = clean_frame(
         ingested_rows({"doc_id": "d1", "title": title, "url": url, "body": body}), RUN_DATE
     )
