@@ -13,7 +13,7 @@ match names the removal:
    legal voice; talk *about* the site (an interview, a fact-check) is reporting;
 3. `domain_repeat_v1`: a paragraph that recurs in many documents of the row's
    domain (see `tasks/line_stats.py`);
-4. by the rest of the body (`body_context_rule`): `repeated_headline_v1`, the leading
+4. by the rest of the body (`with_body_context_rules`): `repeated_headline_v1`, the leading
    paragraphs that repeat the title; `author_bio_v1`, trailing author-bio teasers;
    and the other cookie/consent lines of a body that holds a consent wall.
 
@@ -38,7 +38,7 @@ SELF_REFERENCE_RULE = "publisher_self_reference_v2"
 # The longest furniture seen in the corpus is a ~50-word comment disclaimer.
 MAX_FURNITURE_WORDS = 80
 DOMAIN_REPEAT_RULE = "domain_repeat_v1"
-# Rules that need the rest of the body and the row's title (`body_context_rule`).
+# Rules that need the rest of the body and the row's title (`with_body_context_rules`).
 HEADLINE_RULE = "repeated_headline_v1"
 AUTHOR_BIO_RULE = "author_bio_v1"
 RULE_ORDER = [*RULES, SELF_REFERENCE_RULE, DOMAIN_REPEAT_RULE, HEADLINE_RULE, AUTHOR_BIO_RULE]
@@ -123,44 +123,54 @@ def headline_key(text: pl.Expr) -> pl.Expr:
     return text.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]+", " ").str.strip_chars()
 
 
-def body_context_rule(text: pl.Expr, title: pl.Expr, rule: pl.Expr, row: pl.Expr) -> pl.Expr:
-    """`rule`, or for a paragraph no other rule removed, a rule that needs the rest of
-    its body: `repeated_headline_v1` when it and every kept paragraph before it equal
-    the title (after `headline_key`); `author_bio_v1` when it and every kept paragraph
-    after it are short author-bio teasers; `consent_wall_v1` for a short line about
-    cookies, consent or privacy in a body where that rule already found a consent
-    wall (the wall's other lines). Paragraphs come in body order; `row` groups them by
-    body. Whole runs go at once, so cleaning again removes nothing more."""
-    kept = rule.is_null()
+def with_body_context_rules(paragraphs: pl.DataFrame) -> pl.DataFrame:
+    """`paragraphs` (`_row`, `text`, `title`, `rule`; each body's paragraphs in order)
+    with `rule` also set, for a paragraph no other rule removed, by the rules that need
+    the rest of its body: `repeated_headline_v1` when it and every kept paragraph before
+    it equal the title (after `headline_key`); `author_bio_v1` when it and every kept
+    paragraph after it are short author-bio teasers; `consent_wall_v1` for a short line
+    about cookies, consent or privacy in a body where that rule already found a consent
+    wall (the wall's other lines). Whole runs go at once, so cleaning again removes
+    nothing more."""
+    text, rule, kept = pl.col("text"), pl.col("rule"), pl.col("rule").is_null()
     words = text.str.count_matches(r"\S+")
-    key = headline_key(title)
-    headline = kept & (headline_key(text) == key).fill_null(False) & (key != "").fill_null(False)
-    leading = headline & ((kept & ~headline).cast(pl.UInt32).cum_sum().over(row) == 0)
-    bio = (
-        kept
-        & ~leading
-        & text.str.contains(AUTHOR_BIO)
-        & (words <= MAX_BIO_WORDS)
-        & ~protected(text)
-    )
-    trailing = bio & ((kept & ~bio & ~leading).cast(pl.UInt32).cum_sum(reverse=True).over(row) == 0)
-    in_wall = (rule == CONSENT_WALL_RULE).fill_null(False).any().over(row)
-    wall_line = (
-        kept
-        & in_wall
+    # A headline copy is no longer than the title: fold only those paragraphs.
+    short = text.str.len_bytes() <= pl.col("title").str.len_bytes() + 8
+    candidates = paragraphs.with_row_index("_at").filter(kept & short.fill_null(False))
+    headlines = candidates.filter(
+        headline_key(pl.col("text")) == headline_key(pl.col("title")),
+        headline_key(pl.col("title")) != "",
+    )["_at"]
+    # Per-paragraph tests first, as columns: a window over an expression that holds a
+    # regex would run the regex once per body.
+    flagged = paragraphs.with_columns(
+        _headline=pl.int_range(pl.len(), dtype=pl.UInt32).is_in(headlines.implode()),
+        _bio=kept & text.str.contains(AUTHOR_BIO) & (words <= MAX_BIO_WORDS) & ~protected(text),
+        _wall_line=kept
         & text.str.contains(CONSENT_WORDS)
         & (words <= MAX_WALL_LINE_WORDS)
-        & ~protected(text)
+        & ~protected(text),
+        _wall=(rule == CONSENT_WALL_RULE).fill_null(False),
     )
-    return (
-        pl.when(leading)
+    headline, bio = pl.col("_headline"), pl.col("_bio")
+    flagged = flagged.with_columns(
+        _leading=headline & ((kept & ~headline).cast(pl.UInt32).cum_sum().over("_row") == 0)
+    )
+    leading = pl.col("_leading")
+    bio = bio & ~leading
+    trailing = bio & (
+        (kept & ~bio & ~leading).cast(pl.UInt32).cum_sum(reverse=True).over("_row") == 0
+    )
+    in_wall = pl.col("_wall").any().over("_row")
+    return flagged.with_columns(
+        rule=pl.when(leading)
         .then(pl.lit(HEADLINE_RULE))
         .when(trailing)
         .then(pl.lit(AUTHOR_BIO_RULE))
-        .when(wall_line)
+        .when(pl.col("_wall_line") & in_wall)
         .then(pl.lit(CONSENT_WALL_RULE))
         .otherwise(rule)
-    )
+    ).drop("_headline", "_bio", "_wall_line", "_wall", "_leading")
 
 
 # -- whose site is it: the row's registered domain and publisher label ------------------

@@ -20,11 +20,11 @@ from newsflow.config import RepeatThresholds
 from newsflow.lake import Lake
 from newsflow.schema import CLEANED, QUARANTINE, rule_counts
 from tasks.boilerplate import (
-    body_context_rule,
     line_hash,
     matching_rule,
     publisher_columns,
     repeated_lines,
+    with_body_context_rules,
 )
 from tasks.dates import published_date
 from tasks.truncation import truncation_reason
@@ -102,9 +102,7 @@ def without_boilerplate(df: pl.DataFrame, repeated: pl.DataFrame | None = None) 
     paragraphs = paragraphs.with_columns(
         rule=matching_rule(pl.col("text"), pl.col("publisher"), pl.col("repeated"))
     )
-    paragraphs = paragraphs.with_columns(
-        rule=body_context_rule(pl.col("text"), pl.col("title"), pl.col("rule"), pl.col("_row"))
-    )
+    paragraphs = with_body_context_rules(paragraphs)
     per_row = paragraphs.group_by("_row", maintain_order=True).agg(
         body=pl.col("text").filter(pl.col("rule").is_null()).str.join(PARAGRAPH_BREAK),
         removed_lines=pl.struct("text", "rule").filter(pl.col("rule").is_not_null()),
