@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from expectations.config import QualityConfig
 
@@ -17,6 +17,19 @@ from expectations.config import QualityConfig
 # authors, description, image_url, source_language, tags, site_name; `ignore` lists
 # columns known and left out on purpose. The mapping that finds most fields in a
 # record wins, the first on ties. Field lists from each source's documentation:
+MAPPING_FIELDS = (
+    "title",
+    "date",
+    "url",
+    "body",
+    "authors",
+    "description",
+    "image_url",
+    "source_language",
+    "tags",
+    "site_name",
+    "ignore",
+)
 BUILTIN_FIELD_MAPPINGS: dict[str, dict[str, list[str]]] = {
     # news-please (NewsArticle.get_dict): body `maintext` (current) or `text` (older).
     # source_domain, filename, localpath, date_download/date_modify are crawl details.
@@ -267,6 +280,20 @@ class PipelineConfig(BaseModel):
         "image_url, source_language, tags, site_name, and ignore (columns left out on purpose); "
         "a dotted name (source.name) reads a nested object",
     )
+
+    @field_validator("field_mappings")
+    @classmethod
+    def _known_mapping_fields(
+        cls, mappings: dict[str, dict[str, list[str]]]
+    ) -> dict[str, dict[str, list[str]]]:
+        for name, mapping in mappings.items():
+            unknown = sorted(set(mapping) - set(MAPPING_FIELDS))
+            if unknown:  # a typo would otherwise map nothing, silently
+                raise ValueError(
+                    f"field mapping {name!r} names unknown fields {unknown}; "
+                    f"known: {', '.join(MAPPING_FIELDS)}"
+                )
+        return mappings
 
     def mappings(self) -> list[dict[str, list[str]]]:
         """User mappings first, then the built-in ones (the generic one last)."""

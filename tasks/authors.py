@@ -50,6 +50,13 @@ ROLE_WORDS = frozenset(
         "managing",
         "contributing",
         "special",
+        # Credentials and suffixes: "Grant Tinsley, PhD", "Perry Bacon, Jr."
+        "phd",
+        "md",
+        "mba",
+        "msc",
+        "jr",
+        "sr",
     ]
 )
 _WORD = re.compile(r"[^\W\d_]+")
