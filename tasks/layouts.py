@@ -251,14 +251,22 @@ def _list_value(raw: Any, out: str) -> list[str]:
     return [_text(v, out) for v in values]
 
 
+def best_mapping(
+    obj: dict[Any, Any], keys: dict[str, Any], mappings: list[Mapping]
+) -> tuple[dict[str, Any], Mapping]:
+    """The fields found and the mapping that finds most of them (the first on ties).
+    `keys`: the object's keys by their lower-case names."""
+    candidates = [(_found(obj, keys, m), m) for m in mappings]
+    return max(candidates, key=lambda c: len(c[0]))
+
+
 def mapped_record(obj: Any, mappings: list[Mapping]) -> tuple[Record, dict[Any, Any]]:
     """`obj` mapped onto FIELDS + SOURCE_FIELDS with the mapping that finds most fields
     (the first on ties), and the source keys that mapping does not name."""
     if not isinstance(obj, dict):
         raise Unreadable("not_an_object", f"record is a {type(obj).__name__}")
     keys = {str(k).strip().lower(): k for k in obj}
-    candidates = [(_found(obj, keys, m), m) for m in mappings]
-    best, mapping = max(candidates, key=lambda c: len(c[0]))  # max keeps the first on ties
+    best, mapping = best_mapping(obj, keys, mappings)
     if not any(out in best for out in FIELDS):
         raise Unreadable("unmapped_fields", f"no article field among {sorted(keys)[:20]}")
     record: Record = {out: _value(best[out], out) if out in best else None for out in FIELDS}
