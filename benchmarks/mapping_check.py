@@ -22,7 +22,7 @@ from pathlib import Path
 from newsflow.config import BUILTIN_FIELD_MAPPINGS, PipelineConfig
 from tasks.decode import Unreadable
 from tasks.ingest import read_file
-from tasks.layouts import best_mapping
+from tasks.layouts import best_mapping, compiled
 from tasks.unmapped import ColumnCounts, merged, text_like_failures
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,8 +32,8 @@ CORPORA = [REPO.parent / "shared" / "corpus" / name for name in ("newsplease_5w1
 def chosen_mapping(obj: dict[str, object]) -> str:
     """The name of the built-in mapping `mapped_record` reads `obj` with."""
     keys = {str(k).strip().lower(): k for k in obj}
-    _, mapping = best_mapping(obj, keys, list(BUILTIN_FIELD_MAPPINGS.values()))
-    return next(name for name, m in BUILTIN_FIELD_MAPPINGS.items() if m is mapping)
+    _, chosen = best_mapping(obj, keys, compiled(list(BUILTIN_FIELD_MAPPINGS.values())))
+    return next(name for name, m in BUILTIN_FIELD_MAPPINGS.items() if m is chosen.mapping)
 
 
 def check(corpus: Path) -> None:

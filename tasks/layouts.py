@@ -34,6 +34,7 @@ _MAPPED |= {name: name for name in SOURCE_FIELDS}
 IGNORED = "ignore"
 # A CSV cell holding a serialised object (pandas writes NewsAPI's `source` dict so).
 _EMBEDDED_OBJECT_CHARS = 4096
+_ABSENT = object()  # a name that finds nothing (None is a value: JSON null)
 
 _DATED_FIRST_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(.*\S)\s*$")
 _HEADED_DATE = re.compile(r"^\s*\d{8}\s*$")
@@ -195,25 +196,53 @@ def _embedded_object(value: str) -> Any:
         return value
 
 
-def _lookup(obj: dict[Any, Any], keys: dict[str, Any], name: str) -> tuple[Any, Any] | None:
-    """(top-level key, value) that `name` names in `obj`, case-insensitively.
+@dataclass(frozen=True)
+class CompiledMapping:
+    """A field mapping with its names lower-cased and split at the first dot, once."""
 
-    A key spelt as `name` wins (a CSV column "source.name"); otherwise a dotted name is a
-    path into nested objects ("source.name" -> obj["source"]["name"]).
-    """
+    mapping: Mapping
+    # (record field, ((name, head, rest), ...)) in the order names are tried.
+    fields: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...]
+    # Top-level source keys (lower case) the mapping names, in any field or `ignore`.
+    named: frozenset[str]
+
+
+def compiled(mappings: list[Mapping]) -> list[CompiledMapping]:
+    result = []
+    for mapping in mappings:
+        fields = tuple(
+            (out, tuple(_split_name(n) for n in mapping.get(src, [])))
+            for out, src in _MAPPED.items()
+        )
+        names = {n.strip().lower() for names in mapping.values() for n in names}
+        named = frozenset(names | {n.partition(".")[0] for n in names})
+        result.append(CompiledMapping(mapping, fields, named))
+    return result
+
+
+def _split_name(name: str) -> tuple[str, str, str]:
     wanted = name.strip().lower()
+    head, _, rest = wanted.partition(".")
+    return wanted, head, rest
+
+
+def _lookup(obj: dict[Any, Any], keys: dict[str, Any], name: tuple[str, str, str]) -> Any:
+    """The value `name` (name, head, rest) names in `obj`, case-insensitively, else _ABSENT.
+
+    A key spelt as the name wins (a CSV column "source.name"); otherwise a dotted name is
+    a path into nested objects ("source.name" -> obj["source"]["name"]).
+    """
+    wanted, head, rest = name
     if wanted in keys:
-        return keys[wanted], obj[keys[wanted]]
-    head, dot, rest = wanted.partition(".")
-    if not dot or head not in keys:
-        return None
+        return obj[keys[wanted]]
+    if not rest or head not in keys:
+        return _ABSENT
     inner = obj[keys[head]]
     if isinstance(inner, str):
         inner = _embedded_object(inner)
     if not isinstance(inner, dict):
-        return None
-    found = _lookup(inner, {str(k).strip().lower(): k for k in inner}, rest)
-    return None if found is None else (keys[head], found[1])
+        return _ABSENT
+    return _lookup(inner, {str(k).strip().lower(): k for k in inner}, _split_name(rest))
 
 
 def _usable(out: str, value: Any) -> bool:
@@ -226,22 +255,16 @@ def _usable(out: str, value: Any) -> bool:
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
-def _found(obj: dict[Any, Any], keys: dict[str, Any], mapping: Mapping) -> dict[str, Any]:
+def _found(obj: dict[Any, Any], keys: dict[str, Any], mapping: CompiledMapping) -> dict[str, Any]:
     """Record field -> source value, for the fields `mapping` finds in `obj`."""
     found = {}
-    for out, src in _MAPPED.items():
-        for name in mapping.get(src, []):
-            hit = _lookup(obj, keys, name)
-            if hit is not None and _usable(out, hit[1]):
-                found[out] = hit[1]
+    for out, names in mapping.fields:
+        for name in names:
+            value = _lookup(obj, keys, name)
+            if value is not _ABSENT and _usable(out, value):
+                found[out] = value
                 break
     return found
-
-
-def _named(mapping: Mapping) -> set[str]:
-    """Top-level source keys (lower case) a mapping names, in any field or `ignore`."""
-    names = {n.strip().lower() for names in mapping.values() for n in names}
-    return names | {n.partition(".")[0] for n in names}
 
 
 def _list_value(raw: Any, out: str) -> list[str]:
@@ -252,15 +275,15 @@ def _list_value(raw: Any, out: str) -> list[str]:
 
 
 def best_mapping(
-    obj: dict[Any, Any], keys: dict[str, Any], mappings: list[Mapping]
-) -> tuple[dict[str, Any], Mapping]:
+    obj: dict[Any, Any], keys: dict[str, Any], mappings: list[CompiledMapping]
+) -> tuple[dict[str, Any], CompiledMapping]:
     """The fields found and the mapping that finds most of them (the first on ties).
     `keys`: the object's keys by their lower-case names."""
     candidates = [(_found(obj, keys, m), m) for m in mappings]
     return max(candidates, key=lambda c: len(c[0]))
 
 
-def mapped_record(obj: Any, mappings: list[Mapping]) -> tuple[Record, dict[Any, Any]]:
+def mapped_record(obj: Any, mappings: list[CompiledMapping]) -> tuple[Record, dict[Any, Any]]:
     """`obj` mapped onto FIELDS + SOURCE_FIELDS with the mapping that finds most fields
     (the first on ties), and the source keys that mapping does not name."""
     if not isinstance(obj, dict):
@@ -277,14 +300,13 @@ def mapped_record(obj: Any, mappings: list[Mapping]) -> tuple[Record, dict[Any, 
     for out in SOURCE_FIELDS:
         raw = best.get(out)
         record[out] = _list_value(raw, out) if out in LIST_FIELDS else _value(raw, out)
-    named = _named(mapping)
-    unmapped = {k: v for k, v in obj.items() if str(k).strip().lower() not in named}
+    unmapped = {k: v for k, v in obj.items() if str(k).strip().lower() not in mapping.named}
     return record, unmapped
 
 
 def map_record(obj: Any, mappings: list[Mapping]) -> Record:
     """Map one JSON object or CSV row onto FIELDS + SOURCE_FIELDS (see `mapped_record`)."""
-    return mapped_record(obj, mappings)[0]
+    return mapped_record(obj, compiled(mappings))[0]
 
 
 def field_paragraphs(text: str) -> str:
@@ -301,9 +323,10 @@ def field_paragraphs(text: str) -> str:
 
 def _records(objects: list[Any], mappings: list[Mapping], layout: str) -> Parsed:
     parsed = Parsed(layout)
+    tried = compiled(mappings)
     for index, obj in enumerate(objects):
         try:
-            record, unmapped = mapped_record(obj, mappings)
+            record, unmapped = mapped_record(obj, tried)
             parsed.records.append(record)
             count_values(parsed.unmapped_columns, unmapped)
         except Unreadable as exc:
@@ -327,7 +350,7 @@ def _enveloped(data: Any, mappings: list[Mapping]) -> list[Any]:
     if not isinstance(data, dict):
         return [data]
     keys = {str(k).strip().lower(): k for k in data}
-    if any(out in FIELDS for m in mappings for out in _found(data, keys, m)):
+    if any(out in FIELDS for m in compiled(mappings) for out in _found(data, keys, m)):
         return [data]
     lists = [v for v in data.values() if isinstance(v, list) and v]
     if len(lists) == 1 and all(isinstance(item, dict) for item in lists[0]):

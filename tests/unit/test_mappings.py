@@ -21,7 +21,7 @@ from newsflow.inputs import list_inputs, plan_batches
 from tasks.authors import author_names
 from tasks.clean import clean_frame
 from tasks.ingest import IngestResult, ingest_files
-from tasks.layouts import map_record, mapped_record, parse
+from tasks.layouts import compiled, map_record, mapped_record, parse
 from tasks.unmapped import text_like_failures
 
 MAPPINGS = PipelineConfig().mappings()
@@ -138,7 +138,7 @@ def test_news_please_source_fields() -> None:
         "source_domain": "gazette.example",
         "date_download": "2021-06-02 10:00:00",
     }
-    record, unmapped = mapped_record(obj, MAPPINGS)
+    record, unmapped = mapped_record(obj, compiled(MAPPINGS))
     assert record["authors"] == ["Ada Quill", "Ben Marsh", "Cora Vale"]
     assert record["description"] == "Repairs finished early."
     assert record["image_url"] == "https://gazette.example/wall.jpg"
