@@ -326,7 +326,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     # Rows of a batch that fails a critical expectation must not reach dedupe, where
     # they would become kept records; its files stay out of the manifest, so the run
     # after the fix (a field mapping, a threshold) reads them again.
-    book.mapping_failures = text_like_failures(book.unmapped_columns)
+    if config.quality.enabled:  # the check is a critical expectation of the ingested data
+        book.mapping_failures = text_like_failures(book.unmapped_columns)
     for line in book.mapping_failures:
         logger.error("%s", line)
     halted = any(v.critical_failures() for v in book.validations) or bool(book.mapping_failures)
