@@ -14,9 +14,9 @@ from expectations.config import QualityConfig
 
 # Field names tried for each record field, in order; a dotted name ("source.name") is a
 # path into a nested object (or a CSV column spelt so). Fields: title, date, url, body,
-# authors, description, image_url, source_language, tags, site_name; `ignore` lists
-# columns known and left out on purpose. The mapping that finds most fields in a
-# record wins, the first on ties. Field lists from each source's documentation:
+# authors, description, image_url, source_language, tags, site_name, fetched_at;
+# `ignore` lists columns known and left out on purpose. The mapping that finds most
+# fields in a record wins, the first on ties. Field lists from each source's documentation:
 MAPPING_FIELDS = (
     "title",
     "date",
@@ -28,11 +28,13 @@ MAPPING_FIELDS = (
     "source_language",
     "tags",
     "site_name",
+    "fetched_at",
     "ignore",
 )
 BUILTIN_FIELD_MAPPINGS: dict[str, dict[str, list[str]]] = {
     # news-please (NewsArticle.get_dict): body `maintext` (current) or `text` (older).
-    # source_domain, filename, localpath, date_download/date_modify are crawl details.
+    # source_domain, filename, localpath and date_modify are crawl details (a domain is no
+    # site name: the publisher comes from the URL).
     "newsplease": {
         "title": ["title"],
         "date": ["date_publish"],
@@ -42,7 +44,8 @@ BUILTIN_FIELD_MAPPINGS: dict[str, dict[str, list[str]]] = {
         "description": ["description"],
         "image_url": ["image_url"],
         "source_language": ["language"],
-        "ignore": ["title_page", "title_rss", "source_domain", "date_download", "date_modify"],
+        "fetched_at": ["date_download"],
+        "ignore": ["title_page", "title_rss", "source_domain", "date_modify"],
     },
     # NewsAPI /v2/everything and /v2/top-headlines articles; `source` is {id, name} in
     # JSON and a name (or the dict's repr, or a `source.name` column) in CSV exports.
@@ -277,7 +280,8 @@ class PipelineConfig(BaseModel):
         default_factory=dict,
         description="Extra JSON/CSV field mappings, tried before the built-in ones: "
         "{name: {field: [source names]}}; fields title, date, url, body, authors, description, "
-        "image_url, source_language, tags, site_name, and ignore (columns left out on purpose); "
+        "image_url, source_language, tags, site_name, fetched_at, and ignore (columns left out "
+        "on purpose); "
         "a dotted name (source.name) reads a nested object",
     )
 

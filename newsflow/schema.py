@@ -282,7 +282,8 @@ DESCRIPTIONS: dict[str, str] = {
     "source_language": "Language the source declares (feed, HTML lang, export field), as written",
     "tags": "Categories and keywords the source gives (feed categories, HTML tags); merged "
     "copies: every tag",
-    "fetched_at": "When the page was fetched (WARC-Date), UTC; null for other layouts",
+    "fetched_at": "When the page was fetched (WARC-Date, news-please's date_download), UTC; "
+    "null when the source does not say",
     "source_files": "Every raw file that held a copy of the article",
     "layouts": "Every layout the article was found in",
     "duplicate_count": "Number of copies merged into this record (1 when unique)",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -25,7 +26,15 @@ Mapping = dict[str, list[str]]
 Record = dict[str, Any]
 FIELDS = ("title", "date_raw", "url", "body")
 # What JSON/CSV records carry besides FIELDS: the source's own metadata.
-SOURCE_FIELDS = ("authors", "description", "image_url", "source_language", "tags", "site_name")
+SOURCE_FIELDS = (
+    "authors",
+    "description",
+    "image_url",
+    "source_language",
+    "tags",
+    "site_name",
+    "fetched_at",
+)
 LIST_FIELDS = ("authors", "tags")
 # Record field -> the name a field mapping gives it.
 _MAPPED = {"title": "title", "date_raw": "date", "url": "url", "body": "body"}
@@ -252,6 +261,8 @@ def _usable(out: str, value: Any) -> bool:
         return True
     if out in LIST_FIELDS:
         return isinstance(value, str | list)
+    if out == "fetched_at":
+        return isinstance(value, str)
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
@@ -272,6 +283,18 @@ def _list_value(raw: Any, out: str) -> list[str]:
         return []
     values = author_names(raw) if out == "authors" else tag_list(raw)
     return [_text(v, out) for v in values]
+
+
+def fetched_time(raw: Any) -> dt.datetime | None:
+    """An ISO 8601 fetch time (news-please's date_download) in UTC; a time without an
+    offset is taken as UTC (crawlers write their clock's time); anything else is None."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(raw.strip())
+        return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # not ISO 8601, or beyond year 1..9999 in UTC
+        return None
 
 
 def best_mapping(
@@ -299,7 +322,12 @@ def mapped_record(obj: Any, mappings: list[CompiledMapping]) -> tuple[Record, di
         record["body"] = field_paragraphs(record["body"])
     for out in SOURCE_FIELDS:
         raw = best.get(out)
-        record[out] = _list_value(raw, out) if out in LIST_FIELDS else _value(raw, out)
+        if out in LIST_FIELDS:
+            record[out] = _list_value(raw, out)
+        elif out == "fetched_at":
+            record[out] = fetched_time(raw)
+        else:
+            record[out] = _value(raw, out)
     unmapped = {k: v for k, v in obj.items() if str(k).strip().lower() not in mapping.named}
     return record, unmapped
 

@@ -254,6 +254,7 @@ def test_parse_news_please_object() -> None:
             "source_language": "en",
             "tags": [],
             "site_name": None,
+            "fetched_at": None,
         }
     ]
 

@@ -143,7 +143,27 @@ def test_news_please_source_fields() -> None:
     assert record["description"] == "Repairs finished early."
     assert record["image_url"] == "https://gazette.example/wall.jpg"
     assert record["source_language"] == "en"
-    assert unmapped == {}  # source_domain and date_download are known crawl details
+    assert record["fetched_at"] == dt.datetime(2021, 6, 2, 10, tzinfo=dt.UTC)
+    assert unmapped == {}  # source_domain is a known crawl detail
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2021-06-02 10:00:00", dt.datetime(2021, 6, 2, 10, tzinfo=dt.UTC)),
+        ("2021-06-02T12:00:00+02:00", dt.datetime(2021, 6, 2, 10, tzinfo=dt.UTC)),
+        ("2021-06-02T10:00:00Z", dt.datetime(2021, 6, 2, 10, tzinfo=dt.UTC)),
+        ("yesterday", None),
+        (None, None),
+    ],
+)
+def test_news_please_download_time_becomes_fetched_at(
+    tmp_path: Path, raw: str | None, expected: dt.datetime | None
+) -> None:
+    obj = {"title": "t", "maintext": "b", "date_publish": "2021-06-01", "date_download": raw}
+    (tmp_path / "a.json").write_text(json.dumps(obj))
+    [fetched_at] = ingest_folder(tmp_path).ingested["fetched_at"].to_list()
+    assert fetched_at == expected
 
 
 def test_a_dotted_path_in_a_user_mapping_reads_nested_objects() -> None:
