@@ -39,8 +39,6 @@ LIST_FIELDS = ("authors", "tags")
 # Record field -> the name a field mapping gives it.
 _MAPPED = {"title": "title", "date_raw": "date", "url": "url", "body": "body"}
 _MAPPED |= {name: name for name in SOURCE_FIELDS}
-# A mapping's list of source columns it knows and leaves out on purpose.
-IGNORED = "ignore"
 # A CSV cell holding a serialised object (pandas writes NewsAPI's `source` dict so).
 _EMBEDDED_OBJECT_CHARS = 4096
 _ABSENT = object()  # a name that finds nothing (None is a value: JSON null)
@@ -217,6 +215,8 @@ class CompiledMapping:
 
 
 def compiled(mappings: list[Mapping]) -> list[CompiledMapping]:
+    """`mappings` ready to match many records: once per file, not once per record.
+    A mapping's `ignore` list only adds to the keys it names."""
     result = []
     for mapping in mappings:
         fields = tuple(
