@@ -300,10 +300,11 @@ def fetched_time(raw: Any) -> dt.datetime | None:
 def best_mapping(
     obj: dict[Any, Any], keys: dict[str, Any], mappings: list[CompiledMapping]
 ) -> tuple[dict[str, Any], CompiledMapping]:
-    """The fields found and the mapping that finds most of them (the first on ties).
+    """The fields found and the mapping that finds most of them (the first on ties):
+    most of FIELDS first, so a mapping rich in metadata never costs a body or a date.
     `keys`: the object's keys by their lower-case names."""
     candidates = [(_found(obj, keys, m), m) for m in mappings]
-    return max(candidates, key=lambda c: len(c[0]))
+    return max(candidates, key=lambda c: (sum(out in c[0] for out in FIELDS), len(c[0])))
 
 
 def mapped_record(obj: Any, mappings: list[CompiledMapping]) -> tuple[Record, dict[Any, Any]]:

@@ -288,3 +288,13 @@ def test_the_ingest_result_adds_up_unmapped_columns_over_files(tmp_path: Path) -
     result = ingest_folder(tmp_path)
     assert result.unmapped_columns == {"fulltext": {"rows": 2, "text_like": 2}}
     assert result.ingested.schema["authors"] == pl.List(pl.String)
+
+
+def test_article_fields_count_before_metadata_when_choosing_a_mapping() -> None:
+    # news-please's mapping finds as many fields in all (its crawl metadata) but no date;
+    # the generic one finds the date: the article fields decide.
+    obj = {"title": "t", "url": "u", "text": "b", "date": "2022-02-02", "authors": ["A"]}
+    obj |= {"description": "d", "image_url": "i", "language": "en", "date_download": "2022"}
+    record = map_record(obj, MAPPINGS)
+    assert record["date_raw"] == "2022-02-02"
+    assert record["authors"] == ["A"]
