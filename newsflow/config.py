@@ -15,8 +15,9 @@ from expectations.config import QualityConfig
 # Field names tried for each record field, in order; a dotted name ("source.name") is a
 # path into a nested object (or a CSV column spelt so). Fields: title, date, url, body,
 # authors, description, image_url, source_language, tags, site_name, fetched_at;
-# `ignore` lists columns known and left out on purpose. The mapping that finds most
-# fields in a record wins, the first on ties. Field lists from each source's documentation:
+# `ignore` lists columns known and left out on purpose. The mapping that finds most of
+# title/date/url/body in a record wins, then the one finding most fields in all, then the
+# first. Field lists from each source's documentation:
 MAPPING_FIELDS = (
     "title",
     "date",
