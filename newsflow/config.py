@@ -37,7 +37,7 @@ BUILTIN_FIELD_MAPPINGS: dict[str, dict[str, list[str]]] = {
     # source_domain, filename, localpath and date_modify are crawl details (a domain is no
     # site name: the publisher comes from the URL).
     "newsplease": {
-        "title": ["title"],
+        "title": ["title", "title_page", "title_rss"],
         "date": ["date_publish"],
         "url": ["url"],
         "body": ["maintext", "text"],
@@ -46,7 +46,7 @@ BUILTIN_FIELD_MAPPINGS: dict[str, dict[str, list[str]]] = {
         "image_url": ["image_url"],
         "source_language": ["language"],
         "fetched_at": ["date_download"],
-        "ignore": ["title_page", "title_rss", "source_domain", "date_modify"],
+        "ignore": ["source_domain", "date_modify"],
     },
     # NewsAPI /v2/everything and /v2/top-headlines articles; `source` is {id, name} in
     # JSON and a name (or the dict's repr, or a `source.name` column) in CSV exports.

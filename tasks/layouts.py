@@ -272,10 +272,19 @@ def _found(obj: dict[Any, Any], keys: dict[str, Any], mapping: CompiledMapping) 
     for out, names in mapping.fields:
         for name in names:
             value = _lookup(obj, keys, name)
-            if value is not _ABSENT and _usable(out, value):
-                found[out] = value
+            if value is _ABSENT or not _usable(out, value):
+                continue
+            if out not in found or _is_missing(found[out]):
+                found[out] = value  # a later name fills a field the first left empty
+            if not _is_missing(value):
                 break
     return found
+
+
+def _is_missing(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in _MISSING
+    return value is None or value == []
 
 
 def _list_value(raw: Any, out: str) -> list[str]:

@@ -298,3 +298,14 @@ def test_article_fields_count_before_metadata_when_choosing_a_mapping() -> None:
     record = map_record(obj, MAPPINGS)
     assert record["date_raw"] == "2022-02-02"
     assert record["authors"] == ["A"]
+
+
+def test_an_empty_value_lets_the_next_name_fill_the_field() -> None:
+    # newspaper4k writes "" for a page without a canonical link; news-please null titles.
+    newspaper = {"title": "t", "text": "b", "canonical_link": "", "url": "https://n.example/1"}
+    newspaper |= {"publish_date": None, "top_image": "", "meta_img": "https://n.example/i.jpg"}
+    record = map_record(newspaper, MAPPINGS)
+    assert (record["url"], record["image_url"]) == ("https://n.example/1", newspaper["meta_img"])
+    newsplease = {"title": None, "title_page": None, "title_rss": "From the feed"}
+    newsplease |= {"maintext": "b", "date_publish": "2020-01-01", "url": "u"}
+    assert map_record(newsplease, MAPPINGS)["title"] == "From the feed"
