@@ -268,7 +268,7 @@ def _usable(out: str, value: Any) -> bool:
 
 def _found(obj: dict[Any, Any], keys: dict[str, Any], mapping: CompiledMapping) -> dict[str, Any]:
     """Record field -> source value, for the fields `mapping` finds in `obj`."""
-    found = {}
+    found: dict[str, Any] = {}
     for out, names in mapping.fields:
         for name in names:
             value = _lookup(obj, keys, name)
