@@ -332,7 +332,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         logger.error("%s", line)
     halted = any(v.critical_failures() for v in book.validations) or bool(book.mapping_failures)
     if halted:
-        logger.error("quality: a critical expectation failed on cleaned rows; dedupe waits")
+        logger.error("quality: a critical expectation failed (see above); dedupe waits")
         wants = STAGES_IN_ORDER[:1]
     deduped: dict[str, Any] = {"batches": [], "touched": [], "rebuilt": None}
     if (batches or stale) and "dedupe" not in wants:
