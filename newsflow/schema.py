@@ -107,6 +107,16 @@ ENRICHED = pl.Schema(
         "people": pl.List(pl.String),
         "organizations": pl.List(pl.String),
         "places": pl.List(pl.String),
+        "entities": pl.List(
+            pl.Struct(
+                {
+                    "text": pl.String,
+                    "type": pl.String,
+                    "mentions": pl.Int64,
+                    "first_offset": pl.Int64,
+                }
+            )
+        ),
         "keywords": pl.List(pl.String),
         "mean_word_length": pl.Float64(),
         "symbol_word_ratio": pl.Float64(),

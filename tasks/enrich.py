@@ -57,9 +57,9 @@ ENRICHERS: dict[str, Enricher] = {
         Enricher(
             entities.NAME,
             entities.COLUMNS,
-            entities.entities_v1,
-            (entities.MODEL_PACKAGE, "spacy"),
-            entities.pipeline,
+            entities.entities_v2,
+            entities.PACKAGES,
+            entities.load_models,
         ),
         Enricher(keywords.NAME, keywords.COLUMNS, keywords.keywords_v1, ("yake",)),
         Enricher(quality.NAME, quality.COLUMNS, quality.quality_v1, ("spacy",)),
