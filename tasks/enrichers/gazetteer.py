@@ -38,7 +38,7 @@ def place_names() -> frozenset[str]:
             names.add(city["name"])
         if city["population"] >= ALIASED_CITY_POPULATION:
             names.update(a for a in city["alternatenames"] if _LATIN_NAME.fullmatch(a))
-    return frozenset(n.casefold() for n in names if n)
+    return frozenset(_folded(n) for n in names if n)
 
 
 @cache
@@ -56,8 +56,14 @@ def country_names() -> frozenset[str]:
     return frozenset(n.casefold() for n in names if n)
 
 
+def _folded(name: str) -> str:
+    """Case, dots and "Saint" folded, so "St. Louis", "St Louis" and "Saint Louis" meet."""
+    name = " ".join(name.casefold().replace(".", " ").split())
+    return name.replace("saint ", "st ").replace("sankt ", "st ")
+
+
 def is_place(name: str) -> bool:
-    return name.casefold() in place_names()
+    return _folded(name) in place_names()
 
 
 def is_country(name: str) -> bool:
