@@ -40,6 +40,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
@@ -215,7 +216,15 @@ def report(ours: dict[str, Score], baseline: dict[str, Score]) -> None:
 def lead_sets(bodies: list[str], chars: int | None) -> list[Names]:
     """The enricher's sets when it reads only the first `chars` characters (cut at a space)."""
     heads = [b if chars is None or len(b) <= chars else b[:chars].rsplit(" ", 1)[0] for b in bodies]
-    return [scored_set(r) for r in entities.entity_rows(heads)]
+    rows = entities.entity_rows([("", head) for head in heads])
+    return [scored_set(lists_of(records)) for records in rows]
+
+
+def lists_of(records: list[dict[str, Any]]) -> dict[str, list[str]]:
+    return {
+        column: [r["text"] for r in records if r["type"] == kind]
+        for kind, column in entities.COLUMN_OF_TYPE.items()
+    }
 
 
 def lead_report(name: str, bodies: list[str], leads: list[int], gold: list[Names] | None) -> None:

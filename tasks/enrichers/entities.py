@@ -76,17 +76,31 @@ RESULTS_NUMBER_SHARE = 0.25
 # A one-word person (no full name in the article to join) needs this many mentions: on
 # CoNLL three in four once-named lone "people" were not people (teams, places, nouns).
 SINGLE_NAME_MIN = 2
-_ORG_HEADS = frozenset(
+
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_ORG_HEADS = _word_set(
     """academy agency airlines airways alliance army assembly association authority bank
     board bureau cabinet centre center church club coalition college command commission
     committee company conference congress corporation council court department
     directorate exchange federation force forces foundation front fund group guard
     hospital house institute league ministry movement navy network newsroom office
     organisation organization parliament party police press rovers school senate service
-    services society team tribunal trust union united university watch""".split()
+    services society team tribunal trust union united university watch"""
 )
 _LOCATIVE_WORD = re.compile(
-    r"\b(?:in|near|outside|inside|across|throughout|around|between|towards?)\s+$"
+    r"\b(?:in|at|near|outside|inside|across|throughout|around|between|towards?)\s+$"
+)
+_PREPOSITION = re.compile(
+    r"\b(?:in|at|near|against|into|across|throughout|around|towards?|from|over)\s+$"
+)
+# Last words that make a name a place, not a person ("Kestrel Bay", "Ashford Vale").
+_PLACE_HEADS = _word_set(
+    "bay vale valley river harbour harbor island islands peninsula gulf strait sea ocean "
+    "lake mountains street square road avenue"
 )
 _NUMBER = re.compile(r"[-+(]?\.?\d[\d.,:/-]*[%.,;:)]*|[-–]")
 _SCORE_AFTER = re.compile(r"\s*\d")
@@ -106,9 +120,9 @@ _INITIALISM = re.compile(r"(?:[A-Z]\.){2,}")
 _THE = re.compile(r"^(?:the|The|THE)\s+")
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _EDGE = " \t\n\"'“”‘’()[]{}<>,;:.!?-–—*•|"
-_WEEKDAYS_MONTHS = frozenset(
+_WEEKDAYS_MONTHS = _word_set(
     """monday tuesday wednesday thursday friday saturday sunday january february march
-    april may june july august september october november december""".split()
+    april may june july august september october november december"""
 )
 
 _MODEL = threading.Lock()
@@ -182,6 +196,7 @@ class Mention:
     is_team: bool = False
     after_locative: bool = False
     after_the: bool = False
+    after_preposition: bool = False
 
 
 def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
@@ -207,13 +222,18 @@ def _mention(line: Line, start: int, end: int, label: str, is_team: bool) -> Men
     if not name:
         return None
     before = line.text[:start]
-    offset = None if line.offset is None else line.offset + start + max(0, line.text[start:end].find(name[:1]))
+    offset = (
+        None
+        if line.offset is None
+        else line.offset + start + max(0, line.text[start:end].find(name[:1]))
+    )
     return Mention(
         name,
         label,
         offset,
         is_team=is_team,
         after_locative=bool(_LOCATIVE_WORD.search(before)),
+        after_preposition=bool(_PREPOSITION.search(before)),
         after_the=bool(re.search(r"\bthe\s+$", before, re.IGNORECASE))
         or line.text[start:end].lower().startswith("the "),
     )
@@ -265,6 +285,7 @@ class _Entity:
     in_title: bool = False
     after_locative: bool = False
     after_the: bool = False
+    after_preposition: bool = False
 
     def add(self, mention: Mention) -> None:
         self.forms[mention.name] += 1
@@ -275,18 +296,21 @@ class _Entity:
         self.in_title |= mention.offset is None
         self.after_locative |= mention.after_locative
         self.after_the |= mention.after_the
+        self.after_preposition |= mention.after_preposition
         if mention.offset is not None and (
             self.first_offset is None or mention.offset < self.first_offset
         ):
             self.first_offset = mention.offset
 
     def absorb(self, other: _Entity) -> None:
-        self.labels.update(other.labels)
+        """Take in a short form of this person's name: its mentions count as the person's."""
+        self.labels["PERSON"] += other.labels.total()
         self.forms.update(other.forms)
         self.team_mentions += other.team_mentions
         self.in_title |= other.in_title
         self.after_locative |= other.after_locative
         self.after_the |= other.after_the
+        self.after_preposition |= other.after_preposition
         offsets = [o for o in (self.first_offset, other.first_offset) if o is not None]
         self.first_offset = min(offsets) if offsets else None
 
@@ -304,8 +328,12 @@ def _fold_short_names(entities: dict[str, _Entity]) -> None:
     with it, whatever the lone word was tagged, unless mostly a place."""
     people = [k for k, e in entities.items() if " " in k and e.label() == "PERSON"]
     for short in [k for k in entities if " " not in k]:
-        full = [p for p in people if short in (p.split()[0], p.split()[-1])]
-        if len(full) == 1 and entities[short].label() not in ("GPE", "LOC"):
+        label = entities[short].label()
+        # A first name alone is a person's; an organisation's name heading a "person"
+        # is a product's ("Nintendo" of "Nintendo Switch"), not a first name.
+        ends = (-1,) if label == "ORG" else (0, -1)
+        full = [p for p in people if any(short == p.split()[i] for i in ends)]
+        if len(full) == 1 and label not in ("GPE", "LOC"):
             entities[full[0]].absorb(entities.pop(short))
 
 
@@ -326,13 +354,31 @@ def _is_junk(name: str, kind: str, entity: _Entity, context: _Context) -> bool:
         threshold_hit = _is_common(name, context.lowercase_words)
         if kind == "person" and threshold_hit:
             return True
-        if word_frequency(name.lower()) >= LOWERCASE_USE_ZIPF and name.lower() in context.lowercase_words:
+        if (
+            word_frequency(name.lower()) >= LOWERCASE_USE_ZIPF
+            and name.lower() in context.lowercase_words
+        ):
             return True
     if kind == "person" and len(words) == 1 and entity.labels.total() < SINGLE_NAME_MIN:
+        return True
+    # A one-word organisation named once, right after "in", "against" …, with no other
+    # sign of one, is the small model's guess for an unknown word ("against Donbass").
+    if (
+        kind == "organization"
+        and len(words) == 1
+        and not name.isupper()
+        and entity.labels.total() < 2
+        and not entity.team_mentions
+        and not entity.after_the
+        and not entity.in_title
+        and entity.after_preposition
+    ):
         return True
     if kind == "person":
         return bool(_CAMEL.search(name)) or any(w.casefold() in context.org_keys for w in words)
     if kind == "organization" and len(words) > 1 and not entity.after_the:
+        if entity.team_mentions or is_place(name):
+            return False
         plain = [w for w in words if w.lower() not in ("of", "and", "for", "on")]
         return all(word_frequency(w.lower()) >= COMMON_ZIPF for w in plain) and not any(
             w.lower() in _ORG_HEADS for w in plain
@@ -346,7 +392,9 @@ class _Context:
     org_keys: set[str]
 
 
-def entity_records(title: str, body: str, docs: list[list[tuple[int, int, str]]]) -> list[dict[str, Any]]:
+def entity_records(
+    title: str, body: str, docs: list[list[tuple[int, int, str]]]
+) -> list[dict[str, Any]]:
     """The article's entities, most salient first, from NER spans of each of its lines."""
     lines = lines_of(title, body)
     entities: dict[str, _Entity] = {}
@@ -360,39 +408,36 @@ def entity_records(title: str, body: str, docs: list[list[tuple[int, int, str]]]
         lowercase_words=set(re.findall(r"\b[a-z]+\b", text)),
         org_keys={k for k, e in entities.items() if e.label() == "ORG" and " " not in k},
     )
-    records = []
+    ranked: list[tuple[tuple[bool, bool, int, int], dict[str, Any]]] = []
     for key, entity in entities.items():
         name = entity.text(key)
-        kinds: list[tuple[str, int]] = []
-        kind = TYPE_OF_LABEL.get(entity.label(), "")
-        if kind == "person" and is_place(key) or kind == "organization" and is_country(key):
-            kind = "place"  # Kiev, Geneva: the gazetteer knows better than the small model
-        if kind == "person" and entity.after_locative:
-            kind = "place"  # "between Ashford Vale and …"
-        if kind == "person" and " " in key and key.split()[-1] in _ORG_HEADS:
-            kind = "organization"  # "Manchester United", "Warsaw Newsroom"
-        if kind:
-            kinds.append((kind, entity.labels.total()))
-        if entity.team_mentions:
-            if kind == "organization":
-                kinds = [("organization", entity.labels.total() + entity.team_mentions)]
-            else:
-                kinds.append(("organization", entity.team_mentions))
-        for kind, mentions in kinds:
+        for kind, mentions in _types_of(key, entity):
             if _is_junk(name, kind, entity, context):
                 continue
             in_lead = entity.first_offset is not None and entity.first_offset < lead_end
-            records.append(
-                {
-                    "text": name,
-                    "type": kind,
-                    "mentions": mentions,
-                    "first_offset": entity.first_offset,
-                    "_rank": (not entity.in_title, not in_lead, -mentions, entity.first_offset or 0),
-                }
-            )
-    records.sort(key=lambda r: r["_rank"])
-    return [{k: v for k, v in r.items() if k != "_rank"} for r in records]
+            # Salience: named in the headline, then in the lead, then by mentions.
+            rank = (not entity.in_title, not in_lead, -mentions, entity.first_offset or 0)
+            record = {"text": name, "type": kind, "mentions": mentions}
+            ranked.append((rank, {**record, "first_offset": entity.first_offset}))
+    return [record for _, record in sorted(ranked, key=lambda r: r[0])]
+
+
+def _types_of(key: str, entity: _Entity) -> list[tuple[str, int]]:
+    """The type (or types: a city named as a team and as a place) of a name, with the
+    mentions of each: the model's label, corrected by the gazetteer and the context."""
+    kind = TYPE_OF_LABEL.get(entity.label(), "")
+    if kind == "person" and is_place(key) or kind == "organization" and is_country(key):
+        kind = "place"  # Kiev, Geneva: the gazetteer knows better than the small model
+    if kind == "person" and (entity.after_locative or key.split()[-1] in _PLACE_HEADS):
+        kind = "place"  # "between Ashford Vale and …", "Kestrel Bay"
+    if kind == "person" and " " in key and key.split()[-1] in _ORG_HEADS:
+        kind = "organization"  # "Manchester United", "Warsaw Newsroom"
+    kinds = [(kind, entity.labels.total())] if kind else []
+    if not entity.team_mentions:
+        return kinds
+    if kind == "organization":
+        return [("organization", entity.labels.total() + entity.team_mentions)]
+    return [*kinds, ("organization", entity.team_mentions)]
 
 
 def ner_spans(texts: list[str]) -> list[list[tuple[int, int, str]]]:
@@ -428,5 +473,8 @@ def entities_v2(frame: pl.DataFrame) -> pl.DataFrame:
     }
     return pl.DataFrame(
         {**lists, "entities": records},
-        schema={**{c: pl.List(pl.String) for c in COLUMN_OF_TYPE.values()}, "entities": pl.List(ENTITY)},
+        schema={
+            **{c: pl.List(pl.String) for c in COLUMN_OF_TYPE.values()},
+            "entities": pl.List(ENTITY),
+        },
     )
