@@ -144,6 +144,7 @@ def load_models() -> None:
     """Everything a worker process needs: the spaCy pipeline and the place names."""
     pipeline()
     place_names()
+    word_frequency("the")  # loads wordfreq's English table (~0.2 s)
 
 
 def normalised(name: str) -> str:
