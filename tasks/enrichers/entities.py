@@ -117,6 +117,8 @@ _BREAK = re.compile(
 _ROMAN = re.compile(r"[IVXLC]+")
 _TRIPLE = re.compile(r"(\w)\1\1")
 _INITIALISM = re.compile(r"(?:[A-Z]\.){2,}")
+# "Ms Beynon" is Beynon, who then joins "Rhian Beynon".
+_HONORIFIC = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Mr\.|Mrs\.|Ms\.|Dr\.)\s+(?=[A-Z])")
 _THE = re.compile(r"^(?:the|The|THE)\s+")
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _EDGE = " \t\n\"'“”‘’()[]{}<>,;:.!?-–—*•|"
@@ -149,7 +151,7 @@ def load_models() -> None:
 
 def normalised(name: str) -> str:
     """A mention as it goes into a list, or "" when nothing name-like is left."""
-    name = " ".join(name.split())
+    name = _HONORIFIC.sub("", " ".join(name.split()))
     name = _INITIALISM.sub(lambda m: m.group().replace(".", ""), name)
     name = _POSSESSIVE.sub("", _THE.sub("", name.strip(_EDGE))).strip(_EDGE)
     # A name has a capital: a lower-case "mention" ("harbour master") is model noise.

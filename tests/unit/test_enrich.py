@@ -190,6 +190,8 @@ def test_byline(body: str, byline: str | None) -> None:
     [
         ("the White House", "White House"),
         ("Russia's", "Russia"),
+        ("Ms Beynon", "Beynon"),
+        ("Dr. Ada Lin", "Ada Lin"),
         ("U.S.", "US"),
         ("  New\n York ", "New York"),
         ("harbour master", ""),

@@ -271,3 +271,11 @@ def test_entities_of_non_english_rows_are_empty_lists() -> None:
     assert out["entities"].to_list() == [[], []]
     lists = {c: pl.List(pl.String) for c in ("people", "organizations", "places")}
     assert out.schema == pl.Schema({**lists, "entities": ENRICHED["entities"]})
+
+
+def test_an_honorific_and_surname_join_the_full_name() -> None:
+    body = "Rhian Beynon spoke first. Ms Beynon said the plan would work."
+    found = records("", body, spans(body, ("Rhian Beynon", "PERSON"), ("Ms Beynon", "PERSON")))
+    assert [(r["text"], r["type"], r["mentions"]) for r in found] == [
+        ("Rhian Beynon", "person", 2)
+    ]
