@@ -276,6 +276,13 @@ def test_entities_of_non_english_rows_are_empty_lists() -> None:
 def test_an_honorific_and_surname_join_the_full_name() -> None:
     body = "Rhian Beynon spoke first. Ms Beynon said the plan would work."
     found = records("", body, spans(body, ("Rhian Beynon", "PERSON"), ("Ms Beynon", "PERSON")))
-    assert [(r["text"], r["type"], r["mentions"]) for r in found] == [
-        ("Rhian Beynon", "person", 2)
-    ]
+    assert [(r["text"], r["type"], r["mentions"]) for r in found] == [("Rhian Beynon", "person", 2)]
+
+
+def test_a_one_word_organisation_named_once_after_a_place_preposition_is_dropped() -> None:
+    body = "He condemned the attacks against Zelmora. The Kremlin and Vantor said nothing."
+    line = spans(body, ("Zelmora", "ORG"), ("Kremlin", "ORG"), ("Vantor", "ORG"))
+    assert typed(records("", body, line)) == {
+        ("Kremlin", "organization"),
+        ("Vantor", "organization"),
+    }
