@@ -353,6 +353,28 @@ def test_enriched_files_record_the_enricher_versions(tmp_path: Path) -> None:
     assert meta[b"newsflow.run_id"] == b"r"  # the standard keys are still there
 
 
+def test_files_of_a_retired_enricher_or_older_schema_are_outdated(tmp_path: Path) -> None:
+    from tasks.enrich import enricher_metadata, outdated_batches
+
+    lake = Lake(tmp_path)
+    picked = select_enrichers(["counts_v1"])
+    out = enrich_frame(deduped([ENGLISH]), picked)
+    current = enricher_metadata(picked)
+    lake.write(out, "enriched", "subset", "r", metadata=current)
+    lake.write(
+        out,
+        "enriched",
+        "retired",
+        "r",
+        metadata={**current, "newsflow.enrichers": "counts_v1,entities_v1"},
+    )
+    [old] = lake.write(out, "enriched", "old_schema", "r", metadata=current)
+    table = pq.read_table(old)
+    meta = {**(table.schema.metadata or {}), b"newsflow.schema_version": b"1"}
+    pq.write_table(table.replace_schema_metadata(meta), old)
+    assert outdated_batches(lake) == {"retired", "old_schema"}
+
+
 def rows_of(schema: pl.Schema, **columns: list[str | None]) -> pl.DataFrame:
     """A frame of `schema` holding these columns; every other column null."""
     given = pl.DataFrame(columns, schema={c: pl.String for c in columns})
