@@ -39,21 +39,25 @@ class Enricher:
     packages: tuple[str, ...] = ()
     # Loads the model a worker process needs (see `tasks/enrichers/workers.py`).
     load_model: Callable[[], object] | None = None
+    # What of the body it reads: the first N characters, or None for the whole body.
+    # `enrich_frame` passes it only that much (every other column whole, the title too).
+    body_chars: int | None = None
 
 
 ENRICHERS: dict[str, Enricher] = {
     e.name: e
     for e in (
         Enricher(counts.NAME, counts.COLUMNS, counts.counts_v1),
-        Enricher(source.NAME, source.COLUMNS, source.source_v1, ("tldextract",)),
+        Enricher(source.NAME, source.COLUMNS, source.source_v1, ("tldextract",), body_chars=0),
         Enricher(
             language.NAME,
             language.COLUMNS,
             language.language_v2,
             ("py3langid",),
             language.identifier,
+            body_chars=language.MAX_CHARS,
         ),
-        Enricher(dateline.NAME, dateline.COLUMNS, dateline.dateline_v1),
+        Enricher(dateline.NAME, dateline.COLUMNS, dateline.dateline_v2),
         Enricher(
             entities.NAME,
             entities.COLUMNS,
@@ -61,7 +65,14 @@ ENRICHERS: dict[str, Enricher] = {
             (entities.MODEL_PACKAGE, "spacy"),
             entities.pipeline,
         ),
-        Enricher(keywords.NAME, keywords.COLUMNS, keywords.keywords_v1, ("yake",)),
+        Enricher(
+            keywords.NAME,
+            keywords.COLUMNS,
+            keywords.keywords_v2,
+            keywords.PACKAGES,
+            keywords.background,
+            body_chars=keywords.BODY_CHARS,
+        ),
         Enricher(quality.NAME, quality.COLUMNS, quality.quality_v1, ("spacy",)),
     )
 }
@@ -96,6 +107,13 @@ def enricher_metadata(enrichers: Sequence[Enricher]) -> dict[str, str]:
     }
 
 
+def read_by(enricher: Enricher, frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame as `enricher` reads it: the body cut to its `body_chars`."""
+    if enricher.body_chars is None:
+        return frame
+    return frame.with_columns(pl.col("body").str.slice(0, enricher.body_chars))
+
+
 def enrich_frame(
     deduped: pl.DataFrame,
     enrichers: Sequence[Enricher] | None = None,
@@ -109,7 +127,7 @@ def enrich_frame(
     frame = deduped.with_columns(published_month=pl.col("published_date").dt.strftime("%Y-%m"))
     for enricher in select_enrichers() if enrichers is None else enrichers:
         started = time.perf_counter()
-        added = enricher.add(frame)
+        added = enricher.add(read_by(enricher, frame))
         if tuple(added.columns) != enricher.columns or added.height != frame.height:
             raise RuntimeError(
                 f"{enricher.name} returned {added.columns} x {added.height} rows, "
