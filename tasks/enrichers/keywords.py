@@ -35,15 +35,20 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 import polars as pl
 
 from tasks.enrichers.language import languages_of
 from tasks.enrichers.quality import UNSPACED_LANGUAGES, stop_words
 from tasks.enrichers.workers import map_chunks
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
 
 NAME = "keywords_v2"
 COLUMNS = ("keywords",)
@@ -68,29 +73,22 @@ CALENDAR = frozenset(
 # Titles before a name ("Mr Blair"): not part of a key phrase, in any language.
 HONORIFICS = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "messrs"})
 # Lower-case words inside a name: "Bank of England", "Rio de Janeiro".
-CONNECTORS = frozenset(
-    {
-        "of",
-        "for",
-        "de",
-        "da",
-        "di",
-        "do",
-        "du",
-        "des",
-        "del",
-        "la",
-        "le",
-        "von",
-        "van",
-        "der",
-        "den",
-    }
-)
+CONNECTORS = frozenset(_words("of for de da di do du des del la le von van der den"))
 NAME_WORDS = 5
+# Titles before a person's name, left out of the name (English, as most titles met).
+TITLES = frozenset(
+    _words(
+        "president minister chancellor secretary senator governor mayor king queen prince "
+        "princess pope general chief judge justice coach captain manager director chairman "
+        "chairwoman leader lord lady sir dame professor archbishop bishop ambassador "
+        "commissioner inspector sergeant colonel major lieutenant admiral sheikh emperor "
+        "spokesman spokeswoman striker midfielder defender goalkeeper boss executive prime "
+        "vice deputy foreign finance defence defense interior home"
+    )
+)
 _CONTRACTION = re.compile(r"['’](?:ve|re|ll|d|m|t)$")
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
-_POSSESSIVE = re.compile(r"['’]s$", re.IGNORECASE)
+_POSSESSIVES = ("'s", "’s", "'S", "’S")
 _SENTENCE_END = re.compile(r"[.!?\n]")
 # What a feed appends to a cut body: "… [+1197 chars]", "…", "...", "Read more".
 _CHAR_COUNT_MARKER = re.compile(r"\s*\[\+\d+ chars?\]")
@@ -142,8 +140,22 @@ def background() -> object:
     return vocabulary("en")
 
 
-@dataclass(frozen=True)
-class _Token:
+class _Seen:
+    """What one phrase's occurrences add up to."""
+
+    __slots__ = ("count", "forms", "in_body", "in_lead", "name", "proper", "weight")
+
+    def __init__(self) -> None:
+        self.weight = 0.0
+        self.count = 0
+        self.in_body = 0
+        self.in_lead = False
+        self.name = False  # a name of capitalised words ("Margaret Holloway")
+        self.proper = False  # one word written with a capital mid-sentence
+        self.forms: dict[str, int] = {}
+
+
+class _Token(NamedTuple):
     key: str
     form: str
     weight: float
@@ -162,30 +174,34 @@ def _chunks(title: str, body: str) -> list[list[_Token]]:
         chunk: list[_Token] = []
         end = 0
         for match in _WORD.finditer(text):
-            start, gap = match.start(), text[end : match.start()]
-            sentence_start = end == 0 or bool(_SENTENCE_END.search(gap))
+            start = match.start()
+            gap = text[end:start]
+            sentence_start = end == 0 or (gap != " " and bool(_SENTENCE_END.search(gap)))
             end = match.end()
-            if gap.strip(" ") and chunk:
+            if gap != " " and chunk and gap.strip(" "):
                 chunks.append(chunk)
                 chunk = []
-            before, after = text[max(start - 2, 0) : start], text[end : end + 1]
-            if after.isdigit() or before[-1:].isdigit() or re.fullmatch(r"\d[-.]", before):
+            previous = text[start - 1] if start else ""
+            if (
+                text[end : end + 1].isdigit()
+                or previous.isdigit()
+                or (previous in "-." and start > 1 and text[start - 2].isdigit())
+            ):
                 if chunk:
                     chunks.append(chunk)
                 chunk = []
                 continue
             form = match.group()
-            possessive = _POSSESSIVE.search(form)
+            possessive = form[-2:] in _POSSESSIVES
             if possessive:
-                form = form[: possessive.start()]
+                form = form[:-2]
             if in_title:
                 weight = TITLE_WEIGHT
             else:
                 weight = LEAD_WEIGHT if start < LEAD_CHARS else BODY_WEIGHT
-            token = _Token(
-                form.casefold(), form, weight, form[0].isupper(), sentence_start, in_title
+            chunk.append(
+                _Token(form.casefold(), form, weight, form[0].isupper(), sentence_start, in_title)
             )
-            chunk.append(token)
             if possessive:  # "Britain's economy": the possessive ends a phrase
                 chunks.append(chunk)
                 chunk = []
@@ -225,12 +241,28 @@ def _names(chunk: list[_Token], edges: list[bool], capitals: set[str]) -> list[t
                 j += 2
             else:
                 break
+        end = j
         while j > i + 1 and not edges[j - 1]:
             j -= 1
+        i = _after_titles(chunk, i, j)
         if j - i >= 2 and j - i <= NAME_WORDS and not chunk[i].in_title:
             spans.append((i, j))
-        i = j
+        i = end
     return spans
+
+
+def _after_titles(chunk: list[_Token], start: int, end: int) -> int:
+    """Where a name starts once the titles before it are left out ("Prime Minister
+    Margaret Holloway" -> Margaret Holloway, "US President George Bush" -> George Bush);
+    a title followed by a connector is part of the name ("Director of Public
+    Prosecutions")."""
+    last_title = max(
+        (k for k in range(start, end - 2) if chunk[k].key.rsplit("-", 1)[-1] in TITLES),
+        default=None,
+    )
+    if last_title is None or chunk[last_title + 1].key in CONNECTORS:
+        return start
+    return last_title + 1
 
 
 def keywords(title: str, body: str, language: str | None) -> list[str]:
@@ -238,28 +270,23 @@ def keywords(title: str, body: str, language: str | None) -> list[str]:
     if not language or language in UNSPACED_LANGUAGES:
         return []
     vocab = vocabulary(language)
-    weights: dict[tuple[str, ...], float] = defaultdict(float)
-    counts: Counter[tuple[str, ...]] = Counter()
-    in_body: Counter[tuple[str, ...]] = Counter()
-    in_lead: set[tuple[str, ...]] = set()
-    forms: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
-    names: set[tuple[str, ...]] = set()
-    proper: set[tuple[str, ...]] = set()
+    stats: dict[tuple[str, ...], _Seen] = {}
 
-    def seen(tokens: list[_Token]) -> tuple[str, ...]:
-        key = tuple(t.key for t in tokens)
-        weight = max(t.weight for t in tokens)
-        weights[key] += weight
-        counts[key] += 1
-        if not tokens[0].in_title:
-            in_body[key] += 1
-            if weight > BODY_WEIGHT:
-                in_lead.add(key)
+    def seen(key: tuple[str, ...], tokens: list[_Token]) -> _Seen:
+        entry = stats.get(key)
+        if entry is None:
+            entry = stats[key] = _Seen()
+        first = tokens[0]
+        weight = max(t.weight for t in tokens) if len(tokens) > 1 else first.weight
+        entry.weight += weight
+        entry.count += 1
+        if not first.in_title:
+            entry.in_body += 1
+            entry.in_lead = entry.in_lead or weight > BODY_WEIGHT
+        form = first.form if len(tokens) == 1 else " ".join(t.form for t in tokens)
         # A sentence's first word is capitalised anyway: its form counts less.
-        forms[key][" ".join(t.form for t in tokens)] += 1 if tokens[0].sentence_start else 2
-        if len(tokens) == 1 and tokens[0].capitalised and not tokens[0].sentence_start:
-            proper.add(key)
-        return key
+        entry.forms[form] = entry.forms.get(form, 0) + (1 if first.sentence_start else 2)
+        return entry
 
     chunks = _chunks(title, body)
     capitals = {
@@ -268,29 +295,39 @@ def keywords(title: str, body: str, language: str | None) -> list[str]:
         for t in chunk
         if t.capitalised and not (t.sentence_start or t.in_title)
     }
+    edge_of: dict[tuple[str, str], bool] = {}
     for chunk in chunks:
-        edges = [_is_edge(t, vocab) for t in chunk]
+        edges = []
+        for t in chunk:
+            edge = edge_of.get((t.key, t.form))
+            if edge is None:
+                edge = edge_of[t.key, t.form] = _is_edge(t, vocab)
+            edges.append(edge)
         spans = _names(chunk, edges, capitals)
         inside = {k for start, end in spans for k in range(start, end - 1)}
         for start, end in spans:
-            names.add(seen(chunk[start:end]))
+            tokens = chunk[start:end]
+            seen(tuple(t.key for t in tokens), tokens).name = True
         for i, token in enumerate(chunk):
             if not edges[i]:
                 continue
-            seen([token])
-            if i + 1 < len(chunk) and edges[i + 1] and (i not in inside or chunk[i].in_title):
-                seen(chunk[i : i + 2])
+            entry = seen((token.key,), [token])
+            # A capital mid-sentence marks a name, but "Prime" of "Prime Minister" is none.
+            if token.capitalised and not token.sentence_start and token.key not in TITLES:
+                entry.proper = True
+            if i + 1 < len(chunk) and edges[i + 1] and (i not in inside or token.in_title):
+                pair = chunk[i : i + 2]
+                seen((token.key, pair[1].key), pair)
     scores: dict[tuple[str, ...], float] = {}
-    for key, weight in weights.items():
+    for key, entry in stats.items():
         # A name counts the later mentions of its last word alone ("Holloway said").
-        mentions = key[-1:] if key in names else key
-        if key in names:
-            weight = max(weight, weights[mentions])
+        mentions = stats[key[-1:]] if entry.name and key[-1:] in stats else entry
+        weight = max(entry.weight, mentions.weight) if entry.name else entry.weight
         # In the body at least once, and only once when in its lead; a common word or
         # pair of words (not a name) twice.
-        if not in_body[mentions] or (in_body[mentions] == 1 and mentions not in in_lead):
+        if not mentions.in_body or (mentions.in_body == 1 and not mentions.in_lead):
             continue
-        if counts[mentions] < 2 and key not in names and key not in proper:
+        if mentions.count < 2 and not (entry.name or entry.proper):
             continue
         scores[key] = weight * sum(vocab.rarity(word) for word in key if word not in CONNECTORS)
     ranked = sorted(scores, key=lambda k: (-scores[k], k))
@@ -300,17 +337,17 @@ def keywords(title: str, body: str, language: str | None) -> list[str]:
         words = set(key) - CONNECTORS
         if any(2 * len(words & t) >= len(words) for t in taken):
             continue
-        phrases.append(_written(forms[key]))
+        phrases.append(_written(stats[key].forms))
         taken.append(words)
         if len(phrases) == TOP:
             break
     return phrases
 
 
-def _written(forms: Counter[str]) -> str:
+def _written(forms: dict[str, int]) -> str:
     """The most frequent written form (a mid-sentence use counts double), ties to the
     first seen."""
-    return max(forms, key=lambda f: forms[f])
+    return max(forms, key=forms.__getitem__)
 
 
 def keyword_rows(rows: list[tuple[str, str, bool, str | None]]) -> list[list[str]]:
