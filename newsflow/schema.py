@@ -84,7 +84,7 @@ DEDUPED = pl.Schema(
 
 # `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
 # The other added columns come from the enrichers of tasks/enrich.py, in registry order
-# (counts_v1, source_v1, language_v2, dateline_v1, entities_v1, keywords_v1, quality_v1);
+# (counts_v1, source_v1, language_v2, dateline_v2, entities_v1, keywords_v2, quality_v1);
 # columns of an enricher a run did not select are null.
 ENRICHED = pl.Schema(
     {
@@ -301,21 +301,27 @@ DESCRIPTIONS: dict[str, str] = {
     "language": "ISO 639-1 code of the body's language (py3langid); null when the body has no "
     "letter (language_v2)",
     "language_confidence": "py3langid's normalised probability of `language`, 0-1 (language_v2)",
-    "dateline_place": "Place of the opening dateline, title-cased, with its region when written "
-    '("Washington", "Kabul, Afghanistan") (dateline_v1)',
-    "dateline_date": 'Date of the dateline as written ("Dec 8") (dateline_v1)',
-    "dateline_agency": "Wire agency credited in the dateline or at the end of the body: IANS, "
-    "Reuters, AP, AFP, PTI, ANI, UPI, Xinhua, dpa, Bloomberg (dateline_v1)",
-    "byline": 'Author(s) from an opening "By …" line or a closing "Reporting by …" credit '
-    "(dateline_v1)",
+    "dateline_place": "Place of the opening dateline, title-cased, with its region when "
+    'written ("Washington", "Kabul, Afghanistan"); never a caption label ("IMAGE:") or a '
+    'column header ("Dear Abby:") (dateline_v2)',
+    "dateline_date": 'Date of the dateline as written ("Dec 8") (dateline_v2)',
+    "dateline_agency": "Wire agency credited in the dateline, an agency-only opening "
+    '("(Reuters) —") or at the end of the body ("(PTI)", "— Jane Doe, AP"): IANS, Reuters, '
+    "AP, AFP, PTI, ANI, UPI, Xinhua, dpa, Bloomberg (dateline_v2)",
+    "byline": 'Author names as written, from an opening "By …" line ("By Jane Doe, John Smith '
+    'and Ann Lee"), a "Reporting by …" credit or a closing "— Jane Doe, Agency" signature '
+    "(dateline_v2)",
     "people": "People named in the body (spaCy PERSON), most mentioned first; empty unless the "
     "body is English (entities_v1)",
     "organizations": "Organisations named in the body (spaCy ORG), most mentioned first; empty "
     "unless the body is English (entities_v1)",
     "places": "Places named in the body (spaCy GPE and LOC), most mentioned first; empty "
     "unless the body is English (entities_v1)",
-    "keywords": "Up to 10 key phrases of one or two words (YAKE, in the body's language), best "
-    "first (keywords_v1)",
+    "keywords": 'Up to 10 key phrases of the title and body, best first: names ("Margaret '
+    'Holloway", "Bank of England") and one- or two-word phrases, scored by title and lead '
+    "position, frequency in the article and rarity in wordfreq's fixed word list for the "
+    "language; from the article alone, never a truncation marker or cut-off word; empty for "
+    "unspaced scripts (keywords_v2)",
     "mean_word_length": "Letters and digits per word (Gopher keeps 3-10) (quality_v1)",
     "symbol_word_ratio": "('#' + '...' + '…') per word (Gopher keeps < 0.1) (quality_v1)",
     "stop_word_ratio": "Share of words on spaCy's stop-word list for `language`; null when "

@@ -78,13 +78,24 @@ ENRICHERS: dict[str, Enricher] = {
 }
 
 
+# Enrichers a newer version replaced: a configuration naming one fails with the new name.
+# `--re-enrich` rewrites a lake enriched by them with their successors.
+REPLACED = {
+    "language_v1": "language_v2",
+    "dateline_v1": "dateline_v2",
+    "keywords_v1": "keywords_v2",
+}
+
+
 def select_enrichers(names: Sequence[str] | None = None) -> list[Enricher]:
     """The enrichers to run, in registry order; None selects all. Unknown names fail."""
     if names is None:
         return list(ENRICHERS.values())
     unknown = sorted(set(names) - set(ENRICHERS))
     if unknown:
-        raise ValueError(f"unknown enrichers {unknown}; known: {', '.join(ENRICHERS)}")
+        successors = [f"{n} -> {REPLACED[n]}" for n in unknown if n in REPLACED]
+        replaced = f" (replaced: {', '.join(successors)})" if successors else ""
+        raise ValueError(f"unknown enrichers {unknown}{replaced}; known: {', '.join(ENRICHERS)}")
     return [e for name, e in ENRICHERS.items() if name in names]
 
 

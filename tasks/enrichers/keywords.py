@@ -92,6 +92,9 @@ _POSSESSIVES = ("'s", "’s", "'S", "’S")
 _SENTENCE_END = re.compile(r"[.!?\n]")
 # What a feed appends to a cut body: "… [+1197 chars]", "…", "...", "Read more".
 _CHAR_COUNT_MARKER = re.compile(r"\s*\[\+\d+ chars?\]")
+# A finished sentence ends in terminal punctuation, maybe inside quotes or brackets.
+_FINISHED = re.compile(r"[.!?:;)\]\"'”’»]\s*$")
+_LAST_WORD = re.compile(r"\s*\S+\s*$")
 _TRAILING_MARKER = re.compile(
     r"(?:\s*(?:\.\.\.|…|\[…\]|\[\.\.\.\]|(?i:read more|continue reading)\W*))+\s*$"
 )
@@ -99,10 +102,11 @@ _TRAILING_MARKER = re.compile(
 
 def readable_body(body: str, truncated: bool) -> str:
     """The body without what a source appended when it cut it, and, when it was cut
-    (`truncated`), without its last word, which may be a fragment ("the governm…")."""
+    (`truncated`) mid-sentence, without its last word, which may be a fragment ("the
+    governm…")."""
     text = _TRAILING_MARKER.sub("", _CHAR_COUNT_MARKER.sub("", body))
-    if truncated:
-        text = re.sub(r"\s*\S+$", "", text)
+    if truncated and not _FINISHED.search(text):
+        text = _LAST_WORD.sub("", text)
     return text
 
 

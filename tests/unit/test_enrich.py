@@ -377,6 +377,27 @@ def test_unknown_enricher_names_fail() -> None:
         select_enrichers(["counts_v1", "language_v9"])
 
 
+def test_a_replaced_enricher_name_fails_naming_its_successor() -> None:
+    with pytest.raises(ValueError, match="replaced: keywords_v1 -> keywords_v2"):
+        select_enrichers(["counts_v1", "keywords_v1"])
+
+
+def test_each_enricher_reads_the_body_it_declares() -> None:
+    from tasks.enrich import read_by
+    from tasks.enrichers import keywords, language
+
+    declared = {e.name: e.body_chars for e in ENRICHERS.values()}
+    assert declared["language_v2"] == language.MAX_CHARS
+    assert declared["keywords_v2"] == keywords.BODY_CHARS
+    assert declared["source_v1"] == 0  # reads the URL and site name, not the body
+    rows = deduped(["x" * 5000])
+    for enricher in ENRICHERS.values():
+        body = read_by(enricher, rows)["body"][0]
+        assert len(body) == min(
+            5000, enricher.body_chars if enricher.body_chars is not None else 5000
+        )
+
+
 def test_enriched_files_record_the_enricher_versions(tmp_path: Path) -> None:
     from tasks.enrich import enricher_metadata
 

@@ -1,0 +1,95 @@
+"""Every enricher against the cheap set: whole runs, back to back, on fresh lakes.
+
+Usage (from the repository root):
+
+    .venv/bin/python benchmarks/enrich_ratio.py ../shared/corpus/bbc_fulltext [--rounds 2]
+
+Each round runs `newsflow run` twice as a subprocess, on a fresh temporary lake each:
+first with the cheap enrichers (`benchmarks/run_flow.py`'s CHEAP_ENRICHERS: all but
+the two that run a model or a word table, entities and keywords), then with every
+enricher (the default). Rounds alternate cheap, all, cheap, all, so load from other
+work on a shared machine falls on both alike. The times are the run's own (`total_s`
+and `enrich_s` in its manifest: the Prefect server's start-up is not counted); speed is
+unique enriched records per second (duplicates never reach enrich). Prints every round,
+the medians and the ratio all / cheap, with the commit measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from run_flow import CHEAP_ENRICHERS  # noqa: E402
+
+NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
+
+
+def one_run(folder: Path, enrichers: list[str] | None) -> dict[str, Any]:
+    """Run the pipeline on a fresh lake; return its manifest."""
+    with tempfile.TemporaryDirectory(prefix="newsflow-ratio-") as lake:
+        command = [NEWSFLOW, "run", "--input", str(folder), "--lake", lake]
+        if enrichers is not None:
+            command += ["--enrichers", ",".join(enrichers)]
+        env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+        [manifest] = (Path(lake) / "runs").glob("*.json")
+        return json.loads(manifest.read_text())
+
+
+def commit() -> str:
+    described = subprocess.run(
+        ["git", "describe", "--always", "--dirty"], capture_output=True, text=True, check=False
+    )
+    return described.stdout.strip() or "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+
+    print(f"commit {commit()}, folder {args.folder}, cheap = {','.join(CHEAP_ENRICHERS)}")
+    print("| round | enrichers | enriched | run s | enrich s | records/s | enrich s by enricher |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    runs: dict[str, list[dict[str, Any]]] = {"cheap": [], "all": []}
+    for round_no in range(1, args.rounds + 1):
+        for label, enrichers in (("cheap", CHEAP_ENRICHERS), ("all", None)):
+            manifest = one_run(args.folder, enrichers)
+            timings, enriched = manifest["timings"], manifest["counts"]["enriched"]
+            runs[label].append(manifest)
+            by_enricher = ", ".join(
+                f"{k.removeprefix('enrich_').removesuffix('_s')} {v:.1f}"
+                for k, v in sorted(timings.items(), key=lambda kv: -kv[1])
+                if k.startswith("enrich_") and k != "enrich_s"
+            )
+            total, enrich = timings["total_s"], timings["enrich_s"]
+            print(
+                f"| {round_no} | {label} | {enriched} | {total:.1f} | {enrich:.1f} | "
+                f"{enriched / total:.1f} | {by_enricher} |",
+                flush=True,
+            )
+
+    def median(label: str, key: str) -> float:
+        return statistics.median(m["timings"][key] for m in runs[label])
+
+    for key, what in (("total_s", "whole run"), ("enrich_s", "enrich stage")):
+        cheap, every = median("cheap", key), median("all", key)
+        print(f"{what}: all {every:.1f} s / cheap {cheap:.1f} s = {every / cheap:.2f}x (medians)")
+    pairs = zip(runs["cheap"], runs["all"], strict=True)
+    ratios = [a["timings"]["total_s"] / c["timings"]["total_s"] for c, a in pairs]
+    print("whole-run ratio per round: " + ", ".join(f"{r:.2f}x" for r in ratios))
+
+
+if __name__ == "__main__":
+    main()
