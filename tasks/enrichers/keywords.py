@@ -1,34 +1,41 @@
 """keywords_v2: the article's key phrases, from the article alone and a fixed word list.
 
-A phrase is one word, or two adjacent words, with nothing but a space between them
-(no punctuation, digit or line break), no stop word at either edge, letters only
-(inner hyphens and apostrophes allowed; a possessive "'s" ends the phrase). Words
-of one letter, month and weekday names are never phrase edges.
+Candidates, from the title and the body, never across punctuation, a digit or a line
+break, letters only (inner hyphens and apostrophes allowed; a possessive "'s" ends a
+phrase; a word glued to a digit, "bn" of "1.13bn", is none), no stop word, one-letter
+word, month or weekday name at an edge:
 
-Each phrase scores  sum(weight of each occurrence) * sum(rarity of its words):
+* names: two to `NAME_WORDS` capitalised words, with connectors inside ("Bank of
+  England"); titles before a person are left out ("Prime Minister Margaret Holloway"
+  -> Margaret Holloway); a sentence's first word joins only if it is written with a
+  capital mid-sentence too ("Buying MCI" is no name);
+* one word, or two adjacent words outside a name.
+
+Each scores  sum(weight of each mention) * sum(rarity of its words):
 
 * weight: 3 in the title, 2 in the lead (the body's first `LEAD_CHARS` characters),
   1 after it: the title and lead state what an article is about.
-* rarity: how unlikely the word is to appear in any article of `DOC_WORDS` words,
-  from wordfreq's fixed table of word frequencies (p) for the body's language:
-  -ln(1 - exp(-DOC_WORDS * p)). "said" (p 1e-3) ~0.9, "minister" ~3, a word wordfreq
-  never saw (p taken as `UNSEEN`) ~9.9. A language wordfreq lacks gets the same rarity
-  for every word, so frequency and position alone decide.
-* A name of two capitalised words ("Margaret Holloway") also counts the later
-  mentions of its last word alone ("Holloway said"); any other two-word phrase must
-  occur twice.
+* rarity: how unlikely the word is to appear in an article of `DOC_WORDS` words, from
+  wordfreq's fixed table of word frequencies (p) for the language:
+  -ln(1 - exp(-DOC_WORDS * p)). "said" (p 1e-3) ~0.9, "minister" ~3, a word the table
+  lacks (p taken as `UNSEEN`) ~9.9; a hyphenated word is as rare as its rarest part. A
+  language wordfreq lacks gets one rarity for every word: frequency and position decide.
+* A name also counts the later mentions of its last word alone ("Holloway said").
+  A phrase must be in the body, in its lead if only once; a phrase that is neither a
+  name nor a word capitalised mid-sentence must occur twice.
 
 Best first, a phrase is dropped when half its words are in a better one ("Holloway"
 after "Margaret Holloway"); the first `TOP` are kept, each in its most frequent
-written form. Stop words: spaCy's list for the language and wordfreq's words of
-p >= `STOP_P`; an acronym in capitals ("US", "IT") is not a stop word. Scripts written
-without spaces (Chinese, Japanese, Thai, …) get no keywords.
+written form. Stop words: spaCy's list for the language, wordfreq's words of
+p >= `STOP_P`, honorifics and contractions; an acronym in capitals ("US", "IT") is
+none. Scripts written without spaces (Chinese, Japanese, Thai, …) get no keywords.
 
 Nothing depends on the other documents of a batch or on the machine: the same
 article gets the same keywords in any batch and on any runner. A truncated body
-(`body_truncated`) loses its marker ("[+1197 chars]", a trailing "…") and its
-cut-off last word first. Pure Python (~1 ms per BBC article), run in worker
-processes (`tasks/enrichers/workers.py`); wordfreq loads once per process.
+(`body_truncated`) loses its marker ("[+1197 chars]", a trailing "…") and, when it
+stops mid-sentence, its last word (`readable_body`). Pure Python (~1-2 ms per BBC
+article), run in worker processes (`tasks/enrichers/workers.py`); wordfreq's table
+loads once per process (0.2 s with the import).
 """
 
 from __future__ import annotations
