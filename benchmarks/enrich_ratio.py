@@ -12,6 +12,11 @@ work on a shared machine falls on both alike. The times are the run's own (`tota
 and `enrich_s` in its manifest: the Prefect server's start-up is not counted); speed is
 unique enriched records per second (duplicates never reach enrich). Prints every round,
 the medians and the ratio all / cheap, with the commit measured.
+
+`--variant LABEL=DIR` adds, to every round, an all-enricher run of the code in DIR (a
+copy of the repository, e.g. `git archive` of a commit with one setting changed, put
+first on PYTHONPATH; it uses this checkout's .venv): what a change would buy, measured
+under the same load.
 """
 
 from __future__ import annotations
@@ -32,14 +37,19 @@ from run_flow import CHEAP_ENRICHERS  # noqa: E402
 NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
 
 
-def one_run(folder: Path, enrichers: list[str] | None) -> dict[str, Any]:
-    """Run the pipeline on a fresh lake; return its manifest."""
+def one_run(folder: Path, enrichers: list[str] | None, code: Path | None = None) -> dict[str, Any]:
+    """Run the pipeline (of the code in `code`, else this checkout) on a fresh lake;
+    return its manifest."""
     with tempfile.TemporaryDirectory(prefix="newsflow-ratio-") as lake:
-        command = [NEWSFLOW, "run", "--input", str(folder), "--lake", lake]
+        command = [NEWSFLOW, "run", "--input", str(folder.resolve()), "--lake", lake]
         if enrichers is not None:
             command += ["--enrichers", ",".join(enrichers)]
         env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
-        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+        if code is not None:
+            env["PYTHONPATH"] = str(code.resolve())
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=env, check=False, cwd=code
+        )
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
         [manifest] = (Path(lake) / "runs").glob("*.json")
@@ -57,15 +67,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--variant", metavar="LABEL=DIR", default=None)
     args = parser.parse_args()
+    configurations: list[tuple[str, list[str] | None, Path | None]] = [
+        ("cheap", CHEAP_ENRICHERS, None),
+        ("all", None, None),
+    ]
+    if args.variant:
+        label, directory = args.variant.split("=", 1)
+        configurations.append((label, None, Path(directory)))
 
     print(f"commit {commit()}, folder {args.folder}, cheap = {','.join(CHEAP_ENRICHERS)}")
     print("| round | enrichers | enriched | run s | enrich s | records/s | enrich s by enricher |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
-    runs: dict[str, list[dict[str, Any]]] = {"cheap": [], "all": []}
+    runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in configurations}
     for round_no in range(1, args.rounds + 1):
-        for label, enrichers in (("cheap", CHEAP_ENRICHERS), ("all", None)):
-            manifest = one_run(args.folder, enrichers)
+        for label, enrichers, code in configurations:
+            manifest = one_run(args.folder, enrichers, code)
             timings, enriched = manifest["timings"], manifest["counts"]["enriched"]
             runs[label].append(manifest)
             by_enricher = ", ".join(
@@ -83,12 +101,16 @@ def main() -> None:
     def median(label: str, key: str) -> float:
         return statistics.median(m["timings"][key] for m in runs[label])
 
-    for key, what in (("total_s", "whole run"), ("enrich_s", "enrich stage")):
-        cheap, every = median("cheap", key), median("all", key)
-        print(f"{what}: all {every:.1f} s / cheap {cheap:.1f} s = {every / cheap:.2f}x (medians)")
-    pairs = zip(runs["cheap"], runs["all"], strict=True)
-    ratios = [a["timings"]["total_s"] / c["timings"]["total_s"] for c, a in pairs]
-    print("whole-run ratio per round: " + ", ".join(f"{r:.2f}x" for r in ratios))
+    for label in list(runs)[1:]:
+        for key, what in (("total_s", "whole run"), ("enrich_s", "enrich stage")):
+            cheap, every = median("cheap", key), median(label, key)
+            print(
+                f"{what}: {label} {every:.1f} s / cheap {cheap:.1f} s = {every / cheap:.2f}x "
+                "(medians)"
+            )
+        pairs = zip(runs["cheap"], runs[label], strict=True)
+        ratios = [a["timings"]["total_s"] / c["timings"]["total_s"] for c, a in pairs]
+        print(f"whole-run ratio per round, {label}: " + ", ".join(f"{r:.2f}x" for r in ratios))
 
 
 if __name__ == "__main__":
