@@ -10,7 +10,9 @@ the two that run a model or a word table, entities and keywords), then with ever
 enricher (the default). Rounds alternate cheap, all, cheap, all, so load from other
 work on a shared machine falls on both alike. The times are the run's own (`total_s`
 and `enrich_s` in its manifest: the Prefect server's start-up is not counted); speed is
-unique enriched records per second (duplicates never reach enrich). Prints every round,
+unique enriched records per second (duplicates never reach enrich); the CPU seconds of
+each run's process tree are printed too, as a check less sensitive to other load (they
+include the temporary Prefect server's start-up). Prints every round,
 the medians and the ratio all / cheap, with the commit measured.
 
 `--variant LABEL=DIR` adds, to every round, an all-enricher run of the code in DIR (a
@@ -24,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -47,13 +50,19 @@ def one_run(folder: Path, enrichers: list[str] | None, code: Path | None = None)
         env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"}
         if code is not None:
             env["PYTHONPATH"] = str(code.resolve())
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         done = subprocess.run(
             command, capture_output=True, text=True, env=env, check=False, cwd=code
         )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
         [manifest] = (Path(lake) / "runs").glob("*.json")
-        return json.loads(manifest.read_text())
+        run = json.loads(manifest.read_text())
+        # CPU seconds of the whole process tree (CLI, enrich workers, the temporary Prefect
+        # server): on a shared machine they move much less than wall time with the load.
+        run["cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        return run
 
 
 def commit() -> str:
@@ -78,8 +87,11 @@ def main() -> None:
         configurations.append((label, None, Path(directory)))
 
     print(f"commit {commit()}, folder {args.folder}, cheap = {','.join(CHEAP_ENRICHERS)}")
-    print("| round | enrichers | enriched | run s | enrich s | records/s | enrich s by enricher |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| round | enrichers | enriched | run s | enrich s | records/s | CPU s (process tree) "
+        "| enrich s by enricher |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in configurations}
     for round_no in range(1, args.rounds + 1):
         for label, enrichers, code in configurations:
@@ -94,15 +106,21 @@ def main() -> None:
             total, enrich = timings["total_s"], timings["enrich_s"]
             print(
                 f"| {round_no} | {label} | {enriched} | {total:.1f} | {enrich:.1f} | "
-                f"{enriched / total:.1f} | {by_enricher} |",
+                f"{enriched / total:.1f} | {manifest['cpu_s']:.0f} | {by_enricher} |",
                 flush=True,
             )
 
     def median(label: str, key: str) -> float:
-        return statistics.median(m["timings"][key] for m in runs[label])
+        return statistics.median(
+            m[key] if key == "cpu_s" else m["timings"][key] for m in runs[label]
+        )
 
     for label in list(runs)[1:]:
-        for key, what in (("total_s", "whole run"), ("enrich_s", "enrich stage")):
+        for key, what in (
+            ("total_s", "whole run"),
+            ("enrich_s", "enrich stage"),
+            ("cpu_s", "CPU of the process tree"),
+        ):
             cheap, every = median("cheap", key), median(label, key)
             print(
                 f"{what}: {label} {every:.1f} s / cheap {cheap:.1f} s = {every / cheap:.2f}x "
