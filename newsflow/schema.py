@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 REMOVED_LINE = pl.Struct({"text": pl.String, "rule": pl.String})
 
@@ -84,7 +84,7 @@ DEDUPED = pl.Schema(
 
 # `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
 # The other added columns come from the enrichers of tasks/enrich.py, in registry order
-# (counts_v1, source_v1, language_v2, dateline_v2, entities_v1, keywords_v2, quality_v1);
+# (counts_v1, source_v1, language_v2, dateline_v2, entities_v2, keywords_v2, quality_v1);
 # columns of an enricher a run did not select are null.
 ENRICHED = pl.Schema(
     {
@@ -107,6 +107,16 @@ ENRICHED = pl.Schema(
         "people": pl.List(pl.String),
         "organizations": pl.List(pl.String),
         "places": pl.List(pl.String),
+        "entities": pl.List(
+            pl.Struct(
+                {
+                    "text": pl.String,
+                    "type": pl.String,
+                    "mentions": pl.Int64,
+                    "first_offset": pl.Int64,
+                }
+            )
+        ),
         "keywords": pl.List(pl.String),
         "mean_word_length": pl.Float64(),
         "symbol_word_ratio": pl.Float64(),
@@ -266,13 +276,15 @@ DESCRIPTIONS: dict[str, str] = {
     "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@)",
     "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
-    "site_name": "Publisher name given by the page itself (HTML metadata), when there is one; "
-    "deduped and enriched: the first in sort order among the article's copies",
+    "site_name": "Publisher name the source gives: the page's HTML metadata, or an export's "
+    "source name (NewsAPI source.name, NewsData.io source_name); deduped and enriched: the "
+    "first in sort order among the article's copies",
     "body_truncated": "Whether the source cut the body off (see truncation_reason)",
     "truncation_reason": "How the cut was recognised: char_count_marker, read_more, ellipsis, "
     "mid_sentence",
-    "authors": "Authors as a list of names: the source's author field (split on , and & ;), "
-    "else (enriched/) the byline the dateline enricher found; merged copies: every name",
+    "authors": "Authors as a list of names: the source's author field (split on , and & ;, "
+    "a leading 'By ' dropped, a role such as ', Staff Writer' kept with its name), else "
+    "(enriched/) the byline the dateline enricher found; merged copies: every name",
     "description": "The source's summary or standfirst (feed description, meta description, "
     "NewsAPI description)",
     "image_url": "The article's lead image as the source gives it (og:image, feed enclosure, "
@@ -280,7 +292,8 @@ DESCRIPTIONS: dict[str, str] = {
     "source_language": "Language the source declares (feed, HTML lang, export field), as written",
     "tags": "Categories and keywords the source gives (feed categories, HTML tags); merged "
     "copies: every tag",
-    "fetched_at": "When the page was fetched (WARC-Date), UTC; null for other layouts",
+    "fetched_at": "When the page was fetched (WARC-Date, news-please's date_download), UTC; "
+    "null when the source does not say",
     "source_files": "Every raw file that held a copy of the article",
     "layouts": "Every layout the article was found in",
     "duplicate_count": "Number of copies merged into this record (1 when unique)",
@@ -311,12 +324,19 @@ DESCRIPTIONS: dict[str, str] = {
     "byline": 'Author names as written, from an opening "By …" line ("By Jane Doe, John Smith '
     'and Ann Lee"), a "Reporting by …" credit or a closing "— Jane Doe, Agency" signature '
     "(dateline_v2)",
-    "people": "People named in the body (spaCy PERSON), most mentioned first; empty unless the "
-    "body is English (entities_v1)",
-    "organizations": "Organisations named in the body (spaCy ORG), most mentioned first; empty "
-    "unless the body is English (entities_v1)",
-    "places": "Places named in the body (spaCy GPE and LOC), most mentioned first; empty "
-    "unless the body is English (entities_v1)",
+    "people": "People named in the title or body (spaCy PERSON, checked: a city, a team or "
+    "junk is no person), most salient first: headline, then lead, then most mentioned; a lone "
+    "surname joins its full name; empty unless the body is English (entities_v2)",
+    "organizations": "Organisations named in the title or body (spaCy ORG, plus city-named "
+    "teams before a score on results lines), most salient first; empty unless the body is "
+    "English (entities_v2)",
+    "places": "Places named in the title or body (spaCy GPE and LOC, plus people and "
+    "countries the gazetteer or a preposition says are places), most salient first; empty "
+    "unless the body is English (entities_v2)",
+    "entities": "Every name of people, organizations and places in salience order, as "
+    "{text, type: person|organization|place, mentions: in title and body, first_offset: "
+    "characters into body of its first mention, null when only the title names it} "
+    "(entities_v2)",
     "keywords": 'Up to 10 key phrases of the title and body, best first: names ("Margaret '
     'Holloway", "Bank of England") and one- or two-word phrases, scored by title and lead '
     "position, frequency in the article and rarity in wordfreq's fixed word list for the "

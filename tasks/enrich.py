@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.lake import DEDUPED_RUN_KEY, Lake
-from newsflow.schema import ENRICHED
+from newsflow.schema import ENRICHED, SCHEMA_VERSION
 from tasks.enrichers import counts, dateline, entities, keywords, language, quality, source, workers
 
 
@@ -61,9 +62,9 @@ ENRICHERS: dict[str, Enricher] = {
         Enricher(
             entities.NAME,
             entities.COLUMNS,
-            entities.entities_v1,
-            (entities.MODEL_PACKAGE, "spacy"),
-            entities.pipeline,
+            entities.entities_v2,
+            entities.PACKAGES,
+            entities.load_models,
         ),
         Enricher(
             keywords.NAME,
@@ -78,11 +79,12 @@ ENRICHERS: dict[str, Enricher] = {
 }
 
 
-# Enrichers a newer version replaced: a configuration naming one fails with the new name.
-# `--re-enrich` rewrites a lake enriched by them with their successors.
+# Enrichers a newer version replaced: a configuration naming one fails with the new name;
+# batches they wrote are enriched again on the next run (`outdated_batches`).
 REPLACED = {
     "language_v1": "language_v2",
     "dateline_v1": "dateline_v2",
+    "entities_v1": "entities_v2",
     "keywords_v1": "keywords_v2",
 }
 
@@ -123,6 +125,21 @@ def read_by(enricher: Enricher, frame: pl.DataFrame) -> pl.DataFrame:
     if enricher.body_chars is None:
         return frame
     return frame.with_columns(pl.col("body").str.slice(0, enricher.body_chars))
+
+
+def outdated_batches(lake: Lake) -> set[str]:
+    """Batches with an enriched/ file written under an older schema or by an enricher
+    no longer registered (entities_v1, replaced by entities_v2): enriching them again
+    keeps enriched/ one schema, readable as one table. A file made by a chosen subset
+    of today's enrichers is current."""
+    outdated = set()
+    for path in lake.files("enriched"):
+        meta = pq.ParquetFile(path).metadata.metadata or {}
+        version = meta.get(b"newsflow.schema_version", b"").decode()
+        names = meta.get(b"newsflow.enrichers", b"").decode().split(",")
+        if version != SCHEMA_VERSION or any(n and n not in ENRICHERS for n in names):
+            outdated.add(path.stem)
+    return outdated
 
 
 def enrich_frame(
