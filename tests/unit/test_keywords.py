@@ -179,3 +179,22 @@ def test_enrich_frame_gives_keywords_the_body_it_declares() -> None:
     assert read_by(enricher, long)["body"].str.len_chars()[0] == kw.BODY_CHARS
     out = enrich_frame(long, select_enrichers([kw.NAME]))
     assert out["keywords"].equals(keywords_v2(read_by(enricher, long))["keywords"])
+
+
+def test_keywords_are_the_same_in_worker_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Enough rows for map_chunks to use worker processes (spawned, each with its own
+    # wordfreq table), against the same rows in this process.
+    from tasks.enrichers import workers
+
+    frame = frame_of([ARTICLES[i % len(ARTICLES)] for i in range(workers.MIN_ROWS)])
+    monkeypatch.setenv(workers.WORKERS_ENV, "1")
+    in_process = keywords_v2(frame)
+    monkeypatch.setenv(workers.WORKERS_ENV, "2")
+    try:
+        in_workers = keywords_v2(frame)
+        assert workers._pool is not None  # the rows did go to worker processes
+    finally:
+        if workers._pool is not None:
+            workers._discard(workers._pool)
+    assert in_workers.equals(in_process)
+    assert in_process["keywords"].list.len().sum() > 0
