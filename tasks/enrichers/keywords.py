@@ -178,7 +178,8 @@ class _Token(NamedTuple):
 def _chunks(title: str, body: str) -> list[list[_Token]]:
     """Runs of words with only spaces between them, from the title and the body.
 
-    A word glued to a digit ("bn" of "1.13bn", "year-old" of "28-year-old") is no word.
+    A word glued to a digit ("bn" of "1.13bn", "year-old" of "28-year-old") or part of
+    an address ("com" of "meteors.com") is no word.
     """
     chunks: list[list[_Token]] = []
     for text, in_title in ((title, True), (body, False)):
@@ -193,10 +194,15 @@ def _chunks(title: str, body: str) -> list[list[_Token]]:
                 chunks.append(chunk)
                 chunk = []
             previous = text[start - 1] if start else ""
+            following = text[end : end + 2]
             if (
-                text[end : end + 1].isdigit()
+                following[:1].isdigit()
                 or previous.isdigit()
                 or (previous in "-." and start > 1 and text[start - 2].isdigit())
+                # Part of an address: "com" of "meteors.com", "jane" of "jane@…".
+                or (previous and previous in "./@")
+                or following[:1] in ("@", "/")
+                or (following[:1] == "." and following[1:2].isalnum())
             ):
                 if chunk:
                     chunks.append(chunk)
@@ -246,6 +252,8 @@ def _names(chunk: list[_Token], edges: list[bool], capitals: set[str]) -> list[t
             continue
         j = i + 1
         while j < len(chunk):
+            if chunk[j].key == chunk[j - 1].key:  # "Bitcoin Bitcoin": a repeat ends it
+                break
             if chunk[j].capitalised:
                 j += 1
             elif chunk[j].key in CONNECTORS and j + 1 < len(chunk) and chunk[j + 1].capitalised:
@@ -326,7 +334,12 @@ def keywords(title: str, body: str, language: str | None) -> list[str]:
             # A capital mid-sentence marks a name, but "Prime" of "Prime Minister" is none.
             if token.capitalised and not token.sentence_start and token.key not in TITLES:
                 entry.proper = True
-            if i + 1 < len(chunk) and edges[i + 1] and (i not in inside or token.in_title):
+            if (
+                i + 1 < len(chunk)
+                and edges[i + 1]
+                and (i not in inside or token.in_title)
+                and chunk[i + 1].key != token.key  # "Bitcoin Bitcoin": a repeat, no phrase
+            ):
                 pair = chunk[i : i + 2]
                 seen((token.key, pair[1].key), pair)
     scores: dict[tuple[str, ...], float] = {}

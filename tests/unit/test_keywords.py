@@ -198,3 +198,16 @@ def test_keywords_are_the_same_in_worker_processes(monkeypatch: pytest.MonkeyPat
             workers._discard(workers._pool)
     assert in_workers.equals(in_process)
     assert in_process["keywords"].list.len().sum() > 0
+
+
+def test_addresses_and_repeated_words_are_never_keywords() -> None:
+    body = (
+        "Sightings poured in to meteors.com and to jane@skywatch.org overnight, and "
+        "skywatch.org said sightings of the meteor came from six states. Meteor Meteor "
+        "sightings were logged until dawn, when the meteor sightings stopped."
+    )
+    found = keywords("Meteor sightings", body, "en")
+    words = {w.casefold() for k in found for w in k.split()}
+    assert "meteor" in words  # the topic is found...
+    assert not words & {"com", "org", "jane", "skywatch"}  # ...addresses are not
+    assert "Meteor Meteor" not in found
