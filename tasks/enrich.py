@@ -2,9 +2,11 @@
 
 Enrichers are registered under versioned names (`language_v2`), as dolma registers
 its taggers: each is a function `frame -> new columns` in `tasks/enrichers/`, reads
-the article and never changes it. They run in registry order on a growing frame, so
-a later enricher can read an earlier one's columns (entities, keywords and quality
-read `language`, or detect it themselves when language_v2 was not selected). A run
+the article and never changes it, and declares how much of the body it reads
+(`body_chars`: enrich_frame passes it only that). They run in registry order on a
+growing frame, so a later enricher can read an earlier one's columns (entities,
+keywords and quality read `language`, or detect it themselves when language_v2 was
+not selected). A run
 may select enrichers by name (`PipelineConfig.enrichers`); the columns of the others
 are null, so `enriched/` keeps one schema. Every file's Parquet metadata names the
 enrichers that produced it (`newsflow.enrichers`) and the library or model version
