@@ -183,8 +183,9 @@ def map_record(obj: Any, mappings: list[Mapping]) -> dict[str, str | None]:
     if not best:
         raise Unreadable("unmapped_fields", f"no article field among {sorted(keys)[:20]}")
     record = {out: _value(obj[best[out]], out) if out in best else None for out in FIELDS}
-    if record["title"] is None and record["body"] is None:
-        raise Unreadable("no_text", "title and body are both missing")
+    # A title or a URL alone is a metadata-only record (clean files it apart).
+    if record["title"] is None and record["body"] is None and record["url"] is None:
+        raise Unreadable("no_text", "title, body and URL are all missing")
     if record["body"] is not None:
         record["body"] = field_paragraphs(record["body"])
     return record

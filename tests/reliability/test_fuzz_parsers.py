@@ -119,6 +119,7 @@ def assert_well_formed(parsed: Parsed) -> None:
         assert (
             record["title"] is not None
             or record["body"] is not None
+            or record["url"] is not None
             or parsed.layout
             in {
                 "headed",
