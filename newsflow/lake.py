@@ -40,8 +40,19 @@ STAGES = (
 PARTITION_KEYS = {"enriched": "published_month"}
 UNKNOWN_PARTITION = "unknown"
 MANIFEST_FILE = "manifest/files.parquet"
+# The files one batch writes before the run commits it (adds its input files to the
+# manifest): `<stage>/<batch_id>.parquet`, and `quarantine/<prefix><batch_id>.parquet`
+# for ingest's, clean's and the quality gate's quarantine. Ingested last in the tuple:
+# a batch is removed in this order, so its ingested/ file, which names its documents,
+# outlives the others until the removal is complete.
+BATCH_STAGES = ("metadata_only", "cleaned", "ingested")
+BATCH_QUARANTINE_PREFIXES = ("quality-", "clean-", "ingest-")
 # Footer entry of an enriched/ file naming the run that wrote the deduped/ file it came from.
 DEDUPED_RUN_KEY = "newsflow.deduped_run_id"
+
+
+class LakeVersionError(RuntimeError):
+    """The lake holds files of another schema version: refresh it before writing to it."""
 
 
 class Written(NamedTuple):
@@ -207,6 +218,66 @@ class Lake:
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
         return len(stale)
+
+    def schema_versions(self) -> dict[str, set[str]]:
+        """Folder -> the schema versions its Parquet footers name ('' where none)."""
+        versions: dict[str, set[str]] = {}
+        for stage in (*STAGES, "manifest"):
+            for path in self.files(stage):
+                meta = pq.read_schema(path).metadata or {}
+                version = meta.get(b"newsflow.schema_version", b"").decode()
+                versions.setdefault(stage, set()).add(version)
+        return versions
+
+    def check_schema_version(self) -> None:
+        """Raise `LakeVersionError` (one line) unless every file is of SCHEMA_VERSION.
+
+        Files of another version are never mixed into a folder, and not migrated:
+        their new columns (the source's authors, tags, ...) can only come from the
+        input, so the lake is rebuilt from it.
+        """
+        old = {
+            stage: sorted(v or "unknown" for v in found if v != SCHEMA_VERSION)
+            for stage, found in self.schema_versions().items()
+        }
+        old = {stage: found for stage, found in old.items() if found}
+        if old:
+            where = ", ".join(f"{stage}/ ({'/'.join(v)})" for stage, v in sorted(old.items()))
+            raise LakeVersionError(
+                f"lake {self.root} was written by schema version "
+                f"{'/'.join(sorted({v for vs in old.values() for v in vs}))} "
+                f"(in {where}); this newsflow writes version {SCHEMA_VERSION}: "
+                "run again with --full-refresh to rebuild it from the input"
+            )
+
+    def batch_files(self, batch_ids: Iterable[str]) -> list[Path]:
+        """The files written for these batches before their commit, in removal order."""
+        wanted = set(batch_ids)
+        found = []
+        for prefix in BATCH_QUARANTINE_PREFIXES:
+            found += [
+                p
+                for p in self.files("quarantine")
+                if p.stem.startswith(prefix) and p.stem.removeprefix(prefix) in wanted
+            ]
+        for stage in BATCH_STAGES:
+            found += [p for p in self.files(stage) if p.stem in wanted]
+        return found
+
+    def batches_written(self) -> set[str]:
+        """Every batch id with a file in BATCH_STAGES or a batch quarantine file."""
+        ids = {p.stem for stage in BATCH_STAGES for p in self.files(stage)}
+        for path in self.files("quarantine"):
+            for prefix in BATCH_QUARANTINE_PREFIXES:
+                if path.stem.startswith(prefix):
+                    ids.add(path.stem.removeprefix(prefix))
+        return ids
+
+    def uncommitted_batches(self) -> set[str]:
+        """Batches with files written but no input file in the manifest: a run that
+        failed before its commit, or was killed, left them."""
+        committed = set(self.read_manifest()["batch_id"].to_list())
+        return self.batches_written() - committed
 
     def clear_outputs(self) -> None:
         """Forget every stage output and the file manifest (a full refresh); keep runs/."""

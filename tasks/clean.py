@@ -126,10 +126,14 @@ def clean_frame(
             skip_nulls=False,
         ),
     )
-    df = df.drop("url").unnest("url_parts", "dates").with_columns(
-        _source_body=pl.col("body") != "",
-        _source_metadata=pl.col("title").fill_null("").str.strip_chars().ne("")
-        | pl.col("url_raw").fill_null("").str.strip_chars().ne(""),
+    df = (
+        df.drop("url")
+        .unnest("url_parts", "dates")
+        .with_columns(
+            _source_body=pl.col("body") != "",
+            _source_metadata=pl.col("title").fill_null("").str.strip_chars().ne("")
+            | pl.col("url_raw").fill_null("").str.strip_chars().ne(""),
+        )
     )
     # Truncation is judged on the body as the source ended it, before a trailing
     # "Read more" line is removed as boilerplate.

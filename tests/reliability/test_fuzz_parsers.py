@@ -339,7 +339,7 @@ def test_a_wrongly_typed_field_rejects_its_record_naming_the_field(
         expected = "wrong_type" if not acceptable(values[bad[0]]) else "invalid_text"
         assert (result.rule, result.detail.split()[0]) == (expected, bad[0])
     elif isinstance(result, Unreadable):
-        assert result.rule == "no_text"  # title and body both missing
+        assert result.rule == "no_text"  # title, body and URL all missing
     else:
         assert tuple(result) == FIELDS
         for value in result.values():

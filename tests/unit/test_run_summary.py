@@ -43,3 +43,16 @@ def test_a_run_stopped_after_clean_names_what_waits() -> None:
     text = format_run(manifest(["ingest", "clean"], counts))
     assert "cleaned 3\n" in text
     assert "not run this time: dedupe, enrich" in text
+
+
+def test_metadata_only_records_are_counted_with_their_share() -> None:
+    counts = {"records_in": 10, "ingested": 10, "cleaned": 3, "metadata_only": 7}
+    text = format_run(manifest(["ingest", "clean"], counts))
+    assert "metadata only: 7 records with a title or URL but no body (70.0 % of ingested)" in text
+
+
+def test_a_rolled_back_run_says_nothing_of_it_was_kept() -> None:
+    counts = {"records_in": 4, "ingested": 4, "cleaned": 4, "batches_rolled_back": 2}
+    text = format_run(manifest(["ingest", "clean", "quality"], counts))
+    assert "rolled back: the 2 new batches of this run" in text
+    assert "metadata only" not in text
