@@ -45,7 +45,7 @@ from expectations.validate import StageValidation
 from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
-from newsflow.lake import Lake
+from newsflow.lake import UNBATCHED, Lake
 from newsflow.lock import lake_lock
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
@@ -57,7 +57,6 @@ from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
 from tasks.rollback import roll_back
 
-UNBATCHED = "unbatched"
 # New input between these sizes starts the enrichers' worker processes early. Less
 # enriches too few rows for workers (tasks/enrichers/workers.py); more runs long enough
 # that their start-up (~2 s) is lost in it, while their memory (~100 MB each) would
@@ -218,7 +217,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     new = [f for f in files if f.content_hash not in seen]
     batches = plan_batches(new, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
     # Left by a run killed before its commit, and not planned again (input changed).
-    left = lake.uncommitted_batches() - {b.batch_id for b in batches} - {UNBATCHED}
+    left = lake.uncommitted_batches() - {b.batch_id for b in batches}
     if left:
         swept = roll_back.submit(sorted(left), lake_dir, run_id).result()
         logger.warning(

@@ -47,6 +47,9 @@ MANIFEST_FILE = "manifest/files.parquet"
 # outlives the others until the removal is complete.
 BATCH_STAGES = ("metadata_only", "cleaned", "ingested")
 BATCH_QUARANTINE_PREFIXES = ("quality-", "clean-", "ingest-")
+# The batch id of input entries no batch holds (unreadable at listing): its quarantine
+# file is rewritten by every run, so it is never a batch to commit or roll back.
+UNBATCHED = "unbatched"
 # Footer entry of an enriched/ file naming the run that wrote the deduped/ file it came from.
 DEDUPED_RUN_KEY = "newsflow.deduped_run_id"
 
@@ -271,7 +274,7 @@ class Lake:
             for prefix in BATCH_QUARANTINE_PREFIXES:
                 if path.stem.startswith(prefix):
                     ids.add(path.stem.removeprefix(prefix))
-        return ids
+        return ids - {UNBATCHED}
 
     def uncommitted_batches(self) -> set[str]:
         """Batches with files written but no input file in the manifest: a run that
