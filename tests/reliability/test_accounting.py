@@ -1,8 +1,8 @@
 """The books can fail: a row lost at any stage fails the run, naming the identity.
 
 Every run checks its books (README: files in = ingested + quarantined files, records
-in = ingested + quarantined records, ingested = cleaned + quarantined at clean,
-cleaned = deduped + duplicates, deduped = enriched). Here one stage is made to lose
+in = ingested + quarantined records, ingested = cleaned + metadata-only + quarantined
+at clean, cleaned = deduped + duplicates, deduped = enriched). Here one stage is made to lose
 one row, in the process, and the run must fail with AccountingError naming the
 identity that broke and record it in the run manifest, while the others balance.
 """
@@ -56,11 +56,11 @@ def lose_ingested_row(real: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def lose_first_of_pair(real: Callable[..., Any]) -> Callable[..., Any]:
-    """Wraps a stage function returning (rows, other rows): loses one of `rows`."""
+    """Wraps a stage function returning (rows, other rows...): loses one of `rows`."""
 
     def lossy(*args: Any, **kwargs: Any) -> Any:
-        rows, other = real(*args, **kwargs)
-        return without_last(rows), other
+        rows, *others = real(*args, **kwargs)
+        return (without_last(rows), *others)
 
     return lossy
 
