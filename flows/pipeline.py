@@ -575,7 +575,8 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
             f"{c['identity']} ({c['left']} != {c['right']})" for c in books if not c["balanced"]
         )
         rolled = counts.get("batches_rolled_back", 0)
-        undone = f"; its {rolled} new batches were rolled back" if rolled else ""
+        batches = "batch was" if rolled == 1 else "batches were"
+        undone = f"; its {rolled} new {batches} rolled back" if rolled else ""
         if run["status"] == "unbalanced":
             raise AccountingError(f"run {run_id}: books do not balance: {broken}{undone}")
         first, *more = book.quality["critical_failures"]

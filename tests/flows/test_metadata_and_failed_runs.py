@@ -137,7 +137,7 @@ def test_a_run_the_gate_fails_is_rolled_back_and_the_fixed_run_processes_it_once
         run(raw, lake)
     message = str(failed.value)
     assert "date_parseable" in message
-    assert "its 1 new batches were rolled back" in message
+    assert "its 1 new batch was rolled back" in message
     assert 'set quality.policies.date_parseable.severity="warning" in the run' in message
     assert "\n" not in message
     # Nothing of the failed run is visible, and its input files are not marked done.
