@@ -583,7 +583,7 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         also = f" (and {len(more)} more; see {book.quality['report']})" if more else ""
         raise QualityError(
             f"run {run_id}: critical expectation failed: {first}{also}{undone}; to accept "
-            f"such data, set {accepting_setting(book.validations)} in the run's config"
+            f"such data, set {accepting_setting(book.validations)} in the run's PipelineConfig"
         )
     return run
 
