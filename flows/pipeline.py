@@ -56,6 +56,7 @@ from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
 from tasks.rollback import roll_back
+from tasks.unmapped import ColumnCounts, merged, text_like_failures
 
 # New input between these sizes starts the enrichers' worker processes early. Less
 # enriches too few rows for workers (tasks/enrichers/workers.py); more runs long enough
@@ -93,6 +94,9 @@ class RunBook:
     file_manifest: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FILE_MANIFEST))
     validations: list[StageValidation] = field(default_factory=list)
     quality: dict[str, Any] = field(default_factory=dict)
+    unmapped_columns: ColumnCounts = field(default_factory=dict)
+    # Critical failures found at ingest (a text column no field mapping uses).
+    mapping_failures: list[str] = field(default_factory=list)
 
     @property
     def run_date(self) -> dt.date:
@@ -267,6 +271,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             quarantined_records_at_ingest=result["quarantined_records"],
         )
         quarantined["ingest"].update(result["quarantined_by_rule"])
+        book.unmapped_columns = merged([book.unmapped_columns, result.get("unmapped_columns", {})])
         was_cached = _was_cached(future)
         counts["batches_cached"] += was_cached
         logger.info(
@@ -332,6 +337,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         file_manifest = book.file_manifest
     counts["files_ingested"] = int((file_manifest["status"] == "ingested").sum())
     counts["files_quarantined"] = int((file_manifest["status"] == "quarantined").sum())
+    if config.quality.enabled:  # the check is a critical expectation of the ingested data
+        book.mapping_failures = text_like_failures(book.unmapped_columns)
     committed = _commit(lake, ingested_batches, book)
 
     # A lake whose dedupe outputs or index are missing or behind cleaned/ (deleted,
@@ -483,7 +490,8 @@ def _commit(lake: Lake, batches: list[str], book: RunBook) -> bool:
     not balance. Returns whether they were committed."""
     logger = get_run_logger()
     unbalanced = [c["identity"] for c in check_books(book.counts, book.ran) if not c["balanced"]]
-    critical = [line for v in book.validations for line in v.critical_failures()]
+    critical = [*book.mapping_failures]
+    critical += [line for v in book.validations for line in v.critical_failures()]
     if not unbalanced and not critical:
         if not book.file_manifest.is_empty():
             lake.add_to_manifest(book.file_manifest, book.run_id)
@@ -540,6 +548,7 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
     """
     run_id, counts, timings = book.run_id, book.counts, book.timings
     books = check_books(counts, book.ran)
+    critical = [*book.mapping_failures, *book.quality.get("critical_failures", [])]
     timings["total_s"] = time.perf_counter() - book.t_start
     run: dict[str, Any] = {
         "run_id": run_id,
@@ -553,6 +562,8 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         "line_stats": book.line_stats,
         "stages_run": [s for s in ("ingest", *STAGES_IN_ORDER, "quality") if s in book.ran],
         "quality": book.quality,
+        "unmapped_columns": book.unmapped_columns,
+        "mapping_failures": book.mapping_failures,
         "accounting": books,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "lake": str(lake.root.resolve()),
@@ -561,7 +572,7 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         "unbalanced"
         if not all(c["balanced"] for c in books)
         else "failed_quality"
-        if book.quality.get("critical_failures")
+        if critical
         else "completed"
     )
     lake.write_run(run)
@@ -579,21 +590,28 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         undone = f"; its {rolled} new {batches} rolled back" if rolled else ""
         if run["status"] == "unbalanced":
             raise AccountingError(f"run {run_id}: books do not balance: {broken}{undone}")
-        first, *more = book.quality["critical_failures"]
-        also = f" (and {len(more)} more; see {book.quality['report']})" if more else ""
+        first, *more = critical
+        report = book.quality.get("report")
+        also = f" (and {len(more)} more{f'; see {report}' if report else ''})" if more else ""
+        # A mapping failure names its own setting (field_mappings).
+        accept = "" if book.mapping_failures else accepting_setting(book.validations)
+        hint = f"; to accept such data, set {accept} in the run's PipelineConfig" if accept else ""
         raise QualityError(
-            f"run {run_id}: critical expectation failed: {first}{also}{undone}; to accept "
-            f"such data, set {accepting_setting(book.validations)} in the run's PipelineConfig"
+            f"run {run_id}: critical expectation failed: {first}{also}{undone}{hint}"
         )
     return run
 
 
-def accepting_setting(validations: list[StageValidation]) -> str:
-    """The config setting that turns the first failed critical expectation into a warning."""
+def accepting_setting(validations: list[StageValidation]) -> str | None:
+    """The config setting that turns the first failed critical expectation into a
+    warning (None when no expectation failed critically)."""
     rule = next(
-        row["expectation"]
-        for v in validations
-        for row in v.summary
-        if row["severity"] == "critical" and not row["success"]
+        (
+            row["expectation"]
+            for v in validations
+            for row in v.summary
+            if row["severity"] == "critical" and not row["success"]
+        ),
+        None,
     )
-    return f'quality.policies.{rule}.severity="warning"'
+    return f'quality.policies.{rule}.severity="warning"' if rule else None

@@ -56,3 +56,24 @@ def test_a_rolled_back_run_says_nothing_of_it_was_kept() -> None:
     text = format_run(manifest(["ingest", "clean", "quality"], counts))
     assert "rolled back: the 2 new batches of this run" in text
     assert "metadata only" not in text
+
+
+def test_unmapped_columns_and_their_failures_are_in_the_summary() -> None:
+    run = manifest(["ingest", "clean"], {"records_in": 3, "ingested": 3, "cleaned": 3})
+    run["unmapped_columns"] = {
+        "story": {"rows": 3, "text_like": 3},
+        "story_id": {"rows": 3, "text_like": 0},
+    }
+    run["mapping_failures"] = ["ingest: source column 'story' holds text ... field_mappings"]
+    text = format_run(run)
+    assert "source columns no mapping uses: story (3 rows, 3 text-like), story_id (3 rows)" in text
+    assert "  CRITICAL ingest: source column 'story'" in text
+
+
+def test_a_summary_names_at_most_a_few_unmapped_columns() -> None:
+    run = manifest(["ingest"], {"records_in": 1, "ingested": 1})
+    run["unmapped_columns"] = {f"c{i:02}": {"rows": 1, "text_like": 0} for i in range(12)}
+    text = format_run(run)
+    assert "c07 (1 rows)" in text
+    assert "c08" not in text
+    assert "and 4 more" in text
