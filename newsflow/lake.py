@@ -21,7 +21,13 @@ import pyarrow.parquet as pq
 
 from newsflow import __version__
 from newsflow.faults import checkpoint
-from newsflow.schema import SCHEMA_VERSION, STAGE_SCHEMAS, conform
+from newsflow.schema import (
+    CONTRACT_SINCE,
+    REWRITTEN_WHEN_OUTDATED,
+    SCHEMA_VERSION,
+    STAGE_SCHEMAS,
+    conform,
+)
 
 STAGES = (
     "ingested",
@@ -243,17 +249,24 @@ class Lake:
         return versions
 
     def check_schema_version(self) -> None:
-        """Raise `LakeVersionError` (one line) unless every file is of SCHEMA_VERSION.
+        """Raise `LakeVersionError` (one line) when a folder holds files written to
+        another contract than this code's: older than its CONTRACT_SINCE version, or
+        newer than SCHEMA_VERSION.
 
-        Files of another version are never mixed into a folder, and not migrated:
-        their new columns (the source's authors, tags, ...) can only come from the
-        input, so the lake is rebuilt from it.
+        Such files are never mixed into a folder, and not migrated: their missing
+        columns (the source's authors, tags, ...) can only come from the input, so the
+        lake is rebuilt from it. enriched/ is the exception: the run re-enriches its
+        outdated files from deduped/.
         """
-        old = {
-            stage: sorted(v or "unknown" for v in found if v != SCHEMA_VERSION)
-            for stage, found in self.schema_versions().items()
-        }
-        old = {stage: found for stage, found in old.items() if found}
+        current = int(SCHEMA_VERSION)
+        old: dict[str, list[str]] = {}
+        for stage, found in self.schema_versions().items():
+            if stage in REWRITTEN_WHEN_OUTDATED:
+                continue
+            since = CONTRACT_SINCE.get(stage, current)
+            wrong = [v for v in found if not v.isdigit() or not since <= int(v) <= current]
+            if wrong:
+                old[stage] = sorted(v or "unknown" for v in wrong)
         if old:
             where = ", ".join(f"{stage}/ ({'/'.join(v)})" for stage, v in sorted(old.items()))
             raise LakeVersionError(

@@ -204,7 +204,7 @@ def test_a_lake_of_an_older_schema_is_refused_in_one_line_until_refreshed(
     args = ["run", "--input", str(raw), "--lake", str(lake), "--enrichers", ",".join(CHEAP)]
     assert main(args) == 0
     # What schema 3 wrote: the same files with version "3" in their footers.
-    for path in Lake(lake).files("cleaned") + Lake(lake).files("enriched"):
+    for path in Lake(lake).files("cleaned") + Lake(lake).files("deduped"):
         table = pq.read_table(path)
         meta = {**table.schema.metadata, b"newsflow.schema_version": b"3"}
         pq.write_table(table.replace_schema_metadata(meta), path)
@@ -218,7 +218,7 @@ def test_a_lake_of_an_older_schema_is_refused_in_one_line_until_refreshed(
     [line] = out.err.strip().splitlines()
     assert "schema version 3" in line
     assert "cleaned/" in line
-    assert "enriched/" in line
+    assert "deduped/" in line
     assert "--full-refresh" in line
     assert sorted((lake / "runs").glob("*.json")) == runs  # nothing was run or written
     assert Lake(lake).read_manifest().height == 1

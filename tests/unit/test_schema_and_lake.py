@@ -9,8 +9,9 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from newsflow.lake import Lake, LakeVersionError
+from newsflow.lake import Lake, LakeVersionError, write_parquet
 from newsflow.schema import (
+    CONTRACT_SINCE,
     DUPLICATES,
     ENRICHED,
     INGESTED,
@@ -194,15 +195,17 @@ def test_batches_without_a_manifest_entry_are_uncommitted(tmp_path: Path) -> Non
     ]
 
 
+def stamp_version(path: Path, version: str) -> None:
+    """Rewrite a file's footer as if `version` of newsflow had written it."""
+    table = pq.read_table(path)
+    meta = {**table.schema.metadata, b"newsflow.schema_version": version.encode()}
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
 def test_a_lake_of_another_schema_version_is_refused_in_one_line(tmp_path: Path) -> None:
     lake = batch_lake(tmp_path)
     lake.check_schema_version()  # all current: no error
-    path = lake.files("cleaned")[0]
-    table = pq.read_table(path)
-    pq.write_table(
-        table.replace_schema_metadata({**table.schema.metadata, b"newsflow.schema_version": b"3"}),
-        path,
-    )
+    stamp_version(lake.files("cleaned")[0], "3")
     with pytest.raises(LakeVersionError) as refused:
         lake.check_schema_version()
     message = str(refused.value)
@@ -211,3 +214,27 @@ def test_a_lake_of_another_schema_version_is_refused_in_one_line(tmp_path: Path)
     assert message.endswith("run again with --full-refresh to rebuild it from the input")
     lake.clear_outputs()
     lake.check_schema_version()
+
+
+@pytest.mark.parametrize(
+    ("stage", "version", "refused"),
+    [
+        ("cleaned", str(CONTRACT_SINCE["cleaned"]), False),  # same columns as today's
+        ("cleaned", str(int(SCHEMA_VERSION) + 1), True),  # a newer newsflow's
+        ("ingested", "", True),  # no version at all
+        ("enriched", "3", False),  # the run re-enriches it from deduped/
+    ],
+)
+def test_a_folder_is_refused_only_when_its_contract_differs(
+    tmp_path: Path, stage: str, version: str, refused: bool
+) -> None:
+    lake = batch_lake(tmp_path)
+    if stage == "enriched":
+        path = lake.stage_dir("enriched") / "published_month=unknown" / "done.parquet"
+        write_parquet(pl.DataFrame({"doc_id": ["done"]}), path, lake.file_metadata("r1"))
+    stamp_version(lake.files(stage)[-1], version)
+    if refused:
+        with pytest.raises(LakeVersionError, match=f"in {stage}/"):
+            lake.check_schema_version()
+    else:
+        lake.check_schema_version()
