@@ -256,7 +256,10 @@ DESCRIPTIONS: dict[str, str] = {
     "encoding": "Text encoding the file was decoded with",
     "title": "Headline",
     "date_raw": "Publication date as written in the source",
-    "url": "Article URL (ingested: as written; later stages: canonical http/https or null)",
+    "url": "Article URL (ingested: as written; later stages: canonical http/https or null: "
+    "HTML entities decoded, scheme and host lower-cased, no credentials, default port, "
+    "fragment or tracking parameter (list in tasks/urls.py), path and query otherwise as "
+    "written; canonical_url_v2)",
     "urls": "Every canonical URL a copy of the article had (sorted)",
     "body": "Article text, paragraphs separated by one blank line",
     "published_date": "Publication date; null when missing or implausible (see date_flag)",
@@ -264,7 +267,9 @@ DESCRIPTIONS: dict[str, str] = {
     "epoch_1970",
     "date_source": "Where published_date came from: raw (the source's date field) or url",
     "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@)",
-    "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
+    "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>, "
+    "consent_interstitial (a cookie-wall or consent page such as consent.yahoo.com, not the "
+    "article's address; url_raw keeps it); deduped and enriched: only when no copy has a URL",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
     "site_name": "Publisher name given by the page itself (HTML metadata), when there is one; "
     "deduped and enriched: the first in sort order among the article's copies",
