@@ -189,6 +189,8 @@ def merged_routed(
         CLEANED,
         exact_key=pl.String(),
         sentence_key=pl.String(),
+        title_key=pl.UInt64(),
+        short_body=pl.Boolean(),
         cluster=pl.String(),
         chunk=pl.Int64(),
         shingles=SHINGLES,

@@ -45,7 +45,7 @@ ENRICHERS: dict[str, Enricher] = {
     e.name: e
     for e in (
         Enricher(counts.NAME, counts.COLUMNS, counts.counts_v1),
-        Enricher(source.NAME, source.COLUMNS, source.source_v1, ("tldextract",)),
+        Enricher(source.NAME, source.COLUMNS, source.source_v2, ("tldextract",)),
         Enricher(
             language.NAME,
             language.COLUMNS,
