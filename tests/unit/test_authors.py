@@ -1,0 +1,78 @@
+"""authors: the source's names, else the byline's (enrich), split by newsflow.text."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from newsflow.schema import ENRICHED
+from newsflow.text import split_names
+from tasks.enrich import ENRICHERS, enrich_frame, select_enrichers
+from tests.unit.test_enrich import ENGLISH, deduped
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
+        ("A. Lee; B. Kim,C. Ng", ["A. Lee", "B. Kim", "C. Ng"]),
+        ("By Jane Doe & Sam Ito", ["Jane Doe", "Sam Ito"]),
+        ("BY: Ann  Roe AND Ben Ito", ["Ann Roe", "Ben Ito"]),
+        ("Sandy Anderson", ["Sandy Anderson"]),  # "and" inside a name is no separator
+        ("Jane Doe, Jane Doe,", ["Jane Doe"]),
+        (" ; ", []),
+        (None, []),
+    ],
+)
+def test_split_names(text: str | None, names: list[str]) -> None:
+    assert split_names(text) == names
+
+
+NAME = st.lists(
+    st.from_regex(r"[A-Z][a-z]{1,8}", fullmatch=True).filter(
+        lambda w: w.lower() not in {"and", "by"}
+    ),
+    min_size=1,
+    max_size=3,
+).map(" ".join)
+
+
+@given(
+    st.lists(NAME, min_size=1, max_size=4, unique=True),
+    st.sampled_from([", ", " and ", " & ", "; "]),
+)
+def test_names_joined_by_any_separator_come_back(names: list[str], separator: str) -> None:
+    assert split_names(separator.join(names)) == names
+
+
+BYLINED = "By Jane Doe and Sam Ito\n\n" + ENGLISH
+# The enricher that finds bylines, whatever its version.
+BYLINE_ENRICHERS = [e for e in ENRICHERS.values() if "byline" in e.columns]
+
+
+def test_authors_fall_back_to_the_bylines_names_when_the_source_gave_none() -> None:
+    rows = deduped(
+        [BYLINED, BYLINED, ENGLISH],
+        authors=[[], ["Ann Roe"], []],
+    )
+    out = enrich_frame(rows, BYLINE_ENRICHERS)
+    assert out.schema == ENRICHED
+    assert out["byline"].to_list() == ["Jane Doe and Sam Ito"] * 2 + [None]  # as written
+    assert out["authors"].to_list() == [["Jane Doe", "Sam Ito"], ["Ann Roe"], []]
+
+
+def test_without_the_dateline_enricher_authors_are_the_sources() -> None:
+    rows = deduped([BYLINED], authors=[[]])
+    out = enrich_frame(rows, select_enrichers(["counts_v1"]))
+    assert out["authors"].to_list() == [[]]
+    assert out["byline"].to_list() == [None]
+
+
+def test_the_article_columns_other_than_authors_never_change() -> None:
+    rows = deduped([BYLINED], authors=[[]])
+    out = enrich_frame(rows, BYLINE_ENRICHERS)
+    others = [c for c in rows.columns if c != "authors"]
+    assert out.select(others).equals(rows.select(others))
+    assert isinstance(out["authors"].dtype, pl.List)
