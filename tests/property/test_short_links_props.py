@@ -25,7 +25,7 @@ DOCS = st.lists(
         st.booleans(),  # short body
     ),
     min_size=1,
-    max_size=9,
+    max_size=10,
 )
 WINDOW = st.sampled_from([None, 0, 30])
 
