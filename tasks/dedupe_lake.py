@@ -208,6 +208,15 @@ def merged_routed(
         yield merge_clusters(shuffle.read(chunk).drop("chunk"), run_id, config)
 
 
+def stored_index(lake: Lake) -> tuple[pl.DataFrame, str | None]:
+    """The index, or an empty one and why when its files lack a column of the contract
+    (written by an older dedupe, e.g. before title_key and short_body)."""
+    try:
+        return lake.scan("dedupe_index").collect(), None
+    except pl.exceptions.ColumnNotFoundError as exc:
+        return empty(DEDUPE_INDEX), f"the index lacks a column ({exc.args[0].splitlines()[0]})"
+
+
 def rebuild_reason(
     lake: Lake, index: pl.DataFrame, cleaned: pl.DataFrame, config: DedupeConfig
 ) -> str | None:
@@ -319,8 +328,8 @@ def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> di
         .collect()
         .unique("doc_id", keep="first", maintain_order=True)
     )
-    index = lake.scan("dedupe_index").collect()
-    reason = rebuild_reason(lake, index, cleaned, config)
+    index, stale = stored_index(lake)
+    reason = stale or rebuild_reason(lake, index, cleaned, config)
     if reason:
         progress.logger.info("dedupe: rebuilding the index from cleaned/: %s", reason)
         index = empty(DEDUPE_INDEX)
