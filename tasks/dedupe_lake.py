@@ -214,7 +214,8 @@ def stored_index(lake: Lake) -> tuple[pl.DataFrame, str | None]:
     try:
         return lake.scan("dedupe_index").collect(), None
     except pl.exceptions.ColumnNotFoundError as exc:
-        return empty(DEDUPE_INDEX), f"the index lacks a column ({exc.args[0].splitlines()[0]})"
+        missing = str(exc).split(";")[0]
+        return empty(DEDUPE_INDEX), f"the index lacks a column ({missing})"
 
 
 def rebuild_reason(
