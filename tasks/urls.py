@@ -22,7 +22,6 @@ from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import tldextract
 
-CANONICAL_URL_RULE = "canonical_url_v2"
 WEB_SCHEMES = {"http", "https"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 # Parameters that say how a reader arrived, not which page it is: only keys that
