@@ -74,7 +74,11 @@ def stable_hash(text: pl.Expr) -> pl.Expr:
 
 def body_words(body: pl.Expr) -> pl.Expr:
     """Words of the normalised body (a character of a spaceless script is one)."""
-    return normalised(body).str.count_matches(_WORD).cast(pl.Int64)
+    return _words(normalised(body))
+
+
+def _words(normalised_body: pl.Expr) -> pl.Expr:
+    return normalised_body.str.count_matches(_WORD).cast(pl.Int64)
 
 
 def title_key(title: pl.Expr) -> pl.Expr:
@@ -180,15 +184,17 @@ def fingerprints(rows: pl.DataFrame, config: DedupeConfig) -> pl.DataFrame:
     of cleaned rows."""
     shingles = shingle_sets(rows["body"], config.shingle_size).alias("shingles")
     df = rows.select("doc_id", "title", "body").with_columns(
-        shingles=shingles, shingle_count=shingles.list.len().cast(pl.Int64)
+        shingles=shingles,
+        shingle_count=shingles.list.len().cast(pl.Int64),
+        norm=normalised(pl.col("body")),
     )
     sentence_text = sentences(pl.col("body")).list.unique().list.sort().list.join(_SEP)
     return df.select(
         "doc_id",
-        exact_key=stable_hash(normalised(pl.col("body"))),
+        exact_key=stable_hash(pl.col("norm")),
         sentence_key=stable_hash(sentence_text),
         title_key=title_key(pl.col("title")),
-        short_body=is_short(body_words(pl.col("body")), pl.col("shingle_count"), config),
+        short_body=is_short(_words(pl.col("norm")), pl.col("shingle_count"), config),
         shingle_count="shingle_count",
         shingles="shingles",
     )
