@@ -7,10 +7,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsflow.schema import ENRICHED
+from newsflow.schema import DEDUPED, ENRICHED
 from newsflow.text import split_names
 from tasks.enrich import ENRICHERS, enrich_frame, select_enrichers
-from tests.unit.test_enrich import ENGLISH, deduped
+
+ENGLISH = (
+    "LONDON (Reuters) - The harbour board met on Tuesday and approved the new quay, "
+    "officials said.\n\nWork starts in May and should take two years."
+)
+
+
+def deduped(bodies: list[str], authors: list[list[str]]) -> pl.DataFrame:
+    """Deduped rows with these bodies and source authors; every other column null."""
+    given = pl.DataFrame(
+        {"doc_id": [f"d{i}" for i in range(len(bodies))], "body": bodies, "authors": authors},
+        schema={"doc_id": pl.String, "body": pl.String, "authors": pl.List(pl.String)},
+    )
+    return given.select(
+        pl.col(c) if c in given.columns else pl.lit(None, t).alias(c) for c, t in DEDUPED.items()
+    )
 
 
 @pytest.mark.parametrize(
@@ -53,10 +68,7 @@ BYLINE_ENRICHERS = [e for e in ENRICHERS.values() if "byline" in e.columns]
 
 
 def test_authors_fall_back_to_the_bylines_names_when_the_source_gave_none() -> None:
-    rows = deduped(
-        [BYLINED, BYLINED, ENGLISH],
-        authors=[[], ["Ann Roe"], []],
-    )
+    rows = deduped([BYLINED, BYLINED, ENGLISH], authors=[[], ["Ann Roe"], []])
     out = enrich_frame(rows, BYLINE_ENRICHERS)
     assert out.schema == ENRICHED
     assert out["byline"].to_list() == ["Jane Doe and Sam Ito"] * 2 + [None]  # as written
