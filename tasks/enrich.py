@@ -27,7 +27,7 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.lake import DEDUPED_RUN_KEY, Lake
 from newsflow.schema import ENRICHED
-from newsflow.text import split_names
+from tasks.authors import author_names
 from tasks.enrichers import counts, dateline, entities, keywords, language, quality, source, workers
 
 
@@ -99,14 +99,15 @@ def enricher_metadata(enrichers: Sequence[Enricher]) -> dict[str, str]:
 
 def authors_or_byline(authors: pl.Expr, byline: pl.Expr) -> pl.Expr:
     """The source's authors; when it gave none, the names of the byline the dateline
-    enricher found ("Jane Doe and John Roe" -> two names; `byline` stays as written)."""
+    enricher found, split as ingest splits an author field (`tasks.authors`: "Jane Doe
+    and John Roe" -> two names); `byline` stays as written."""
     missing = authors.is_null() | (authors.list.len() == 0)
     # Nulled first so names are split only where the source gave none (map_elements
     # skips nulls).
     names = (
         pl.when(missing)
         .then(byline)
-        .map_elements(split_names, return_dtype=pl.List(pl.String), skip_nulls=True)
+        .map_elements(author_names, return_dtype=pl.List(pl.String), skip_nulls=True)
     )
     return pl.when(missing & byline.is_not_null()).then(names).otherwise(authors)
 

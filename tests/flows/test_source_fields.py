@@ -18,7 +18,7 @@ from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
 from tasks.dedupe_lake import dedupe
 from tasks.enrich import ENRICHERS, enrich
-from tests.articles import FERRY, LIBRARY, MARKET, body, cleaned
+from tests.articles import FERRY, FERRY_OTHER_WRITER, LIBRARY, MARKET, body, cleaned
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
@@ -69,6 +69,27 @@ RAW = {
         "By Ann Roe and Ben Ito\n\n" + body(LIBRARY),
         "2024-03-06",
         "https://consent.yahoo.com/v2/collectConsent?sessionId=3_cc-session_0a1b",
+    ),
+    # Two copies of one story with the source's fields (the generic mapping's names);
+    # the first (dated, with a URL) is kept, on a domain shared by separate publications.
+    "islanders.json": json.dumps(
+        {
+            "title": "Islanders face losing their boat link",
+            "date": "2024-03-07",
+            "url": "https://islandtimes.go.com/story?id=77",
+            "body": body(FERRY_OTHER_WRITER),
+            "author": "Ann Roe",
+            "tags": ["islands"],
+        }
+    ),
+    "islanders_copy.json": json.dumps(
+        {
+            "title": "Islanders face losing their boat link",
+            "body": body(FERRY_OTHER_WRITER, per_paragraph=3),
+            "author": "Ben Ito and Ann Roe",
+            "tags": ["ferries", "islands"],
+            "description": "Services end in March.",
+        }
     ),
     # Three articles whose whole body is the same author-bio teaser.
     **{
@@ -141,6 +162,15 @@ def test_the_same_bio_teaser_under_three_articles_stays_three_records(
         "Regional lender merges",
     ]
     assert bios["duplicate_count"].to_list() == [1, 1, 1]
+
+
+def test_the_sources_fields_of_merged_copies_reach_enriched(enriched: pl.DataFrame) -> None:
+    story = by_title(enriched, "Islanders face losing their boat link")
+    assert story["duplicate_count"] == 2
+    assert story["authors"] == ["Ann Roe", "Ben Ito"]
+    assert story["tags"] == ["islands", "ferries"]
+    assert story["description"] == "Services end in March."
+    assert story["publisher"] == "islandtimes"
 
 
 def test_authors_and_tags_of_merged_copies_reach_enriched(tmp_path: Path) -> None:

@@ -1,14 +1,10 @@
-"""authors: the source's names, else the byline's (enrich), split by newsflow.text."""
+"""authors in enriched/: the source's names, else the byline's (split by tasks.authors)."""
 
 from __future__ import annotations
 
 import polars as pl
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from newsflow.schema import DEDUPED, ENRICHED
-from newsflow.text import split_names
 from tasks.enrich import ENRICHERS, enrich_frame, select_enrichers
 
 ENGLISH = (
@@ -26,40 +22,6 @@ def deduped(bodies: list[str], authors: list[list[str]]) -> pl.DataFrame:
     return given.select(
         pl.col(c) if c in given.columns else pl.lit(None, t).alias(c) for c, t in DEDUPED.items()
     )
-
-
-@pytest.mark.parametrize(
-    ("text", "names"),
-    [
-        ("Jane Doe and John Roe", ["Jane Doe", "John Roe"]),
-        ("A. Lee; B. Kim,C. Ng", ["A. Lee", "B. Kim", "C. Ng"]),
-        ("By Jane Doe & Sam Ito", ["Jane Doe", "Sam Ito"]),
-        ("BY: Ann  Roe AND Ben Ito", ["Ann Roe", "Ben Ito"]),
-        ("Sandy Anderson", ["Sandy Anderson"]),  # "and" inside a name is no separator
-        ("Jane Doe, Jane Doe,", ["Jane Doe"]),
-        (" ; ", []),
-        (None, []),
-    ],
-)
-def test_split_names(text: str | None, names: list[str]) -> None:
-    assert split_names(text) == names
-
-
-NAME = st.lists(
-    st.from_regex(r"[A-Z][a-z]{1,8}", fullmatch=True).filter(
-        lambda w: w.lower() not in {"and", "by"}
-    ),
-    min_size=1,
-    max_size=3,
-).map(" ".join)
-
-
-@given(
-    st.lists(NAME, min_size=1, max_size=4, unique=True),
-    st.sampled_from([", ", " and ", " & ", "; "]),
-)
-def test_names_joined_by_any_separator_come_back(names: list[str], separator: str) -> None:
-    assert split_names(separator.join(names)) == names
 
 
 BYLINED = "By Jane Doe and Sam Ito\n\n" + ENGLISH
