@@ -103,7 +103,7 @@ DEDUPED = pl.Schema(
 
 # `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
 # The other added columns come from the enrichers of tasks/enrich.py, in registry order
-# (counts_v1, source_v1, language_v2, dateline_v1, entities_v2, keywords_v1, quality_v1);
+# (counts_v1, source_v2, language_v2, dateline_v1, entities_v2, keywords_v1, quality_v1);
 # columns of an enricher a run did not select are null.
 ENRICHED = pl.Schema(
     {
@@ -218,6 +218,8 @@ DEDUPE_INDEX = pl.Schema(
         "kept_doc_id": pl.String(),
         "exact_key": pl.UInt64(),
         "sentence_key": pl.UInt64(),
+        "title_key": pl.UInt64(),
+        "short_body": pl.Boolean(),
         "shingle_count": pl.Int64(),
         "published_date": pl.Date(),
         "band_keys": pl.List(pl.UInt64),
@@ -285,7 +287,10 @@ DESCRIPTIONS: dict[str, str] = {
     "encoding": "Text encoding the file was decoded with",
     "title": "Headline",
     "date_raw": "Publication date as written in the source",
-    "url": "Article URL (ingested: as written; later stages: canonical http/https or null)",
+    "url": "Article URL (ingested: as written; later stages: canonical http/https or null: "
+    "HTML entities decoded, scheme and host lower-cased, no credentials, default port, "
+    "fragment or tracking parameter (list in tasks/urls.py), path and query otherwise as "
+    "written; canonical_url_v2)",
     "urls": "Every canonical URL a copy of the article had (sorted)",
     "body": "Article text, paragraphs separated by one blank line",
     "published_date": "Publication date; null when missing or implausible (see date_flag)",
@@ -293,7 +298,9 @@ DESCRIPTIONS: dict[str, str] = {
     "epoch_1970",
     "date_source": "Where published_date came from: raw (the source's date field) or url",
     "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@)",
-    "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
+    "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>, "
+    "consent_interstitial (a cookie-wall or consent page such as consent.yahoo.com, not the "
+    "article's address; url_raw keeps it); deduped and enriched: only when no copy has a URL",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
     "site_name": "Publisher name the source gives: the page's HTML metadata, or an export's "
     "source name (NewsAPI source.name, NewsData.io source_name); deduped and enriched: the "
@@ -325,11 +332,13 @@ DESCRIPTIONS: dict[str, str] = {
     "paragraph_count": "Paragraphs in body (counts_v1)",
     "reading_time_min": "word_count / 238 words per minute (Brysbaert 2019), in minutes "
     "(counts_v1)",
-    "host": "Host name of url (source_v1)",
+    "host": "Host name of url (source_v2)",
     "domain": "Registered domain of url, public-suffix aware: daijiworld.com, bbc.co.uk "
-    "(source_v1)",
-    "publisher": "Name the page gave itself (HTML site_name) in any copy, else the registered "
-    "domain's label (daijiworld), else the host (source_v1)",
+    "(source_v2)",
+    "publisher": "Name the source gave itself (site_name) in any copy, else the registered "
+    "domain's label (daijiworld), or the subdomain's on a domain shared by separate "
+    "publications (abcnews for abcnews.go.com, a blog on blogspot.com), else the host "
+    "(source_v2)",
     "language": "ISO 639-1 code of the body's language (py3langid); null when the body has no "
     "letter (language_v2)",
     "language_confidence": "py3langid's normalised probability of `language`, 0-1 (language_v2)",
@@ -373,15 +382,18 @@ DESCRIPTIONS: dict[str, str] = {
     "set) for near_containment",
     "method": "How the duplicate matched: exact_body (same normalised body), sentence_set (same "
     "set of sentences, any order), near_jaccard, near_containment (word shingles, verified)",
-    "exact_key": "BLAKE2b-64 of the normalised body (plus the title for bodies under "
-    "min_shingles shingles)",
-    "sentence_key": "BLAKE2b-64 of the sorted set of normalised sentences (plus the title for "
-    "short bodies)",
+    "exact_key": "BLAKE2b-64 of the normalised body",
+    "sentence_key": "BLAKE2b-64 of the sorted set of normalised sentences",
+    "title_key": "BLAKE2b-64 of the normalised title; null without one",
+    "short_body": "Body under short_body_words words or min_shingles shingles: it matches a "
+    "copy only when their titles agree (or one is missing) and, with both dates known, "
+    "within date_window_days",
     "shingle_count": "Distinct word shingles of the body (shingles never cross a sentence)",
     "band_keys": "MinHash LSH band keys (empty for bodies under min_shingles shingles)",
     "signature": "MinHash signature, num_perm values (empty under min_shingles): a candidate "
     "pair's estimated similarity decides whether it is verified",
-    "near_doc_ids": "Documents verified as near duplicates when this one was indexed",
+    "near_doc_ids": "Documents verified as near duplicates when this one was indexed, and "
+    "short bodies it is linked to (same key, agreeing title, within the date window)",
     "settings": "The dedupe settings and signature algorithm the row was computed with; the "
     "index is rebuilt when they change",
     "stage": "Stage that quarantined the row: ingest, clean, quality (a Great Expectations "
