@@ -39,6 +39,9 @@ INGESTED = pl.Schema(
         "title": pl.String(),
         "date_raw": pl.String(),
         "url": pl.String(),
+        # ingested: the URL fetched, when the source names one besides the article's own
+        # (a WARC's target URI); clean fills it from `url` for every other record.
+        "url_raw": pl.String(),
         "body": pl.String(),
         "site_name": pl.String(),
         **_SOURCE_FIELDS,
@@ -51,7 +54,6 @@ CLEANED = pl.Schema(
         "published_date": pl.Date(),
         "date_flag": pl.String(),
         "date_source": pl.String(),
-        "url_raw": pl.String(),
         "url_flag": pl.String(),
         "removed_lines": pl.List(REMOVED_LINE),
         "body_truncated": pl.Boolean(),
@@ -252,7 +254,8 @@ DESCRIPTIONS: dict[str, str] = {
     "batch_id": "The batch of input files the row came from (hash of their paths and contents)",
     "source_file": "Path of the raw file, relative to the input folder",
     "record_index": "Position of the record in its file (0 for one-article files)",
-    "layout": "Detected layout: headed, dated, plain, json, jsonl, csv, html",
+    "layout": "Detected layout: headed, dated, plain, json, jsonl, csv, html, rss, atom, "
+    "jsonfeed, warc",
     "encoding": "Text encoding the file was decoded with",
     "title": "Headline",
     "date_raw": "Publication date as written in the source",
@@ -263,7 +266,9 @@ DESCRIPTIONS: dict[str, str] = {
     "date_flag": "Why published_date is null: missing, unparseable, future, before_1900, "
     "epoch_1970",
     "date_source": "Where published_date came from: raw (the source's date field) or url",
-    "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@)",
+    "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@); for a "
+    "WARC record the URL the crawler fetched (WARC-Target-URI), while url is the page's "
+    "canonical link. ingested: null unless the source names a fetched URL",
     "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
     "site_name": "Publisher name given by the page itself (HTML metadata), when there is one; "

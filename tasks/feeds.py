@@ -36,8 +36,40 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 # Elements whose start and end break a paragraph; their text is kept.
 _BLOCKS = frozenset(
-    "p div li ul ol dl dt dd h1 h2 h3 h4 h5 h6 blockquote pre table tr caption section "
-    "article header footer aside figure figcaption address hr details summary main nav".split()
+    [
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "dl",
+        "dt",
+        "dd",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "table",
+        "tr",
+        "caption",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "aside",
+        "figure",
+        "figcaption",
+        "address",
+        "hr",
+        "details",
+        "summary",
+        "main",
+        "nav",
+    ]
 )
 # Elements whose content is not text a reader sees.
 _INVISIBLE = ("script", "style", "noscript", "template", "head", "title")
@@ -238,9 +270,7 @@ def _json_item(item: Any, site: str | None, language: str | None) -> dict[str, A
     summary = _json_text(item.get("summary"), "summary")
     body = html_paragraphs(html) if html else field_paragraphs(plain) if plain else None
     people = item.get("authors") or ([item["author"]] if item.get("author") else [])
-    names = [
-        _json_text(p.get("name"), "authors") or "" for p in people if isinstance(p, dict)
-    ]
+    names = [_json_text(p.get("name"), "authors") or "" for p in people if isinstance(p, dict)]
     tags = [_json_text(t, "tags") for t in item.get("tags") or [] if isinstance(t, str)]
     title = _json_text(item.get("title"), "title")
     return {

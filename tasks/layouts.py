@@ -308,7 +308,7 @@ def _csv_rows(lines: Iterable[str], delimiter: str) -> Iterator[dict[str, Any]]:
     csv.field_size_limit(sys.maxsize)
     try:
         for row in csv.DictReader(lines, delimiter=delimiter):
-            row.pop(None, None)  # type: ignore[call-overload]  # cells beyond the header
+            row.pop(None, None)  # cells beyond the header
             yield row
     except csv.Error as exc:
         raise Unreadable("invalid_csv", str(exc)[:200]) from exc

@@ -1,0 +1,154 @@
+"""Raw files read as streams of records, so a file of any size takes bounded memory.
+
+A small file is read whole and parsed by its layout's parser (tasks/layouts.py). A
+large JSON Lines or CSV export, and every WARC file, is read record by record from a
+decompressing stream instead: a multi-GB export is neither loaded at once nor
+rejected as `too_large`. Formats whose records cannot be told apart before the whole
+file is read (one JSON document, an HTML page, a feed) keep the size limit.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import json
+import zlib
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+import zstandard
+
+from tasks.decode import Unreadable, compression_of, decode_text
+from tasks.layouts import Mapping, Parsed, RecordItem, csv_items, detect_layout, jsonl_items
+
+# Bytes read (after decompression) to recognise a file's layout before choosing how to read it.
+HEAD_BYTES = 1 << 20
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_STREAM_ERRORS = (EOFError, zlib.error, zstandard.ZstdError, gzip.BadGzipFile)
+
+
+@dataclass
+class FileRecords:
+    """The records of one file, read lazily: `items` yields (index, record or reject).
+
+    `skipped` counts what the file held that is not an article (a WARC's request and
+    metadata records), by kind; it is complete once `items` is exhausted.
+    """
+
+    layout: str
+    encoding: str
+    items: Iterator[RecordItem]
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    @classmethod
+    def whole(cls, parsed: Parsed, encoding: str) -> FileRecords:
+        """The records of a file parsed whole, in the same form as a stream's."""
+        rejected = {index: Unreadable(rule, detail) for index, rule, detail in parsed.rejects}
+
+        def items() -> Iterator[RecordItem]:
+            for index, record in enumerate(parsed.records):
+                yield index, rejected.get(index, record)
+
+        return cls(parsed.layout, encoding, items())
+
+
+@contextmanager
+def open_decompressed(path: Path) -> Iterator[IO[bytes]]:
+    """`path` opened for reading, through gzip/bz2/zstd when its magic bytes name one."""
+    with path.open("rb") as raw:
+        kind = compression_of(raw.peek(4)[:4])
+        stream: IO[bytes]
+        if kind == "gzip":
+            stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
+        elif kind == "bz2":
+            stream = bz2.BZ2File(raw)
+        elif kind == "zstd":
+            reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+            stream = io.BufferedReader(reader)
+        else:
+            stream = raw
+        try:
+            yield stream
+        except _STREAM_ERRORS as exc:
+            raise Unreadable("corrupt_compression", f"{kind}: {exc}"[:200]) from exc
+        except OSError as exc:
+            if kind is None:
+                raise
+            raise Unreadable("corrupt_compression", f"{kind}: {exc}"[:200]) from exc
+
+
+def decompressed_head(path: Path) -> tuple[bytes, bool]:
+    """The first `HEAD_BYTES` of the file's content, and whether that is all of it."""
+    with open_decompressed(path) as stream:
+        head = stream.read(HEAD_BYTES)
+        return head, len(head) < HEAD_BYTES or not stream.read(1)
+
+
+def content_larger_than(path: Path, limit: int) -> bool:
+    """Whether the file holds more than `limit` bytes once decompressed (read, not kept)."""
+    with path.open("rb") as raw:
+        if compression_of(raw.read(4)) is None:
+            return path.stat().st_size > limit
+    with open_decompressed(path) as stream:
+        total = 0
+        while total <= limit:
+            chunk = stream.read(min(1 << 20, limit + 1 - total))
+            if not chunk:
+                return False
+            total += len(chunk)
+        return True
+
+
+def streamable_layout(head: bytes) -> tuple[str, str] | None:
+    """(`jsonl` or `csv`, encoding) when the file's first bytes show records one per line."""
+    if head.startswith(_UTF16_BOMS):
+        return None  # lines cannot be cut at a newline byte; read whole, within the limit
+    complete_lines = head[: head.rfind(b"\n") + 1]
+    try:
+        text, encoding = decode_text(complete_lines)
+    except Unreadable:
+        return None  # reading the file whole names what is wrong with it
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    if first.lstrip().startswith("{"):
+        try:
+            return ("jsonl", encoding) if isinstance(json.loads(first), dict) else None
+        except (ValueError, RecursionError):
+            return None  # one JSON document over many lines: it cannot be split
+    try:
+        return ("csv", encoding) if detect_layout(text) == "csv" else None
+    except Unreadable:
+        return None
+
+
+def text_lines(path: Path, encoding: str) -> Iterator[str]:
+    """The decoded lines of a file, each ending in "\\n", read as a stream.
+
+    The encoding is the one the file's head was decoded with; a later line that does
+    not decode with it is decoded on its own (as a whole file would be), not dropped.
+    """
+    with open_decompressed(path) as stream:
+        lines = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
+        for line in lines:
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:
+                raw = line.encode(encoding, "surrogateescape")
+                try:
+                    line = decode_text(raw)[0]
+                except Unreadable:
+                    line = raw.decode(encoding, "backslashreplace")
+            yield line.rstrip("\r\n") + "\n"
+
+
+def streamed_records(
+    path: Path, layout: str, encoding: str, mappings: list[Mapping]
+) -> FileRecords:
+    """The records of a large JSON Lines or CSV file, one line (row) at a time."""
+    lines = text_lines(path, encoding)
+    items = jsonl_items(lines, mappings) if layout == "jsonl" else csv_items(lines, mappings)
+    return FileRecords(layout, encoding, items)
