@@ -76,6 +76,7 @@ _INVISIBLE = ("script", "style", "noscript", "template", "head", "title")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _PARAGRAPH_BREAK = re.compile(r"\s*\n\s*\n\s*")
 # Names in one author field: "Jo Bloggs and Sam Smith", "Jo Bloggs, Sam Smith; Ann Lee".
+_EMAIL_AND_NAME = re.compile(r"^\s*\S+@\S+\s+\((.+)\)\s*$")
 _AUTHOR_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
 
 
@@ -190,7 +191,11 @@ def _entry_record(entry: Any, site_name: str | None, language: str | None) -> di
     summary = _text(entry.get("summary_detail"), entry.get("summary"))
     body = _text(content) if content is not None else None
     names = [a.get("name") for a in entry.get("authors") or [] if a.get("name")]
-    if not names and entry.get("author"):
+    # RSS's <author> is "email (Name)"; feedparser splits it wrongly for long TLDs.
+    rss_author = _EMAIL_AND_NAME.match(entry.get("author") or "")
+    if rss_author:
+        names = [rss_author.group(1)]
+    elif not names and entry.get("author") and "@" not in entry["author"]:
         names = [entry["author"]]
     title = _text(entry.get("title_detail"), entry.get("title"))
     return {
@@ -247,7 +252,21 @@ def parse_xml_feed(text: str, layout: str) -> Parsed:
         raise Unreadable("invalid_feed", f"{feed.get('bozo_exception')}"[:200])
     site = _text(feed.feed.get("title_detail"), feed.feed.get("title"))
     language = feed.feed.get("language") or None
-    return _records(layout, feed.entries, lambda e: _entry_record(e, site, language))
+    parsed = _records(layout, feed.entries, lambda e: _entry_record(e, site, language))
+    # Malformed XML is common and feedparser reads past it, but a feed cut off inside
+    # its last item lost that item's end (its body, usually): that item is rejected.
+    if feed.bozo and _ends_inside_an_item(text, layout):
+        last = len(parsed.records) - 1
+        parsed.records[last] = {}
+        parsed.rejects = [r for r in parsed.rejects if r[0] != last]
+        parsed.rejects.append((last, "truncated_item", "the feed ends inside this item"))
+    return parsed
+
+
+def _ends_inside_an_item(text: str, layout: str) -> bool:
+    tag = "entry" if layout == "atom" else "item"
+    opened = max(text.rfind(f"<{tag}>"), text.rfind(f"<{tag} "))
+    return opened > text.rfind(f"</{tag}>")
 
 
 def _json_text(value: Any, name: str) -> str | None:

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from prefect import get_run_logger, task
+from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.config import PipelineConfig
 from newsflow.faults import checkpoint
 from newsflow.inputs import Batch, InputFile, digest, storable
 from newsflow.lake import Lake
+from newsflow.progress import run_logger
 from newsflow.redact import redact_credentials, redact_url
 from newsflow.schema import FILE_MANIFEST, INGESTED, QUARANTINE, rule_counts
 from tasks.decode import Unreadable, decode_text, decompress
@@ -241,7 +242,7 @@ def ingest(batch: Batch, config: PipelineConfig, run_id: str) -> dict[str, Any]:
     quarantined = log.quarantined()
     lake.write(quarantined, "quarantine", f"ingest-{batch.batch_id}", run_id)
     if log.skipped:
-        get_run_logger().info(
+        run_logger().info(
             "ingest %s: skipped entries that are not articles: %s",
             batch.batch_id,
             ", ".join(f"{kind} {n}" for kind, n in sorted(log.skipped.items())),

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import zstandard
 
@@ -57,36 +57,65 @@ class FileRecords:
         return cls(parsed.layout, encoding, items())
 
 
+class _Decompressing(io.RawIOBase):
+    """A decompressing reader whose failures are `Unreadable("corrupt_compression")`.
+
+    Data decompressed before a cut or a bad byte is served first; the error comes on
+    the next read. It is not an EOFError, which readers such as warcio take for a
+    normal end of file: a cut-off file must not pass for a complete one.
+    """
+
+    def __init__(self, stream: IO[bytes], kind: str) -> None:
+        self._stream = stream
+        self._kind = kind
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            data = self._stream.read(len(buffer))
+        except (*_STREAM_ERRORS, OSError) as exc:
+            raise Unreadable("corrupt_compression", f"{self._kind}: {exc}"[:200]) from exc
+        buffer[: len(data)] = data
+        return len(data)
+
+
 @contextmanager
 def open_decompressed(path: Path) -> Iterator[IO[bytes]]:
     """`path` opened for reading, through gzip/bz2/zstd when its magic bytes name one."""
     with path.open("rb") as raw:
         kind = compression_of(raw.peek(4)[:4])
+        if kind is None:
+            yield raw
+            return
         stream: IO[bytes]
         if kind == "gzip":
             stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
         elif kind == "bz2":
             stream = bz2.BZ2File(raw)
-        elif kind == "zstd":
-            reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
-            stream = io.BufferedReader(reader)
         else:
-            stream = raw
-        try:
-            yield stream
-        except _STREAM_ERRORS as exc:
-            raise Unreadable("corrupt_compression", f"{kind}: {exc}"[:200]) from exc
-        except OSError as exc:
-            if kind is None:
-                raise
-            raise Unreadable("corrupt_compression", f"{kind}: {exc}"[:200]) from exc
+            stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        with io.BufferedReader(_Decompressing(stream, kind), 1 << 16) as checked:
+            yield checked
 
 
 def decompressed_head(path: Path) -> tuple[bytes, bool]:
     """The first `HEAD_BYTES` of the file's content, and whether that is all of it."""
+    chunks: list[bytes] = []
+    size = 0
     with open_decompressed(path) as stream:
-        head = stream.read(HEAD_BYTES)
-        return head, len(head) < HEAD_BYTES or not stream.read(1)
+        try:
+            # In small reads: a failing read loses what it read before the failure.
+            while size < HEAD_BYTES and (chunk := stream.read(min(1 << 16, HEAD_BYTES - size))):
+                chunks.append(chunk)
+                size += len(chunk)
+            complete = size < HEAD_BYTES or not stream.read(1)
+        except Unreadable:
+            if not chunks:
+                raise
+            complete = False  # broken further on: whoever reads on reports it where it is
+    return b"".join(chunks), complete
 
 
 def content_larger_than(path: Path, limit: int) -> bool:

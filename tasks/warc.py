@@ -100,10 +100,14 @@ def _article(
     target = record.rec_headers.get_header("WARC-Target-URI") or None
     try:
         payload = record.content_stream().read(size_limit + 1)
+    except Unreadable:
+        raise  # the file's stream broke (corrupt compression): not this record's fault
     except Exception as exc:  # a bad chunked or gzip transfer encoding inside the record
         return Unreadable("invalid_warc_record", f"{type(exc).__name__}: {exc}"[:200])
     if len(payload) > size_limit:
         return Unreadable("too_large", f"response over {size_limit} bytes")
+    if getattr(record.raw_stream, "limit", 0) > 0:  # bytes its Content-Length promised
+        return Unreadable("truncated_record", "the file ends inside this record")
     if not payload.strip():
         return Unreadable("empty_response", f"no content in the response for {target}")
     try:
