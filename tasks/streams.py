@@ -28,6 +28,7 @@ from tasks.layouts import Mapping, Parsed, RecordItem, csv_items, detect_layout,
 
 # Bytes read (after decompression) to recognise a file's layout before choosing how to read it.
 HEAD_BYTES = 1 << 20
+_SNIFF_BYTES = 1 << 16
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _STREAM_ERRORS = (EOFError, zlib.error, zstandard.ZstdError, gzip.BadGzipFile)
 
@@ -102,20 +103,20 @@ def open_decompressed(path: Path) -> Iterator[IO[bytes]]:
 
 def decompressed_head(path: Path) -> tuple[bytes, bool]:
     """The first `HEAD_BYTES` of the file's content, and whether that is all of it."""
-    chunks: list[bytes] = []
-    size = 0
+    head = bytearray()
     with open_decompressed(path) as stream:
         try:
             # In small reads: a failing read loses what it read before the failure.
-            while size < HEAD_BYTES and (chunk := stream.read(min(1 << 16, HEAD_BYTES - size))):
-                chunks.append(chunk)
-                size += len(chunk)
-            complete = size < HEAD_BYTES or not stream.read(1)
+            while len(head) < HEAD_BYTES and (
+                chunk := stream.read(min(1 << 16, HEAD_BYTES - len(head)))
+            ):
+                head += chunk
+            complete = len(head) < HEAD_BYTES or not stream.read(1)
         except Unreadable:
-            if not chunks:
+            if not head:
                 raise
             complete = False  # broken further on: whoever reads on reports it where it is
-    return b"".join(chunks), complete
+    return bytes(head), complete
 
 
 def content_larger_than(path: Path, limit: int) -> bool:
@@ -137,13 +138,16 @@ def streamable_layout(head: bytes) -> tuple[str, str] | None:
     """(`jsonl` or `csv`, encoding) when the file's first bytes show records one per line."""
     if head.startswith(_UTF16_BOMS):
         return None  # lines cannot be cut at a newline byte; read whole, within the limit
-    complete_lines = head[: head.rfind(b"\n") + 1]
+    # Whole lines of the first 64 KiB, or of the head when its first line is longer.
+    sample = head[: (head.rfind(b"\n", 0, _SNIFF_BYTES) + 1) or (head.rfind(b"\n") + 1)]
     try:
-        text, encoding = decode_text(complete_lines)
+        text, encoding = decode_text(sample)
     except Unreadable:
         return None  # reading the file whole names what is wrong with it
-    first = next((line for line in text.split("\n") if line.strip()), "")
-    if first.lstrip().startswith("{"):
+    start = len(text) - len(text.lstrip())
+    end = text.find("\n", start)
+    first = text[start : end if end >= 0 else len(text)]
+    if first.startswith("{"):
         try:
             return ("jsonl", encoding) if isinstance(json.loads(first), dict) else None
         except (ValueError, RecursionError):
