@@ -164,7 +164,9 @@ def test_streamed_jsonl_rejects_bad_lines_and_decodes_a_stray_encoding(tmp_path:
 def test_write_chunks_writes_one_file_chunk_by_chunk(tmp_path: Path) -> None:
     rows = [{**dict.fromkeys(INGESTED.names()), "doc_id": f"d{i}"} for i in range(7)]
     chunks = (pl.DataFrame(rows[i : i + 3], schema=INGESTED) for i in range(0, 7, 3))
-    path = Lake(tmp_path / "lake").write_chunks(chunks, "ingested", "b1", RUN)
+    lake = Lake(tmp_path / "lake")
+    assert lake.write_chunks(chunks, "ingested", "b1", RUN) == 7
+    path = lake.stage_dir("ingested") / "b1.parquet"
     assert pq.ParquetFile(path).metadata.num_row_groups == 3
     back = pl.read_parquet(path)
     assert back["doc_id"].to_list() == [r["doc_id"] for r in rows]
@@ -173,7 +175,9 @@ def test_write_chunks_writes_one_file_chunk_by_chunk(tmp_path: Path) -> None:
 
 
 def test_write_chunks_of_nothing_writes_an_empty_file(tmp_path: Path) -> None:
-    path = Lake(tmp_path / "lake").write_chunks(iter([]), "ingested", "b0", RUN)
+    lake = Lake(tmp_path / "lake")
+    assert lake.write_chunks(iter([]), "ingested", "b0", RUN) == 0
+    path = lake.stage_dir("ingested") / "b0.parquet"
     assert pl.read_parquet(path).schema == INGESTED
     assert pl.read_parquet(path).is_empty()
 
