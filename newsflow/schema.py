@@ -253,7 +253,8 @@ DESCRIPTIONS: dict[str, str] = {
     "run_id": "The run that wrote the row (`runs/<run_id>.json`)",
     "batch_id": "The batch of input files the row came from (hash of their paths and contents)",
     "source_file": "Path of the raw file, relative to the input folder",
-    "record_index": "Position of the record in its file (0 for one-article files)",
+    "record_index": "Position of the record in its file (0 for one-article files; in a WARC "
+    "file, the position among all its WARC records, requests included)",
     "layout": "Detected layout: headed, dated, plain, json, jsonl, csv, html, rss, atom, "
     "jsonfeed, warc",
     "encoding": "Text encoding the file was decoded with",

@@ -301,7 +301,8 @@ def _json_item(item: Any, site: str | None, language: str | None) -> dict[str, A
         "site_name": site,
         "authors": author_names(names),
         "description": summary if body else None,
-        "image_url": _json_text(item.get("image"), "image"),
+        "image_url": _json_text(item.get("image"), "image")
+        or _json_text(item.get("banner_image"), "banner_image"),
         "source_language": _json_text(item.get("language"), "language") or language,
         "tags": _unique(tags),
     }
