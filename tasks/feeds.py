@@ -244,10 +244,14 @@ def parse_xml_feed(text: str, layout: str) -> Parsed:
     """An RSS or Atom feed's items as records. Raises `invalid_feed` or `no_records`."""
     # A stream, not a string: feedparser fetches a string that looks like a URL. The
     # text is decoded already, so the header overrides the declaration's encoding.
-    feed = feedparser.parse(
-        io.BytesIO(text.encode("utf-8")),
-        response_headers={"content-type": "application/xml; charset=utf-8"},
-    )
+    try:
+        feed = feedparser.parse(
+            io.BytesIO(text.encode("utf-8")),
+            response_headers={"content-type": "application/xml; charset=utf-8"},
+        )
+    # feedparser reads hostile markup: whatever it trips on is this feed's fault.
+    except Exception as exc:
+        raise Unreadable("invalid_feed", f"{type(exc).__name__}: {exc}"[:200]) from exc
     if feed.bozo and not feed.entries:
         raise Unreadable("invalid_feed", f"{feed.get('bozo_exception')}"[:200])
     site = _text(feed.feed.get("title_detail"), feed.feed.get("title"))

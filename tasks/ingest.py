@@ -121,6 +121,29 @@ class IngestLog:
         return pl.DataFrame(self.rejects, schema=QUARANTINE)
 
 
+def _row(
+    f: InputFile, index: int, record: dict[str, Any], records: FileRecords, lineage: dict[str, str]
+) -> dict[str, object]:
+    return {
+        "doc_id": doc_id(f.path, f.content_hash, index),
+        **lineage,
+        "source_file": f.path,
+        "record_index": index,
+        "layout": records.layout,
+        "encoding": records.encoding,
+        **record,
+        "url": redact_url(record.get("url")),
+        "url_raw": redact_url(record.get("url_raw")),
+        "authors": record.get("authors") or [],
+        "tags": record.get("tags") or [],
+    }
+
+
+def _skipped_detail(what: str, skipped: Counter[str]) -> str:
+    kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(skipped.items()))
+    return f"{what}; skipped, not articles: {kinds}" if kinds else what
+
+
 def ingested_chunks(
     batch: Batch, input_root: Path, config: PipelineConfig, run_id: str, log: IngestLog
 ) -> Iterator[pl.DataFrame]:
@@ -162,21 +185,7 @@ def ingested_chunks(
                     if isinstance(record, Unreadable):
                         reject(f, index, record.rule, record.detail)
                         continue
-                    rows.append(
-                        {
-                            "doc_id": doc_id(f.path, f.content_hash, index),
-                            **lineage,
-                            "source_file": f.path,
-                            "record_index": index,
-                            "layout": records.layout,
-                            "encoding": records.encoding,
-                            **record,
-                            "url": redact_url(record.get("url")),
-                            "url_raw": redact_url(record.get("url_raw")),
-                            "authors": record.get("authors") or [],
-                            "tags": record.get("tags") or [],
-                        }
-                    )
+                    rows.append(_row(f, index, record, records, lineage))
                     kept += 1
                     if len(rows) >= config.ingest_chunk_rows:
                         log.rows += len(rows)
@@ -187,6 +196,8 @@ def ingested_chunks(
                 close = getattr(records.items, "close", None)
                 if close is not None:
                     close()  # the file a stream holds open
+            if not seen:  # a stream with nothing in it (a WARC of images, a bare CSV header)
+                raise Unreadable("no_records", _skipped_detail("no records", records.skipped))
         except Unreadable as exc:
             after = f" (after {seen} records)" if seen else ""
             reject(f, None, exc.rule, exc.detail + after)
@@ -243,11 +254,7 @@ def ingest(batch: Batch, config: PipelineConfig, run_id: str) -> dict[str, Any]:
     quarantined = log.quarantined()
     lake.write(quarantined, "quarantine", f"ingest-{batch.batch_id}", run_id)
     if log.skipped:
-        run_logger().info(
-            "ingest %s: skipped entries that are not articles: %s",
-            batch.batch_id,
-            ", ".join(f"{kind} {n}" for kind, n in sorted(log.skipped.items())),
-        )
+        run_logger().info(_skipped_detail(f"ingest {batch.batch_id}", log.skipped))
     return {
         "batch_id": batch.batch_id,
         "files": len(batch.files),

@@ -20,7 +20,6 @@ from typing import Any
 from urllib.parse import urljoin
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 from tasks.decode import Unreadable, decode_text
@@ -83,7 +82,7 @@ def _article(
 ) -> dict[str, Any] | Unreadable | None:
     """The article of one WARC record, the reason it is rejected, or None (not an article)."""
     if record.rec_type not in ("response", "resource"):
-        skipped[f"warc_{record.rec_type}"] += 1
+        skipped[f"warc_{record.rec_type or 'unknown'}"] += 1
         return None
     if record.rec_type == "response":
         if record.http_headers is None:
@@ -138,7 +137,10 @@ def warc_records(path: Path, size_limit: int) -> FileRecords:
                     article = _article(record, size_limit, skipped)
                     if article is not None:
                         yield position, article
-            except ArchiveLoadFailed as exc:
-                raise Unreadable("invalid_warc", str(exc)[:200]) from exc
+            except Unreadable:
+                raise
+            # warcio parses hostile bytes: whatever it trips on is this file's fault.
+            except Exception as exc:
+                raise Unreadable("invalid_warc", f"{type(exc).__name__}: {exc}"[:200]) from exc
 
     return FileRecords("warc", "", items(), skipped)

@@ -395,3 +395,27 @@ def test_warc_detected_from_content_not_name(tmp_path: Path) -> None:
     page = html_page(ARTICLES[0]).encode()
     result = ingest_one(tmp_path, "download.bin", warc_file([Capture(ARTICLES[0].url, page)]))
     assert result.ingested["layout"].to_list() == ["warc"]
+
+
+def test_warc_without_any_html_page_is_quarantined_naming_what_it_held(tmp_path: Path) -> None:
+    captures = [Capture("https://gazette.example/logo.png", b"\x89PNG....", "image/png")]
+    result = ingest_one(tmp_path, "images.warc.gz", warc_file(captures))
+    [row] = result.quarantined.to_dicts()
+    assert (row["record_index"], row["rule"]) == (None, "no_records")
+    assert "warc_not_html 1" in row["detail"]
+    assert result.manifest["status"].to_list() == ["quarantined"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"WARC/1.0\r\n\x00\x01garbage\r\n\r\n",
+        b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: abc\r\n\r\nxxx",
+        b"WARC/1.1\r\nWARC-Type: response\r\nContent-Length: 99999\r\n\r\nHTTP/1.1 200 OK\r\n",
+    ],
+)
+def test_hostile_warc_is_quarantined_not_crashing(tmp_path: Path, data: bytes) -> None:
+    result = ingest_one(tmp_path, "bad.warc", data)
+    assert result.ingested.is_empty()
+    assert result.quarantined["rule"].to_list()[-1] in ("no_records", "invalid_warc")
+    assert result.manifest["status"].to_list() == ["quarantined"]
