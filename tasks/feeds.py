@@ -71,6 +71,8 @@ _BLOCKS = frozenset(
         "nav",
     ]
 )
+# Table cells sit side by side: a space, not a break, keeps their words apart.
+_CELLS = frozenset(("td", "th"))
 # Elements whose content is not text a reader sees.
 _INVISIBLE = ("script", "style", "noscript", "template", "head", "title")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
@@ -133,6 +135,8 @@ def html_paragraphs(markup: str) -> str:
         if event == "start":
             if tag in _BLOCKS:
                 pieces.append("\n\n")
+            elif tag in _CELLS:
+                pieces.append(" ")
             elif tag == "br":
                 pieces.append("\n")
             if node.text:

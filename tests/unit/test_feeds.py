@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import html
 import json
 import random
 import re
@@ -261,7 +262,7 @@ def test_xhtml_page_is_parsed_as_html() -> None:
             "<div><h2>Head</h2>Text <b>bold</b> and\n  <i>wrapped</i> words</div>",
             "Head\n\nText bold and wrapped words",
         ),
-        ("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "ab\n\nc"),
+        ("<table><tr><td>a</td><td>b</td></tr><tr><td>c</td></tr></table>", "a b\n\nc"),
         ("Plain text, no markup.\nSecond line.", "Plain text, no markup.\n\nSecond line."),
         ("", ""),
     ],
@@ -275,11 +276,47 @@ _WORDS = st.text(st.characters(codec="utf-8", categories=["L", "N", "P", "Zs"]),
 
 @given(st.lists(_WORDS.filter(lambda w: w.strip()), min_size=1, max_size=5))
 def test_html_paragraphs_gives_back_escaped_paragraphs(paragraphs: list[str]) -> None:
-    import html
-
     expected = [" ".join(p.split()) for p in paragraphs]
     markup = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     assert html_paragraphs(markup) == "\n\n".join(p for p in expected if p)
+
+
+_TAGS = ["p", "div", "li", "ul", "span", "b", "i", "a", "h2", "td", "blockquote"]
+_TEXT = st.text(st.sampled_from("abc xyz.,\u00e9\u201c&<>\n"), max_size=12)
+
+
+@st.composite
+def _fragments(draw: st.DrawFn, depth: int = 0) -> tuple[str, str]:
+    """(markup, the text nodes it holds in order) of a random fragment."""
+    parts = draw(
+        st.lists(
+            st.one_of(_TEXT, st.just("<br>"))
+            if depth > 2
+            else st.one_of(_TEXT, st.just("<br>"), st.sampled_from(_TAGS)),
+            max_size=4,
+        )
+    )
+    markup, text = [], []
+    for part in parts:
+        if part == "<br>":
+            markup.append(part)
+        elif part in _TAGS:
+            inner, inner_text = draw(_fragments(depth + 1))
+            markup.append(f"<{part}>{inner}</{part}>")
+            text.append(inner_text)
+        else:
+            markup.append(html.escape(part))
+            text.append(part)
+    return "".join(markup), "".join(text)
+
+
+@given(_fragments())
+def test_html_paragraphs_keeps_every_character_of_the_text_and_no_markup(
+    fragment: tuple[str, str],
+) -> None:
+    markup, text = fragment
+    out = html_paragraphs(markup)
+    assert "".join(out.split()) == "".join(text.split())  # nothing lost, added or moved
 
 
 @pytest.mark.parametrize(
