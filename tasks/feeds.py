@@ -21,7 +21,6 @@ from lxml import etree
 from tasks.decode import Unreadable
 from tasks.layouts import Parsed, field_paragraphs
 
-FEED_LAYOUTS = ("rss", "atom", "jsonfeed")
 _SCAN = 1 << 16
 # What may precede an XML document's root element: declaration, processing
 # instructions (xml-stylesheet), comments, a doctype.
@@ -36,40 +35,9 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 # Elements whose start and end break a paragraph; their text is kept.
 _BLOCKS = frozenset(
-    [
-        "p",
-        "div",
-        "li",
-        "ul",
-        "ol",
-        "dl",
-        "dt",
-        "dd",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "blockquote",
-        "pre",
-        "table",
-        "tr",
-        "caption",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "aside",
-        "figure",
-        "figcaption",
-        "address",
-        "hr",
-        "details",
-        "summary",
-        "main",
-        "nav",
-    ]
+    ("p", "div", "li", "ul", "ol", "dl", "dt", "dd", "blockquote", "pre", "table", "tr")
+    + ("h1", "h2", "h3", "h4", "h5", "h6", "caption", "section", "article", "header", "footer")
+    + ("aside", "figure", "figcaption", "address", "hr", "details", "summary", "main", "nav")
 )
 # Table cells sit side by side: a space, not a break, keeps their words apart.
 _CELLS = frozenset(("td", "th"))
@@ -209,7 +177,8 @@ def _entry_record(entry: Any, site_name: str | None, language: str | None) -> di
         "body": body or summary,
         "site_name": site_name,
         "authors": author_names(names),
-        "description": summary if body else None,
+        # feedparser fills a missing summary with the content: no description then.
+        "description": summary if body and summary != body else None,
         "image_url": _image(entry),
         "source_language": language,
         "tags": _unique(t.get("label") or t.get("term") for t in entry.get("tags") or []),
@@ -235,6 +204,11 @@ def _records(layout: str, items: list[Any], build: Any) -> Parsed:
         except Unreadable as exc:
             parsed.records.append({})  # keeps record_index aligned with the feed's items
             parsed.rejects.append((index, exc.rule, exc.detail))
+            continue
+        # Markup conversion over hostile input: what it trips on is this item's fault.
+        except Exception as exc:
+            parsed.records.append({})
+            parsed.rejects.append((index, "invalid_item", f"{type(exc).__name__}: {exc}"[:200]))
             continue
         if record["title"] is None and record["body"] is None:
             parsed.records.append({})

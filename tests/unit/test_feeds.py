@@ -9,6 +9,7 @@ import html
 import json
 import random
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -112,6 +113,15 @@ def test_rss_description_is_the_body_when_there_is_no_content() -> None:
     assert record["body"] == "The pier will be rebuilt.\n\nWork starts soon."
     assert record["description"] is None
     assert record["authors"] == ["Ada Quill"]
+
+
+@pytest.mark.parametrize("layout", ["rss", "atom"])
+def test_content_without_a_summary_gives_no_description(layout: str) -> None:
+    feed = FEEDS[layout]([replace(ARTICLES[1], summary=None)])
+    feed = re.sub(r"<description>.*?</description>", "", feed)
+    [record] = parse(feed, MAPPINGS).records
+    assert record["body"] == ARTICLES[1].body
+    assert record["description"] is None
 
 
 def test_json_feed_1_0_author_text_content_and_item_language() -> None:
