@@ -272,13 +272,15 @@ DESCRIPTIONS: dict[str, str] = {
     "canonical link. ingested: null unless the source names a fetched URL",
     "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
-    "site_name": "Publisher name given by the page itself (HTML metadata), when there is one; "
-    "deduped and enriched: the first in sort order among the article's copies",
+    "site_name": "Publisher name the source gives: the page's HTML metadata, or an export's "
+    "source name (NewsAPI source.name, NewsData.io source_name); deduped and enriched: the "
+    "first in sort order among the article's copies",
     "body_truncated": "Whether the source cut the body off (see truncation_reason)",
     "truncation_reason": "How the cut was recognised: char_count_marker, read_more, ellipsis, "
     "mid_sentence",
-    "authors": "Authors as a list of names: the source's author field (split on , and & ;), "
-    "else (enriched/) the byline the dateline enricher found; merged copies: every name",
+    "authors": "Authors as a list of names: the source's author field (split on , and & ;, "
+    "a leading 'By ' dropped, a role such as ', Staff Writer' kept with its name), else "
+    "(enriched/) the byline the dateline enricher found; merged copies: every name",
     "description": "The source's summary or standfirst (feed description, meta description, "
     "NewsAPI description)",
     "image_url": "The article's lead image as the source gives it (og:image, feed enclosure, "
@@ -286,7 +288,8 @@ DESCRIPTIONS: dict[str, str] = {
     "source_language": "Language the source declares (feed, HTML lang, export field), as written",
     "tags": "Categories and keywords the source gives (feed categories, HTML tags); merged "
     "copies: every tag",
-    "fetched_at": "When the page was fetched (WARC-Date), UTC; null for other layouts",
+    "fetched_at": "When the page was fetched (WARC-Date, news-please's date_download), UTC; "
+    "null when the source does not say",
     "source_files": "Every raw file that held a copy of the article",
     "layouts": "Every layout the article was found in",
     "duplicate_count": "Number of copies merged into this record (1 when unique)",

@@ -18,6 +18,7 @@ import feedparser
 import lxml.html
 from lxml import etree
 
+from tasks.authors import author_names
 from tasks.decode import Unreadable
 from tasks.layouts import Parsed, field_paragraphs
 
@@ -45,9 +46,8 @@ _CELLS = frozenset(("td", "th"))
 _INVISIBLE = ("script", "style", "noscript", "template", "head", "title")
 _HORIZONTAL_SPACE = re.compile(r"[^\S\n]+")
 _PARAGRAPH_BREAK = re.compile(r"\s*\n\s*\n\s*")
-# Names in one author field: "Jo Bloggs and Sam Smith", "Jo Bloggs, Sam Smith; Ann Lee".
+# RSS's <author>: "desk@example.com (Jo Bloggs)".
 _EMAIL_AND_NAME = re.compile(r"^\s*\S+@\S+\s+\((.+)\)\s*$")
-_AUTHOR_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
 
 
 def xml_root(text: str) -> tuple[str, str] | None:
@@ -117,17 +117,6 @@ def html_paragraphs(markup: str) -> str:
     blocks = _PARAGRAPH_BREAK.split("".join(pieces))
     cleaned = ("\n".join(ln.strip() for ln in b.split("\n") if ln.strip()) for b in blocks)
     return "\n\n".join(b for b in cleaned if b)
-
-
-def author_names(names: list[str]) -> list[str]:
-    """Author names from the source's author fields, each split on `,` `;` `&` `and`."""
-    out: list[str] = []
-    for name in names:
-        for part in _AUTHOR_SEPARATORS.split(name):
-            part = part.strip()
-            if part and part not in out:
-                out.append(part)
-    return out
 
 
 def _text(detail: Any, fallback: Any = None) -> str | None:

@@ -35,6 +35,7 @@ from tasks.streams import (
     streamable_layout,
     streamed_records,
 )
+from tasks.unmapped import ColumnCounts, merged
 from tasks.warc import is_warc, warc_records
 
 
@@ -49,6 +50,8 @@ class IngestResult:
     # What files held that is not an article (a WARC's requests, redirects, non-HTML
     # payloads), by kind: not records, so neither ingested nor quarantined.
     skipped: dict[str, int] = field(default_factory=dict)
+    # JSON/CSV source columns no field of the chosen mapping names: {name: {rows, text_like}}.
+    unmapped_columns: ColumnCounts = field(default_factory=dict)
 
 
 def doc_id(source_file: str, content_hash: str, record_index: int) -> str:
@@ -116,6 +119,8 @@ class IngestLog:
     records_in: int = 0
     rows: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
+    # Per file: JSON/CSV source columns no mapping names (tasks/unmapped.py).
+    unmapped: list[ColumnCounts] = field(default_factory=list)
 
     def quarantined(self) -> pl.DataFrame:
         return pl.DataFrame(self.rejects, schema=QUARANTINE)
@@ -193,6 +198,7 @@ def ingested_chunks(
                         rows = []
             finally:
                 log.skipped.update(records.skipped)
+                log.unmapped.append(records.unmapped_columns)
                 close = getattr(records.items, "close", None)
                 if close is not None:
                     close()  # the file a stream holds open
@@ -231,6 +237,7 @@ def ingest_files(
         manifest=pl.DataFrame(log.manifest, schema=FILE_MANIFEST),
         records_in=log.records_in,
         skipped=dict(log.skipped),
+        unmapped_columns=merged(log.unmapped),
     )
 
 
@@ -264,5 +271,6 @@ def ingest(batch: Batch, config: PipelineConfig, run_id: str) -> dict[str, Any]:
         "quarantined": quarantined.height,
         "quarantined_by_rule": rule_counts(quarantined),
         "skipped_by_kind": dict(sorted(log.skipped.items())),
+        "unmapped_columns": merged(log.unmapped),
         "manifest": pl.DataFrame(log.manifest, schema=FILE_MANIFEST),
     }

@@ -25,6 +25,7 @@ import zstandard
 
 from tasks.decode import Unreadable, compression_of, decode_text
 from tasks.layouts import Mapping, Parsed, RecordItem, csv_items, detect_layout, jsonl_items
+from tasks.unmapped import ColumnCounts
 
 # Bytes read (after decompression) to recognise a file's layout before choosing how to read it.
 HEAD_BYTES = 1 << 20
@@ -38,13 +39,16 @@ class FileRecords:
     """The records of one file, read lazily: `items` yields (index, record or reject).
 
     `skipped` counts what the file held that is not an article (a WARC's request and
-    metadata records), by kind; it is complete once `items` is exhausted.
+    metadata records), by kind; it and `unmapped_columns` are complete once `items` is
+    exhausted.
     """
 
     layout: str
     encoding: str
     items: Iterator[RecordItem]
     skipped: Counter[str] = field(default_factory=Counter)
+    # JSON/CSV source columns no mapping names, counted as the items stream.
+    unmapped_columns: ColumnCounts = field(default_factory=dict)
 
     @classmethod
     def whole(cls, parsed: Parsed, encoding: str) -> FileRecords:
@@ -55,7 +59,7 @@ class FileRecords:
             for index, record in enumerate(parsed.records):
                 yield index, rejected.get(index, record)
 
-        return cls(parsed.layout, encoding, items())
+        return cls(parsed.layout, encoding, items(), unmapped_columns=parsed.unmapped_columns)
 
 
 class _Decompressing(io.RawIOBase):
@@ -183,5 +187,6 @@ def streamed_records(
 ) -> FileRecords:
     """The records of a large JSON Lines or CSV file, one line (row) at a time."""
     lines = text_lines(path, encoding)
-    items = jsonl_items(lines, mappings) if layout == "jsonl" else csv_items(lines, mappings)
-    return FileRecords(layout, encoding, items)
+    unmapped: ColumnCounts = {}
+    read = jsonl_items if layout == "jsonl" else csv_items
+    return FileRecords(layout, encoding, read(lines, mappings, unmapped), unmapped_columns=unmapped)

@@ -83,6 +83,26 @@ def test_a_large_file_streamed_gives_the_rows_of_reading_it_whole(
     assert streamed.drop("layout").equals(whole.drop("layout"))  # doc_ids included
 
 
+@pytest.mark.parametrize("name", ["big.jsonl", "big.csv"])
+def test_a_streamed_file_counts_its_unmapped_columns_as_a_whole_one(
+    tmp_path: Path, name: str
+) -> None:
+    rows = [{**article(i), "desk": f"Desk {i % 3}"} for i in range(BIG)]
+    if name.endswith(".jsonl"):
+        text = "".join(json.dumps(row) + "\n" for row in rows)
+    else:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = out.getvalue()
+    write(tmp_path / "raw", name, text)
+    batch = one_batch(tmp_path / "raw")
+    streamed = ingest_files(batch, tmp_path / "raw", STREAMING, RUN).unmapped_columns
+    whole = ingest_files(batch, tmp_path / "raw", WHOLE, RUN).unmapped_columns
+    assert streamed == whole == {"desk": {"rows": BIG, "text_like": 0}}
+
+
 @pytest.mark.parametrize(("name", "text"), [("big.jsonl", jsonl(BIG)), ("big.csv", csv_text(BIG))])
 def test_rows_are_built_one_chunk_at_a_time(tmp_path: Path, name: str, text: str) -> None:
     write(tmp_path / "raw", name, text)
