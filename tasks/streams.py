@@ -31,7 +31,8 @@ from tasks.unmapped import ColumnCounts
 HEAD_BYTES = 1 << 20
 _SNIFF_BYTES = 1 << 16
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-_STREAM_ERRORS = (EOFError, zlib.error, zstandard.ZstdError, gzip.BadGzipFile)
+# EOFError: a cut stream; OSError: a bad gzip header or bz2 data (and disk errors, alike).
+_STREAM_ERRORS = (EOFError, OSError, zlib.error, zstandard.ZstdError)
 
 
 @dataclass
@@ -80,7 +81,7 @@ class _Decompressing(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         try:
             data = self._stream.read(len(buffer))
-        except (*_STREAM_ERRORS, OSError) as exc:
+        except _STREAM_ERRORS as exc:
             raise Unreadable("corrupt_compression", f"{self._kind}: {exc}"[:200]) from exc
         buffer[: len(data)] = data
         return len(data)
