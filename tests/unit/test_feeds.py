@@ -125,6 +125,40 @@ def test_content_without_a_summary_gives_no_description(layout: str) -> None:
     assert record["description"] is None
 
 
+def test_rss_1_0_with_dublin_core_fields() -> None:
+    feed = (
+        '<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        '<channel rdf:about="https://x.example/"><title>Gazette</title>'
+        "<link>https://x.example/</link><description>d</description>"
+        "<dc:language>cy</dc:language></channel>"
+        '<item rdf:about="https://x.example/a"><title>Pier plan</title>'
+        "<link>https://x.example/a</link><description>The pier will be rebuilt.</description>"
+        "<dc:creator>Ada Quill</dc:creator><dc:date>2024-03-05T09:30:00Z</dc:date>"
+        "<dc:subject>Harbour</dc:subject></item></rdf:RDF>"
+    )
+    parsed = parse(feed, MAPPINGS)
+    assert parsed.layout == "rss"
+    [record] = parsed.records
+    assert (record["date_raw"], record["authors"], record["tags"]) == (
+        "2024-03-05T09:30:00Z",
+        ["Ada Quill"],
+        ["Harbour"],
+    )
+    assert (record["site_name"], record["source_language"]) == ("Gazette", "cy")
+
+
+def test_atom_xhtml_content_and_updated_date() -> None:
+    feed = (
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>G</title><entry><title>A</title>'
+        '<link href="https://x.example/b"/><updated>2024-03-06T00:00:00Z</updated>'
+        '<content type="xhtml"><div xmlns="http://www.w3.org/1999/xhtml"><p>One.</p>'
+        "<ul><li>Two</li></ul></div></content></entry></feed>"
+    )
+    [record] = parse(feed, MAPPINGS).records
+    assert (record["body"], record["date_raw"]) == ("One.\n\nTwo", "2024-03-06T00:00:00Z")
+
+
 def test_json_feed_1_0_author_text_content_and_item_language() -> None:
     feed = {
         "version": "https://jsonfeed.org/version/1",
