@@ -270,6 +270,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             records_in=result["records"],
             ingested=result["ingested"],
             quarantined_records_at_ingest=result["quarantined_records"],
+            # WARC requests, redirects, non-HTML payloads: not records (kinds in the log).
+            skipped_not_articles=sum(result.get("skipped_by_kind", {}).values()),
         )
         quarantined["ingest"].update(result["quarantined_by_rule"])
         book.unmapped_columns = merged([book.unmapped_columns, result.get("unmapped_columns", {})])

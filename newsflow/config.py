@@ -248,7 +248,20 @@ class PipelineConfig(BaseModel):
     max_file_bytes: int = Field(
         512 * 1024 * 1024,
         ge=1,
-        description="Files larger than this (after decompression) are quarantined, not read",
+        description="Files larger than this (after decompression) are quarantined, not read, "
+        "unless they can be read as a stream (JSON Lines, CSV, WARC)",
+    )
+    stream_min_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1,
+        description="JSON Lines and CSV files larger than this (after decompression) are read "
+        "line by line instead of whole; WARC files always are",
+    )
+    ingest_chunk_rows: int = Field(
+        10_000,
+        ge=1,
+        description="Ingested rows built and written at a time: bounds ingest's memory on a "
+        "large file",
     )
     full_refresh: bool = Field(False, description="Reprocess every file, not only new ones")
     stop_after: Literal["clean", "dedupe", "enrich"] = Field(

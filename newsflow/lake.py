@@ -167,6 +167,34 @@ class Lake:
             paths.append(path)
         return paths
 
+    def write_chunks(
+        self, chunks: Iterable[pl.DataFrame], stage: str, name: str, run_id: str
+    ) -> int:
+        """Write frames as they come into one `<stage>/<name>.parquet`, atomically.
+
+        Each frame is conformed and written as its own row group, so a stage whose rows
+        arrive as a stream (ingest of a large file) never holds them all. Unpartitioned
+        stages only. Returns the number of rows written.
+        """
+        schema = STAGE_SCHEMAS[stage]
+        if stage in PARTITION_KEYS:
+            raise ValueError(f"{stage} is partitioned; write_chunks writes one file")
+        empty = pl.DataFrame(schema=schema).to_arrow(compat_level=pl.CompatLevel.oldest())
+        arrow_schema = empty.schema.with_metadata(self.file_metadata(run_id))
+        path = self.stage_dir(stage) / f"{name}.parquet"
+        written = 0
+
+        def write(tmp: Path) -> None:
+            nonlocal written
+            with pq.ParquetWriter(tmp, arrow_schema, compression="zstd") as writer:
+                for chunk in chunks:
+                    rows = conform(chunk, schema, name=stage)
+                    writer.write_table(rows.to_arrow(compat_level=pl.CompatLevel.oldest()))
+                    written += rows.height
+
+        _atomic_replace(path, write)
+        return written
+
     def files(self, stage: str) -> list[Path]:
         """The visible Parquet files of a stage, in a stable order."""
         folder = self.stage_dir(stage)

@@ -58,6 +58,9 @@ INGESTED = pl.Schema(
         "title": pl.String(),
         "date_raw": pl.String(),
         "url": pl.String(),
+        # ingested: the URL fetched, when the source names one besides the article's own
+        # (a WARC's target URI); clean fills it from `url` for every other record.
+        "url_raw": pl.String(),
         "body": pl.String(),
         "site_name": pl.String(),
         **_SOURCE_FIELDS,
@@ -70,7 +73,6 @@ CLEANED = pl.Schema(
         "published_date": pl.Date(),
         "date_flag": pl.String(),
         "date_source": pl.String(),
-        "url_raw": pl.String(),
         "url_flag": pl.String(),
         "removed_lines": pl.List(REMOVED_LINE),
         "body_truncated": pl.Boolean(),
@@ -282,8 +284,10 @@ DESCRIPTIONS: dict[str, str] = {
     "run_id": "The run that wrote the row (`runs/<run_id>.json`)",
     "batch_id": "The batch of input files the row came from (hash of their paths and contents)",
     "source_file": "Path of the raw file, relative to the input folder",
-    "record_index": "Position of the record in its file (0 for one-article files)",
-    "layout": "Detected layout: headed, dated, plain, json, jsonl, csv, html",
+    "record_index": "Position of the record in its file (0 for one-article files; in a WARC "
+    "file, the position among all its WARC records, requests included)",
+    "layout": "Detected layout: headed, dated, plain, json, jsonl, csv, html, rss, atom, "
+    "jsonfeed, warc",
     "encoding": "Text encoding the file was decoded with",
     "title": "Headline",
     "date_raw": "Publication date as written in the source",
@@ -297,7 +301,9 @@ DESCRIPTIONS: dict[str, str] = {
     "date_flag": "Why published_date is null: missing, unparseable, future, before_1900, "
     "epoch_1970",
     "date_source": "Where published_date came from: raw (the source's date field) or url",
-    "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@)",
+    "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@); for a "
+    "WARC record the URL the crawler fetched (WARC-Target-URI), while url is the page's "
+    "canonical link. ingested: null unless the source names a fetched URL",
     "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>, "
     "consent_interstitial (a cookie-wall or consent page such as consent.yahoo.com, not the "
     "article's address; url_raw keeps it); deduped and enriched: only when no copy has a URL",

@@ -119,7 +119,7 @@ def clean_frame(
         title=normalised_text(pl.col("title")),
         body=normalised_text(pl.col("body")).fill_null(""),
         dates=published_date(pl.col("date_raw"), pl.col("url"), run_date),
-        url_raw=pl.col("url"),
+        url_raw=pl.coalesce("url_raw", "url"),
         url_parts=pl.col("url").map_elements(
             _url_parts,
             return_dtype=pl.Struct({"url": pl.String, "url_flag": pl.String}),

@@ -92,7 +92,7 @@ def test_paragraphs_of_nothing_is_empty(lines: list[str]) -> None:
         ('{"title": "x"}\n{"title": "y"}\n', "json"),  # JSONL is told apart while parsing
         ("<!DOCTYPE html><html><body>x</body></html>", "html"),
         ("  <html lang='en'>\n<head></head>", "html"),
-        ("<?xml version='1.0'?><rss></rss>", "html"),
+        ("<?xml version='1.0'?><rss></rss>", "rss"),
         (DATED, "dated"),
         ("date 2020-01-31 Title without a leading space\nbody", "dated"),
         (HEADED, "headed"),
