@@ -68,8 +68,10 @@ DEFAULT_POLICIES: dict[str, ExpectationPolicy] = {
     "url_not_script": _policy(quarantine=True),
     # Two different kept records with one canonical URL: a live page updated in place.
     "url_unique": _policy(),
-    # No body is no article. Critical when most rows have none: the mapping is wrong.
-    "body_present": _policy("critical", mostly=0.5, quarantine=True),
+    # A record with a title or URL but no body is a metadata-only record (clean keeps it
+    # in metadata_only/), so a source of mostly such pages is no broken mapping: report.
+    # A mapping that misses the text column is caught by the unmapped-column check.
+    "body_present": _policy(mostly=0.5, quarantine=True),
     # Under min_body_words a "body" is page furniture or a one-line flash.
     "body_min_words": _policy(quarantine=True),
     # Clean's mid_sentence heuristic flags ~20% of news_cluster bodies; quarantining on

@@ -18,8 +18,10 @@ from tasks.dates import date_from_url, is_missing, parsed_date
 
 # Layouts whose records carry a date / a URL field (SPEC §2). Plain text has neither,
 # dated text has no URL: their rows are never asked for one.
-DATE_LAYOUTS = ("headed", "dated", "json", "jsonl", "csv", "html")
-URL_LAYOUTS = ("headed", "json", "jsonl", "csv", "html")
+# Feeds and WARC records carry both, as an HTML page does.
+_FEEDS_AND_CRAWLS = ("rss", "atom", "jsonfeed", "warc")
+DATE_LAYOUTS = ("headed", "dated", "json", "jsonl", "csv", "html", *_FEEDS_AND_CRAWLS)
+URL_LAYOUTS = ("headed", "json", "jsonl", "csv", "html", *_FEEDS_AND_CRAWLS)
 # Same word definition as enrich's counts_v1: a whitespace token holding a letter or digit.
 WORD = r"\S*[\p{L}\p{N}]\S*"
 # Stages whose rows are one record of one file (a `layout` column) rather than merged

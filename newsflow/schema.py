@@ -10,6 +10,25 @@ from __future__ import annotations
 import polars as pl
 
 SCHEMA_VERSION = "5"
+# The schema version in which each folder's columns last changed (a column change sets
+# its folder to the new SCHEMA_VERSION). Files naming an older version were written to
+# another contract: a run refuses such a lake (Lake.check_schema_version), except in
+# enriched/, which it rewrites from deduped/ (tasks/enrich.py `outdated_batches`).
+CONTRACT_SINCE: dict[str, int] = {
+    "ingested": 4,
+    "cleaned": 4,
+    "deduped": 4,
+    "enriched": 5,
+    "metadata_only": 4,
+    "duplicates": 4,
+    "quarantine": 4,
+    "manifest": 4,
+    "line_docs": 4,
+    "line_stats": 4,
+    "dedupe_index": 4,
+}
+# Folders a run rewrites whole when their files are of an older version.
+REWRITTEN_WHEN_OUTDATED = ("enriched",)
 
 REMOVED_LINE = pl.Struct({"text": pl.String, "rule": pl.String})
 
@@ -39,6 +58,9 @@ INGESTED = pl.Schema(
         "title": pl.String(),
         "date_raw": pl.String(),
         "url": pl.String(),
+        # ingested: the URL fetched, when the source names one besides the article's own
+        # (a WARC's target URI); clean fills it from `url` for every other record.
+        "url_raw": pl.String(),
         "body": pl.String(),
         "site_name": pl.String(),
         **_SOURCE_FIELDS,
@@ -51,7 +73,6 @@ CLEANED = pl.Schema(
         "published_date": pl.Date(),
         "date_flag": pl.String(),
         "date_source": pl.String(),
-        "url_raw": pl.String(),
         "url_flag": pl.String(),
         "removed_lines": pl.List(REMOVED_LINE),
         "body_truncated": pl.Boolean(),
@@ -84,7 +105,7 @@ DEDUPED = pl.Schema(
 
 # `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
 # The other added columns come from the enrichers of tasks/enrich.py, in registry order
-# (counts_v1, source_v1, language_v2, dateline_v2, entities_v2, keywords_v2, quality_v1);
+# (counts_v1, source_v2, language_v2, dateline_v2, entities_v2, keywords_v2, quality_v1);
 # columns of an enricher a run did not select are null.
 ENRICHED = pl.Schema(
     {
@@ -199,6 +220,8 @@ DEDUPE_INDEX = pl.Schema(
         "kept_doc_id": pl.String(),
         "exact_key": pl.UInt64(),
         "sentence_key": pl.UInt64(),
+        "title_key": pl.UInt64(),
+        "short_body": pl.Boolean(),
         "shingle_count": pl.Int64(),
         "published_date": pl.Date(),
         "band_keys": pl.List(pl.UInt64),
@@ -261,20 +284,29 @@ DESCRIPTIONS: dict[str, str] = {
     "run_id": "The run that wrote the row (`runs/<run_id>.json`)",
     "batch_id": "The batch of input files the row came from (hash of their paths and contents)",
     "source_file": "Path of the raw file, relative to the input folder",
-    "record_index": "Position of the record in its file (0 for one-article files)",
-    "layout": "Detected layout: headed, dated, plain, json, jsonl, csv, html",
+    "record_index": "Position of the record in its file (0 for one-article files; in a WARC "
+    "file, the position among all its WARC records, requests included)",
+    "layout": "Detected layout: headed, dated, plain, json, jsonl, csv, html, rss, atom, "
+    "jsonfeed, warc",
     "encoding": "Text encoding the file was decoded with",
     "title": "Headline",
     "date_raw": "Publication date as written in the source",
-    "url": "Article URL (ingested: as written; later stages: canonical http/https or null)",
+    "url": "Article URL (ingested: as written; later stages: canonical http/https or null: "
+    "HTML entities decoded, scheme and host lower-cased, no credentials, default port, "
+    "fragment or tracking parameter (list in tasks/urls.py), path and query otherwise as "
+    "written; canonical_url_v2)",
     "urls": "Every canonical URL a copy of the article had (sorted)",
     "body": "Article text, paragraphs separated by one blank line",
     "published_date": "Publication date; null when missing or implausible (see date_flag)",
     "date_flag": "Why published_date is null: missing, unparseable, future, before_1900, "
     "epoch_1970",
     "date_source": "Where published_date came from: raw (the source's date field) or url",
-    "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@)",
-    "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
+    "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@); for a "
+    "WARC record the URL the crawler fetched (WARC-Target-URI), while url is the page's "
+    "canonical link. ingested: null unless the source names a fetched URL",
+    "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>, "
+    "consent_interstitial (a cookie-wall or consent page such as consent.yahoo.com, not the "
+    "article's address; url_raw keeps it); deduped and enriched: only when no copy has a URL",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
     "site_name": "Publisher name the source gives: the page's HTML metadata, or an export's "
     "source name (NewsAPI source.name, NewsData.io source_name); deduped and enriched: the "
@@ -306,11 +338,13 @@ DESCRIPTIONS: dict[str, str] = {
     "paragraph_count": "Paragraphs in body (counts_v1)",
     "reading_time_min": "word_count / 238 words per minute (Brysbaert 2019), in minutes "
     "(counts_v1)",
-    "host": "Host name of url (source_v1)",
+    "host": "Host name of url (source_v2)",
     "domain": "Registered domain of url, public-suffix aware: daijiworld.com, bbc.co.uk "
-    "(source_v1)",
-    "publisher": "Name the page gave itself (HTML site_name) in any copy, else the registered "
-    "domain's label (daijiworld), else the host (source_v1)",
+    "(source_v2)",
+    "publisher": "Name the source gave itself (site_name) in any copy, else the registered "
+    "domain's label (daijiworld), or the subdomain's on a domain shared by separate "
+    "publications (abcnews for abcnews.go.com, a blog on blogspot.com), else the host "
+    "(source_v2)",
     "language": "ISO 639-1 code of the body's language (py3langid); null when the body has no "
     "letter (language_v2)",
     "language_confidence": "py3langid's normalised probability of `language`, 0-1 (language_v2)",
@@ -360,15 +394,18 @@ DESCRIPTIONS: dict[str, str] = {
     "set) for near_containment",
     "method": "How the duplicate matched: exact_body (same normalised body), sentence_set (same "
     "set of sentences, any order), near_jaccard, near_containment (word shingles, verified)",
-    "exact_key": "BLAKE2b-64 of the normalised body (plus the title for bodies under "
-    "min_shingles shingles)",
-    "sentence_key": "BLAKE2b-64 of the sorted set of normalised sentences (plus the title for "
-    "short bodies)",
+    "exact_key": "BLAKE2b-64 of the normalised body",
+    "sentence_key": "BLAKE2b-64 of the sorted set of normalised sentences",
+    "title_key": "BLAKE2b-64 of the normalised title; null without one",
+    "short_body": "Body under short_body_words words or min_shingles shingles: it matches a "
+    "copy only when their titles agree (or one is missing) and, with both dates known, "
+    "within date_window_days",
     "shingle_count": "Distinct word shingles of the body (shingles never cross a sentence)",
     "band_keys": "MinHash LSH band keys (empty for bodies under min_shingles shingles)",
     "signature": "MinHash signature, num_perm values (empty under min_shingles): a candidate "
     "pair's estimated similarity decides whether it is verified",
-    "near_doc_ids": "Documents verified as near duplicates when this one was indexed",
+    "near_doc_ids": "Documents verified as near duplicates when this one was indexed, and "
+    "short bodies it is linked to (same key, agreeing title, within the date window)",
     "settings": "The dedupe settings and signature algorithm the row was computed with; the "
     "index is rebuilt when they change",
     "stage": "Stage that quarantined the row: ingest, clean, quality (a Great Expectations "

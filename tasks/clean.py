@@ -1,7 +1,10 @@
 """clean: ingested rows -> repaired text, real dates, canonical URLs, no boilerplate.
 
 `clean_frame` is the pure transform; the task at the bottom only reads and writes.
-Rows left with no body are quarantined (rule `empty_body`), never dropped.
+Rows are split three ways, none dropped: a record whose source gave no body but a title
+or a URL is metadata-only (`metadata_only/`, a record of its own, never deduped or
+enriched); a row with no body, title or URL, or whose body was all boilerplate, is
+quarantined (rule `empty_body`); every other row is cleaned.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.config import RepeatThresholds
 from newsflow.lake import Lake
-from newsflow.schema import CLEANED, QUARANTINE, rule_counts
+from newsflow.schema import CLEANED, METADATA_ONLY, QUARANTINE, rule_counts
 from tasks.boilerplate import line_hash, matching_rule, publisher_columns, repeated_lines
 from tasks.dates import published_date
 from tasks.truncation import truncation_reason
@@ -102,8 +105,12 @@ def clean_frame(
     run_date: dt.date,
     line_stats: pl.DataFrame | pl.LazyFrame | None = None,
     thresholds: RepeatThresholds | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Clean ingested rows. Returns (cleaned rows, quarantined rows).
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Clean ingested rows. Returns (cleaned rows, metadata-only rows, quarantined rows).
+
+    Metadata-only is judged on the body as the source gave it (empty after Unicode and
+    whitespace repair), never on what boilerplate removal left: a body that was all
+    furniture is not a metadata record, it is quarantined with its removed lines.
 
     `line_stats` is the per-domain line-frequency table (`line_stats/`); without it the
     rule `domain_repeat_v1` removes nothing. `thresholds` default to `RepeatThresholds()`.
@@ -112,14 +119,22 @@ def clean_frame(
         title=normalised_text(pl.col("title")),
         body=normalised_text(pl.col("body")).fill_null(""),
         dates=published_date(pl.col("date_raw"), pl.col("url"), run_date),
-        url_raw=pl.col("url"),
+        url_raw=pl.coalesce("url_raw", "url"),
         url_parts=pl.col("url").map_elements(
             _url_parts,
             return_dtype=pl.Struct({"url": pl.String, "url_flag": pl.String}),
             skip_nulls=False,
         ),
     )
-    df = df.drop("url").unnest("url_parts", "dates")
+    df = (
+        df.drop("url")
+        .unnest("url_parts", "dates")
+        .with_columns(
+            _source_body=pl.col("body") != "",
+            _source_metadata=pl.col("title").fill_null("").str.strip_chars().ne("")
+            | pl.col("url_raw").fill_null("").str.strip_chars().ne(""),
+        )
+    )
     # Truncation is judged on the body as the source ended it, before a trailing
     # "Read more" line is removed as boilerplate.
     df = df.with_columns(truncation_reason=truncation_reason(pl.col("body")))
@@ -130,22 +145,33 @@ def clean_frame(
         title=pl.when(pl.col("title") != "").then(pl.col("title")),
         body_truncated=pl.col("truncation_reason").is_not_null(),
     )
-    empty = df.filter(pl.col("body") == "")
+    metadata_only = pl.col("_source_metadata") & ~pl.col("_source_body")
+    empty = df.filter((pl.col("body") == "") & ~metadata_only)
     quarantined = empty.select(
         "source_file",
         "record_index",
         stage=pl.lit("clean"),
         rule=pl.lit("empty_body"),
-        detail=pl.format(
-            "no body text left after cleaning ({} paragraphs removed as boilerplate)",
-            pl.col("removed_lines").list.len(),
-        ),
+        detail=pl.when(pl.col("_source_body"))
+        .then(
+            pl.format(
+                "no body text left after cleaning ({} paragraphs removed as boilerplate)",
+                pl.col("removed_lines").list.len(),
+            )
+        )
+        .otherwise(pl.lit("the source gave no body, title or URL")),
         doc_id="doc_id",
         run_id="run_id",
         batch_id="batch_id",
     )
-    cleaned = df.filter(pl.col("body") != "").select(CLEANED.names())
-    return cleaned, quarantined.select(QUARANTINE.names())
+    # No body to hold: null, not "", says the source had none.
+    metadata = df.filter(metadata_only).with_columns(body=pl.lit(None, pl.String))
+    cleaned = df.filter(pl.col("body") != "")
+    return (
+        cleaned.select(CLEANED.names()),
+        metadata.select(METADATA_ONLY.names()),
+        quarantined.select(QUARANTINE.names()),
+    )
 
 
 @task(
@@ -162,19 +188,24 @@ def clean(
     run_date: dt.date,
     thresholds: RepeatThresholds | None = None,
 ) -> dict[str, Any]:
-    """Clean `ingested/<batch_id>` into `cleaned/<batch_id>`; returns counts.
+    """Clean `ingested/<batch_id>` into `cleaned/<batch_id>` and
+    `metadata_only/<batch_id>`; returns counts.
 
     Reads the line statistics the `line_stats` task brought up to date for this run.
     """
     lake = Lake(lake_dir)
     ingested = pl.read_parquet(lake.stage_dir("ingested") / f"{batch_id}.parquet")
-    cleaned, quarantined = clean_frame(ingested, run_date, lake.scan("line_stats"), thresholds)
+    cleaned, metadata_only, quarantined = clean_frame(
+        ingested, run_date, lake.scan("line_stats"), thresholds
+    )
     lake.write(cleaned, "cleaned", batch_id, run_id)
+    lake.write(metadata_only, "metadata_only", batch_id, run_id)
     lake.write(quarantined, "quarantine", f"clean-{batch_id}", run_id)
     removed = cleaned.select(pl.col("removed_lines").explode().struct.field("rule")).drop_nulls()
     return {
         "batch_id": batch_id,
         "cleaned": cleaned.height,
+        "metadata_only": metadata_only.height,
         "quarantined": quarantined.height,
         "quarantined_by_rule": rule_counts(quarantined),
         "removed_by_rule": dict(removed.group_by("rule").len().sort("rule").iter_rows()),

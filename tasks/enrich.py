@@ -30,6 +30,7 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.lake import DEDUPED_RUN_KEY, Lake
 from newsflow.schema import ENRICHED, SCHEMA_VERSION
+from tasks.authors import author_names
 from tasks.enrichers import counts, dateline, entities, keywords, language, quality, source, workers
 
 
@@ -51,7 +52,7 @@ ENRICHERS: dict[str, Enricher] = {
     e.name: e
     for e in (
         Enricher(counts.NAME, counts.COLUMNS, counts.counts_v1),
-        Enricher(source.NAME, source.COLUMNS, source.source_v1, ("tldextract",), body_chars=0),
+        Enricher(source.NAME, source.COLUMNS, source.source_v2, ("tldextract",), body_chars=0),
         Enricher(
             language.NAME,
             language.COLUMNS,
@@ -84,6 +85,7 @@ ENRICHERS: dict[str, Enricher] = {
 # Enrichers a newer version replaced: a configuration naming one fails with the new name;
 # batches they wrote are enriched again on the next run (`outdated_batches`).
 REPLACED = {
+    "source_v1": "source_v2",
     "language_v1": "language_v2",
     "dateline_v1": "dateline_v2",
     "entities_v1": "entities_v2",
@@ -129,6 +131,21 @@ def read_by(enricher: Enricher, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col("body").str.slice(0, enricher.body_chars))
 
 
+def authors_or_byline(authors: pl.Expr, byline: pl.Expr) -> pl.Expr:
+    """The source's authors; when it gave none, the names of the byline the dateline
+    enricher found, split as ingest splits an author field (`tasks.authors`: "Jane Doe
+    and John Roe" -> two names); `byline` stays as written."""
+    missing = authors.is_null() | (authors.list.len() == 0)
+    # Nulled first so names are split only where the source gave none (map_elements
+    # skips nulls).
+    names = (
+        pl.when(missing)
+        .then(byline)
+        .map_elements(author_names, return_dtype=pl.List(pl.String), skip_nulls=True)
+    )
+    return pl.when(missing & byline.is_not_null()).then(names).otherwise(authors)
+
+
 def outdated_batches(lake: Lake) -> set[str]:
     """Batches with an enriched/ file written under an older schema or by an enricher
     no longer registered (entities_v1, replaced by entities_v2): enriching them again
@@ -152,10 +169,12 @@ def enrich_frame(
     """Add the enriched columns to deduped rows (all enrichers unless told otherwise).
 
     Extra input columns are dropped from the output. `seconds`, when given, receives
-    each enricher's wall time.
+    each enricher's wall time. When an enricher found the byline (dateline), a record
+    whose source named no author takes the byline's names as `authors`.
     """
     frame = deduped.with_columns(published_month=pl.col("published_date").dt.strftime("%Y-%m"))
-    for enricher in select_enrichers() if enrichers is None else enrichers:
+    chosen = select_enrichers() if enrichers is None else enrichers
+    for enricher in chosen:
         started = time.perf_counter()
         added = enricher.add(read_by(enricher, frame))
         if tuple(added.columns) != enricher.columns or added.height != frame.height:
@@ -166,6 +185,8 @@ def enrich_frame(
         frame = frame.with_columns(added)
         if seconds is not None:
             seconds[enricher.name] = time.perf_counter() - started
+    if any("byline" in enricher.columns for enricher in chosen):
+        frame = frame.with_columns(authors=authors_or_byline(pl.col("authors"), pl.col("byline")))
     return frame.select(
         pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
         for c, t in ENRICHED.items()

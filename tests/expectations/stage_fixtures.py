@@ -63,7 +63,7 @@ def ingested(*overrides: dict[str, object]) -> pl.DataFrame:
 
 
 def cleaned(frame: pl.DataFrame) -> pl.DataFrame:
-    rows, _ = clean_frame(frame, RUN_DATE)
+    rows, _, _ = clean_frame(frame, RUN_DATE)
     return rows
 
 

@@ -26,7 +26,7 @@ from tasks.enrich import ENRICHERS
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
-CHEAP = ["counts_v1", "source_v1"]  # enrichers that need no model: these tests are about flow
+CHEAP = ["counts_v1", "source_v2"]  # enrichers that need no model: these tests are about flow
 
 
 def run(raw: Path, lake: Path, **options: Any) -> dict[str, Any]:
@@ -202,7 +202,7 @@ def test_re_enrich_applies_new_enrichers_to_every_batch(sample_raw: Path, tmp_pa
     assert again["counts"]["enriched"] == 7
     enriched = rows(lake, "enriched")
     assert enriched.height == 7
-    assert enriched["domain"].drop_nulls().to_list()  # source_v1 ran this time
+    assert enriched["domain"].drop_nulls().to_list()  # source_v2 ran this time
     assert enriched["keywords"].list.len().sum() > 0
     # Every file now names the enrichers of this run, in registry order.
     for path in Lake(lake).files("enriched"):

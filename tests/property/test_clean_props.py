@@ -78,7 +78,7 @@ def frame(bodies: list[str]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=INGESTED)
 
 
-def cleaned(ingested: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def cleaned(ingested: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     return clean_frame(ingested, RUN_DATE, STATS, THRESHOLDS)
 
 
@@ -90,10 +90,11 @@ def normalised_paragraphs(body: str) -> list[str]:
 @SETTINGS
 @given(st.lists(BODY, min_size=1, max_size=6))
 def test_cleaning_twice_is_cleaning_once(bodies: list[str]) -> None:
-    once, _ = cleaned(frame(bodies))
+    once, _, _ = cleaned(frame(bodies))
     again = conform(once.with_columns(url=pl.col("url_raw")).select(INGESTED.names()), INGESTED)
-    twice, quarantined = cleaned(again)
+    twice, metadata_only, quarantined = cleaned(again)
     assert quarantined.is_empty()
+    assert metadata_only.is_empty()
     assert twice.select("doc_id", "body").equals(once.select("doc_id", "body"))
     assert twice["removed_lines"].list.len().sum() == 0  # nothing left to remove
 
@@ -102,9 +103,13 @@ def test_cleaning_twice_is_cleaning_once(bodies: list[str]) -> None:
 @given(st.lists(BODY, min_size=1, max_size=6))
 def test_every_paragraph_is_kept_or_recorded_and_nothing_is_added(bodies: list[str]) -> None:
     ingested = frame(bodies)
-    rows, quarantined = cleaned(ingested)
-    assert rows.height + quarantined.height == ingested.height
+    rows, metadata_only, quarantined = cleaned(ingested)
+    assert rows.height + metadata_only.height + quarantined.height == ingested.height
     bodies_by_id = dict(zip(ingested["doc_id"], ingested["body"], strict=True))
+    # Every row has a title: metadata-only exactly when the source's body is blank.
+    blank = {d for d, body in bodies_by_id.items() if not "".join(normalised_paragraphs(body))}
+    assert set(metadata_only["doc_id"]) == blank
+    assert metadata_only["body"].is_null().all()
     for row in rows.iter_rows(named=True):
         before = Counter(normalised_paragraphs(bodies_by_id[row["doc_id"]]))
         kept = Counter(row["body"].split(PARAGRAPH_BREAK))

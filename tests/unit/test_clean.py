@@ -107,7 +107,7 @@ def test_comment_disclaimers_are_removed_with_their_rule_and_news_is_kept() -> N
             "The newspaper said sending false messages to officials was a crime in the state.",
         ]
     )
-    cleaned, quarantined = clean_frame(ingested(body=body), RUN_DATE)
+    cleaned, _, quarantined = clean_frame(ingested(body=body), RUN_DATE)
     row = cleaned.row(0, named=True)
     kept = row["body"].split("\n\n")
     assert kept[0].startswith("Washington, Dec 8 (IANS)")  # the dateline stays
@@ -124,9 +124,56 @@ def test_comment_disclaimers_are_removed_with_their_rule_and_news_is_kept() -> N
 
 
 def test_a_body_of_boilerplate_only_is_quarantined_not_dropped() -> None:
-    cleaned, quarantined = clean_frame(ingested(body="Comments are moderated.\n\n   "), RUN_DATE)
+    cleaned, metadata_only, quarantined = clean_frame(
+        ingested(body="Comments are moderated.\n\n   "), RUN_DATE
+    )
     assert cleaned.is_empty()
+    assert metadata_only.is_empty()  # the source had a body: not a metadata record
     assert quarantined.select("doc_id", "stage", "rule").rows() == [("d1", "clean", "empty_body")]
+
+
+@pytest.mark.parametrize(
+    ("title", "url", "body", "split"),
+    [
+        ("Ferry to stop", "https://news.example.com/ferry", "The ferry stops in March.", "cleaned"),
+        ("Ferry to stop", "https://news.example.com/ferry", None, "metadata_only"),
+        ("Ferry to stop", None, "", "metadata_only"),  # a title alone
+        (None, "https://news.example.com/ferry", " \n\n\t ", "metadata_only"),  # a URL alone
+        ("  ", None, None, "quarantined"),  # nothing at all
+        ("Ferry to stop", None, "Comments are moderated.", "quarantined"),  # all boilerplate
+    ],
+)
+def test_clean_splits_rows_by_what_the_source_gave(
+    title: str | None, url: str | None, body: str | None, split: str
+) -> None:
+    frame = ingested(doc_id="d1", title=title, url=url, body=body)
+    cleaned, metadata_only, quarantined = clean_frame(frame, RUN_DATE)
+    parts = {"cleaned": cleaned, "metadata_only": metadata_only, "quarantined": quarantined}
+    assert {name: part.height for name, part in parts.items()} == {
+        name: int(name == split) for name in parts
+    }
+    assert parts[split]["doc_id"].to_list() == ["d1"]
+    assert metadata_only.schema == CLEANED
+    if split == "metadata_only":
+        row = metadata_only.row(0, named=True)
+        assert row["body"] is None
+        assert (row["url_raw"], row["source_file"]) == (url, frame["source_file"][0])
+    if split == "quarantined":
+        assert quarantined["rule"].to_list() == ["empty_body"]
+
+
+def test_metadata_only_rows_keep_their_cleaned_fields() -> None:
+    frame = ingested(
+        title="Ferry  to stop",
+        date_raw="2024-02-28",
+        url="https://News.Example.com/ferry?utm_source=x",
+        body=None,
+    )
+    _, metadata_only, _ = clean_frame(frame, RUN_DATE)
+    row = metadata_only.row(0, named=True)
+    assert row["title"] == "Ferry to stop"
+    assert row["published_date"] == dt.date(2024, 2, 28)
+    assert row["url"] == "https://news.example.com/ferry"
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from tasks.enrichers.entities import entities_v2, normalised
 from tasks.enrichers.keywords import keywords_v2
 from tasks.enrichers.language import language_v2
 from tasks.enrichers.quality import quality_v1, ramp
-from tasks.enrichers.source import source_v1
+from tasks.enrichers.source import source_v2
 
 ENGLISH = (
     "LONDON (Reuters) - Prime Minister Margaret Holloway met U.S. President John Carver at "
@@ -95,7 +95,7 @@ def test_reading_time_is_words_over_238_per_minute() -> None:
     assert counts_v1(deduped([body]))["reading_time_min"].to_list() == [2.0]
 
 
-# -- source_v1 -----------------------------------------------------------------------
+# -- source_v2 -----------------------------------------------------------------------
 
 
 def test_source_host_domain_and_publisher() -> None:
@@ -108,12 +108,43 @@ def test_source_host_domain_and_publisher() -> None:
             None,
         ],
     ).with_columns(site_name=pl.Series([None, "BBC Sport", "  ", None], dtype=pl.String))
-    out = source_v1(frame)
+    out = source_v2(frame)
     assert out.rows() == [
         ("www.daijiworld.com", "daijiworld.com", "daijiworld"),
         ("news.bbc.co.uk", "bbc.co.uk", "BBC Sport"),
         ("news.bbc.co.uk", "bbc.co.uk", "bbc"),
         (None, None, None),
+    ]
+
+
+def test_publisher_on_a_shared_domain_is_the_publication_not_the_platform() -> None:
+    urls = [
+        "https://abcnews.go.com/US/story?id=1",
+        "https://timesofindia.indiatimes.com/city/a.cms",
+        "https://m.economictimes.indiatimes.com/markets/b.cms",
+        "https://harbourwatch.blogspot.com/2024/03/ferry.html",
+        "https://harbourwatch.substack.com/p/ferry",
+        "https://edition.examplenews.com/2024/03/01/ferry",  # an edition: one publisher
+        "https://abcnews.go.com/US/story?id=2",
+    ]
+    frame = deduped([ENGLISH] * len(urls), url=urls).with_columns(
+        site_name=pl.Series([None] * 6 + ["ABC News"], dtype=pl.String)
+    )
+    out = source_v2(frame)
+    assert out["publisher"].to_list() == [
+        "abcnews",
+        "timesofindia",
+        "economictimes",
+        "harbourwatch",
+        "harbourwatch",
+        "examplenews",
+        "ABC News",  # the source's own name wins
+    ]
+    assert out["domain"].to_list()[:4] == [
+        "go.com",
+        "indiatimes.com",
+        "indiatimes.com",
+        "blogspot.com",
     ]
 
 
@@ -391,7 +422,7 @@ def test_each_enricher_reads_the_body_it_declares() -> None:
     declared = {e.name: e.body_chars for e in ENRICHERS.values()}
     assert declared["language_v2"] == language.MAX_CHARS
     assert declared["keywords_v2"] == keywords.BODY_CHARS
-    assert declared["source_v1"] == 0  # reads the URL and site name, not the body
+    assert declared["source_v2"] == 0  # reads the URL and site name, not the body
     rows = deduped(["x" * 5000])
     for enricher in ENRICHERS.values():
         body = read_by(enricher, rows)["body"][0]
