@@ -23,16 +23,31 @@ from tasks.truncation import truncation_reason
 from tasks.urls import canonical_url
 
 PARAGRAPH_BREAK = "\n\n"
+# ftfy repairs mojibake and encoding faults only. Its other defaults restyle what the
+# source wrote: ’ “ ” become ASCII quotes (uncurl_quotes), "ﬁ" becomes "fi"
+# (fix_latin_ligatures), full-width "ＣＯＶＩＤ－１９" in CJK text becomes half-width
+# (fix_character_width); those stay off. Line breaks are still unified ("\r\n",
+# U+2028), since clean normalises white space anyway.
+_REPAIR = ftfy.TextFixerConfig(
+    uncurl_quotes=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    normalization="NFC",
+    explain=False,
+)
 # Text ftfy leaves exactly as it is: printable ASCII without "&" (HTML entities), tabs
-# and newlines, plus "£" and "€" with no other non-ASCII character beside them (every
-# mojibake pattern ftfy looks for needs two non-ASCII characters in a row; no other
-# fix touches these). Anything else, "\r" and control characters included, goes
-# through ftfy. Most news text passes, and ftfy per row was clean's largest cost.
-_NEEDS_FTFY = r"[^\t\n\x20-\x25\x27-\x7e£€]|[£€]{2}"
+# and newlines, plus the typographic marks ‘ ’ “ ” – — … • and "£", "€" with no other
+# non-ASCII character beside them (every mojibake pattern ftfy looks for needs two
+# non-ASCII characters in a row, or one of the lead characters such as "Â" or "Ã";
+# with the restyling fixes off, nothing else touches these). Anything else, "\r" and
+# control characters included, goes through ftfy. Most news text passes, and ftfy per
+# row was clean's largest cost.
+_TYPOGRAPHIC = "‘’“”–—…•£€"
+_NEEDS_FTFY = rf"[^\t\n\x20-\x25\x27-\x7e{_TYPOGRAPHIC}]|[{_TYPOGRAPHIC}]{{2}}"
 
 
 def _fix(text: str) -> str:
-    return ftfy.fix_text(text, normalization="NFC")
+    return ftfy.fix_text(text, _REPAIR)
 
 
 def repaired(col: pl.Expr) -> pl.Expr:
@@ -44,17 +59,27 @@ def repaired(col: pl.Expr) -> pl.Expr:
     return pl.when(needs).then(fixed).otherwise(col)
 
 
-def normalised_text(col: pl.Expr) -> pl.Expr:
-    """Unicode repaired (ftfy), spaces collapsed, paragraphs kept as one blank line apart."""
+def _spaced(col: pl.Expr) -> pl.Expr:
+    """Spaces collapsed, lines joined, paragraphs one blank line apart."""
     return (
-        repaired(col)
-        .str.replace_all(r"[^\S\n]+", " ")
+        col.str.replace_all(r"[^\S\n]+", " ")
         .str.replace_all(r" ?\n ?", "\n")
         .str.replace_all(r"\n{2,}", "\x00")
         .str.replace_all("\n", " ")
         .str.replace_all("\x00", PARAGRAPH_BREAK)
         .str.strip_chars()
     )
+
+
+def normalised_text(col: pl.Expr) -> pl.Expr:
+    """Unicode repaired (ftfy), spaces collapsed, paragraphs kept as one blank line apart.
+
+    Twice: collapsing white space can set a character beside a space that ftfy reads as
+    mojibake only then ("Â" and a line break become "Â ", a broken no-break space), so
+    one pass would leave text that a second cleaning changes. The second pass calls
+    ftfy only for rows that still hold characters it could change.
+    """
+    return _spaced(repaired(_spaced(repaired(col))))
 
 
 def _url_parts(url: str | None) -> dict[str, str | None]:

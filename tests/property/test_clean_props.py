@@ -98,6 +98,20 @@ def test_cleaning_twice_is_cleaning_once(bodies: list[str]) -> None:
     assert twice["removed_lines"].list.len().sum() == 0  # nothing left to remove
 
 
+# Characters where ftfy and white-space normalisation meet: mojibake lead characters,
+# line breaks of every kind, no-break and ideographic spaces, C1 controls, entities.
+TRICKY = st.lists(
+    st.sampled_from(list("ÂÃâ€™\x80\x85\xa0\u3000\u2028 \r\n\t&;amp’“é0a")), max_size=12
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(TRICKY, st.text(max_size=40)))
+def test_normalising_text_twice_is_normalising_once(text: str) -> None:
+    once = pl.select(normalised_text(pl.lit(text, dtype=pl.String))).item()
+    assert pl.select(normalised_text(pl.lit(once, dtype=pl.String))).item() == once
+
+
 @SETTINGS
 @given(st.lists(BODY, min_size=1, max_size=6))
 def test_every_paragraph_is_kept_or_recorded_and_nothing_is_added(bodies: list[str]) -> None:

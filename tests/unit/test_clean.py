@@ -26,12 +26,39 @@ def ingested(**fields: object) -> pl.DataFrame:
         ("cafÃ© owners", "café owners"),  # mojibake repaired
         ("  two   spaces\tand tab ", "two spaces and tab"),
         ("line one\nline two\n\n\n\nnext paragraph", "line one line two\n\nnext paragraph"),
-        ("\u201cquoted\u201d", '"quoted"'),
+        ("Â\r0", "0"),  # "Â" + a line break: the same text whether cleaned once or twice
     ],
 )
 def test_normalised_text(raw: str, expected: str) -> None:
     out = pl.select(normalised_text(pl.lit(raw))).item()
     assert out == expected
+
+
+@pytest.mark.parametrize(
+    "typography",
+    [
+        "\u201cWe\u2019re ready,\u201d she said \u2014 twice \u2013 in 2019\u20132020\u2026",
+        "\u2018Single\u2019 quotes and \u00ab guillemets \u00bb",
+        "The \ufb01nal o\ufb03ce",  # Latin ligatures
+        "\uff23\uff2f\uff36\uff29\uff24\uff0d\uff11\uff19\u306e\u691c\u67fb",  # full width
+        "\uff76\uff80\uff76\uff85",  # half-width katakana
+    ],
+)
+def test_typography_is_kept_as_written(typography: str) -> None:
+    assert pl.select(normalised_text(pl.lit(typography))).item() == typography
+
+
+@pytest.mark.parametrize(
+    ("mojibake", "repaired"),
+    [
+        ("The mayor\u00e2\u20ac\u2122s plan", "The mayor\u2019s plan"),  # curly kept
+        ("\u00e2\u20ac\u0153Yes\u00e2\u20ac\u009d", "\u201cYes\u201d"),
+        ("\u00c3\u00a9t\u00c3\u00a9 \u00e2\u20ac\u201d fin", "\u00e9t\u00e9 \u2014 fin"),
+        ("Fish &amp; chips", "Fish & chips"),
+    ],
+)
+def test_mojibake_is_repaired_to_the_characters_meant(mojibake: str, repaired: str) -> None:
+    assert pl.select(normalised_text(pl.lit(mojibake))).item() == repaired
 
 
 @pytest.mark.parametrize(
