@@ -45,7 +45,9 @@ from tasks.minhash import (
 )
 
 # fingerprint_v2: the index keeps each document's MinHash signature.
-FINGERPRINT_VERSION = "fingerprint_v2"
+# fingerprint_v3: words of unspaced scripts are letters (tasks/words.py), so Chinese,
+# Japanese and Thai bodies get letter shingles; 。！？ end sentences.
+FINGERPRINT_VERSION = "fingerprint_v3"
 # What a record holds; a new version rebuilds the index and rewrites every record.
 # records_v2: deduped rows carry site_name. records_v3: the source's fields and the flags.
 RECORD_VERSION = "records_v3"

@@ -5,6 +5,8 @@
   (the headed layout) meets its twin.
 * shingles: hashes of runs of `shingle_size` words that never cross a sentence boundary
   (a shorter sentence is one shingle), so shuffling sentences does not change the set.
+  Words are those of `tasks/words.py`: in scripts written without spaces (Chinese,
+  Japanese, Thai, ...) each letter is a word, so shingles there are letter n-grams.
 
 A body with fewer than `min_shingles` shingles is too short to name an article on its
 own ("Chat with us in Facebook Messenger. ..."): its two keys then include the title.
@@ -24,10 +26,13 @@ import polars as pl
 import pyarrow as pa
 
 from newsflow.config import DedupeConfig
+from tasks.words import words_apart
 
 # A sentence ends at . ! or ? (and any closing quotes or brackets) before white space;
-# paragraph and line breaks end one too.
+# paragraph and line breaks end one too. The full stops of Chinese and Japanese
+# (。！？) end one with no space after them.
 _SENTENCE_END = r"([.!?][\"'”’)\]]*)\s+"
+_CJK_SENTENCE_END = r"([。！？][」』”’）)]*)"
 _SEP = "\x1f"
 _TITLE_SEP = "\x1e"
 
@@ -39,11 +44,9 @@ def normalised(text: pl.Expr) -> pl.Expr:
 
 def _sentence_lines(body: pl.Expr) -> pl.Expr:
     """The body normalised with one sentence per line (lines may carry outer spaces)."""
-    return (
-        body.str.replace_all(_SENTENCE_END, "$1\n")
-        .str.to_lowercase()
-        .str.replace_all(r"[^\p{L}\p{N}\n]+", " ")
-    )
+    return words_apart(
+        body.str.replace_all(_SENTENCE_END, "$1\n").str.replace_all(_CJK_SENTENCE_END, "$1\n")
+    ).str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}\n]+", " ")
 
 
 def sentences(body: pl.Expr) -> pl.Expr:
