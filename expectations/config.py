@@ -70,10 +70,11 @@ DEFAULT_POLICIES: dict[str, ExpectationPolicy] = {
     "url_unique": _policy(),
     # No body is no article. Critical when most rows have none: the mapping is wrong.
     "body_present": _policy("critical", mostly=0.5, quarantine=True),
-    # Under min_body_words a "body" is page furniture or a one-line flash.
+    # Under min_body_words a complete "body" is page furniture or a one-line flash. A
+    # truncated body (a feed's teaser) is exempt: it is a record, with its flag.
     "body_min_words": _policy(quarantine=True),
-    # Clean's mid_sentence heuristic flags ~20% of news_cluster bodies; quarantining on
-    # it would drop many complete-enough articles, so it only reports.
+    # A teaser is a record that downstream readers may filter on body_truncated;
+    # quarantining it would lose the title, date and URL it carries. Report only.
     "body_not_truncated": _policy(),
     # The furniture is already removed; a high share says something about the source.
     "boilerplate_share": _policy(),

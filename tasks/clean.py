@@ -19,7 +19,7 @@ from newsflow.lake import Lake
 from newsflow.schema import CLEANED, QUARANTINE, rule_counts
 from tasks.boilerplate import line_hash, matching_rule, publisher_columns, repeated_lines
 from tasks.dates import published_date
-from tasks.truncation import truncation_reason
+from tasks.truncation import source_marker, truncation_reason
 from tasks.urls import canonical_url
 
 PARAGRAPH_BREAK = "\n\n"
@@ -145,15 +145,20 @@ def clean_frame(
         ),
     )
     df = df.drop("url").unnest("url_parts", "dates")
-    # Truncation is judged on the body as the source ended it, before a trailing
-    # "Read more" line is removed as boilerplate.
-    df = df.with_columns(truncation_reason=truncation_reason(pl.col("body")))
+    # The source's own truncation markers are read from the body as the source ended
+    # it, before a trailing "Read more" line is removed as boilerplate; an unfinished
+    # last sentence is judged on the final body, after a footer ("© 2019 …") is gone.
+    df = df.with_columns(_source_marker=source_marker(pl.col("body")))
     repeated = None
     if line_stats is not None:
         repeated = repeated_lines(line_stats.lazy(), thresholds).collect()
-    df = without_boilerplate(df, repeated).with_columns(
-        title=pl.when(pl.col("title") != "").then(pl.col("title")),
-        body_truncated=pl.col("truncation_reason").is_not_null(),
+    df = (
+        without_boilerplate(df, repeated)
+        .with_columns(
+            title=pl.when(pl.col("title") != "").then(pl.col("title")),
+            truncation_reason=truncation_reason(pl.col("_source_marker"), pl.col("body")),
+        )
+        .with_columns(body_truncated=pl.col("truncation_reason").is_not_null())
     )
     empty = df.filter(pl.col("body") == "")
     quarantined = empty.select(

@@ -31,11 +31,12 @@ _UNSPACED_SCRIPTS = (
 )
 # One letter or digit of those scripts: a word on its own.
 UNSPACED_LETTER = rf"[[{_UNSPACED_SCRIPTS}]&&[\p{{L}}\p{{N}}]]"
-_SPACED_CHAR = rf"[^\s{_UNSPACED_SCRIPTS}]"
+# A character of a spaced-script word (anything but white space and unspaced scripts).
+SPACED_CHAR = rf"[^\s{_UNSPACED_SCRIPTS}]"
 _SPACED_LETTER = rf"[[\p{{L}}\p{{N}}]--[{_UNSPACED_SCRIPTS}]]"
 # A word: an unspaced-script letter, or a run of other non-space characters holding a
 # letter or digit. "東京3日" is four words, "北京の2024年" five.
-WORD = rf"{UNSPACED_LETTER}|{_SPACED_CHAR}*{_SPACED_LETTER}{_SPACED_CHAR}*"
+WORD = rf"{UNSPACED_LETTER}|{SPACED_CHAR}*{_SPACED_LETTER}{SPACED_CHAR}*"
 
 
 def word_count(text: pl.Expr) -> pl.Expr:
