@@ -84,8 +84,9 @@ def flagged_shares(frame: pl.DataFrame, by: str) -> pl.DataFrame:
             bodies=pl.len(),
             flagged_pct=(pl.col("body_truncated").mean() * 100).round(2),
             **{
-                f"{reason}_pct": ((pl.col("truncation_reason") == reason).fill_null(False).mean() * 100).round(2)
+                f"{reason}_pct": (is_reason.fill_null(False).mean() * 100).round(2)
                 for reason in reasons
+                for is_reason in [pl.col("truncation_reason") == reason]
             },
         )
         .sort(by)

@@ -44,9 +44,13 @@ def normalised(text: pl.Expr) -> pl.Expr:
 
 def _sentence_lines(body: pl.Expr) -> pl.Expr:
     """The body normalised with one sentence per line (lines may carry outer spaces)."""
-    return words_apart(
-        body.str.replace_all(_SENTENCE_END, "$1\n").str.replace_all(_CJK_SENTENCE_END, "$1\n")
-    ).str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}\n]+", " ")
+    return (
+        words_apart(
+            body.str.replace_all(_SENTENCE_END, "$1\n").str.replace_all(_CJK_SENTENCE_END, "$1\n")
+        )
+        .str.to_lowercase()
+        .str.replace_all(r"[^\p{L}\p{N}\n]+", " ")
+    )
 
 
 def sentences(body: pl.Expr) -> pl.Expr:

@@ -51,7 +51,7 @@ _OPEN_WORDS = (
     "a an the and or but nor of to from with into onto for by at as than that which whose "
     "whom if because although though whether unless their its our your my "
     "would could should might must shall"
-).split()
+)
 # A lower-case word (letters, apostrophes, hyphens) ending the paragraph, maybe with a comma.
 _LOWER_END = r"(?:^|\s)(\p{Ll}[\p{Ll}'’-]*)(,?)$"
 # Everything up to the last sentence end of a line (greedy: the last one).
@@ -78,7 +78,7 @@ def ends_mid_sentence(body: pl.Expr) -> pl.Expr:
     word, comma = ending.struct.field("1"), ending.struct.field("2")
     fragment_words = last.str.replace(_BEFORE_LAST_SENTENCE, "").str.count_matches(r"\S+")
     strong = (
-        word.is_in(_OPEN_WORDS)
+        word.is_in(_OPEN_WORDS.split())
         | (comma == ",")
         | (last.str.count_matches(r"\S+") >= MIN_PROSE_WORDS)
     )
@@ -88,9 +88,7 @@ def ends_mid_sentence(body: pl.Expr) -> pl.Expr:
 def truncation_reason(marker: pl.Expr, final_body: pl.Expr) -> pl.Expr:
     """`marker` (the `source_marker` of the body as ingested), else mid_sentence when
     the final body ends inside a sentence; null for a complete body."""
-    return pl.coalesce(
-        marker, pl.when(ends_mid_sentence(final_body)).then(pl.lit("mid_sentence"))
-    )
+    return pl.coalesce(marker, pl.when(ends_mid_sentence(final_body)).then(pl.lit("mid_sentence")))
 
 
 # Trailing markers, several in a row ("… [+1197 chars]", "... Read more »").
@@ -110,5 +108,7 @@ def readable_body(body: pl.Expr, truncated: pl.Expr) -> pl.Expr:
     a cut-off word never becomes content."""
     unmarked = body.str.replace(_TRAILING_MARKERS, "")
     cut_in_word = unmarked.str.contains(r"[\p{L}\p{N}\p{M}]$")
-    without_cut = pl.when(cut_in_word).then(unmarked.str.replace(_LAST_WORD, "")).otherwise(unmarked)
+    without_cut = (
+        pl.when(cut_in_word).then(unmarked.str.replace(_LAST_WORD, "")).otherwise(unmarked)
+    )
     return pl.when(truncated.fill_null(False)).then(without_cut).otherwise(body)
