@@ -40,6 +40,7 @@ import polars as pl
 
 from tasks.enrichers.language import languages_of
 from tasks.enrichers.workers import map_chunks
+from tasks.truncation import readable_body
 
 if TYPE_CHECKING:  # spaCy is imported only when NER runs (~1 s)
     from spacy.language import Language
@@ -138,7 +139,9 @@ def entity_rows(texts: list[str]) -> list[dict[str, list[str]]]:
 
 def entities_v1(frame: pl.DataFrame) -> pl.DataFrame:
     english = (languages_of(frame) == "en").fill_null(False).to_list()
-    bodies = frame["body"].fill_null("").to_list()
+    # Never a truncation marker or a cut-off last word as a name ("[+4047 chars]").
+    body = readable_body(pl.col("body"), pl.col("body_truncated"))
+    bodies = frame.select(body.fill_null("")).to_series().to_list()
     rows = [i for i, (en, body) in enumerate(zip(english, bodies, strict=True)) if en and body]
     lists: dict[str, list[list[str]]] = {c: [[] for _ in bodies] for c in COLUMNS}
     found = map_chunks(entity_rows, [_head(bodies[i]) for i in rows])
