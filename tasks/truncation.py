@@ -12,13 +12,12 @@ teaser is good enough for them. Two kinds of evidence, read at two moments
 * `mid_sentence`, read from the final body, so a story whose "© 2019 …" footer was
   removed is judged on its own last sentence. Complete articles end in many ways
   without a full stop (a credit line, a URL, a table cell, a list item, a related
-  headline, Thai, which has none), so only strong evidence counts: the last paragraph
-  ends in a lower-case word, its unfinished sentence has at least `MIN_FRAGMENT_WORDS`
-  words, and either that word is one no English sentence ends with ("the", "and",
-  "of"), or the paragraph ends in a comma, or the paragraph is prose of at least
-  `MIN_PROSE_WORDS` words (not a heading, caption or list item). Scripts without
-  letter case (Chinese, Japanese, Thai, Arabic, Hebrew, Devanagari, ...) are never
-  flagged `mid_sentence`.
+  headline, Thai, which has none), so only strong evidence counts: the unfinished
+  last sentence has at least `MIN_FRAGMENT_WORDS` words and ends in a comma, or in a
+  lower-case word that either no English sentence ends with ("the", "and", "of",
+  "would") or closes a prose paragraph of at least `MIN_PROSE_WORDS` words (not a
+  heading, caption or list item). Scripts without letter case (Chinese, Japanese,
+  Thai, Arabic, Hebrew, Devanagari, ...) are never flagged `mid_sentence`.
 
 Measured by benchmarks/truncation_eval.py (figures in benchmarks/README.md).
 """
@@ -52,8 +51,8 @@ _OPEN_WORDS = (
     "whom if because although though whether unless their its our your my "
     "would could should might must shall"
 )
-# A lower-case word (letters, apostrophes, hyphens) ending the paragraph, maybe with a comma.
-_LOWER_END = r"(?:^|\s)(\p{Ll}[\p{Ll}'’-]*)(,?)$"
+# A lower-case word (letters, apostrophes, hyphens) ending the paragraph.
+_LOWER_END = r"(?:^|\s)(\p{Ll}[\p{Ll}'’-]*)$"
 # Everything up to the last sentence end of a line (greedy: the last one).
 _BEFORE_LAST_SENTENCE = r"^.*[.!?…][\"'”’)\]]*\s+"
 
@@ -74,15 +73,13 @@ def source_marker(body: pl.Expr) -> pl.Expr:
 def ends_mid_sentence(body: pl.Expr) -> pl.Expr:
     """Whether the body's last paragraph stops inside a sentence (see the module docstring)."""
     last = body.str.strip_chars().str.extract(r"([^\n]*)$", 1)
-    ending = last.str.extract_groups(_LOWER_END)
-    word, comma = ending.struct.field("1"), ending.struct.field("2")
+    word = last.str.extract(_LOWER_END, 1)
     fragment_words = last.str.replace(_BEFORE_LAST_SENTENCE, "").str.count_matches(r"\S+")
-    strong = (
-        word.is_in(_OPEN_WORDS.split())
-        | (comma == ",")
-        | (last.str.count_matches(r"\S+") >= MIN_PROSE_WORDS)
+    in_a_word = word.is_not_null() & (
+        word.is_in(_OPEN_WORDS.split()) | (last.str.count_matches(r"\S+") >= MIN_PROSE_WORDS)
     )
-    return (word.is_not_null() & (fragment_words >= MIN_FRAGMENT_WORDS) & strong).fill_null(False)
+    after_a_comma = last.str.contains(r"[\p{L}\p{N}],$")
+    return ((in_a_word | after_a_comma) & (fragment_words >= MIN_FRAGMENT_WORDS)).fill_null(False)
 
 
 def truncation_reason(marker: pl.Expr, final_body: pl.Expr) -> pl.Expr:
@@ -108,7 +105,7 @@ def readable_body(body: pl.Expr, truncated: pl.Expr) -> pl.Expr:
     a cut-off word never becomes content."""
     unmarked = body.str.replace(_TRAILING_MARKERS, "")
     cut_in_word = unmarked.str.contains(r"[\p{L}\p{N}\p{M}]$")
-    without_cut = (
-        pl.when(cut_in_word).then(unmarked.str.replace(_LAST_WORD, "")).otherwise(unmarked)
-    )
-    return pl.when(truncated.fill_null(False)).then(without_cut).otherwise(body)
+    # Without the word, an earlier marker may end the text ("… [+9 chars] wo"): again.
+    without_cut = unmarked.str.replace(_LAST_WORD, "").str.replace(_TRAILING_MARKERS, "")
+    readable = pl.when(cut_in_word).then(without_cut).otherwise(unmarked)
+    return pl.when(truncated.fill_null(False)).then(readable).otherwise(body)

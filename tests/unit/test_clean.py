@@ -165,12 +165,43 @@ def test_a_body_of_boilerplate_only_is_quarantined_not_dropped() -> None:
         ("The mayor spoke first.\n\nRead more", "read_more"),
         ("The mayor spoke first. Continue reading...", "read_more"),
         ("The mayor said that the plan would...", "ellipsis"),
-        ("The mayor said that the plan would", "mid_sentence"),
+        ("The mayor said the plan would be reviewed by the council […]", "ellipsis"),
+        ("The mayor said that the plan would", "mid_sentence"),  # a modal ends no sentence
+        ("The mayor met the owners of the", "mid_sentence"),
+        ("The mayor, who met the owners on Monday,", "mid_sentence"),
+        (
+            "The mayor said on Monday that the plan for the new bridge over the river would "
+            "be reviewed by the council before the work could sta",
+            "mid_sentence",  # a prose paragraph stopping in a lower-case word
+        ),
+        # Complete articles end in many ways without a full stop: not flagged.
+        ("The council met.\n\nReporting by Jane Roe; Editing by John Doe", None),
+        ("The council met.\n\nMore at https://example.com/council-budget-2024", None),
+        ("Results:\n\n- Springfield 3\n\n- Shelbyville 1", None),
+        ("The council met.\n\n- free parking for residents on weekends", None),
+        ("Mayor opens new bridge, then rain stops the party", None),  # a headline
+        ("東京で会議が開かれた。参加者は百人だった", None),  # no case: never mid_sentence
+        ("รัฐบาลประกาศแผนใหม่ในวันจันทร์", None),  # Thai has no full stop
     ],
 )
 def test_truncated_bodies_are_flagged_with_a_reason(body: str, reason: str | None) -> None:
     row = clean_frame(ingested(body=body), RUN_DATE)[0].row(0, named=True)
     assert (row["body_truncated"], row["truncation_reason"]) == (reason is not None, reason)
+
+
+def test_an_unfinished_sentence_is_judged_after_the_footer_is_removed() -> None:
+    finished = "The council met on Monday and agreed the budget."
+    unfinished = "The council met on Monday and agreed the"
+    footer = "© 2019 Example Media Ltd and the"  # removed by copyright_v1
+    rows = clean_frame(
+        ingested_rows(
+            {"doc_id": "a", "body": f"{finished}\n\n{footer}"},
+            {"doc_id": "b", "body": f"{unfinished}\n\n© 2019 Example Media Ltd."},
+        ),
+        RUN_DATE,
+    )[0]
+    assert rows["removed_lines"].list.len().to_list() == [1, 1]
+    assert rows["truncation_reason"].to_list() == [None, "mid_sentence"]
 
 
 def test_a_missing_date_falls_back_to_the_url_and_says_so() -> None:
