@@ -57,6 +57,7 @@ def unspaced_share(text: pl.Expr) -> pl.Expr:
 
 
 def words_apart(text: pl.Expr) -> pl.Expr:
-    """`text` with every unspaced-script letter set apart by spaces, so splitting on
-    white space yields the words above (what dedupe's shingles are made of)."""
-    return text.str.replace_all(f"({UNSPACED_LETTER})", " $1 ")
+    """`text` with every character of an unspaced script set apart by spaces, so the
+    tokens holding a letter or digit are the words above (what dedupe's shingles are
+    made of)."""
+    return text.str.replace_all(f"([{_UNSPACED_SCRIPTS}])", " $1 ")
