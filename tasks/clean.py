@@ -35,28 +35,23 @@ _REPAIR = ftfy.TextFixerConfig(
     normalization="NFC",
     explain=False,
 )
-# Text ftfy leaves exactly as it is: printable ASCII without "&" (HTML entities), tabs
-# and newlines, plus the typographic marks ‘ ’ “ ” – — … • and "£", "€" with no other
-# non-ASCII character beside them (every mojibake pattern ftfy looks for needs two
-# non-ASCII characters in a row, or one of the lead characters such as "Â" or "Ã";
-# with the restyling fixes off, nothing else touches these). Anything else, "\r" and
-# control characters included, goes through ftfy. Most news text passes, and ftfy per
-# row was clean's largest cost.
+# Text ftfy leaves exactly as it is: printable ASCII, tabs and newlines, plus the
+# typographic marks ‘ ’ “ ” – — … • and "£", "€" with no other non-ASCII character
+# beside them (every mojibake pattern ftfy looks for needs two non-ASCII characters in
+# a row, or a lead character such as "Â" or "Ã"; with the restyling fixes off, nothing
+# else touches these), unless "&" starts an HTML entity ("&amp;", what ftfy decodes).
+# Anything else, "\r" and control characters included, goes through ftfy. Most news
+# text passes, and ftfy per row is clean's largest cost.
 _TYPOGRAPHIC = "‘’“”–—…•£€"
-_NEEDS_FTFY = rf"[^\t\n\x20-\x25\x27-\x7e{_TYPOGRAPHIC}]|[{_TYPOGRAPHIC}]{{2}}"
+_NEEDS_FTFY = rf"[^\t\n\x20-\x7e{_TYPOGRAPHIC}]|[{_TYPOGRAPHIC}]{{2}}|&#?[0-9A-Za-z]{{1,24}};"
+
+
+# Rounds of ftfy + white space a row may take to settle (see _normalised_series).
+MAX_REPAIR_PASSES = 4
 
 
 def _fix(text: str) -> str:
     return ftfy.fix_text(text, _REPAIR)
-
-
-def repaired(col: pl.Expr) -> pl.Expr:
-    """`col` as `ftfy.fix_text` returns it, calling ftfy only for rows it could change."""
-    needs = col.str.contains(_NEEDS_FTFY)
-    # The rows that pass are nulled first: map_elements skips nulls, while a when/then
-    # around it would still call ftfy on every row.
-    fixed = pl.when(needs).then(col).map_elements(_fix, return_dtype=pl.String, skip_nulls=True)
-    return pl.when(needs).then(fixed).otherwise(col)
 
 
 def _spaced(col: pl.Expr) -> pl.Expr:
@@ -71,15 +66,36 @@ def _spaced(col: pl.Expr) -> pl.Expr:
     )
 
 
-def normalised_text(col: pl.Expr) -> pl.Expr:
-    """Unicode repaired (ftfy), spaces collapsed, paragraphs kept as one blank line apart.
+def _spaced_series(texts: pl.Series) -> pl.Series:
+    return pl.select(_spaced(pl.lit(texts))).to_series()
 
-    Twice: collapsing white space can set a character beside a space that ftfy reads as
-    mojibake only then ("Â" and a line break become "Â ", a broken no-break space), so
-    one pass would leave text that a second cleaning changes. The second pass calls
-    ftfy only for rows that still hold characters it could change.
-    """
-    return _spaced(repaired(_spaced(repaired(col))))
+
+def _normalised_series(texts: pl.Series) -> pl.Series:
+    spaced = _spaced_series(texts)
+    rows = texts.str.contains(_NEEDS_FTFY).fill_null(False).arg_true()
+    if rows.is_empty():  # ftfy would change none of them
+        return spaced
+    # ftfy then spaces, again on the rows that changed, until none does: collapsing
+    # white space can set a character beside a space that ftfy reads as mojibake only
+    # then ("Â" and a line break become "Â ", a broken no-break space), and ftfy decodes
+    # one level of a doubly escaped "&amp;amp;" per call. Cleaning the result again
+    # changes nothing. (Text ftfy leaves alone stays so when only white space changes.)
+    result = texts.gather(rows)
+    changing = pl.int_range(len(result), eager=True)
+    for _ in range(MAX_REPAIR_PASSES):
+        before = result.gather(changing)
+        after = _spaced_series(pl.Series([_fix(text) for text in before], dtype=pl.String))
+        result = result.scatter(changing, after)
+        changing = changing.filter(after != before)
+        if changing.is_empty():
+            break
+    return spaced.scatter(rows, result)
+
+
+def normalised_text(col: pl.Expr) -> pl.Expr:
+    """Unicode repaired (ftfy, only for rows it could change), spaces collapsed,
+    paragraphs kept as one blank line apart; cleaning the result again changes nothing."""
+    return col.map_batches(_normalised_series, return_dtype=pl.String)
 
 
 def _url_parts(url: str | None) -> dict[str, str | None]:

@@ -72,7 +72,10 @@ def source_marker(body: pl.Expr) -> pl.Expr:
 
 def ends_mid_sentence(body: pl.Expr) -> pl.Expr:
     """Whether the body's last paragraph stops inside a sentence (see the module docstring)."""
-    last = body.str.strip_chars().str.extract(r"([^\n]*)$", 1)
+    # Only bodies ending in a letter or comma can qualify; the others are nulled first,
+    # so the costlier patterns below skip them.
+    candidate = body.str.contains(r"[\p{L},]\s*$")
+    last = pl.when(candidate).then(body.str.strip_chars().str.split("\n").list.last())
     word = last.str.extract(_LOWER_END, 1)
     fragment_words = last.str.replace(_BEFORE_LAST_SENTENCE, "").str.count_matches(r"\S+")
     in_a_word = word.is_not_null() & (

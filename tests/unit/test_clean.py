@@ -55,6 +55,8 @@ def test_typography_is_kept_as_written(typography: str) -> None:
         ("\u00e2\u20ac\u0153Yes\u00e2\u20ac\u009d", "\u201cYes\u201d"),
         ("\u00c3\u00a9t\u00c3\u00a9 \u00e2\u20ac\u201d fin", "\u00e9t\u00e9 \u2014 fin"),
         ("Fish &amp; chips", "Fish & chips"),
+        ("Fish &amp;amp;amp; chips", "Fish & chips"),  # escaped thrice: settled at once
+        ("AT&T and M&S", "AT&T and M&S"),  # not entities
     ],
 )
 def test_mojibake_is_repaired_to_the_characters_meant(mojibake: str, repaired: str) -> None:
