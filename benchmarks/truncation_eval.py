@@ -8,7 +8,7 @@ Runs ingest, line statistics and `clean_frame` (the pipeline's own pure steps, n
 Prefect) over three corpora of complete articles:
 
 * `trafilatura_eval_en/html` (HTML pages, extracted by the HTML path),
-* `newsplease_5w1h/news_cluster` and `newsplease_5w1h/google_news` (news-please JSON),
+* `newsplease_5w1h/news_cluster` and `google_news` (news-please JSON, one corpus),
 * `bbc_fulltext/raw` (plain text),
 
 and prints, per corpus, the share of cleaned bodies flagged `body_truncated`, per
@@ -48,22 +48,22 @@ from tasks.line_stats import document_lines, domain_lines, merged_documents
 
 RUN_DATE = dt.date.today()
 CORPORA = {
-    "trafilatura_eval_en": "trafilatura_eval_en/html",
-    "newsplease_news_cluster": "newsplease_5w1h/news_cluster",
-    "newsplease_google_news": "newsplease_5w1h/google_news",
-    "bbc_fulltext": "bbc_fulltext/raw",
+    "trafilatura_eval_en": ["trafilatura_eval_en/html"],
+    "newsplease_5w1h": ["newsplease_5w1h/news_cluster", "newsplease_5w1h/google_news"],
+    "bbc_fulltext": ["bbc_fulltext/raw"],
 }
 TEASER_CHARS = 300
 
 
 def ingested(corpus: Path, config: PipelineConfig) -> pl.DataFrame:
     frames = []
-    for name, folder in CORPORA.items():
-        root = corpus / folder
-        files, _ = list_inputs(root)
-        for batch in plan_batches(files, batch_size=config.batch_size, max_bytes=10**12):
-            rows = ingest_files(batch, root, config, "truncation_eval").ingested
-            frames.append(rows.with_columns(corpus=pl.lit(name)))
+    for name, folders in CORPORA.items():
+        for folder in folders:
+            root = corpus / folder
+            files, _ = list_inputs(root)
+            for batch in plan_batches(files, batch_size=config.batch_size, max_bytes=10**12):
+                rows = ingest_files(batch, root, config, "truncation_eval").ingested
+                frames.append(rows.with_columns(corpus=pl.lit(name)))
     return pl.concat(frames)
 
 
