@@ -88,7 +88,10 @@ class QualityConfig(BaseModel, frozen=True):
     # 30 words is about two sentences: on news_cluster the cleaned bodies under it are
     # site furniture ("Chat with us in Facebook Messenger ...", subscription walls) and
     # one-line flashes; the shortest real stories are 40+ words.
-    min_body_words: int = Field(30, ge=0, description="Words a body needs (body_min_words)")
+    # Words as tasks/words.py counts them: each letter of Chinese, Japanese or Thai.
+    min_body_words: int = Field(
+        30, ge=0, description="Words a complete (not truncated) body needs (body_min_words)"
+    )
     # More than half of the text was furniture: the source page is mostly not article.
     max_boilerplate_share: float = Field(
         0.5, ge=0, le=1, description="Share of characters removed as boilerplate, at most"
