@@ -79,7 +79,8 @@ def _normalised_series(texts: pl.Series) -> pl.Series:
     # white space can set a character beside a space that ftfy reads as mojibake only
     # then ("Â" and a line break become "Â ", a broken no-break space), and ftfy decodes
     # one level of a doubly escaped "&amp;amp;" per call. Cleaning the result again
-    # changes nothing. (Text ftfy leaves alone stays so when only white space changes.)
+    # changes nothing. The rows ftfy leaves alone need no second look: white space
+    # changes never set two characters side by side.
     result = texts.gather(rows)
     changing = pl.int_range(len(result), eager=True)
     for _ in range(MAX_REPAIR_PASSES):
