@@ -6,13 +6,15 @@ Usage (from the repository root, after `make setup`):
 
 The folder holds `html/*.html.gz` (164 gzipped English pages) and `gold.jsonl`
 (one line per page: `with` snippets the body must keep, `without` snippets it must
-not, and `title` / `date` where annotated). The pages go through the same code a
+not, and `title` / `date` / `author` where annotated). The pages go through the same code a
 run uses (list_inputs -> plan_batches -> ingest_files -> clean_frame), without
 Prefect or a lake (so clean has no lake-wide line statistics). Snippets are
 compared after ftfy, straight quotes and collapsed whitespace on both sides (case
 kept); titles are also case-folded. A quarantined page counts as an empty body, no
 date and no title. Prints one table (with the body scores before clean too), the
-quarantine rules and the misses of every metric by cause; `--details` lists every
+quarantine rules and the misses of every metric by cause, then the authors found
+(ingested `authors` against gold `author`, both split by tasks/authors.py and
+compared case-folded without punctuation; no target yet); `--details` lists every
 miss. Exits 1 when a metric misses its target.
 """
 
@@ -35,6 +37,7 @@ import polars as pl
 
 from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
+from tasks.authors import author_names
 from tasks.clean import clean_frame
 from tasks.ingest import ingest_files
 
@@ -115,6 +118,7 @@ def evaluate(corpus: Path) -> dict[str, Any]:
     gold = [json.loads(line) for line in (corpus / "gold.jsonl").read_text().splitlines() if line]
     ingested, cleaned, quarantined, seconds = run_pages(html_dir)
     extracted = dict(zip(ingested["source_file"], ingested["body"], strict=True))
+    authors = dict(zip(ingested["source_file"], ingested["authors"].to_list(), strict=True))
     by_file = {row["source_file"]: row for row in cleaned.to_dicts()}
     tally: Counter[str] = Counter()
     causes: dict[str, Counter[str]] = {k: Counter() for k in TARGETS}
@@ -154,6 +158,8 @@ def evaluate(corpus: Path) -> dict[str, Any]:
                 cause = date_cause(page, entry["date"], ours_text)
                 causes["date"][cause] += 1
                 details.append(f"date     {name}: gold {entry['date']} ours {ours_text} ({cause})")
+        if "author" in entry:
+            _tally_authors(tally, details, name, entry["author"], authors.get(name) or [])
         if entry.get("title"):
             tally["title_total"] += 1
             ours, want = norm(row.get("title")).casefold(), norm(entry["title"]).casefold()
@@ -175,6 +181,30 @@ def evaluate(corpus: Path) -> dict[str, Any]:
         "causes": causes,
         "details": details,
     }
+
+
+def _name_key(name: str) -> str:
+    """A name case-folded without punctuation: trafilatura drops the dots of initials."""
+    return _SPACE.sub(" ", re.sub(r"[^\w\s]", "", name)).strip().casefold()
+
+
+def _tally_authors(
+    tally: Counter[str], details: list[str], name: str, gold: str, ours: list[str]
+) -> None:
+    """Pages with a gold author that got one, and got the same names; pages whose gold
+    says "no author" but got one."""
+    want = [_name_key(n) for n in author_names(gold)]
+    got = [_name_key(n) for n in ours]
+    if not want:
+        tally["author_none_total"] += 1
+        tally["author_none_but_found"] += bool(got)
+        return
+    tally["author_total"] += 1
+    tally["author_found"] += bool(got)
+    tally["author_ok"] += got == want
+    tally["author_all_gold_found"] += set(want) <= set(got)
+    if got != want:
+        details.append(f"author   {name}: gold {gold!r} ours {ours!r}")
 
 
 def _page(path: Path) -> str:
@@ -205,6 +235,14 @@ def report(result: dict[str, Any], show_details: bool) -> bool:
         f"| title containment | {contained / tally['title_total']:.3f} | "
         f"{contained} / {tally['title_total']} | | |"
     )
+    total, none_total = tally["author_total"], tally["author_none_total"]
+    if total:
+        print(
+            f"authors: {tally['author_found']} / {total} pages with a gold author get one; "
+            f"{tally['author_ok']} match it exactly, {tally['author_all_gold_found']} hold "
+            f"every gold name; {tally['author_none_but_found']} / {none_total} pages whose "
+            "gold has no author get one"
+        )
     print()
     for key, causes in result["causes"].items():
         if causes:

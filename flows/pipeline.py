@@ -46,6 +46,7 @@ from tasks.enrich import enrich, select_enrichers, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
+from tasks.unmapped import ColumnCounts, merged, text_like_failures
 
 UNBATCHED = "unbatched"
 # New input between these sizes starts the enrichers' worker processes early. Less
@@ -84,6 +85,9 @@ class RunBook:
     file_manifest: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FILE_MANIFEST))
     validations: list[StageValidation] = field(default_factory=list)
     quality: dict[str, Any] = field(default_factory=dict)
+    unmapped_columns: ColumnCounts = field(default_factory=dict)
+    # Critical failures found at ingest (a text column no field mapping uses).
+    mapping_failures: list[str] = field(default_factory=list)
 
     @property
     def run_date(self) -> dt.date:
@@ -248,6 +252,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             quarantined_records_at_ingest=result["quarantined_records"],
         )
         quarantined["ingest"].update(result["quarantined_by_rule"])
+        book.unmapped_columns = merged([book.unmapped_columns, result.get("unmapped_columns", {})])
         was_cached = _was_cached(future)
         counts["batches_cached"] += was_cached
         logger.info(
@@ -321,9 +326,13 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     # Rows of a batch that fails a critical expectation must not reach dedupe, where
     # they would become kept records; its files stay out of the manifest, so the run
     # after the fix (a field mapping, a threshold) reads them again.
-    halted = any(v.critical_failures() for v in book.validations)
+    if config.quality.enabled:  # the check is a critical expectation of the ingested data
+        book.mapping_failures = text_like_failures(book.unmapped_columns)
+    for line in book.mapping_failures:
+        logger.error("%s", line)
+    halted = any(v.critical_failures() for v in book.validations) or bool(book.mapping_failures)
     if halted:
-        logger.error("quality: a critical expectation failed on cleaned rows; dedupe waits")
+        logger.error("quality: a critical expectation failed (see above); dedupe waits")
         wants = STAGES_IN_ORDER[:1]
     deduped: dict[str, Any] = {"batches": [], "touched": [], "rebuilt": None}
     if (batches or stale) and "dedupe" not in wants:
@@ -493,9 +502,10 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
     run_id, counts, timings = book.run_id, book.counts, book.timings
     books = check_books(counts, book.ran)
     balanced = all(c["balanced"] for c in books)
+    critical = [*book.mapping_failures, *book.quality.get("critical_failures", [])]
     # Files of a run whose books do not balance, or whose rows failed a critical
     # expectation, stay new: the next run redoes them instead of taking the loss as done.
-    if not book.file_manifest.is_empty() and balanced and not book.quality.get("critical_failures"):
+    if not book.file_manifest.is_empty() and balanced and not critical:
         lake.add_to_manifest(book.file_manifest, run_id)
     timings["total_s"] = time.perf_counter() - book.t_start
     run: dict[str, Any] = {
@@ -510,6 +520,8 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         "line_stats": book.line_stats,
         "stages_run": [s for s in ("ingest", *STAGES_IN_ORDER, "quality") if s in book.ran],
         "quality": book.quality,
+        "unmapped_columns": book.unmapped_columns,
+        "mapping_failures": book.mapping_failures,
         "accounting": books,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "lake": str(lake.root.resolve()),
@@ -518,7 +530,7 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         "unbalanced"
         if not all(c["balanced"] for c in books)
         else "failed_quality"
-        if book.quality.get("critical_failures")
+        if critical
         else "completed"
     )
     lake.write_run(run)
@@ -533,7 +545,8 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         )
         if run["status"] == "unbalanced":
             raise AccountingError(f"run {run_id}: books do not balance: {broken}")
-        first, *more = book.quality["critical_failures"]
-        also = f" (and {len(more)} more; see {book.quality['report']})" if more else ""
+        first, *more = critical
+        report = book.quality.get("report")
+        also = f" (and {len(more)} more{f'; see {report}' if report else ''})" if more else ""
         raise QualityError(f"run {run_id}: critical expectation failed: {first}{also}")
     return run

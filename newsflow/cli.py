@@ -86,6 +86,10 @@ STAGES_COUNTED = {
 }
 
 
+# Unmapped source columns named in the summary (all are in the run manifest).
+UNMAPPED_SHOWN = 8
+
+
 def format_run(run: dict[str, Any]) -> str:
     """A run manifest as the summary people read at the end of a run."""
     lines = [f"run {run['run_id']}  {run['status']}  ({run['timings'].get('total_s', 0):.1f} s)"]
@@ -121,6 +125,23 @@ def format_run(run: dict[str, Any]) -> str:
             "  boilerplate removed: "
             + ", ".join(f"{n} {rule}" for rule, n in run["removed_lines"].items())
         )
+    unmapped = run.get("unmapped_columns") or {}
+    if unmapped:
+        shown_columns = sorted(unmapped.items(), key=lambda item: -item[1]["rows"])
+        lines.append(
+            "  source columns no mapping uses: "
+            + ", ".join(
+                f"{name} ({c['rows']} rows"
+                + (f", {c['text_like']} text-like)" if c["text_like"] else ")")
+                for name, c in shown_columns[:UNMAPPED_SHOWN]
+            )
+            + (
+                f" and {len(unmapped) - UNMAPPED_SHOWN} more"
+                if len(unmapped) > UNMAPPED_SHOWN
+                else ""
+            )
+        )
+    lines += [f"  CRITICAL {line}" for line in run.get("mapping_failures", [])]
     quality = run.get("quality") or {}
     if quality:
         lines.append(

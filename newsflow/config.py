@@ -8,24 +8,137 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from expectations.config import QualityConfig
 
-# Field names tried for each article field, in order. news-please writes its body
-# as `maintext` (current) or `text` (older releases); "None" strings mean missing.
+# Field names tried for each record field, in order; a dotted name ("source.name") is a
+# path into a nested object (or a CSV column spelt so). Fields: title, date, url, body,
+# authors, description, image_url, source_language, tags, site_name, fetched_at;
+# `ignore` lists columns known and left out on purpose. The mapping that finds most of
+# title/date/url/body in a record wins, then the one finding most fields in all, then the
+# first. Field lists from each source's documentation:
+MAPPING_FIELDS = (
+    "title",
+    "date",
+    "url",
+    "body",
+    "authors",
+    "description",
+    "image_url",
+    "source_language",
+    "tags",
+    "site_name",
+    "fetched_at",
+    "ignore",
+)
 BUILTIN_FIELD_MAPPINGS: dict[str, dict[str, list[str]]] = {
+    # news-please (NewsArticle.get_dict): body `maintext` (current) or `text` (older).
+    # source_domain, filename, localpath and date_modify are crawl details (a domain is no
+    # site name: the publisher comes from the URL).
     "newsplease": {
-        "title": ["title"],
+        "title": ["title", "title_page", "title_rss"],
         "date": ["date_publish"],
         "url": ["url"],
         "body": ["maintext", "text"],
+        "authors": ["authors"],
+        "description": ["description"],
+        "image_url": ["image_url"],
+        "source_language": ["language"],
+        "fetched_at": ["date_download"],
+        "ignore": ["source_domain", "date_modify"],
+    },
+    # NewsAPI /v2/everything and /v2/top-headlines articles; `source` is {id, name} in
+    # JSON and a name (or the dict's repr, or a `source.name` column) in CSV exports.
+    "newsapi": {
+        "title": ["title"],
+        "date": ["publishedAt"],
+        "url": ["url"],
+        "body": ["content"],
+        "authors": ["author"],
+        "description": ["description"],
+        "image_url": ["urlToImage"],
+        "site_name": ["source.name", "source_name", "source"],
+    },
+    # GNews API v4 (gnews.io/docs/v4): like NewsAPI, with `image` and no author.
+    "gnews": {
+        "title": ["title"],
+        "date": ["publishedAt"],
+        "url": ["url"],
+        "body": ["content"],
+        "description": ["description"],
+        "image_url": ["image"],
+        "site_name": ["source.name"],
+        "source_language": ["lang"],
+    },
+    # NewsData.io (newsdata.io/documentation/response-object).
+    "newsdata": {
+        "title": ["title"],
+        "date": ["pubDate"],
+        "url": ["link"],
+        "body": ["content"],
+        "authors": ["creator"],
+        "description": ["description"],
+        "image_url": ["image_url"],
+        "source_language": ["language"],
+        "tags": ["keywords"],
+        "site_name": ["source_name"],
+    },
+    # Mediastack /v1/news: no body, only a description.
+    "mediastack": {
+        "title": ["title"],
+        "date": ["published_at"],
+        "url": ["url"],
+        "authors": ["author"],
+        "description": ["description"],
+        "image_url": ["image"],
+        "source_language": ["language"],
+        "site_name": ["source"],
+    },
+    # newspaper4k Article.to_json() (and newspaper3k dumps of the same attributes).
+    "newspaper": {
+        "title": ["title"],
+        "date": ["publish_date"],
+        "url": ["canonical_link", "url"],
+        "body": ["text"],
+        "authors": ["authors"],
+        "description": ["meta_description"],
+        "image_url": ["top_image", "meta_img"],
+        "source_language": ["meta_lang"],
+        "tags": ["tags", "meta_keywords"],
+        "site_name": ["meta_site_name"],
+        "ignore": ["summary", "text_cleaned", "keywords", "read_more_link", "language"],
+    },
+    # webz.io News API posts (docs.webz.io/reference/output): site details under `thread`.
+    "webz": {
+        "title": ["title"],
+        "date": ["published"],
+        "url": ["url"],
+        "body": ["text"],
+        "authors": ["author"],
+        "image_url": ["thread.main_image"],
+        "source_language": ["language"],
+        "ignore": ["highlightText", "highlightTitle", "thread"],
+    },
+    # GDELT DOC 2.0 artlist: no body, the date is when GDELT first saw the article.
+    "gdelt_doc": {
+        "title": ["title"],
+        "date": ["seendate"],
+        "url": ["url"],
+        "image_url": ["socialimage"],
+        "source_language": ["language"],
     },
     "generic": {
         "title": ["title", "headline"],
         "date": ["date", "published", "published_at", "dt_published", "pubdate"],
         "url": ["url", "link", "canonical_url"],
         "body": ["body", "text", "content", "article"],
+        "authors": ["authors", "author", "byline"],
+        "description": ["description", "summary"],
+        "image_url": ["image_url", "image"],
+        "source_language": ["language", "lang"],
+        "tags": ["tags", "keywords", "categories"],
+        "site_name": ["site_name", "sitename", "publisher"],
     },
 }
 
@@ -166,9 +279,27 @@ class PipelineConfig(BaseModel):
     )
     field_mappings: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict,
-        description="Extra JSON/CSV field mappings, tried before the built-in ones",
+        description="Extra JSON/CSV field mappings, tried before the built-in ones: "
+        "{name: {field: [source names]}}; fields title, date, url, body, authors, description, "
+        "image_url, source_language, tags, site_name, fetched_at, and ignore (columns left out "
+        "on purpose); "
+        "a dotted name (source.name) reads a nested object",
     )
 
+    @field_validator("field_mappings")
+    @classmethod
+    def _known_mapping_fields(
+        cls, mappings: dict[str, dict[str, list[str]]]
+    ) -> dict[str, dict[str, list[str]]]:
+        for name, mapping in mappings.items():
+            unknown = sorted(set(mapping) - set(MAPPING_FIELDS))
+            if unknown:  # a typo would otherwise map nothing, silently
+                raise ValueError(
+                    f"field mapping {name!r} names unknown fields {unknown}; "
+                    f"known: {', '.join(MAPPING_FIELDS)}"
+                )
+        return mappings
+
     def mappings(self) -> list[dict[str, list[str]]]:
-        """User mappings first, then news-please's, then the generic one."""
+        """User mappings first, then the built-in ones (the generic one last)."""
         return [*self.field_mappings.values(), *BUILTIN_FIELD_MAPPINGS.values()]

@@ -266,15 +266,17 @@ DESCRIPTIONS: dict[str, str] = {
     "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@)",
     "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
-    "site_name": "Publisher name given by the page itself (HTML metadata), when there is one; "
-    "deduped and enriched: the first in sort order among the article's copies",
+    "site_name": "Publisher name the source gives: the page's HTML metadata, or an export's "
+    "source name (NewsAPI source.name, NewsData.io source_name); deduped and enriched: the "
+    "first in sort order among the article's copies",
     "body_truncated": "Whether the source cut the body off (see truncation_reason); a truncated "
     "body is kept with this flag and is exempt from body_min_words",
     "truncation_reason": "How the cut was recognised: char_count_marker ('[+N chars]'), "
     "read_more, ellipsis (the source's markers, read from the body as ingested), "
     "mid_sentence (the final body stops inside a sentence: tasks/truncation.py)",
-    "authors": "Authors as a list of names: the source's author field (split on , and & ;), "
-    "else (enriched/) the byline the dateline enricher found; merged copies: every name",
+    "authors": "Authors as a list of names: the source's author field (split on , and & ;, "
+    "a leading 'By ' dropped, a role such as ', Staff Writer' kept with its name), else "
+    "(enriched/) the byline the dateline enricher found; merged copies: every name",
     "description": "The source's summary or standfirst (feed description, meta description, "
     "NewsAPI description)",
     "image_url": "The article's lead image as the source gives it (og:image, feed enclosure, "
@@ -282,7 +284,8 @@ DESCRIPTIONS: dict[str, str] = {
     "source_language": "Language the source declares (feed, HTML lang, export field), as written",
     "tags": "Categories and keywords the source gives (feed categories, HTML tags); merged "
     "copies: every tag",
-    "fetched_at": "When the page was fetched (WARC-Date), UTC; null for other layouts",
+    "fetched_at": "When the page was fetched (WARC-Date, news-please's date_download), UTC; "
+    "null when the source does not say",
     "source_files": "Every raw file that held a copy of the article",
     "layouts": "Every layout the article was found in",
     "duplicate_count": "Number of copies merged into this record (1 when unique)",

@@ -25,6 +25,7 @@ from prefect.cache_policies import CacheKeyFnPolicy
 from prefect.context import TaskRunContext
 
 from newsflow import __version__
+from newsflow.lake import Lake
 
 GENERATION_FILE = ".generation"
 # Long enough for any retry of a run; short enough that old results do not pile up.
@@ -77,6 +78,12 @@ def ingest_key(_: TaskRunContext, inputs: dict[str, Any]) -> str:
     return _key("ingest", config.lake_dir, inputs["batch"].batch_id, settings)
 
 
+def _ingested_by(lake_dir: Any, batch_id: str) -> str:
+    lake = Lake(lake_dir)
+    path = lake.stage_dir("ingested") / f"{batch_id}.parquet"
+    return lake.run_of(path) if path.exists() else ""
+
+
 def clean_key(_: TaskRunContext, inputs: dict[str, Any]) -> str:
     # The run date decides which dates are "in the future"; the thresholds decide
     # which lines are boilerplate.
@@ -84,6 +91,9 @@ def clean_key(_: TaskRunContext, inputs: dict[str, Any]) -> str:
     settings = {
         "run_date": str(inputs["run_date"]),
         "thresholds": thresholds.model_dump(mode="json") if thresholds else None,
+        # The run that wrote the batch's ingested/ file: the same files read with
+        # other settings (a new field mapping after a failed run) are cleaned again.
+        "ingested_by": _ingested_by(inputs["lake_dir"], inputs["batch_id"]),
     }
     return _key("clean", inputs["lake_dir"], inputs["batch_id"], settings)
 

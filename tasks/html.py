@@ -17,8 +17,9 @@ from lxml.html import HtmlElement
 from trafilatura import bare_extraction, load_html
 from trafilatura.settings import Document, use_config
 
+from tasks.authors import author_names, tag_list
 from tasks.decode import Unreadable
-from tasks.layouts import Parsed
+from tasks.layouts import Parsed, Record
 
 # Title segments such as "Headline | Site" or "Site - Headline".
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014\u00b7\u00bb]\s+|\s+::\s+")
@@ -40,7 +41,7 @@ def _config() -> ConfigParser:
 
 
 def parse_html(text: str) -> Parsed:
-    """One record (title, date_raw, url, body, site_name) from an HTML page.
+    """One record (title, date_raw, url, body and the page's metadata) from an HTML page.
 
     A page with a title but no main text yields a record with body None (the clean
     stage quarantines it as `empty_body`); a page with neither, or one trafilatura
@@ -58,14 +59,29 @@ def parse_html(text: str) -> Parsed:
     body = "\n\n".join(body_paragraphs(document.text or "", title))
     if not body and not title:
         raise Unreadable("no_main_text", "trafilatura found neither main text nor a title")
-    record: dict[str, str | None] = {
+    record: Record = {
         "title": title,
         "date_raw": document.date or None,
         "url": document.url or None,
         "body": body or None,
         "site_name": document.sitename or None,
+        **page_metadata(tree, document),
     }
     return Parsed("html", [record])
+
+
+def page_metadata(tree: HtmlElement, document: Document) -> Record:
+    """What the page says about itself: authors (trafilatura joins several with "; "),
+    description, lead image (og:image and the like), tags and categories, and language
+    (the page's <html lang>, else the language its metadata declares)."""
+    language = tree.get("lang") or document.language
+    return {
+        "authors": author_names(document.author),
+        "description": document.description or None,
+        "image_url": document.image or None,
+        "tags": tag_list([*(document.categories or []), *(document.tags or [])]),
+        "source_language": language.strip() or None if language else None,
+    }
 
 
 def body_paragraphs(text: str, title: str | None) -> list[str]:

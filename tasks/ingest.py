@@ -7,7 +7,7 @@ rule that rejected it; a file never takes the run down with it.
 from __future__ import annotations
 
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ from newsflow.redact import redact_credentials, redact_url
 from newsflow.schema import FILE_MANIFEST, INGESTED, QUARANTINE, rule_counts
 from tasks.decode import Unreadable, decode_text, decompress
 from tasks.layouts import Mapping, Parsed, parse
+from tasks.unmapped import ColumnCounts, merged
 
 
 @dataclass
@@ -33,6 +34,8 @@ class IngestResult:
     # Records the parsers found, counted before any row is built: the books compare it
     # with the rows written, so a record lost on the way shows (not counted from them).
     records_in: int
+    # JSON/CSV source columns no field of the chosen mapping names: {name: {rows, text_like}}.
+    unmapped_columns: ColumnCounts = field(default_factory=dict)
 
 
 def doc_id(source_file: str, content_hash: str, record_index: int) -> str:
@@ -75,6 +78,7 @@ def ingest_files(
     lineage = {"run_id": run_id, "batch_id": batch.batch_id}
     mappings = config.mappings()
     records_in = 0
+    unmapped: list[ColumnCounts] = []
 
     def reject(f: InputFile, index: int | None, rule: str, detail: str) -> None:
         rid = None if index is None else doc_id(f.path, f.content_hash, index)
@@ -103,6 +107,7 @@ def ingest_files(
             status, count = "quarantined", 0
         else:
             records_in += len(parsed.records)
+            unmapped.append(parsed.unmapped_columns)
             rejected = {index for index, _, _ in parsed.rejects}
             for index, rule, detail in parsed.rejects:
                 reject(f, index, rule, detail)
@@ -139,6 +144,7 @@ def ingest_files(
         quarantined=pl.DataFrame(rejects, schema=QUARANTINE),
         manifest=pl.DataFrame(manifest, schema=FILE_MANIFEST),
         records_in=records_in,
+        unmapped_columns=merged(unmapped),
     )
 
 
@@ -163,5 +169,6 @@ def ingest(batch: Batch, config: PipelineConfig, run_id: str) -> dict[str, Any]:
         "ingested": result.ingested.height,
         "quarantined": result.quarantined.height,
         "quarantined_by_rule": rule_counts(result.quarantined),
+        "unmapped_columns": result.unmapped_columns,
         "manifest": result.manifest,
     }

@@ -7,7 +7,9 @@ paragraphs separated by one blank line; the clean stage normalises the rest.
 
 from __future__ import annotations
 
+import ast
 import csv
+import datetime as dt
 import io
 import json
 import math
@@ -16,11 +18,30 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
+from tasks.authors import author_names, tag_list
 from tasks.decode import Unreadable
+from tasks.unmapped import ColumnCounts, count_values
 
 Mapping = dict[str, list[str]]
+Record = dict[str, Any]
 FIELDS = ("title", "date_raw", "url", "body")
+# What JSON/CSV records carry besides FIELDS: the source's own metadata.
+SOURCE_FIELDS = (
+    "authors",
+    "description",
+    "image_url",
+    "source_language",
+    "tags",
+    "site_name",
+    "fetched_at",
+)
+LIST_FIELDS = ("authors", "tags")
+# Record field -> the name a field mapping gives it.
 _MAPPED = {"title": "title", "date_raw": "date", "url": "url", "body": "body"}
+_MAPPED |= {name: name for name in SOURCE_FIELDS}
+# A CSV cell holding a serialised object (pandas writes NewsAPI's `source` dict so).
+_EMBEDDED_OBJECT_CHARS = 4096
+_ABSENT = object()  # a name that finds nothing (None is a value: JSON null)
 
 _DATED_FIRST_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(.*\S)\s*$")
 _HEADED_DATE = re.compile(r"^\s*\d{8}\s*$")
@@ -47,8 +68,10 @@ class Parsed:
     """What one file yielded: records (dicts of FIELDS) and (index, rule, detail) rejects."""
 
     layout: str
-    records: list[dict[str, str | None]] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
     rejects: list[tuple[int, str, str]] = field(default_factory=list)
+    # JSON/CSV: per source column no field of the chosen mapping names, its counts.
+    unmapped_columns: ColumnCounts = field(default_factory=dict)
 
 
 def paragraphs(lines: list[str]) -> str:
@@ -165,29 +188,163 @@ def _text(value: str, name: str) -> str:
     return value
 
 
-def map_record(obj: Any, mappings: list[Mapping]) -> dict[str, str | None]:
-    """Map one JSON object or CSV row onto FIELDS with the mapping that fits it best."""
+def _embedded_object(value: str) -> Any:
+    """The object a CSV cell serialised (JSON or Python's repr), else the string."""
+    text = value.strip()
+    if not (text.startswith("{") and text.endswith("}")) or len(text) > _EMBEDDED_OBJECT_CHARS:
+        return value
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return ast.literal_eval(text)  # literals only: never runs code
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return value
+
+
+@dataclass(frozen=True)
+class CompiledMapping:
+    """A field mapping with its names lower-cased and split at the first dot, once."""
+
+    mapping: Mapping
+    # (record field, ((name, head, rest), ...)) in the order names are tried.
+    fields: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...]
+    # Top-level source keys (lower case) the mapping names, in any field or `ignore`.
+    named: frozenset[str]
+
+
+def compiled(mappings: list[Mapping]) -> list[CompiledMapping]:
+    """`mappings` ready to match many records: once per file, not once per record.
+    A mapping's `ignore` list only adds to the keys it names."""
+    result = []
+    for mapping in mappings:
+        fields = tuple(
+            (out, tuple(_split_name(n) for n in mapping.get(src, [])))
+            for out, src in _MAPPED.items()
+        )
+        names = {n.strip().lower() for names in mapping.values() for n in names}
+        named = frozenset(names | {n.partition(".")[0] for n in names})
+        result.append(CompiledMapping(mapping, fields, named))
+    return result
+
+
+def _split_name(name: str) -> tuple[str, str, str]:
+    wanted = name.strip().lower()
+    head, _, rest = wanted.partition(".")
+    return wanted, head, rest
+
+
+def _lookup(obj: dict[Any, Any], keys: dict[str, Any], name: tuple[str, str, str]) -> Any:
+    """The value `name` (name, head, rest) names in `obj`, case-insensitively, else _ABSENT.
+
+    A key spelt as the name wins (a CSV column "source.name"); otherwise a dotted name is
+    a path into nested objects ("source.name" -> obj["source"]["name"]).
+    """
+    wanted, head, rest = name
+    if wanted in keys:
+        return obj[keys[wanted]]
+    if not rest or head not in keys:
+        return _ABSENT
+    inner = obj[keys[head]]
+    if isinstance(inner, str):
+        inner = _embedded_object(inner)
+    if not isinstance(inner, dict):
+        return _ABSENT
+    return _lookup(inner, {str(k).strip().lower(): k for k in inner}, _split_name(rest))
+
+
+def _usable(out: str, value: Any) -> bool:
+    """Whether `value` can fill `out`. Article fields take any value (a wrong type rejects
+    the record); source fields skip a value of the wrong shape for the next name."""
+    if out in FIELDS or value is None:
+        return True
+    if out in LIST_FIELDS:
+        return isinstance(value, str | list)
+    if out == "fetched_at":
+        return isinstance(value, str)
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _found(obj: dict[Any, Any], keys: dict[str, Any], mapping: CompiledMapping) -> dict[str, Any]:
+    """Record field -> source value, for the fields `mapping` finds in `obj`."""
+    found: dict[str, Any] = {}
+    for out, names in mapping.fields:
+        for name in names:
+            value = _lookup(obj, keys, name)
+            if value is _ABSENT or not _usable(out, value):
+                continue
+            if out not in found or _is_missing(found[out]):
+                found[out] = value  # a later name fills a field the first left empty
+            if not _is_missing(value):
+                break
+    return found
+
+
+def _is_missing(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in _MISSING
+    return value is None or value == []
+
+
+def _list_value(raw: Any, out: str) -> list[str]:
+    if raw is None:
+        return []
+    values = author_names(raw) if out == "authors" else tag_list(raw)
+    return [_text(v, out) for v in values]
+
+
+def fetched_time(raw: Any) -> dt.datetime | None:
+    """An ISO 8601 fetch time (news-please's date_download) in UTC; a time without an
+    offset is taken as UTC (crawlers write their clock's time); anything else is None."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(raw.strip())
+        return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # not ISO 8601, or beyond year 1..9999 in UTC
+        return None
+
+
+def best_mapping(
+    obj: dict[Any, Any], keys: dict[str, Any], mappings: list[CompiledMapping]
+) -> tuple[dict[str, Any], CompiledMapping]:
+    """The fields found and the mapping that finds most of them (the first on ties):
+    most of FIELDS first, so a mapping rich in metadata never costs a body or a date.
+    `keys`: the object's keys by their lower-case names."""
+    candidates = [(_found(obj, keys, m), m) for m in mappings]
+    return max(candidates, key=lambda c: (sum(out in c[0] for out in FIELDS), len(c[0])))
+
+
+def mapped_record(obj: Any, mappings: list[CompiledMapping]) -> tuple[Record, dict[Any, Any]]:
+    """`obj` mapped onto FIELDS + SOURCE_FIELDS with the mapping that finds most fields
+    (the first on ties), and the source keys that mapping does not name."""
     if not isinstance(obj, dict):
         raise Unreadable("not_an_object", f"record is a {type(obj).__name__}")
     keys = {str(k).strip().lower(): k for k in obj}
-
-    def source_keys(mapping: Mapping) -> dict[str, Any]:
-        found = {}
-        for out, src in _MAPPED.items():
-            hit = next((keys[c] for c in mapping.get(src, []) if c.lower() in keys), None)
-            if hit is not None:
-                found[out] = hit
-        return found
-
-    best = max((source_keys(m) for m in mappings), key=len)  # max keeps the first on ties
-    if not best:
+    best, mapping = best_mapping(obj, keys, mappings)
+    if not any(out in best for out in FIELDS):
         raise Unreadable("unmapped_fields", f"no article field among {sorted(keys)[:20]}")
-    record = {out: _value(obj[best[out]], out) if out in best else None for out in FIELDS}
+    record: Record = {out: _value(best[out], out) if out in best else None for out in FIELDS}
     if record["title"] is None and record["body"] is None:
         raise Unreadable("no_text", "title and body are both missing")
     if record["body"] is not None:
         record["body"] = field_paragraphs(record["body"])
-    return record
+    for out in SOURCE_FIELDS:
+        raw = best.get(out)
+        if out in LIST_FIELDS:
+            record[out] = _list_value(raw, out)
+        elif out == "fetched_at":
+            record[out] = fetched_time(raw)
+        else:
+            record[out] = _value(raw, out)
+    unmapped = {k: v for k, v in obj.items() if str(k).strip().lower() not in mapping.named}
+    return record, unmapped
+
+
+def map_record(obj: Any, mappings: list[Mapping]) -> Record:
+    """Map one JSON object or CSV row onto FIELDS + SOURCE_FIELDS (see `mapped_record`)."""
+    return mapped_record(obj, compiled(mappings))[0]
 
 
 def field_paragraphs(text: str) -> str:
@@ -204,9 +361,12 @@ def field_paragraphs(text: str) -> str:
 
 def _records(objects: list[Any], mappings: list[Mapping], layout: str) -> Parsed:
     parsed = Parsed(layout)
+    tried = compiled(mappings)
     for index, obj in enumerate(objects):
         try:
-            parsed.records.append(map_record(obj, mappings))
+            record, unmapped = mapped_record(obj, tried)
+            parsed.records.append(record)
+            count_values(parsed.unmapped_columns, unmapped)
         except Unreadable as exc:
             parsed.records.append({})  # keeps record_index aligned with the source
             parsed.rejects.append((index, exc.rule, exc.detail))
@@ -218,8 +378,22 @@ def _parse_json(text: str, mappings: list[Mapping]) -> Parsed:
         data = json.loads(text)
     except (ValueError, RecursionError) as whole_error:
         return _parse_json_lines(text, mappings, whole_error)
-    objects = data if isinstance(data, list) else [data]
+    objects = data if isinstance(data, list) else _enveloped(data, mappings)
     return _records(objects, mappings, "json")
+
+
+def _enveloped(data: Any, mappings: list[Mapping]) -> list[Any]:
+    """The records of an API response such as NewsAPI's {"status", "articles": [...]}:
+    an object with no article field and one list of objects. Else the object itself."""
+    if not isinstance(data, dict):
+        return [data]
+    keys = {str(k).strip().lower(): k for k in data}
+    if any(out in FIELDS for m in compiled(mappings) for out in _found(data, keys, m)):
+        return [data]
+    lists = [v for v in data.values() if isinstance(v, list) and v]
+    if len(lists) == 1 and all(isinstance(item, dict) for item in lists[0]):
+        return lists[0]
+    return [data]
 
 
 def _parse_json_lines(text: str, mappings: list[Mapping], whole_error: Exception) -> Parsed:

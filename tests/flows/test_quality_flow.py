@@ -25,6 +25,18 @@ LONG_BODY = (
 )
 
 
+# Three different articles of 20+ words each.
+STORIES = [
+    LONG_BODY,
+    "Volunteers counted four hundred and twelve grey seals on the sandbanks this winter, "
+    "the highest number since the survey began, and pups were seen on two new beaches.\n\n"
+    "The trust asks walkers to keep dogs on leads until the end of March.",
+    "The village bakery reopened on Saturday under new owners, who kept the wood-fired oven "
+    "and the old sourdough recipe but added a small cafe with six tables by the window.\n\n"
+    "Queues stretched past the post office before the doors opened at eight.",
+]
+
+
 def write_jsonl(folder: Path, rows: list[dict[str, Any]]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     text = "\n".join(json.dumps(r) for r in rows) + "\n"
@@ -106,3 +118,38 @@ def test_a_failed_critical_expectation_fails_the_run_with_its_name(tmp_path: Pat
     assert manifest["status"] == "failed_quality"
     # With the default policy (a warning) the same input completes.
     assert run(raw, lake, full_refresh=True)["status"] == "completed"
+
+
+def test_a_text_column_no_mapping_uses_fails_the_run_before_dedupe(tmp_path: Path) -> None:
+    raw, lake = tmp_path / "raw", tmp_path / "lake"
+    # The article text sits under a name no built-in mapping knows: without the check
+    # the lake would fill with titles and the text would be dropped without a word.
+    rows = [
+        {
+            "title": f"Harbour story {i}",
+            "date": "2024-09-05",
+            "url": f"https://example-coast-news.org/story-{i}",
+            "story_id": f"s{i}",
+            "story": story,
+        }
+        for i, story in enumerate(STORIES)
+    ]
+    write_jsonl(raw, rows)
+    with pytest.raises(QualityError, match=r"'story'.*field_mappings"):
+        run(raw, lake)
+    manifest = Lake(lake).last_run()
+    assert manifest is not None
+    assert manifest["status"] == "failed_quality"
+    assert manifest["unmapped_columns"] == {
+        "story": {"rows": 3, "text_like": 3},
+        "story_id": {"rows": 3, "text_like": 0},
+    }
+    assert "dedupe" not in manifest["stages_run"]
+    assert Lake(lake).files("deduped") == []
+    # Mapped, the same files (not marked ingested by the failed run) go through.
+    mapping = {"title": ["title"], "date": ["date"], "url": ["url"], "body": ["story"]}
+    fixed = run(raw, lake, field_mappings={"coast": mapping})
+    assert fixed["status"] == "completed"
+    assert fixed["counts"]["files_new"] == 1
+    assert fixed["counts"]["enriched"] == 3
+    assert fixed["unmapped_columns"] == {"story_id": {"rows": 3, "text_like": 0}}

@@ -19,7 +19,7 @@ from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
 from tasks.decode import Unreadable
 from tasks.ingest import ingest_files, read_file
-from tasks.layouts import FIELDS, Parsed
+from tasks.layouts import FIELDS, LIST_FIELDS, SOURCE_FIELDS, Parsed
 
 # A small limit so that bombs are cheap to build and the limit is actually reached.
 LIMIT = 64 * 1024
@@ -165,14 +165,17 @@ def check_read(path: Path, data: bytes) -> None:
     for index, record in enumerate(parsed.records):
         if index in rejected:
             continue
-        # HTML pages also carry the site name trafilatura found.
+        # JSON/CSV records and HTML pages also carry the source's own fields.
         assert tuple(record)[: len(FIELDS)] == FIELDS
-        assert set(record) - set(FIELDS) <= {"site_name"}
+        assert set(record) - set(FIELDS) <= set(SOURCE_FIELDS)
         assert record["title"] is not None or record["body"] is not None
-        for value in record.values():
-            assert value is None or isinstance(value, str)
-            if value is not None:
-                value.encode("utf-8")  # raises on a lone surrogate, which Parquet cannot store
+        for name, value in record.items():
+            texts = value if name in LIST_FIELDS else [value]
+            assert isinstance(texts, list)
+            for text in texts:
+                assert text is None or isinstance(text, str)
+                if text is not None:
+                    text.encode("utf-8")  # raises on a lone surrogate, which Parquet cannot store
 
 
 @FUZZ

@@ -39,7 +39,7 @@ from newsflow.schema import QUARANTINE
 from tasks.decode import Unreadable, decode_text, decompress
 from tasks.html import parse_html
 from tasks.ingest import IngestResult, ingest_files
-from tasks.layouts import FIELDS, Parsed, detect_layout, map_record, parse
+from tasks.layouts import FIELDS, SOURCE_FIELDS, Parsed, detect_layout, map_record, parse
 from tasks.urls import canonical_url
 from tests.reliability.guards import peak_memory, time_limit
 
@@ -100,11 +100,12 @@ def outcome(read: Callable[[], Any]) -> Any:
     return rejected
 
 
-def assert_storable(value: str | None) -> None:
+def assert_storable(value: str | list[str] | None) -> None:
     """Parquet stores UTF-8: a lone surrogate would fail the whole batch's write."""
-    if value is not None:
-        assert isinstance(value, str)
-        value.encode("utf-8")
+    for text in value if isinstance(value, list) else [value]:
+        if text is not None:
+            assert isinstance(text, str)
+            text.encode("utf-8")
 
 
 def assert_well_formed(parsed: Parsed) -> None:
@@ -115,7 +116,7 @@ def assert_well_formed(parsed: Parsed) -> None:
     for index, record in enumerate(parsed.records):
         if index in rejected:
             continue
-        assert set(FIELDS) <= set(record) <= {*FIELDS, "site_name"}
+        assert set(FIELDS) <= set(record) <= {*FIELDS, *SOURCE_FIELDS}
         assert (
             record["title"] is not None
             or record["body"] is not None
@@ -340,7 +341,7 @@ def test_a_wrongly_typed_field_rejects_its_record_naming_the_field(
     elif isinstance(result, Unreadable):
         assert result.rule == "no_text"  # title and body both missing
     else:
-        assert tuple(result) == FIELDS
+        assert tuple(result) == (*FIELDS, *SOURCE_FIELDS)
         for value in result.values():
             assert_storable(value)
 

@@ -14,7 +14,7 @@ from tasks.clean import clean_frame
 from tasks.decode import Unreadable
 from tasks.html import headline, parse_html, without_site_name
 from tasks.ingest import ingest_files, read_file
-from tasks.layouts import Parsed, detect_layout, parse
+from tasks.layouts import FIELDS, Parsed, detect_layout, parse
 
 CONFIG = PipelineConfig()
 MAPPINGS = CONFIG.mappings()
@@ -159,7 +159,30 @@ def test_article_page_yields_the_article_and_its_metadata() -> None:
         "url": URL,
         "body": "\n\n".join(PARAGRAPHS),
         "site_name": "Ribbleton Gazette",
+        "authors": [],
+        "description": None,
+        "image_url": None,
+        "tags": [],
+        "source_language": "en",
     }
+
+
+def test_the_page_metadata_fills_the_source_fields() -> None:
+    page = ARTICLE_PAGE.replace('<html lang="en">', '<html lang="en-GB">').replace(
+        "</head>",
+        '<meta name="author" content="By Morag Ellison and Tam Reid">\n'
+        '<meta name="description" content="The ferry is back after four months.">\n'
+        '<meta property="og:image" content="https://img.ribbleton-gazette.example/f.jpg">\n'
+        '<meta property="article:section" content="Local news">\n'
+        '<meta property="article:tag" content="Transport">\n'
+        '<meta property="article:tag" content="Harbour">\n</head>',
+    )
+    record = only_record(parse(page, MAPPINGS))
+    assert record["authors"] == ["Morag Ellison", "Tam Reid"]
+    assert record["description"] == "The ferry is back after four months."
+    assert record["image_url"] == "https://img.ribbleton-gazette.example/f.jpg"
+    assert record["tags"] == ["Local news", "Transport", "Harbour"]
+    assert record["source_language"] == "en-GB"
 
 
 def test_article_page_body_holds_none_of_the_furniture() -> None:
@@ -288,7 +311,15 @@ def test_hostile_html_never_raises_anything_but_unreadable(page: str) -> None:
     if rule is not None:
         assert rule in {"no_main_text", "html_unparseable"}
     else:
-        assert set(record) == {"title", "date_raw", "url", "body", "site_name"}
+        assert set(record) == {
+            *FIELDS,
+            "site_name",
+            "authors",
+            "description",
+            "image_url",
+            "tags",
+            "source_language",
+        }
         assert record["title"] or record["body"]
         assert_well_formed_body(record["body"])
 

@@ -43,3 +43,24 @@ def test_a_run_stopped_after_clean_names_what_waits() -> None:
     text = format_run(manifest(["ingest", "clean"], counts))
     assert "cleaned 3\n" in text
     assert "not run this time: dedupe, enrich" in text
+
+
+def test_unmapped_columns_and_their_failures_are_in_the_summary() -> None:
+    run = manifest(["ingest", "clean"], {"records_in": 3, "ingested": 3, "cleaned": 3})
+    run["unmapped_columns"] = {
+        "story": {"rows": 3, "text_like": 3},
+        "story_id": {"rows": 3, "text_like": 0},
+    }
+    run["mapping_failures"] = ["ingest: source column 'story' holds text ... field_mappings"]
+    text = format_run(run)
+    assert "source columns no mapping uses: story (3 rows, 3 text-like), story_id (3 rows)" in text
+    assert "  CRITICAL ingest: source column 'story'" in text
+
+
+def test_a_summary_names_at_most_a_few_unmapped_columns() -> None:
+    run = manifest(["ingest"], {"records_in": 1, "ingested": 1})
+    run["unmapped_columns"] = {f"c{i:02}": {"rows": 1, "text_like": 0} for i in range(12)}
+    text = format_run(run)
+    assert "c07 (1 rows)" in text
+    assert "c08" not in text
+    assert "and 4 more" in text
