@@ -271,9 +271,9 @@ DESCRIPTIONS: dict[str, str] = {
     "first in sort order among the article's copies",
     "body_truncated": "Whether the source cut the body off (see truncation_reason); a truncated "
     "body is kept with this flag and is exempt from body_min_words",
-    "truncation_reason": "How the cut was recognised: char_count_marker ('[+N chars]'), "
-    "read_more, ellipsis (the source's markers, read from the body as ingested), "
-    "mid_sentence (the final body stops inside a sentence: tasks/truncation.py)",
+    "truncation_reason": "How the cut was recognised: char_count_marker ('[+N chars]') and "
+    "read_more (read from the body as ingested), ellipsis ('…', '[…]' ending the final "
+    "body), mid_sentence (the final body stops inside a sentence: tasks/truncation.py)",
     "authors": "Authors as a list of names: the source's author field (split on , and & ;, "
     "a leading 'By ' dropped, a role such as ', Staff Writer' kept with its name), else "
     "(enriched/) the byline the dateline enricher found; merged copies: every name",

@@ -5,12 +5,15 @@ A truncated body is flagged, never dropped: downstream readers decide whether a
 teaser is good enough for them. Two kinds of evidence, read at two moments
 (tasks/clean.py):
 
-* The source's own markers, read from the body as ingested (before boilerplate
-  removal strips a trailing "Read more"): `char_count_marker` (NewsAPI's
-  "… [+1197 chars]"), `read_more` ("Read more", "Continue reading", WordPress's
-  "(more…)" ending the body) and `ellipsis` (a trailing "…", "..." or "[…]").
-* `mid_sentence`, read from the final body, so a story whose "© 2019 …" footer was
-  removed is judged on its own last sentence. Complete articles end in many ways
+* The source's own markers. `char_count_marker` (NewsAPI's "… [+1197 chars]") and
+  `read_more` ("Read more", "Continue reading", WordPress's "(more…)" ending the body)
+  are read from the body as ingested, since boilerplate removal strips a trailing
+  "Read more". `ellipsis` (a trailing "…", "..." or "[…]") is read from the final
+  body: it ends the teaser's own text, which stays, while a furniture line ending in
+  one ("Related: Ten things to know about…", "Loading…") is removed and must not flag
+  a complete article.
+* `mid_sentence`, also read from the final body, so a story whose "© 2019 …" footer
+  was removed is judged on its own last sentence. Complete articles end in many ways
   without a full stop (a credit line, a URL, a table cell, a list item, a related
   headline, Thai, which has none), so only strong evidence counts: the unfinished
   last sentence has at least `MIN_FRAGMENT_WORDS` words and ends in a comma, or in a
@@ -58,15 +61,13 @@ _BEFORE_LAST_SENTENCE = r"^.*[.!?…][\"'”’)\]]*\s+"
 
 
 def source_marker(body: pl.Expr) -> pl.Expr:
-    """char_count_marker, read_more or ellipsis when the body ends in the source's own
-    sign that it goes on elsewhere; null otherwise. Read this on the body as ingested."""
+    """char_count_marker or read_more when the body ends in the source's own sign that
+    it goes on elsewhere; null otherwise. Read this on the body as ingested."""
     return (
         pl.when(body.str.contains(_CHAR_COUNT_MARKER))
         .then(pl.lit("char_count_marker"))
         .when(body.str.contains(_READ_MORE))
         .then(pl.lit("read_more"))
-        .when(body.str.contains(_ELLIPSIS))
-        .then(pl.lit("ellipsis"))
     )
 
 
@@ -86,9 +87,13 @@ def ends_mid_sentence(body: pl.Expr) -> pl.Expr:
 
 
 def truncation_reason(marker: pl.Expr, final_body: pl.Expr) -> pl.Expr:
-    """`marker` (the `source_marker` of the body as ingested), else mid_sentence when
-    the final body ends inside a sentence; null for a complete body."""
-    return pl.coalesce(marker, pl.when(ends_mid_sentence(final_body)).then(pl.lit("mid_sentence")))
+    """`marker` (the `source_marker` of the body as ingested), else ellipsis or
+    mid_sentence as the final body ends; null for a complete body."""
+    return pl.coalesce(
+        marker,
+        pl.when(final_body.str.contains(_ELLIPSIS)).then(pl.lit("ellipsis")),
+        pl.when(ends_mid_sentence(final_body)).then(pl.lit("mid_sentence")),
+    )
 
 
 # Trailing markers, several in a row ("… [+1197 chars]", "... Read more »").

@@ -191,6 +191,13 @@ def test_truncated_bodies_are_flagged_with_a_reason(body: str, reason: str | Non
     assert (row["body_truncated"], row["truncation_reason"]) == (reason is not None, reason)
 
 
+def test_a_furniture_line_ending_in_an_ellipsis_flags_nothing_once_removed() -> None:
+    body = "The council met on Monday.\n\nRelated: Ten things to know about the budget…"
+    row = clean_frame(ingested(body=body), RUN_DATE)[0].row(0, named=True)
+    assert [line["rule"] for line in row["removed_lines"]] == ["read_more_v1"]
+    assert (row["body_truncated"], row["truncation_reason"]) == (False, None)
+
+
 def test_an_unfinished_sentence_is_judged_after_the_footer_is_removed() -> None:
     finished = "The council met on Monday and agreed the budget."
     unfinished = "The council met on Monday and agreed the"
