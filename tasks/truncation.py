@@ -111,7 +111,9 @@ def readable_body(body: pl.Expr, truncated: pl.Expr) -> pl.Expr:
     fell right after it (it may be a fragment: "… the plan wou"). A complete body is
     returned as it is. Keywords, entities, counts and quality read this, so "chars" or
     a cut-off word never becomes content."""
-    unmarked = body.str.replace(_TRAILING_MARKERS, "")
+    # Complete bodies are nulled first, so the patterns below skip them.
+    cut = pl.when(truncated.fill_null(False)).then(body)
+    unmarked = cut.str.replace(_TRAILING_MARKERS, "")
     cut_in_word = unmarked.str.contains(r"[\p{L}\p{N}\p{M}]$")
     # Without the word, an earlier marker may end the text ("… [+9 chars] wo"): again.
     without_cut = unmarked.str.replace(_LAST_WORD, "").str.replace(_TRAILING_MARKERS, "")
