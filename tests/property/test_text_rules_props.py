@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from newsflow.schema import INGESTED
 from tasks.clean import PARAGRAPH_BREAK, clean_frame
-from tasks.truncation import readable_body, source_marker, truncation_reason
+from tasks.truncation import ends_mid_sentence, readable_body, source_marker, truncation_reason
 from tasks.words import word_count, words, words_apart
 
 SETTINGS = settings(max_examples=200, deadline=None)
@@ -107,3 +107,22 @@ def test_an_unfinished_sentence_is_judged_on_the_final_body(
     cleaned, _ = clean_frame(pl.DataFrame(rows, schema=INGESTED), dt.date(2024, 3, 1))
     plain, with_footer = cleaned.select("body", "truncation_reason").rows()
     assert with_footer == plain  # the footer was removed, and judged nothing
+
+
+def ends_mid_sentence_of(text: str) -> bool:
+    return pl.select(ends_mid_sentence(pl.lit(text, dtype=pl.String))).item()
+
+
+@SETTINGS
+@given(TEXT, st.sampled_from([".", "!", "?", '."', ".”", ".)", "。"]))
+def test_a_body_ending_in_a_full_stop_is_never_cut_mid_sentence(text: str, end: str) -> None:
+    assert not ends_mid_sentence_of(text.rstrip() + end)
+
+
+CASELESS = st.lists(st.sampled_from(list("東京で会議が開かれたรัฐบาลประกาศمدينة ")), max_size=40)
+
+
+@SETTINGS
+@given(CASELESS.map("".join))
+def test_scripts_without_case_are_never_cut_mid_sentence(text: str) -> None:
+    assert not ends_mid_sentence_of(text)
