@@ -34,14 +34,18 @@ truncated body below every complete body the other factors leave above 0.5, with
 reordering teasers among themselves.
 
 A measure that cannot be taken is null and its factor 1: stop words for a language
-spaCy has no list for, and the whitespace-word measures (word length, symbols, stop
+spaCy has no list for; the whitespace-word measures (word length, symbols, stop
 words) for a body mostly in a script written without spaces (Chinese, Japanese, Thai,
-...), where each letter is a word. An empty body scores 0.
+...), where each letter is a word; and word length and stop words for a body mostly in
+Korean Hangul, whose spaced words carry their particles (a stop word never stands
+alone: Korean news scored 0) and are written in syllable blocks (2-3 letters each).
+An empty body scores 0.
 
 quality_v2 (from quality_v1): f_truncated; words per `tasks/words.py`, so f_words now
 applies to Chinese, Japanese and Thai bodies (counted by letters), and "unspaced" is
-decided from the body's script instead of its detected language; measures read the
-readable body, so a marker's "…" is not a symbol.
+decided from the body's script instead of its detected language; Korean bodies skip
+word length and stop words; measures read the readable body, so a marker's "…" is
+not a symbol.
 """
 
 from __future__ import annotations
@@ -135,6 +139,9 @@ def quality_v2(frame: pl.DataFrame) -> pl.DataFrame:
     n_lines = lines.list.len()
     n_words = word_count(body)
     spaced = (unspaced_share(body) <= 0.5).fill_null(True)
+    hangul = (
+        body.str.count_matches(r"\p{Hangul}") / body.str.count_matches(r"[\p{L}\p{N}]") > 0.5
+    ).fill_null(False)
     measures = frame.select(
         words=n_words,
         mean_word_length=words(body)
@@ -147,12 +154,14 @@ def quality_v2(frame: pl.DataFrame) -> pl.DataFrame:
         .list.sum()
         .truediv(n_lines),
         spaced=spaced,
+        hangul=hangul,
         lines=n_lines,
         truncated=truncated,
     ).with_columns(
-        pl.when(pl.col("spaced") & (pl.col("words") > 0)).then(
-            pl.col("mean_word_length", "symbol_word_ratio", "stop_word_ratio")
+        pl.when(pl.col("spaced") & ~pl.col("hangul") & (pl.col("words") > 0)).then(
+            pl.col("mean_word_length", "stop_word_ratio")
         ),
+        pl.when(pl.col("spaced") & (pl.col("words") > 0)).then(pl.col("symbol_word_ratio")),
         pl.when(pl.col("lines") > 0).then(pl.col("duplicate_line_share", "line_punctuation_share")),
     )
     factors = [

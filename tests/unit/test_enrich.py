@@ -362,6 +362,23 @@ def test_chinese_text_is_measured_by_its_characters() -> None:
     assert long == 1.0
 
 
+# An invented Korean news paragraph: spaced words that carry their particles.
+KOREAN = (
+    "서울시는 내년 3월부터 시내버스 노선 열두 개를 새로 개편한다고 월요일 밝혔다. 시는 출퇴근 "
+    "시간대 혼잡을 줄이기 위해 배차 간격을 줄이고 지하철역과 연결되는 노선을 늘릴 계획이다. "
+    "시민 단체들은 이번 개편이 외곽 지역 주민들의 불편을 키울 수 있다며 우려를 나타냈다. "
+    "시 관계자는 주민 설명회를 열어 의견을 충분히 듣겠다고 말했다."
+)
+
+
+def test_korean_news_is_not_scored_as_junk() -> None:
+    row = quality_v2(deduped([KOREAN])).row(0, named=True)
+    # Particles are glued to their words: no stop word stands alone (quality_v1 gave 0).
+    assert row["stop_word_ratio"] is None
+    assert row["mean_word_length"] is None
+    assert row["quality_score"] > 0.9
+
+
 def test_stop_words_follow_the_language() -> None:
     out = quality_v2(deduped([GERMAN, FRENCH, "北京市政府周三宣布了新的交通计划。"]))
     german, french, chinese = out["stop_word_ratio"].to_list()
