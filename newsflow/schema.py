@@ -326,10 +326,10 @@ DESCRIPTIONS: dict[str, str] = {
     "keywords": "Up to 10 key phrases of one or two words (YAKE, in the body's language), best "
     "first (keywords_v1)",
     "mean_word_length": "Letters and digits per word (Gopher keeps 3-10); null for a body "
-    "mostly in a script written without spaces (quality_v2)",
+    "mostly Korean or in a script written without spaces (quality_v2)",
     "symbol_word_ratio": "('#' + '...' + '…') per word (Gopher keeps < 0.1) (quality_v2)",
     "stop_word_ratio": "Share of words on spaCy's stop-word list for `language`; null when "
-    "there is no list (quality_v2)",
+    "there is no list, or the body is mostly Korean or a script without spaces (quality_v2)",
     "duplicate_line_share": "Share of non-empty lines repeating an earlier line (Gopher keeps "
     "< 0.3) (quality_v2)",
     "line_punctuation_share": "Share of non-empty lines ending in sentence-final punctuation "
