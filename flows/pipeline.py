@@ -42,7 +42,7 @@ from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe_lake import dedupe, unenriched_batches
-from tasks.enrich import enrich, select_enrichers, warm_up
+from tasks.enrich import enrich, outdated_batches, select_enrichers, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
@@ -168,8 +168,9 @@ def _was_cached(future: Any) -> bool:
 
 def _pending_enrich(lake: Lake) -> list[str]:
     """Deduped batches whose enriched files are missing, partial, stale or left over (a
-    run stopped early): footers name the run and count the rows, mtimes can do neither."""
-    return sorted(unenriched_batches(lake))
+    run stopped early): footers name the run and count the rows, mtimes can do neither.
+    Also those written by an enricher or schema this code no longer has."""
+    return sorted(unenriched_batches(lake) | outdated_batches(lake))
 
 
 @flow(name="newsflow", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 REMOVED_LINE = pl.Struct({"text": pl.String, "rule": pl.String})
 
@@ -84,7 +84,7 @@ DEDUPED = pl.Schema(
 
 # `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
 # The other added columns come from the enrichers of tasks/enrich.py, in registry order
-# (counts_v2, source_v1, language_v2, dateline_v1, entities_v1, keywords_v1, quality_v2);
+# (counts_v2, source_v1, language_v2, dateline_v1, entities_v2, keywords_v1, quality_v2);
 # columns of an enricher a run did not select are null.
 ENRICHED = pl.Schema(
     {
@@ -107,6 +107,16 @@ ENRICHED = pl.Schema(
         "people": pl.List(pl.String),
         "organizations": pl.List(pl.String),
         "places": pl.List(pl.String),
+        "entities": pl.List(
+            pl.Struct(
+                {
+                    "text": pl.String,
+                    "type": pl.String,
+                    "mentions": pl.Int64,
+                    "first_offset": pl.Int64,
+                }
+            )
+        ),
         "keywords": pl.List(pl.String),
         "mean_word_length": pl.Float64(),
         "symbol_word_ratio": pl.Float64(),
@@ -317,12 +327,19 @@ DESCRIPTIONS: dict[str, str] = {
     "Reuters, AP, AFP, PTI, ANI, UPI, Xinhua, dpa, Bloomberg (dateline_v1)",
     "byline": 'Author(s) from an opening "By …" line or a closing "Reporting by …" credit '
     "(dateline_v1)",
-    "people": "People named in the body (spaCy PERSON), most mentioned first; empty unless the "
-    "body is English (entities_v1)",
-    "organizations": "Organisations named in the body (spaCy ORG), most mentioned first; empty "
-    "unless the body is English (entities_v1)",
-    "places": "Places named in the body (spaCy GPE and LOC), most mentioned first; empty "
-    "unless the body is English (entities_v1)",
+    "people": "People named in the title or body (spaCy PERSON, checked: a city, a team or "
+    "junk is no person), most salient first: headline, then lead, then most mentioned; a lone "
+    "surname joins its full name; empty unless the body is English (entities_v2)",
+    "organizations": "Organisations named in the title or body (spaCy ORG, plus city-named "
+    "teams before a score on results lines), most salient first; empty unless the body is "
+    "English (entities_v2)",
+    "places": "Places named in the title or body (spaCy GPE and LOC, plus people and "
+    "countries the gazetteer or a preposition says are places), most salient first; empty "
+    "unless the body is English (entities_v2)",
+    "entities": "Every name of people, organizations and places in salience order, as "
+    "{text, type: person|organization|place, mentions: in title and body, first_offset: "
+    "characters into body of its first mention, null when only the title names it} "
+    "(entities_v2)",
     "keywords": "Up to 10 key phrases of one or two words (YAKE, in the body's language), best "
     "first (keywords_v1)",
     "mean_word_length": "Letters and digits per word (Gopher keeps 3-10); null for a body "

@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.lake import DEDUPED_RUN_KEY, Lake
-from newsflow.schema import ENRICHED
+from newsflow.schema import ENRICHED, SCHEMA_VERSION
 from tasks.enrichers import counts, dateline, entities, keywords, language, quality, source, workers
 
 
@@ -57,9 +58,9 @@ ENRICHERS: dict[str, Enricher] = {
         Enricher(
             entities.NAME,
             entities.COLUMNS,
-            entities.entities_v1,
-            (entities.MODEL_PACKAGE, "spacy"),
-            entities.pipeline,
+            entities.entities_v2,
+            entities.PACKAGES,
+            entities.load_models,
         ),
         Enricher(keywords.NAME, keywords.COLUMNS, keywords.keywords_v1, ("yake",)),
         Enricher(quality.NAME, quality.COLUMNS, quality.quality_v2, ("spacy",)),
@@ -94,6 +95,21 @@ def enricher_metadata(enrichers: Sequence[Enricher]) -> dict[str, str]:
         "newsflow.enrichers": ",".join(e.name for e in enrichers),
         "newsflow.enricher_models": json.dumps(models, sort_keys=True),
     }
+
+
+def outdated_batches(lake: Lake) -> set[str]:
+    """Batches with an enriched/ file written under an older schema or by an enricher
+    no longer registered (entities_v1, replaced by entities_v2): enriching them again
+    keeps enriched/ one schema, readable as one table. A file made by a chosen subset
+    of today's enrichers is current."""
+    outdated = set()
+    for path in lake.files("enriched"):
+        meta = pq.ParquetFile(path).metadata.metadata or {}
+        version = meta.get(b"newsflow.schema_version", b"").decode()
+        names = meta.get(b"newsflow.enrichers", b"").decode().split(",")
+        if version != SCHEMA_VERSION or any(n and n not in ENRICHERS for n in names):
+            outdated.add(path.stem)
+    return outdated
 
 
 def enrich_frame(

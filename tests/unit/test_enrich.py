@@ -17,7 +17,7 @@ from newsflow.schema import CLEANED, DEDUPED, DUPLICATES, ENRICHED
 from tasks.enrich import ENRICHERS, enrich_frame, select_enrichers, with_site_names
 from tasks.enrichers.counts import counts_v2
 from tasks.enrichers.dateline import dateline_v1
-from tasks.enrichers.entities import entities_v1, normalised
+from tasks.enrichers.entities import entities_v2, normalised
 from tasks.enrichers.keywords import keywords_v1
 from tasks.enrichers.language import language_v2
 from tasks.enrichers.quality import TRUNCATED_FACTOR, quality_v2, ramp
@@ -211,7 +211,7 @@ def test_byline(body: str, byline: str | None) -> None:
     assert dateline_v1(deduped([body]))["byline"].to_list() == [byline]
 
 
-# -- entities_v1 ---------------------------------------------------------------------
+# -- entities_v2 ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -219,6 +219,8 @@ def test_byline(body: str, byline: str | None) -> None:
     [
         ("the White House", "White House"),
         ("Russia's", "Russia"),
+        ("Ms Beynon", "Beynon"),
+        ("Dr. Ada Lin", "Ada Lin"),
         ("U.S.", "US"),
         ("  New\n York ", "New York"),
         ("harbour master", ""),
@@ -230,7 +232,7 @@ def test_entity_names_are_normalised(mention: str, name: str) -> None:
 
 
 def test_entities_of_an_english_article() -> None:
-    row = entities_v1(deduped([ENGLISH])).row(0, named=True)
+    row = entities_v2(deduped([ENGLISH])).row(0, named=True)
     # Lone surnames ("Holloway said") count for the full name, not as extra entries.
     assert row["people"] == ["Margaret Holloway", "John Carver"]
     assert {"European Union", "United Nations", "NATO"} <= set(row["organizations"])
@@ -239,8 +241,8 @@ def test_entities_of_an_english_article() -> None:
 
 
 def test_non_english_and_empty_bodies_get_no_entities() -> None:
-    out = entities_v1(deduped([GERMAN, FRENCH, "", None]))
-    assert out.rows() == [([], [], [])] * 4
+    out = entities_v2(deduped([GERMAN, FRENCH, "", None]))
+    assert out.rows() == [([], [], [], [])] * 4
 
 
 def test_language_reads_the_head_of_the_body() -> None:
@@ -257,7 +259,7 @@ def test_language_reads_the_head_of_the_body() -> None:
 def test_entities_follow_the_language_column_when_present() -> None:
     # language_v2 ran and said German: the English model is not asked.
     frame = deduped([ENGLISH]).with_columns(language=pl.lit("de"))
-    assert entities_v1(frame).row(0) == ([], [], [])
+    assert entities_v2(frame).row(0) == ([], [], [], [])
 
 
 # -- keywords_v1 ---------------------------------------------------------------------
@@ -296,7 +298,7 @@ def test_a_teasers_marker_and_cut_word_are_never_keywords() -> None:
 
 def test_a_teasers_cut_word_is_never_a_name() -> None:
     cut = TEASER.replace("the NATO secretary gen…", "Secretary General Jens Stolt…")
-    row = entities_v1(deduped([cut], body_truncated=[True])).row(0, named=True)
+    row = entities_v2(deduped([cut], body_truncated=[True])).row(0, named=True)
     assert "Margaret Holloway" in row["people"]
     names = row["people"] + row["organizations"] + row["places"]
     assert not [n for n in names if "Stolt" in n or "chars" in n]  # "Jens Stolt" unflagged
@@ -445,6 +447,28 @@ def test_enriched_files_record_the_enricher_versions(tmp_path: Path) -> None:
     assert list(models) == ["language_v2"]
     assert models["language_v2"].startswith("py3langid==")
     assert meta[b"newsflow.run_id"] == b"r"  # the standard keys are still there
+
+
+def test_files_of_a_retired_enricher_or_older_schema_are_outdated(tmp_path: Path) -> None:
+    from tasks.enrich import enricher_metadata, outdated_batches
+
+    lake = Lake(tmp_path)
+    picked = select_enrichers(["counts_v2"])
+    out = enrich_frame(deduped([ENGLISH]), picked)
+    current = enricher_metadata(picked)
+    lake.write(out, "enriched", "subset", "r", metadata=current)
+    lake.write(
+        out,
+        "enriched",
+        "retired",
+        "r",
+        metadata={**current, "newsflow.enrichers": "counts_v2,entities_v1"},
+    )
+    [old] = lake.write(out, "enriched", "old_schema", "r", metadata=current)
+    table = pq.read_table(old)
+    meta = {**(table.schema.metadata or {}), b"newsflow.schema_version": b"1"}
+    pq.write_table(table.replace_schema_metadata(meta), old)
+    assert outdated_batches(lake) == {"retired", "old_schema"}
 
 
 def rows_of(schema: pl.Schema, **columns: list[str | None]) -> pl.DataFrame:
