@@ -72,7 +72,7 @@ def cleaned(rows: pl.DataFrame, config: PipelineConfig) -> pl.DataFrame:
     """clean_frame over all rows, with line statistics counted first (as a run does)."""
     documents = merged_documents(pl.DataFrame(schema=LINE_DOCS), document_lines(rows, "eval"))
     stats = domain_lines(documents)
-    out, _ = clean_frame(rows.drop("corpus"), RUN_DATE, stats, config.domain_repeat)
+    out = clean_frame(rows.drop("corpus"), RUN_DATE, stats, config.domain_repeat)[0]
     return out.join(rows.select("doc_id", "corpus"), on="doc_id")
 
 

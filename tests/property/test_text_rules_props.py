@@ -104,7 +104,7 @@ def test_an_unfinished_sentence_is_judged_on_the_final_body(
         {**dict.fromkeys(INGESTED.names()), "doc_id": doc_id, "body": text, "record_index": 0}
         for doc_id, text in [("plain", body), ("footer", body + PARAGRAPH_BREAK + footer)]
     ]
-    cleaned, _ = clean_frame(pl.DataFrame(rows, schema=INGESTED), dt.date(2024, 3, 1))
+    cleaned = clean_frame(pl.DataFrame(rows, schema=INGESTED), dt.date(2024, 3, 1))[0]
     plain, with_footer = cleaned.select("body", "truncation_reason").rows()
     assert with_footer == plain  # the footer was removed, and judged nothing
 
