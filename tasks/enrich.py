@@ -46,7 +46,7 @@ class Enricher:
 ENRICHERS: dict[str, Enricher] = {
     e.name: e
     for e in (
-        Enricher(counts.NAME, counts.COLUMNS, counts.counts_v1),
+        Enricher(counts.NAME, counts.COLUMNS, counts.counts_v2),
         Enricher(source.NAME, source.COLUMNS, source.source_v2, ("tldextract",)),
         Enricher(
             language.NAME,
@@ -64,7 +64,7 @@ ENRICHERS: dict[str, Enricher] = {
             entities.load_models,
         ),
         Enricher(keywords.NAME, keywords.COLUMNS, keywords.keywords_v1, ("yake",)),
-        Enricher(quality.NAME, quality.COLUMNS, quality.quality_v1, ("spacy",)),
+        Enricher(quality.NAME, quality.COLUMNS, quality.quality_v2, ("spacy",)),
     )
 }
 

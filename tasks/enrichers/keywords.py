@@ -23,6 +23,7 @@ import polars as pl
 
 from tasks.enrichers.language import languages_of
 from tasks.enrichers.workers import map_chunks
+from tasks.truncation import readable_body
 
 if TYPE_CHECKING:
     import yake
@@ -72,8 +73,10 @@ def keyword_rows(rows: list[tuple[str, str | None]]) -> list[list[str]]:
 
 
 def keywords_v1(frame: pl.DataFrame) -> pl.DataFrame:
-    # Only the characters YAKE reads travel to the worker processes.
-    bodies = frame["body"].fill_null("").str.slice(0, MAX_CHARS).to_list()
+    # Only the characters YAKE reads travel to the worker processes; never a truncation
+    # marker ("chars" of "[+4047 chars]") or a cut-off last word.
+    body = readable_body(pl.col("body"), pl.col("body_truncated"))
+    bodies = frame.select(body.fill_null("").str.slice(0, MAX_CHARS)).to_series().to_list()
     pairs = list(zip(bodies, languages_of(frame).to_list(), strict=True))
     return pl.DataFrame(
         {"keywords": map_chunks(keyword_rows, pairs)}, schema={"keywords": pl.List(pl.String)}
