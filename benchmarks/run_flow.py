@@ -24,7 +24,7 @@ from typing import Any
 
 from newsflow.cli import PREFECT_DEFAULTS, format_run, heartbeats_only_if_set
 
-CHEAP_ENRICHERS = ["counts_v1", "source_v2", "language_v2", "dateline_v2", "quality_v1"]
+CHEAP_ENRICHERS = ["counts_v2", "source_v2", "language_v2", "dateline_v2", "quality_v2"]
 
 
 def enricher_names(choice: str) -> list[str] | None:

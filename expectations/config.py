@@ -72,10 +72,11 @@ DEFAULT_POLICIES: dict[str, ExpectationPolicy] = {
     # in metadata_only/), so a source of mostly such pages is no broken mapping: report.
     # A mapping that misses the text column is caught by the unmapped-column check.
     "body_present": _policy(mostly=0.5, quarantine=True),
-    # Under min_body_words a "body" is page furniture or a one-line flash.
+    # Under min_body_words a complete "body" is page furniture or a one-line flash. A
+    # truncated body (a feed's teaser) is exempt: it is a record, with its flag.
     "body_min_words": _policy(quarantine=True),
-    # Clean's mid_sentence heuristic flags ~20% of news_cluster bodies; quarantining on
-    # it would drop many complete-enough articles, so it only reports.
+    # A teaser is a record that downstream readers may filter on body_truncated;
+    # quarantining it would lose the title, date and URL it carries. Report only.
     "body_not_truncated": _policy(),
     # The furniture is already removed; a high share says something about the source.
     "boilerplate_share": _policy(),
@@ -89,7 +90,10 @@ class QualityConfig(BaseModel, frozen=True):
     # 30 words is about two sentences: on news_cluster the cleaned bodies under it are
     # site furniture ("Chat with us in Facebook Messenger ...", subscription walls) and
     # one-line flashes; the shortest real stories are 40+ words.
-    min_body_words: int = Field(30, ge=0, description="Words a body needs (body_min_words)")
+    # Words as tasks/words.py counts them: each letter of Chinese, Japanese or Thai.
+    min_body_words: int = Field(
+        30, ge=0, description="Words a complete (not truncated) body needs (body_min_words)"
+    )
     # More than half of the text was furniture: the source page is mostly not article.
     max_boilerplate_share: float = Field(
         0.5, ge=0, le=1, description="Share of characters removed as boilerplate, at most"

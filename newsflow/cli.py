@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--enrichers",
-        help="comma-separated enrichers to run, e.g. counts_v1,source_v2 (default: all)",
+        help="comma-separated enrichers to run, e.g. counts_v2,source_v2 (default: all)",
     )
     run.add_argument(
         "--re-enrich", action="store_true", help="enrich every batch again (new enrichers)"

@@ -105,7 +105,7 @@ DEDUPED = pl.Schema(
 
 # `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
 # The other added columns come from the enrichers of tasks/enrich.py, in registry order
-# (counts_v1, source_v2, language_v2, dateline_v2, entities_v2, keywords_v2, quality_v1);
+# (counts_v2, source_v2, language_v2, dateline_v2, entities_v2, keywords_v2, quality_v2);
 # columns of an enricher a run did not select are null.
 ENRICHED = pl.Schema(
     {
@@ -311,9 +311,11 @@ DESCRIPTIONS: dict[str, str] = {
     "site_name": "Publisher name the source gives: the page's HTML metadata, or an export's "
     "source name (NewsAPI source.name, NewsData.io source_name); deduped and enriched: the "
     "first in sort order among the article's copies",
-    "body_truncated": "Whether the source cut the body off (see truncation_reason)",
-    "truncation_reason": "How the cut was recognised: char_count_marker, read_more, ellipsis, "
-    "mid_sentence",
+    "body_truncated": "Whether the source cut the body off (see truncation_reason); a truncated "
+    "body is kept with this flag and is exempt from body_min_words",
+    "truncation_reason": "How the cut was recognised: char_count_marker ('[+N chars]') and "
+    "read_more (read from the body as ingested), ellipsis ('…', '[…]' ending the final "
+    "body), mid_sentence (the final body stops inside a sentence: tasks/truncation.py)",
     "authors": "Authors as a list of names: the source's author field (split on , and & ;, "
     "a leading 'By ' dropped, a role such as ', Staff Writer' kept with its name), else "
     "(enriched/) the byline the dateline enricher found; merged copies: every name",
@@ -330,14 +332,18 @@ DESCRIPTIONS: dict[str, str] = {
     "layouts": "Every layout the article was found in",
     "duplicate_count": "Number of copies merged into this record (1 when unique)",
     "published_month": "YYYY-MM of published_date, or 'unknown'; the hive partition of enriched/",
-    "char_count": "Characters in body (counts_v1)",
-    "word_count": "Words in body: whitespace-separated tokens holding a letter or digit "
-    "(counts_v1)",
+    "char_count": "Characters in body; a truncated body without its marker and cut-off last "
+    "word (counts_v2)",
+    "word_count": "Words in body: whitespace-separated tokens holding a letter or digit, and "
+    "each letter of a script written without spaces (Chinese, Japanese, Thai); a truncated "
+    "body without its marker and cut-off last word (tasks/words.py) (counts_v2)",
     "sentence_count": "Sentences in body, approximate: sentence-final punctuation before a "
-    "capital or the end, less abbreviations, plus unpunctuated paragraphs (counts_v1)",
-    "paragraph_count": "Paragraphs in body (counts_v1)",
-    "reading_time_min": "word_count / 238 words per minute (Brysbaert 2019), in minutes "
-    "(counts_v1)",
+    "capital or the end, less abbreviations, plus 。！？ and unpunctuated paragraphs "
+    "(counts_v2)",
+    "paragraph_count": "Paragraphs in body (counts_v2)",
+    "reading_time_min": "word_count / 238 words (or CJK characters) per minute (Brysbaert "
+    "2019), in minutes "
+    "(counts_v2)",
     "host": "Host name of url (source_v2)",
     "domain": "Registered domain of url, public-suffix aware: daijiworld.com, bbc.co.uk "
     "(source_v2)",
@@ -376,16 +382,18 @@ DESCRIPTIONS: dict[str, str] = {
     "position, frequency in the article and rarity in wordfreq's fixed word list for the "
     "language; from the article alone, never a truncation marker or cut-off word; empty for "
     "unspaced scripts (keywords_v2)",
-    "mean_word_length": "Letters and digits per word (Gopher keeps 3-10) (quality_v1)",
-    "symbol_word_ratio": "('#' + '...' + '…') per word (Gopher keeps < 0.1) (quality_v1)",
+    "mean_word_length": "Letters and digits per word (Gopher keeps 3-10); null for a body "
+    "mostly Korean or in a script written without spaces (quality_v2)",
+    "symbol_word_ratio": "('#' + '...' + '…') per word (Gopher keeps < 0.1) (quality_v2)",
     "stop_word_ratio": "Share of words on spaCy's stop-word list for `language`; null when "
-    "there is no list (quality_v1)",
+    "there is no list, or the body is mostly Korean or a script without spaces (quality_v2)",
     "duplicate_line_share": "Share of non-empty lines repeating an earlier line (Gopher keeps "
-    "< 0.3) (quality_v1)",
+    "< 0.3) (quality_v2)",
     "line_punctuation_share": "Share of non-empty lines ending in sentence-final punctuation "
-    "(FineWeb keeps >= 0.12) (quality_v1)",
-    "quality_score": "Product of six factors in [0, 1], one per measure (formula in "
-    "tasks/enrichers/quality.py and README); 0 for an empty body (quality_v1)",
+    "(FineWeb keeps >= 0.12) (quality_v2)",
+    "quality_score": "Product of factors in [0, 1], one per measure (formula in "
+    "tasks/enrichers/quality.py and README), times 0.5 when body_truncated (a teaser "
+    "scores at most 0.5); 0 for an empty body (quality_v2)",
     "kept_doc_id": "The record the document was merged into (in dedupe_index: itself when kept)",
     "matched_doc_id": "The copy the duplicate matched: the kept one when it matches it directly, "
     "else the copy of the cluster it matches best",

@@ -22,42 +22,84 @@ from newsflow.lake import Lake
 from newsflow.schema import CLEANED, METADATA_ONLY, QUARANTINE, rule_counts
 from tasks.boilerplate import line_hash, matching_rule, publisher_columns, repeated_lines
 from tasks.dates import published_date
-from tasks.truncation import truncation_reason
+from tasks.truncation import source_marker, truncation_reason
 from tasks.urls import canonical_url
 
 PARAGRAPH_BREAK = "\n\n"
-# Text ftfy leaves exactly as it is: printable ASCII without "&" (HTML entities), tabs
-# and newlines, plus "£" and "€" with no other non-ASCII character beside them (every
-# mojibake pattern ftfy looks for needs two non-ASCII characters in a row; no other
-# fix touches these). Anything else, "\r" and control characters included, goes
-# through ftfy. Most news text passes, and ftfy per row was clean's largest cost.
-_NEEDS_FTFY = r"[^\t\n\x20-\x25\x27-\x7e£€]|[£€]{2}"
+# ftfy repairs mojibake and encoding faults only. Its other defaults restyle what the
+# source wrote: ’ “ ” become ASCII quotes (uncurl_quotes), "ﬁ" becomes "fi"
+# (fix_latin_ligatures), full-width "ＣＯＶＩＤ－１９" in CJK text becomes half-width
+# (fix_character_width); those stay off. Line breaks are still unified ("\r\n",
+# U+2028), since clean normalises white space anyway.
+_REPAIR = ftfy.TextFixerConfig(
+    uncurl_quotes=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    normalization="NFC",
+    explain=False,
+)
+# Text ftfy leaves exactly as it is: printable ASCII, tabs and newlines, plus the
+# typographic marks ‘ ’ “ ” – — … • and "£", "€" with no other non-ASCII character
+# beside them (every mojibake pattern ftfy looks for needs two non-ASCII characters in
+# a row, or a lead character such as "Â" or "Ã"; with the restyling fixes off, nothing
+# else touches these), unless "&" starts an HTML entity ("&amp;", what ftfy decodes).
+# Anything else, "\r" and control characters included, goes through ftfy. Most news
+# text passes, and ftfy per row is clean's largest cost.
+_TYPOGRAPHIC = "‘’“”–—…•£€"
+_NEEDS_FTFY = rf"[^\t\n\x20-\x7e{_TYPOGRAPHIC}]|[{_TYPOGRAPHIC}]{{2}}|&#?[0-9A-Za-z]{{1,24}};"
+
+
+# Rounds of ftfy + white space a row may take to settle (see _normalised_series).
+MAX_REPAIR_PASSES = 4
 
 
 def _fix(text: str) -> str:
-    return ftfy.fix_text(text, normalization="NFC")
+    return ftfy.fix_text(text, _REPAIR)
 
 
-def repaired(col: pl.Expr) -> pl.Expr:
-    """`col` as `ftfy.fix_text` returns it, calling ftfy only for rows it could change."""
-    needs = col.str.contains(_NEEDS_FTFY)
-    # The rows that pass are nulled first: map_elements skips nulls, while a when/then
-    # around it would still call ftfy on every row.
-    fixed = pl.when(needs).then(col).map_elements(_fix, return_dtype=pl.String, skip_nulls=True)
-    return pl.when(needs).then(fixed).otherwise(col)
-
-
-def normalised_text(col: pl.Expr) -> pl.Expr:
-    """Unicode repaired (ftfy), spaces collapsed, paragraphs kept as one blank line apart."""
+def _spaced(col: pl.Expr) -> pl.Expr:
+    """Spaces collapsed, lines joined, paragraphs one blank line apart."""
     return (
-        repaired(col)
-        .str.replace_all(r"[^\S\n]+", " ")
+        col.str.replace_all(r"[^\S\n]+", " ")
         .str.replace_all(r" ?\n ?", "\n")
         .str.replace_all(r"\n{2,}", "\x00")
         .str.replace_all("\n", " ")
         .str.replace_all("\x00", PARAGRAPH_BREAK)
         .str.strip_chars()
     )
+
+
+def _spaced_series(texts: pl.Series) -> pl.Series:
+    return pl.select(_spaced(pl.lit(texts))).to_series()
+
+
+def _normalised_series(texts: pl.Series) -> pl.Series:
+    spaced = _spaced_series(texts)
+    rows = texts.str.contains(_NEEDS_FTFY).fill_null(False).arg_true()
+    if rows.is_empty():  # ftfy would change none of them
+        return spaced
+    # ftfy then spaces, again on the rows that changed, until none does: collapsing
+    # white space can set a character beside a space that ftfy reads as mojibake only
+    # then ("Â" and a line break become "Â ", a broken no-break space), and ftfy decodes
+    # one level of a doubly escaped "&amp;amp;" per call. Cleaning the result again
+    # changes nothing. The rows ftfy leaves alone need no second look: white space
+    # changes never set two characters side by side.
+    result = texts.gather(rows)
+    changing = pl.int_range(len(result), eager=True)
+    for _ in range(MAX_REPAIR_PASSES):
+        before = result.gather(changing)
+        after = _spaced_series(pl.Series([_fix(text) for text in before], dtype=pl.String))
+        result = result.scatter(changing, after)
+        changing = changing.filter(after != before)
+        if changing.is_empty():
+            break
+    return spaced.scatter(rows, result)
+
+
+def normalised_text(col: pl.Expr) -> pl.Expr:
+    """Unicode repaired (ftfy, only for rows it could change), spaces collapsed,
+    paragraphs kept as one blank line apart; cleaning the result again changes nothing."""
+    return col.map_batches(_normalised_series, return_dtype=pl.String)
 
 
 def _url_parts(url: str | None) -> dict[str, str | None]:
@@ -135,15 +177,20 @@ def clean_frame(
             | pl.col("url_raw").fill_null("").str.strip_chars().ne(""),
         )
     )
-    # Truncation is judged on the body as the source ended it, before a trailing
-    # "Read more" line is removed as boilerplate.
-    df = df.with_columns(truncation_reason=truncation_reason(pl.col("body")))
+    # The source's own truncation markers are read from the body as the source ended
+    # it, before a trailing "Read more" line is removed as boilerplate; an unfinished
+    # last sentence is judged on the final body, after a footer ("© 2019 …") is gone.
+    df = df.with_columns(_source_marker=source_marker(pl.col("body")))
     repeated = None
     if line_stats is not None:
         repeated = repeated_lines(line_stats.lazy(), thresholds).collect()
-    df = without_boilerplate(df, repeated).with_columns(
-        title=pl.when(pl.col("title") != "").then(pl.col("title")),
-        body_truncated=pl.col("truncation_reason").is_not_null(),
+    df = (
+        without_boilerplate(df, repeated)
+        .with_columns(
+            title=pl.when(pl.col("title") != "").then(pl.col("title")),
+            truncation_reason=truncation_reason(pl.col("_source_marker"), pl.col("body")),
+        )
+        .with_columns(body_truncated=pl.col("truncation_reason").is_not_null())
     )
     metadata_only = pl.col("_source_metadata") & ~pl.col("_source_body")
     empty = df.filter((pl.col("body") == "") & ~metadata_only)

@@ -49,9 +49,12 @@ from tasks.minhash import (
 )
 from tasks.short_links import short_links, titles_agree
 
-# fingerprint_v2: the index keeps each document's MinHash signature. fingerprint_v3: keys
-# without the title; short bodies flagged, matched under an agreeing title and date.
-FINGERPRINT_VERSION = "fingerprint_v3"
+# fingerprint_v2: the index keeps each document's MinHash signature.
+# fingerprint_v3: words of unspaced scripts are letters (tasks/words.py), so Chinese,
+# Japanese and Thai bodies get letter shingles; 。！？ end sentences.
+# fingerprint_v4: keys without the title; short bodies flagged, matched under an agreeing
+# title and date (tasks/short_links.py).
+FINGERPRINT_VERSION = "fingerprint_v4"
 # What a record holds; a new version rebuilds the index and rewrites every record.
 # records_v2: deduped rows carry site_name. records_v3: the source's fields and the flags.
 # records_v4: a truncated copy's body loses to a complete one (tasks/merge.py).

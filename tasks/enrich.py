@@ -51,7 +51,7 @@ class Enricher:
 ENRICHERS: dict[str, Enricher] = {
     e.name: e
     for e in (
-        Enricher(counts.NAME, counts.COLUMNS, counts.counts_v1),
+        Enricher(counts.NAME, counts.COLUMNS, counts.counts_v2),
         Enricher(source.NAME, source.COLUMNS, source.source_v2, ("tldextract",), body_chars=0),
         Enricher(
             language.NAME,
@@ -77,7 +77,7 @@ ENRICHERS: dict[str, Enricher] = {
             keywords.background,
             body_chars=keywords.BODY_CHARS,
         ),
-        Enricher(quality.NAME, quality.COLUMNS, quality.quality_v1, ("spacy",)),
+        Enricher(quality.NAME, quality.COLUMNS, quality.quality_v2, ("spacy",)),
     )
 }
 
@@ -85,11 +85,13 @@ ENRICHERS: dict[str, Enricher] = {
 # Enrichers a newer version replaced: a configuration naming one fails with the new name;
 # batches they wrote are enriched again on the next run (`outdated_batches`).
 REPLACED = {
+    "counts_v1": "counts_v2",
     "source_v1": "source_v2",
     "language_v1": "language_v2",
     "dateline_v1": "dateline_v2",
     "entities_v1": "entities_v2",
     "keywords_v1": "keywords_v2",
+    "quality_v1": "quality_v2",
 }
 
 

@@ -5,6 +5,8 @@
   (the headed layout) meets its twin.
 * shingles: hashes of runs of `shingle_size` words that never cross a sentence boundary
   (a shorter sentence is one shingle), so shuffling sentences does not change the set.
+  Words are those of `tasks/words.py`: in scripts written without spaces (Chinese,
+  Japanese, Thai, ...) each letter is a word, so shingles there are letter n-grams.
 
 A body under `short_body_words` words (or `min_shingles` shingles) is too short to
 name an article on its own (an author-bio teaser, "Chat with us in Facebook Messenger.
@@ -28,10 +30,13 @@ import polars as pl
 import pyarrow as pa
 
 from newsflow.config import DedupeConfig
+from tasks.words import words_apart
 
 # A sentence ends at . ! or ? (and any closing quotes or brackets) before white space;
-# paragraph and line breaks end one too.
+# paragraph and line breaks end one too. The full stops of Chinese and Japanese
+# (。！？) end one with no space after them.
 _SENTENCE_END = r"([.!?][\"'”’)\]]*)\s+"
+_CJK_SENTENCE_END = r"([。！？][」』”’）)]*)"
 _SEP = "\x1f"
 # Scripts written without spaces between words: each character counts as a word (a
 # Chinese word is one or two characters), so a Japanese article is not "one word".
@@ -47,7 +52,9 @@ def normalised(text: pl.Expr) -> pl.Expr:
 def _sentence_lines(body: pl.Expr) -> pl.Expr:
     """The body normalised with one sentence per line (lines may carry outer spaces)."""
     return (
-        body.str.replace_all(_SENTENCE_END, "$1\n")
+        words_apart(
+            body.str.replace_all(_SENTENCE_END, "$1\n").str.replace_all(_CJK_SENTENCE_END, "$1\n")
+        )
         .str.to_lowercase()
         .str.replace_all(r"[^\p{L}\p{N}\n]+", " ")
     )

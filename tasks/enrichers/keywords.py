@@ -49,7 +49,7 @@ from typing import NamedTuple
 import polars as pl
 
 from tasks.enrichers.language import languages_of
-from tasks.enrichers.quality import UNSPACED_LANGUAGES, stop_words
+from tasks.enrichers.quality import stop_words
 from tasks.enrichers.workers import map_chunks
 
 
@@ -60,6 +60,8 @@ def _words(text: str) -> list[str]:
 NAME = "keywords_v2"
 COLUMNS = ("keywords",)
 PACKAGES = ("wordfreq",)
+# Languages written without spaces between words: whitespace words mean nothing there.
+UNSPACED_LANGUAGES = frozenset(["zh", "ja", "th", "lo", "km", "my", "bo", "dz", "wuu", "yue"])
 TOP = 10
 BODY_CHARS = 20_000
 LEAD_CHARS = 400

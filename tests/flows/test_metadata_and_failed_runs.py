@@ -22,7 +22,7 @@ from newsflow.schema import SCHEMA_VERSION
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
-CHEAP = ["counts_v1", "source_v1"]
+CHEAP = ["counts_v2", "source_v2"]
 SITE = "https://example-valley-post.org"
 # Words to draw bodies from (re.findall, not str.split: ruff wants a literal list).
 WORDS = re.findall(

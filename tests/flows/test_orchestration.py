@@ -26,7 +26,7 @@ from tasks.enrich import ENRICHERS
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
-CHEAP = ["counts_v1", "source_v2"]  # enrichers that need no model: these tests are about flow
+CHEAP = ["counts_v2", "source_v2"]  # enrichers that need no model: these tests are about flow
 
 
 def run(raw: Path, lake: Path, **options: Any) -> dict[str, Any]:
@@ -192,7 +192,7 @@ def test_stopping_after_clean_then_catching_up(sample_raw: Path, tmp_path: Path)
 
 def test_re_enrich_applies_new_enrichers_to_every_batch(sample_raw: Path, tmp_path: Path) -> None:
     lake = tmp_path / "lake"
-    run(sample_raw, lake, enrichers=["counts_v1"])
+    run(sample_raw, lake, enrichers=["counts_v2"])
     assert rows(lake, "enriched")["domain"].is_null().all()
     unchanged = run(sample_raw, lake, enrichers=CHEAP)  # nothing new: nothing re-enriched
     assert "enrich" not in unchanged["stages_run"]

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 
 import polars as pl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from newsflow.config import RepeatThresholds
@@ -89,6 +89,7 @@ def normalised_paragraphs(body: str) -> list[str]:
 
 @SETTINGS
 @given(st.lists(BODY, min_size=1, max_size=6))
+@example(["Â\r0"])  # a line break that becomes a space beside "Â" (a mojibake lead)
 def test_cleaning_twice_is_cleaning_once(bodies: list[str]) -> None:
     once, _, _ = cleaned(frame(bodies))
     again = conform(once.with_columns(url=pl.col("url_raw")).select(INGESTED.names()), INGESTED)
@@ -97,6 +98,20 @@ def test_cleaning_twice_is_cleaning_once(bodies: list[str]) -> None:
     assert metadata_only.is_empty()
     assert twice.select("doc_id", "body").equals(once.select("doc_id", "body"))
     assert twice["removed_lines"].list.len().sum() == 0  # nothing left to remove
+
+
+# Characters where ftfy and white-space normalisation meet: mojibake lead characters,
+# line breaks of every kind, no-break and ideographic spaces, C1 controls, entities.
+TRICKY = st.lists(
+    st.sampled_from(list("ÂÃâ€™\x80\x85\xa0\u3000\u2028 \r\n\t&;amp’“é0a")), max_size=12
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(TRICKY, st.text(max_size=40)))
+def test_normalising_text_twice_is_normalising_once(text: str) -> None:
+    once = pl.select(normalised_text(pl.lit(text, dtype=pl.String))).item()
+    assert pl.select(normalised_text(pl.lit(once, dtype=pl.String))).item() == once
 
 
 @SETTINGS

@@ -99,7 +99,7 @@ def test_a_row_lost_at_a_stage_fails_the_run_naming_the_identity(
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     shutil.copytree(SAMPLE_RAW, raw)
     # Only the cheap enrichers: what is checked here is the counting, not the enriching.
-    config = PipelineConfig(input_dir=raw, lake_dir=lake, enrichers=["counts_v1"])
+    config = PipelineConfig(input_dir=raw, lake_dir=lake, enrichers=["counts_v2"])
     with pytest.raises(AccountingError, match=re.escape(identity)):
         newsflow_pipeline(config)
 

@@ -39,7 +39,7 @@ def test_authors_fall_back_to_the_bylines_names_when_the_source_gave_none() -> N
 
 def test_without_the_dateline_enricher_authors_are_the_sources() -> None:
     rows = deduped([BYLINED], authors=[[]])
-    out = enrich_frame(rows, select_enrichers(["counts_v1"]))
+    out = enrich_frame(rows, select_enrichers(["counts_v2"]))
     assert out["authors"].to_list() == [[]]
     assert out["byline"].to_list() == [None]
 

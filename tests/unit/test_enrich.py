@@ -15,12 +15,12 @@ import pytest
 from newsflow.lake import Lake
 from newsflow.schema import CLEANED, DEDUPED, DUPLICATES, ENRICHED
 from tasks.enrich import ENRICHERS, enrich_frame, select_enrichers, with_site_names
-from tasks.enrichers.counts import counts_v1
+from tasks.enrichers.counts import counts_v2
 from tasks.enrichers.dateline import dateline_v2
 from tasks.enrichers.entities import entities_v2, normalised
 from tasks.enrichers.keywords import keywords_v2
 from tasks.enrichers.language import language_v2
-from tasks.enrichers.quality import quality_v1, ramp
+from tasks.enrichers.quality import TRUNCATED_FACTOR, quality_v2, ramp
 from tasks.enrichers.source import source_v2
 
 ENGLISH = (
@@ -65,7 +65,7 @@ def deduped(bodies: list[str | None], **columns: list[object]) -> pl.DataFrame:
     return pl.DataFrame({c: rows.get(c, [None] * n) for c in DEDUPED.names()}, schema=DEDUPED)
 
 
-# -- counts_v1 -----------------------------------------------------------------------
+# -- counts_v2 -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def deduped(bodies: list[str | None], **columns: list[object]) -> pl.DataFrame:
     ],
 )
 def test_counts(body: str | None, words: int, sentences: int, paragraphs: int) -> None:
-    row = counts_v1(deduped([body])).row(0, named=True)
+    row = counts_v2(deduped([body])).row(0, named=True)
     assert (row["word_count"], row["sentence_count"], row["paragraph_count"]) == (
         words,
         sentences,
@@ -90,9 +90,38 @@ def test_counts(body: str | None, words: int, sentences: int, paragraphs: int) -
     assert row["reading_time_min"] == round(words / 238, 2)
 
 
+@pytest.mark.parametrize(
+    ("body", "words", "sentences"),
+    [
+        # Chinese and Japanese: each character a word, 。！？ end sentences.
+        ("北京市政府周三宣布了新的交通计划。市民表示欢迎！", 22, 2),
+        ("東京で会議が開かれた。参加者は百人だった。", 19, 2),
+        ("タクシーの運転手", 8, 1),  # katakana long-vowel mark counted with its word
+        ("รัฐบาลประกาศแผนใหม่", 17, 1),  # Thai: letters, not the vowel marks above them
+        ("서울시는 새 교통 계획을 발표했다.", 5, 1),  # Korean is written with spaces
+        ("The 東京 office opened.", 5, 1),
+    ],
+)
+def test_words_of_scripts_without_spaces_are_letters(body: str, words: int, sentences: int) -> None:
+    row = counts_v2(deduped([body])).row(0, named=True)
+    assert (row["word_count"], row["sentence_count"]) == (words, sentences)
+
+
+def test_a_truncated_body_is_counted_without_its_marker_and_cut_word() -> None:
+    teaser = "The council approved the new budget on Monday after a long deba… [+2140 chars]"
+    complete, truncated = counts_v2(
+        deduped([teaser, teaser], body_truncated=[False, True])
+    ).iter_rows(named=True)
+    assert complete["word_count"] == 14  # the flag decides: "deba…", "[+2140", "chars]"
+    assert truncated["word_count"] == 11
+    assert truncated["char_count"] == len(
+        "The council approved the new budget on Monday after a long"
+    )
+
+
 def test_reading_time_is_words_over_238_per_minute() -> None:
     body = " ".join(["word"] * 476)
-    assert counts_v1(deduped([body]))["reading_time_min"].to_list() == [2.0]
+    assert counts_v2(deduped([body]))["reading_time_min"].to_list() == [2.0]
 
 
 # -- source_v2 -----------------------------------------------------------------------
@@ -318,7 +347,35 @@ def test_keywords_in_the_body_language() -> None:
     assert empty == []
 
 
-# -- quality_v1 ----------------------------------------------------------------------
+# A NewsAPI `content` teaser: cut mid-word, then the marker.
+TEASER = (
+    "LONDON (Reuters) - Prime Minister Margaret Holloway met U.S. President John Carver at "
+    "the White House on Tuesday to discuss trade with the European Union and the war in "
+    "Ukraine, officials said, before talks in Brussels with the NATO secretary gen… "
+    "[+4047 chars]"
+)
+
+
+def test_a_teasers_marker_and_cut_word_are_never_keywords() -> None:
+    teaser = (
+        "Springfield council approved a new budget for public libraries on Monday; public "
+        "libraries had waited after months of debate about the cost of renovat… [+4047 chars]"
+    )
+    (phrases,) = keywords_v2(deduped([teaser], body_truncated=[True]))["keywords"].to_list()
+    assert "public libraries" in phrases  # the teaser's real phrases are there
+    words = {w.casefold() for phrase in phrases for w in phrase.split()}
+    assert not words & {"chars", "renovat", "renovat…", "[+4047"}
+
+
+def test_a_teasers_cut_word_is_never_a_name() -> None:
+    cut = TEASER.replace("the NATO secretary gen…", "Secretary General Jens Stolt…")
+    row = entities_v2(deduped([cut], body_truncated=[True])).row(0, named=True)
+    assert "Margaret Holloway" in row["people"]
+    names = row["people"] + row["organizations"] + row["places"]
+    assert not [n for n in names if "Stolt" in n or "chars" in n]  # "Jens Stolt" unflagged
+
+
+# -- quality_v2 ----------------------------------------------------------------------
 
 CLEAN = ENGLISH + (
     "\n\nThe two leaders also agreed to meet again in the spring, when a trade agreement "
@@ -333,7 +390,7 @@ REPEATED = "\n\n".join(["Click here to subscribe"] * 6 + ["Share this"] * 4)
 
 def test_quality_measures() -> None:
     body = "One two three four.\n\nOne two three four.\n\nFive six # seven\n\nEight nine ..."
-    row = quality_v1(deduped([body])).row(0, named=True)
+    row = quality_v2(deduped([body])).row(0, named=True)
     assert row["duplicate_line_share"] == 0.25
     assert row["line_punctuation_share"] == 0.75
     assert row["symbol_word_ratio"] == pytest.approx(2 / 13)
@@ -342,7 +399,7 @@ def test_quality_measures() -> None:
 
 
 def test_quality_score_orders_clean_text_above_junk() -> None:
-    scores = quality_v1(deduped([CLEAN, SYMBOLS, REPEATED, "", None]))["quality_score"]
+    scores = quality_v2(deduped([CLEAN, SYMBOLS, REPEATED, "", None]))["quality_score"]
     clean, symbols, repeated, empty, missing = scores.to_list()
     assert all(0.0 <= s <= 1.0 for s in scores.to_list())
     assert clean > 0.9
@@ -352,12 +409,51 @@ def test_quality_score_orders_clean_text_above_junk() -> None:
 
 
 def test_short_text_is_marked_down_not_zeroed() -> None:
-    short = quality_v1(deduped(["The mayor opened the new bridge on Monday morning."]))
+    short = quality_v2(deduped(["The mayor opened the new bridge on Monday morning."]))
     assert 0.0 < short["quality_score"][0] < 0.5
 
 
+def test_a_truncated_body_scores_half_of_the_same_complete_body() -> None:
+    complete, truncated = quality_v2(deduped([CLEAN, CLEAN], body_truncated=[False, True]))[
+        "quality_score"
+    ].to_list()
+    assert complete > 0.9
+    assert truncated == pytest.approx(complete * TRUNCATED_FACTOR, abs=1e-4)
+
+
+def test_a_teasers_marker_is_not_counted_as_a_symbol() -> None:
+    teaser = CLEAN + " … [+2140 chars]"
+    row = quality_v2(deduped([teaser], body_truncated=[True])).row(0, named=True)
+    assert row["symbol_word_ratio"] == 0.0
+
+
+def test_chinese_text_is_measured_by_its_characters() -> None:
+    short, long = quality_v2(
+        deduped(["北京市政府周三宣布了新的交通计划。", "北京市政府周三宣布了新的交通计划。" * 5])
+    )["quality_score"].to_list()
+    assert 0.0 < short < long  # 16 characters are marked down as 16 words would be
+    assert long == 1.0
+
+
+# An invented Korean news paragraph: spaced words that carry their particles.
+KOREAN = (
+    "서울시는 내년 3월부터 시내버스 노선 열두 개를 새로 개편한다고 월요일 밝혔다. 시는 출퇴근 "
+    "시간대 혼잡을 줄이기 위해 배차 간격을 줄이고 지하철역과 연결되는 노선을 늘릴 계획이다. "
+    "시민 단체들은 이번 개편이 외곽 지역 주민들의 불편을 키울 수 있다며 우려를 나타냈다. "
+    "시 관계자는 주민 설명회를 열어 의견을 충분히 듣겠다고 말했다."
+)
+
+
+def test_korean_news_is_not_scored_as_junk() -> None:
+    row = quality_v2(deduped([KOREAN])).row(0, named=True)
+    # Particles are glued to their words: no stop word stands alone (quality_v1 gave 0).
+    assert row["stop_word_ratio"] is None
+    assert row["mean_word_length"] is None
+    assert row["quality_score"] > 0.9
+
+
 def test_stop_words_follow_the_language() -> None:
-    out = quality_v1(deduped([GERMAN, FRENCH, "北京市政府周三宣布了新的交通计划。"]))
+    out = quality_v2(deduped([GERMAN, FRENCH, "北京市政府周三宣布了新的交通计划。"]))
     german, french, chinese = out["stop_word_ratio"].to_list()
     assert german > 0.25  # German and French stop words were counted
     assert french > 0.25
@@ -393,10 +489,10 @@ def test_enrich_frame_adds_columns_and_never_changes_the_article() -> None:
 
 def test_a_run_selects_enrichers_by_name() -> None:
     seconds: dict[str, float] = {}
-    picked = select_enrichers(["dateline_v2", "counts_v1"])
-    assert [e.name for e in picked] == ["counts_v1", "dateline_v2"]  # registry order
+    picked = select_enrichers(["dateline_v2", "counts_v2"])
+    assert [e.name for e in picked] == ["counts_v2", "dateline_v2"]  # registry order
     out = enrich_frame(deduped([ENGLISH]), picked, seconds)
-    assert set(seconds) == {"counts_v1", "dateline_v2"}
+    assert set(seconds) == {"counts_v2", "dateline_v2"}
     row = out.row(0, named=True)
     assert row["dateline_agency"] == "Reuters"
     assert row["word_count"] > 0
@@ -407,12 +503,12 @@ def test_a_run_selects_enrichers_by_name() -> None:
 
 def test_unknown_enricher_names_fail() -> None:
     with pytest.raises(ValueError, match="unknown enrichers \\['language_v9'\\]"):
-        select_enrichers(["counts_v1", "language_v9"])
+        select_enrichers(["counts_v2", "language_v9"])
 
 
 def test_a_replaced_enricher_name_fails_naming_its_successor() -> None:
     with pytest.raises(ValueError, match="replaced: keywords_v1 -> keywords_v2"):
-        select_enrichers(["counts_v1", "keywords_v1"])
+        select_enrichers(["counts_v2", "keywords_v1"])
 
 
 def test_each_enricher_reads_the_body_it_declares() -> None:
@@ -434,11 +530,11 @@ def test_each_enricher_reads_the_body_it_declares() -> None:
 def test_enriched_files_record_the_enricher_versions(tmp_path: Path) -> None:
     from tasks.enrich import enricher_metadata
 
-    picked = select_enrichers(["counts_v1", "language_v2"])
+    picked = select_enrichers(["counts_v2", "language_v2"])
     out = enrich_frame(deduped([ENGLISH]), picked)
     [path] = Lake(tmp_path).write(out, "enriched", "b", "r", metadata=enricher_metadata(picked))
     meta = pq.read_schema(path).metadata
-    assert meta[b"newsflow.enrichers"] == b"counts_v1,language_v2"
+    assert meta[b"newsflow.enrichers"] == b"counts_v2,language_v2"
     models = json.loads(meta[b"newsflow.enricher_models"])
     assert list(models) == ["language_v2"]
     assert models["language_v2"].startswith("py3langid==")
@@ -449,7 +545,7 @@ def test_files_of_a_retired_enricher_or_older_schema_are_outdated(tmp_path: Path
     from tasks.enrich import enricher_metadata, outdated_batches
 
     lake = Lake(tmp_path)
-    picked = select_enrichers(["counts_v1"])
+    picked = select_enrichers(["counts_v2"])
     out = enrich_frame(deduped([ENGLISH]), picked)
     current = enricher_metadata(picked)
     lake.write(out, "enriched", "subset", "r", metadata=current)
@@ -458,7 +554,7 @@ def test_files_of_a_retired_enricher_or_older_schema_are_outdated(tmp_path: Path
         "enriched",
         "retired",
         "r",
-        metadata={**current, "newsflow.enrichers": "counts_v1,entities_v1"},
+        metadata={**current, "newsflow.enrichers": "counts_v2,entities_v1"},
     )
     [old] = lake.write(out, "enriched", "old_schema", "r", metadata=current)
     table = pq.read_table(old)
