@@ -35,7 +35,7 @@ def ingest_and_clean(root: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
     files, _ = list_inputs(root)
     [batch] = plan_batches(files, batch_size=10_000, max_bytes=1 << 62)
     result = ingest_files(batch, root, PipelineConfig(), "warc-vs-pages")
-    cleaned, _ = clean_frame(result.ingested, dt.date.today())
+    cleaned, _, _ = clean_frame(result.ingested, dt.date.today())
     return cleaned, result.quarantined
 
 

@@ -44,7 +44,7 @@ FEEDS = {"rss": rss_feed, "atom": atom_feed, "jsonfeed": json_feed}
 
 
 def cleaned(result: IngestResult) -> pl.DataFrame:
-    rows, quarantined = clean_frame(result.ingested, RUN_DATE)
+    rows, _, quarantined = clean_frame(result.ingested, RUN_DATE)
     assert quarantined.is_empty()
     return rows.sort("record_index")
 
