@@ -70,7 +70,7 @@ def cleaned_rows(folder: Path) -> pl.DataFrame:
     files, _ = list_inputs(folder)
     [batch] = plan_batches(files, batch_size=len(files), max_bytes=1 << 40)
     ingested = ingest_files(batch, folder, PipelineConfig(), "eval").ingested
-    cleaned, _ = clean_frame(ingested, dt.date.today())
+    cleaned, _, _ = clean_frame(ingested, dt.date.today())
     return cleaned.with_columns(language_v2(cleaned))
 
 
