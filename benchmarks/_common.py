@@ -73,7 +73,7 @@ def run_stages(
     started = time.perf_counter()
     cleaned = []
     for rows in ingested:
-        kept, rejected = clean_frame(rows, RUN_DATE, stats, config.domain_repeat)
+        kept, _, rejected = clean_frame(rows, RUN_DATE, stats, config.domain_repeat)
         cleaned.append(kept)
         quarantined.append(rejected)
     seconds["clean"] = time.perf_counter() - started

@@ -29,7 +29,16 @@ from newsflow.cli import format_run
 
 LOGGER = logging.getLogger("newsflow.bare")
 # The task objects the flow body submits, by their names in `flows.pipeline`.
-TASKS = ("ingest", "line_stats", "clean", "quality_gate", "dedupe", "enrich", "quality_check")
+TASKS = (
+    "ingest",
+    "line_stats",
+    "clean",
+    "quality_gate",
+    "roll_back",
+    "dedupe",
+    "enrich",
+    "quality_check",
+)
 
 
 class PlainTask:

@@ -75,7 +75,7 @@ def cleaned_corpora(
     )
     documents = merged_documents(pl.DataFrame(schema=LINE_DOCS), document_lines(rows, "precision"))
     stats = domain_lines(documents)
-    cleaned, quarantined = clean_frame(
+    cleaned, _, quarantined = clean_frame(
         rows.drop("folder", "corpus"), RUN_DATE, stats, config.domain_repeat
     )
     return rows, cleaned, quarantined, stats

@@ -58,7 +58,9 @@ def main(argv: list[str]) -> int:
     documents = merged_documents(pl.DataFrame(schema=LINE_DOCS), document_lines(rows, "report"))
     stats = domain_lines(documents)
     t2 = time.perf_counter()
-    cleaned, quarantined = clean_frame(rows.drop("folder"), RUN_DATE, stats, config.domain_repeat)
+    cleaned, _, quarantined = clean_frame(
+        rows.drop("folder"), RUN_DATE, stats, config.domain_repeat
+    )
     t3 = time.perf_counter()
 
     folder_of = rows.select("doc_id", "folder")

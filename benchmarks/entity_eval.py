@@ -173,7 +173,7 @@ def newsflow_entities(folder: Path, n: int) -> tuple[list[Names], list[dict[str,
     files, _ = list_inputs(folder)
     [batch] = plan_batches(files, batch_size=len(files), max_bytes=1 << 40)
     ingested = ingest_files(batch, folder, PipelineConfig(input_dir=folder), "eval").ingested
-    cleaned, _ = clean_frame(ingested, dt.date.today())
+    cleaned, _, _ = clean_frame(ingested, dt.date.today())
     chosen = select_enrichers(["language_v2", entities.NAME])
     enriched = enrich_frame(cleaned, chosen).with_columns(cleaned["source_file"])
     raw: list[dict[str, list[str]]] = [{t: [] for t in TYPES} for _ in range(n)]

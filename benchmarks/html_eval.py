@@ -68,7 +68,7 @@ def run_pages(html_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame,
     ):
         started = time.perf_counter()
         result = ingest_files(batch, html_dir, config, run_id="html-eval")
-        rows, rejects = clean_frame(result.ingested, dt.date.today())
+        rows, _, rejects = clean_frame(result.ingested, dt.date.today())
         seconds += time.perf_counter() - started
         ingested.append(result.ingested)
         cleaned.append(rows)

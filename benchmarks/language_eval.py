@@ -47,7 +47,7 @@ def main() -> None:
     files, _ = list_inputs(args.folder)
     [batch] = plan_batches(files, batch_size=len(files), max_bytes=1 << 40)
     ingested = ingest_files(batch, args.folder, PipelineConfig(), "eval").ingested
-    cleaned, _ = clean_frame(ingested, dt.date.today())
+    cleaned, _, _ = clean_frame(ingested, dt.date.today())
     started = time.perf_counter()
     detected = language_v2(cleaned)
     seconds = time.perf_counter() - started

@@ -98,7 +98,7 @@ def main() -> None:
     files, _ = list_inputs(args.folder)
     [batch] = plan_batches(files, batch_size=len(files), max_bytes=1 << 40)
     ingested = ingest_files(batch, args.folder, PipelineConfig(), "bench").ingested
-    cleaned, _ = clean_frame(ingested, dt.date.today())
+    cleaned, _, _ = clean_frame(ingested, dt.date.today())
     bodies = cleaned["body"]
     bodies = pl.concat([bodies] * (args.docs // bodies.len() + 1)).head(args.docs)
 

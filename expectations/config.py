@@ -68,12 +68,15 @@ DEFAULT_POLICIES: dict[str, ExpectationPolicy] = {
     "url_not_script": _policy(quarantine=True),
     # Two different kept records with one canonical URL: a live page updated in place.
     "url_unique": _policy(),
-    # No body is no article. Critical when most rows have none: the mapping is wrong.
-    "body_present": _policy("critical", mostly=0.5, quarantine=True),
-    # Under min_body_words a "body" is page furniture or a one-line flash.
+    # A record with a title or URL but no body is a metadata-only record (clean keeps it
+    # in metadata_only/), so a source of mostly such pages is no broken mapping: report.
+    # A mapping that misses the text column is caught by the unmapped-column check.
+    "body_present": _policy(mostly=0.5, quarantine=True),
+    # Under min_body_words a complete "body" is page furniture or a one-line flash. A
+    # truncated body (a feed's teaser) is exempt: it is a record, with its flag.
     "body_min_words": _policy(quarantine=True),
-    # Clean's mid_sentence heuristic flags ~20% of news_cluster bodies; quarantining on
-    # it would drop many complete-enough articles, so it only reports.
+    # A teaser is a record that downstream readers may filter on body_truncated;
+    # quarantining it would lose the title, date and URL it carries. Report only.
     "body_not_truncated": _policy(),
     # The furniture is already removed; a high share says something about the source.
     "boilerplate_share": _policy(),
@@ -87,7 +90,10 @@ class QualityConfig(BaseModel, frozen=True):
     # 30 words is about two sentences: on news_cluster the cleaned bodies under it are
     # site furniture ("Chat with us in Facebook Messenger ...", subscription walls) and
     # one-line flashes; the shortest real stories are 40+ words.
-    min_body_words: int = Field(30, ge=0, description="Words a body needs (body_min_words)")
+    # Words as tasks/words.py counts them: each letter of Chinese, Japanese or Thai.
+    min_body_words: int = Field(
+        30, ge=0, description="Words a complete (not truncated) body needs (body_min_words)"
+    )
     # More than half of the text was furniture: the source page is mostly not article.
     max_boilerplate_share: float = Field(
         0.5, ge=0, le=1, description="Share of characters removed as boilerplate, at most"

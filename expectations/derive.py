@@ -15,13 +15,15 @@ from __future__ import annotations
 import polars as pl
 
 from tasks.dates import date_from_url, is_missing, parsed_date
+from tasks.truncation import source_marker, truncation_reason
+from tasks.words import word_count
 
 # Layouts whose records carry a date / a URL field (SPEC §2). Plain text has neither,
 # dated text has no URL: their rows are never asked for one.
-DATE_LAYOUTS = ("headed", "dated", "json", "jsonl", "csv", "html")
-URL_LAYOUTS = ("headed", "json", "jsonl", "csv", "html")
-# Same word definition as enrich's counts_v1: a whitespace token holding a letter or digit.
-WORD = r"\S*[\p{L}\p{N}]\S*"
+# Feeds and WARC records carry both, as an HTML page does.
+_FEEDS_AND_CRAWLS = ("rss", "atom", "jsonfeed", "warc")
+DATE_LAYOUTS = ("headed", "dated", "json", "jsonl", "csv", "html", *_FEEDS_AND_CRAWLS)
+URL_LAYOUTS = ("headed", "json", "jsonl", "csv", "html", *_FEEDS_AND_CRAWLS)
 # Stages whose rows are one record of one file (a `layout` column) rather than merged
 # clusters (a `layouts` list).
 RECORD_STAGES = ("ingested", "cleaned")
@@ -37,6 +39,7 @@ HELPERS = (
     "qc_url",
     "qc_body",
     "qc_body_words",
+    "qc_body_complete",
     "qc_boilerplate_share",
 )
 
@@ -93,6 +96,10 @@ def helper_columns(stage: str, frame: pl.DataFrame) -> pl.DataFrame:
             "qc_date_from_url": pl.lit(None, pl.Date()),
         }
     body = col("body", pl.String())
+    if "body_truncated" in has:
+        truncated = pl.col("body_truncated")
+    else:  # ingested rows: judged as clean will judge them
+        truncated = truncation_reason(source_marker(body), body).is_not_null()
     if "removed_lines" in has:
         removed = pl.col("removed_lines").list.eval(
             pl.element().struct.field("text").str.len_chars()
@@ -112,9 +119,10 @@ def helper_columns(stage: str, frame: pl.DataFrame) -> pl.DataFrame:
             # The length, not the text: GX gets a copy of every column it checks, and
             # bodies would be most of a run's bytes. Null when the body is blank.
             qc_body=_text(body).str.len_chars().cast(pl.Int64),
-            qc_body_words=pl.when(_text(body).is_not_null()).then(
-                body.str.count_matches(WORD).cast(pl.Int64)
-            ),
+            # Words as tasks/words.py counts them (letters of Chinese, Japanese, Thai).
+            qc_body_words=pl.when(_text(body).is_not_null()).then(word_count(body)),
+            # A truncated teaser is a record with its flag: length rules skip it.
+            qc_body_complete=~truncated.fill_null(False),
             qc_boilerplate_share=share.cast(pl.Float64),
         )
         .with_columns(

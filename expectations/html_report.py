@@ -95,8 +95,15 @@ def _table(summary: list[dict[str, Any]]) -> str:
     return f"<table>{head}{body}</table>"
 
 
-def render_report(run_id: str, stages: list[dict[str, Any]], docs_note: str) -> str:
-    """The report page for one run; `stages` are StageValidation.to_json() dicts."""
+def render_report(
+    run_id: str, stages: list[dict[str, Any]], docs_note: str, records_note: str | None = None
+) -> str:
+    """The report page for one run; `stages` are StageValidation.to_json() dicts;
+    `records_note` says what part of the run's records no suite past ingested saw."""
+    records = ""
+    if records_note:
+        records = f'<p id="metadata-only"><b>Metadata only:</b> {escape(records_note)}.</p>'
+
     overview = "".join(
         f'<tr data-stage="{escape(s["stage"])}"><td>{escape(s["stage"])}</td>'
         f'<td class="num">{s["rows"]}</td>'
@@ -123,6 +130,6 @@ def render_report(run_id: str, stages: list[dict[str, Any]], docs_note: str) -> 
         "fails the run, a row-level rule marked quarantine moves its failing rows to "
         f"quarantine/.</p>"
         "<table><tr><th>stage</th><th>rows</th><th>expectations passed</th>"
-        f"<th>critical failures</th><th>quarantined rows</th></tr>{overview}</table>"
+        f"<th>critical failures</th><th>quarantined rows</th></tr>{overview}</table>{records}"
         f'{sections}<p class="muted">{escape(docs_note)}</p></body></html>'
     )

@@ -46,9 +46,27 @@ def artifact_rows(results: list[StageValidation]) -> list[dict[str, Any]]:
     ]
 
 
-def quality_summary(run_id: str, results: list[StageValidation]) -> dict[str, Any]:
+def metadata_only_note(records: dict[str, int] | None) -> str | None:
+    """One sentence on the run's metadata-only records (a title or URL, no body), which
+    no suite after ingested sees: they leave clean for metadata_only/, not cleaned/."""
+    if not records or not records.get("metadata_only"):
+        return None
+    only, ingested = records["metadata_only"], records.get("ingested", 0)
+    share = f" ({100 * only / ingested:.1f} %)" if ingested else ""
+    most = "most of this run's records are" if 2 * only > ingested else "some records are"
+    return (
+        f"{only} of {ingested} ingested records{share} had a title or URL but no body: "
+        f"{most} metadata-only, kept in metadata_only/ and not checked past ingested"
+    )
+
+
+def quality_summary(
+    run_id: str, results: list[StageValidation], records: dict[str, int] | None = None
+) -> dict[str, Any]:
     return {
         "run_id": run_id,
+        "records": records or {},
+        "metadata_only_note": metadata_only_note(records),
         "stages": [
             {
                 "stage": r.stage,
@@ -77,6 +95,8 @@ def summary_text(summary: dict[str, Any]) -> str:
             f"({r['unexpected_count']}) failed"
             for r in failed
         ]
+    if summary.get("metadata_only_note"):
+        lines.append(f"  metadata only: {summary['metadata_only_note']}")
     for line in summary["critical_failures"]:
         lines.append(f"  CRITICAL {line}")
     if summary.get("report"):
@@ -94,11 +114,17 @@ def latest_summary(lake_root: Path) -> dict[str, Any] | None:
 
 
 def write_quality_reports(
-    lake_root: Path, run_id: str, results: list[StageValidation], *, data_docs: bool = True
+    lake_root: Path,
+    run_id: str,
+    results: list[StageValidation],
+    *,
+    data_docs: bool = True,
+    records: dict[str, int] | None = None,
 ) -> dict[str, Path]:
     """Write a run's results (JSON, report, Data Docs); returns the paths by name.
 
-    Names: one per stage, `summary`, `report`, `latest`, `docs` (when built).
+    Names: one per stage, `summary`, `report`, `latest`, `docs` (when built). `records`
+    holds the run's `ingested` and `metadata_only` counts, for the note on the latter.
     """
     quality = Path(lake_root) / QUALITY_DIR
     run_dir = quality / run_id
@@ -106,8 +132,9 @@ def write_quality_reports(
     for result in results:
         paths[result.stage] = run_dir / f"{result.stage}.json"
         write_json(result.to_json(), paths[result.stage])
-    summary = quality_summary(run_id, results)
-    html = render_report(run_id, [r.to_json() for r in results], DOCS_NOTE)
+    summary = quality_summary(run_id, results, records)
+    note = summary["metadata_only_note"]
+    html = render_report(run_id, [r.to_json() for r in results], DOCS_NOTE, note)
     paths["report"] = run_dir / "report.html"
     paths["latest"] = quality / "latest.html"
     for target in (paths["report"], paths["latest"]):

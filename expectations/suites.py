@@ -51,7 +51,11 @@ RULES: dict[str, Rule] = {
         Rule("doc_id_unique", "dataset", "no doc_id appears twice"),
         Rule("body_present", "row", "body is not empty"),
         Rule("url_not_script", "row", "URL is not javascript:, data: or vbscript:"),
-        Rule("body_min_words", "row", "body has at least min_body_words words"),
+        Rule(
+            "body_min_words",
+            "row",
+            "a complete (not truncated) body has at least min_body_words words",
+        ),
         Rule("title_present", "row", "title is not empty"),
         Rule("date_present", "row", "a date, where the layout carries one"),
         Rule("date_parseable", "row", "a given date can be read"),
@@ -137,7 +141,9 @@ def stage_checks(stage: str, config: QualityConfig, run_date: dt.date) -> list[C
         Check(
             "body_min_words",
             gxe.ExpectColumnValuesToBeBetween(
-                column="qc_body_words", min_value=config.min_body_words
+                column="qc_body_words",
+                min_value=config.min_body_words,
+                row_condition=Column("qc_body_complete") == True,  # noqa: E712
             ),
         ),
         Check("title_present", gxe.ExpectColumnValuesToNotBeNull(column="qc_title")),

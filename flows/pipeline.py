@@ -11,6 +11,15 @@ included, so every batch must be counted before any batch is cleaned.
 
 The flow only wires tasks together and keeps the books: every input file and
 record is counted in, and the run fails loudly if the counts do not balance.
+
+A run's new batches are provisional until the *commit* after the quality gate: the
+gate runs the `ingested` and `cleaned` suites and checks the books of ingest, clean
+and the gate, and only then are the batches' input files added to the file manifest.
+A run that fails there rolls its batches back (tasks/rollback.py) and stops before
+dedupe, so no stage shows its rows and the run after the fix ingests the files once.
+Files of a run killed before its commit are rolled back by the next run, unless it
+plans the same batches again (then it rewrites them). What follows the commit
+(dedupe, enrich) works on lake totals and catches up on the next run.
 """
 
 from __future__ import annotations
@@ -36,7 +45,7 @@ from expectations.validate import StageValidation
 from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
-from newsflow.lake import Lake
+from newsflow.lake import UNBATCHED, Lake
 from newsflow.lock import lake_lock
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
@@ -46,9 +55,9 @@ from tasks.enrich import enrich, outdated_batches, select_enrichers, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
+from tasks.rollback import roll_back
 from tasks.unmapped import ColumnCounts, merged, text_like_failures
 
-UNBATCHED = "unbatched"
 # New input between these sizes starts the enrichers' worker processes early. Less
 # enriches too few rows for workers (tasks/enrichers/workers.py); more runs long enough
 # that their start-up (~2 s) is lost in it, while their memory (~100 MB each) would
@@ -61,7 +70,7 @@ WARM_UP_BYTES = (1_000_000, 256_000_000)
 IDENTITIES = [
     ("ingest", "files_new", ("files_ingested", "files_quarantined")),
     ("ingest", "records_in", ("ingested", "quarantined_records_at_ingest")),
-    ("clean", "ingested", ("cleaned", "quarantined_at_clean")),
+    ("clean", "ingested", ("cleaned", "metadata_only", "quarantined_at_clean")),
     ("quality", "cleaned", ("passed_quality", "quarantined_at_quality")),
     ("dedupe", "lake_cleaned", ("deduped", "duplicates")),
     ("enrich", "deduped", ("enriched",)),
@@ -198,6 +207,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         logger.info("Full refresh: clearing stage outputs under %s", lake.root)
         lake.clear_outputs()
         lake_generation(lake.root, renew=True)  # no cached task result outlives the refresh
+    lake.check_schema_version()  # a lake of another schema version is refreshed, not mixed
     lake_generation(lake.root)  # made once here, before parallel tasks ask for it
     # I/O tasks retry (set on the tasks); every stage task has a time limit. Ingest and
     # clean are cached on their batch's content: a retried or interrupted run skips the
@@ -211,6 +221,15 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     seen = set(lake.read_manifest()["content_hash"].to_list())
     new = [f for f in files if f.content_hash not in seen]
     batches = plan_batches(new, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
+    # Left by a run killed before its commit, and not planned again (input changed).
+    left = lake.uncommitted_batches() - {b.batch_id for b in batches}
+    if left:
+        swept = roll_back.submit(sorted(left), lake_dir, run_id).result()
+        logger.warning(
+            "Removed %d files of %d batches an interrupted run left uncommitted",
+            swept["files"],
+            swept["batches"],
+        )
     _quarantine_rejected(lake, rejected, run_id)
     context = FlowRunContext.get()
     tasks_here = context is None or isinstance(context.task_runner, ThreadPoolTaskRunner)
@@ -251,6 +270,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             records_in=result["records"],
             ingested=result["ingested"],
             quarantined_records_at_ingest=result["quarantined_records"],
+            # WARC requests, redirects, non-HTML payloads: not records (kinds in the log).
+            skipped_not_articles=sum(result.get("skipped_by_kind", {}).values()),
         )
         quarantined["ingest"].update(result["quarantined_by_rule"])
         book.unmapped_columns = merged([book.unmapped_columns, result.get("unmapped_columns", {})])
@@ -292,16 +313,21 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     cleaned_rows: dict[str, int] = {}
     for done, future in enumerate(as_completed(clean_futures), start=1):
         result = future.result()
-        counts.update(cleaned=result["cleaned"], quarantined_at_clean=result["quarantined"])
+        counts.update(
+            cleaned=result["cleaned"],
+            metadata_only=result["metadata_only"],
+            quarantined_at_clean=result["quarantined"],
+        )
         cleaned_rows[result["batch_id"]] = result["cleaned"]
         quarantined["clean"].update(result["quarantined_by_rule"])
         removed.update(result["removed_by_rule"])
         logger.info(
-            "clean %d/%d: batch %s -> %d rows, %d quarantined%s",
+            "clean %d/%d: batch %s -> %d rows, %d metadata-only, %d quarantined%s",
             done,
             len(batches),
             result["batch_id"],
             result["cleaned"],
+            result["metadata_only"],
             result["quarantined"],
             " (cached)" if _was_cached(future) else "",
         )
@@ -314,26 +340,22 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         file_manifest = book.file_manifest
     counts["files_ingested"] = int((file_manifest["status"] == "ingested").sum())
     counts["files_quarantined"] = int((file_manifest["status"] == "quarantined").sum())
+    if config.quality.enabled:  # the check is a critical expectation of the ingested data
+        book.mapping_failures = text_like_failures(book.unmapped_columns)
+    committed = _commit(lake, ingested_batches, book)
 
     # A lake whose dedupe outputs or index are missing or behind cleaned/ (deleted,
     # written before the index existed, or a run that stopped after clean) is brought
     # up to date even without new input.
-    stale = bool(lake.files("cleaned")) and not (
+    indexed, in_cleaned = lake.count("dedupe_index"), lake.count("cleaned")
+    stale = in_cleaned > 0 and not (
         lake.files("deduped")
-        and lake.files("dedupe_index")
-        and lake.count("dedupe_index") == lake.count("cleaned")
+        and indexed == in_cleaned
+        and indexed == lake.count("deduped") + lake.count("duplicates")
     )
     wants = STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1]
-    # Rows of a batch that fails a critical expectation must not reach dedupe, where
-    # they would become kept records; its files stay out of the manifest, so the run
-    # after the fix (a field mapping, a threshold) reads them again.
-    if config.quality.enabled:  # the check is a critical expectation of the ingested data
-        book.mapping_failures = text_like_failures(book.unmapped_columns)
-    for line in book.mapping_failures:
-        logger.error("%s", line)
-    halted = any(v.critical_failures() for v in book.validations) or bool(book.mapping_failures)
-    if halted:
-        logger.error("quality: a critical expectation failed (see above); dedupe waits")
+    # A run the gate failed has rolled its batches back: nothing new reaches dedupe.
+    if not committed:
         wants = STAGES_IN_ORDER[:1]
     deduped: dict[str, Any] = {"batches": [], "touched": [], "rebuilt": None}
     if (batches or stale) and "dedupe" not in wants:
@@ -383,9 +405,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         logger.info("No new input: dedupe and enrich are up to date, nothing to do")
     elif config.quality.enabled:
         rewritten = deduped["batches"] if "dedupe" in ran else []
-        _report_quality(
-            config, lake, ingested_batches, rewritten, todo if "enrich" in ran else [], book
-        )
+        _report_quality(config, lake, rewritten, todo if "enrich" in ran else [], book)
     return _finish(config, lake, book)
 
 
@@ -427,16 +447,21 @@ def _enrich_batches(
 
 
 def _gate(config: PipelineConfig, rows_by_batch: dict[str, int], book: RunBook) -> None:
-    """Run the cleaned suite on every new batch, a group of batches per GX call;
-    failing rows go to quarantine."""
+    """Run the cleaned suite on every new batch, a group of batches per GX call (failing
+    rows go to quarantine), and the ingested suite beside it: both judge the run's new
+    rows before anything is committed."""
     logger, t0 = get_run_logger(), time.perf_counter()
     book.ran.add("quality")
     book.quarantined["quality"] = Counter()
-    gate = quality_gate.with_options(timeout_seconds=config.task_timeout_seconds)
+    timeout = config.task_timeout_seconds
+    gate = quality_gate.with_options(timeout_seconds=timeout)
+    lake_dir = str(config.lake_dir)
+    ingested = quality_check.with_options(timeout_seconds=timeout).submit(
+        "ingested", list(rows_by_batch), lake_dir, book.run_date, config.quality
+    )
     groups = gate_groups(rows_by_batch)
     futures = [
-        gate.submit(group, str(config.lake_dir), book.run_id, book.run_date, config.quality)
-        for group in groups
+        gate.submit(group, lake_dir, book.run_id, book.run_date, config.quality) for group in groups
     ]
     parts = []
     for done, future in enumerate(as_completed(futures), start=1):
@@ -455,32 +480,51 @@ def _gate(config: PipelineConfig, rows_by_batch: dict[str, int], book: RunBook) 
             result["passed"],
             result["quarantined"],
         )
+    book.validations.append(ingested.result())
     merged = merge_validations("cleaned", parts)
     if merged is not None:
         book.validations.append(merged)
     book.timings["quality_gate_s"] = time.perf_counter() - t0
 
 
+def _commit(lake: Lake, batches: list[str], book: RunBook) -> bool:
+    """Commit the run's new batches (their files into the manifest), or roll them back
+    when a critical expectation failed or the books of ingest, clean and the gate do
+    not balance. Returns whether they were committed."""
+    logger = get_run_logger()
+    unbalanced = [c["identity"] for c in check_books(book.counts, book.ran) if not c["balanced"]]
+    critical = [*book.mapping_failures]
+    critical += [line for v in book.validations for line in v.critical_failures()]
+    if not unbalanced and not critical:
+        if not book.file_manifest.is_empty():
+            lake.add_to_manifest(book.file_manifest, book.run_id)
+        return True
+    logger.error(
+        "The run's new rows fail (%s): rolling back %d batches; dedupe and enrich wait",
+        "; ".join([*critical, *(f"books: {i}" for i in unbalanced)]),
+        len(batches),
+    )
+    rolled = roll_back.submit(batches, str(lake.root), book.run_id).result()
+    book.counts["batches_rolled_back"] = rolled["batches"]
+    return False
+
+
 def _report_quality(
-    config: PipelineConfig,
-    lake: Lake,
-    ingested: list[str],
-    deduped: list[str],
-    enriched: list[str],
-    book: RunBook,
+    config: PipelineConfig, lake: Lake, deduped: list[str], enriched: list[str], book: RunBook
 ) -> None:
-    """Validate this run's rows of the other stages and write every report."""
+    """Validate this run's rows of the stages after the gate and write every report."""
     t0 = time.perf_counter()
     book.ran.add("quality")
     check = quality_check.with_options(timeout_seconds=config.task_timeout_seconds)
     args = (str(config.lake_dir), book.run_date, config.quality)
-    todo = [("ingested", ingested), ("deduped", deduped), ("enriched", enriched)]
+    todo = [("deduped", deduped), ("enriched", enriched)]
     futures = {stage: check.submit(stage, names, *args) for stage, names in todo if names}
     results = {stage: f.result() for stage, f in futures.items()}
     order = ("ingested", "cleaned", "deduped", "enriched")
     merged = {v.stage: v for v in book.validations} | results
     book.validations = [merged[s] for s in order if s in merged]
-    paths = write_quality_reports(lake.root, book.run_id, book.validations)
+    records = {k: book.counts.get(k, 0) for k in ("ingested", "metadata_only")}
+    paths = write_quality_reports(lake.root, book.run_id, book.validations, records=records)
     rows = artifact_rows(book.validations)
     create_table_artifact(
         key="newsflow-quality",
@@ -499,15 +543,15 @@ def _report_quality(
 
 
 def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]:
-    """Check the books, record the run (manifest, file manifest, artifact); fail if unbalanced."""
+    """Check the books, record the run (manifest, artifact); fail if unbalanced or critical.
+
+    The file manifest was written (or the batches rolled back) at the commit, after the
+    gate; a failure after it (books of dedupe or enrich) is repaired by the next run,
+    which finds dedupe's index or enrich's files behind and catches up.
+    """
     run_id, counts, timings = book.run_id, book.counts, book.timings
     books = check_books(counts, book.ran)
-    balanced = all(c["balanced"] for c in books)
     critical = [*book.mapping_failures, *book.quality.get("critical_failures", [])]
-    # Files of a run whose books do not balance, or whose rows failed a critical
-    # expectation, stay new: the next run redoes them instead of taking the loss as done.
-    if not book.file_manifest.is_empty() and balanced and not critical:
-        lake.add_to_manifest(book.file_manifest, run_id)
     timings["total_s"] = time.perf_counter() - book.t_start
     run: dict[str, Any] = {
         "run_id": run_id,
@@ -544,10 +588,33 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         broken = "; ".join(
             f"{c['identity']} ({c['left']} != {c['right']})" for c in books if not c["balanced"]
         )
+        rolled = counts.get("batches_rolled_back", 0)
+        batches = "batch was" if rolled == 1 else "batches were"
+        undone = f"; its {rolled} new {batches} rolled back" if rolled else ""
         if run["status"] == "unbalanced":
-            raise AccountingError(f"run {run_id}: books do not balance: {broken}")
+            raise AccountingError(f"run {run_id}: books do not balance: {broken}{undone}")
         first, *more = critical
         report = book.quality.get("report")
         also = f" (and {len(more)} more{f'; see {report}' if report else ''})" if more else ""
-        raise QualityError(f"run {run_id}: critical expectation failed: {first}{also}")
+        # A mapping failure names its own setting (field_mappings).
+        accept = "" if book.mapping_failures else accepting_setting(book.validations)
+        hint = f"; to accept such data, set {accept} in the run's PipelineConfig" if accept else ""
+        raise QualityError(
+            f"run {run_id}: critical expectation failed: {first}{also}{undone}{hint}"
+        )
     return run
+
+
+def accepting_setting(validations: list[StageValidation]) -> str | None:
+    """The config setting that turns the first failed critical expectation into a
+    warning (None when no expectation failed critically)."""
+    rule = next(
+        (
+            row["expectation"]
+            for v in validations
+            for row in v.summary
+            if row["severity"] == "critical" and not row["success"]
+        ),
+        None,
+    )
+    return f'quality.policies.{rule}.severity="warning"' if rule else None

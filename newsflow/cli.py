@@ -17,7 +17,7 @@ from typing import Any
 
 from flows.runners import RUNNERS, api_shared_with_workers, flow_on_runner
 from newsflow.deploy import DEFAULT_CRON, DEFAULT_NAME
-from newsflow.lake import Lake
+from newsflow.lake import Lake, LakeVersionError
 
 # Defaults for Prefect's settings unless the user set them: a project-local home,
 # no telemetry (the machine may be offline), and time for the local server to boot.
@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--enrichers",
-        help="comma-separated enrichers to run, e.g. counts_v1,source_v1 (default: all)",
+        help="comma-separated enrichers to run, e.g. counts_v2,source_v2 (default: all)",
     )
     run.add_argument(
         "--re-enrich", action="store_true", help="enrich every batch again (new enrichers)"
@@ -110,6 +110,18 @@ def format_run(run: dict[str, Any]) -> str:
         if stage in ran and (k in counts or k != "passed_quality")
     ]
     lines.append("  rows:    " + " -> ".join(f"{k} {counts.get(k, 0)}" for k in shown))
+    if counts.get("metadata_only"):
+        only, ingested = counts["metadata_only"], counts.get("ingested", 0)
+        share = f" ({100 * only / ingested:.1f} % of ingested)" if ingested else ""
+        lines.append(
+            f"  metadata only: {only} records with a title or URL but no body{share}, "
+            "in metadata_only/"
+        )
+    if counts.get("batches_rolled_back"):
+        lines.append(
+            f"  rolled back: the {counts['batches_rolled_back']} new batches of this run "
+            "(no stage keeps their rows; the next run reads their files again)"
+        )
     skipped = [s for s in ("clean", "dedupe", "enrich") if s not in ran]
     if skipped:
         lines.append(f"  not run this time: {', '.join(skipped)}")
@@ -257,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsflow: interrupted", file=sys.stderr)
         return 130
+    except LakeVersionError as exc:  # the user must choose: nothing was written
+        print(f"newsflow: {args.command} refused: {exc}", file=sys.stderr)
+        return 2
     except Exception as exc:  # one line for people; Prefect's logs hold the traceback
         print(f"newsflow: {args.command} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

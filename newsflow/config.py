@@ -200,14 +200,26 @@ class DedupeConfig(BaseModel, frozen=True):
     # Below ~20 shingles (about 25 words, two short sentences) a body is too small to
     # identify an article: "Chat with us in Facebook Messenger. Find out what's
     # happening in the world as it unfolds." is 9. Such bodies never match as near
-    # duplicates, and match exactly only when their titles match too.
+    # duplicates.
     min_shingles: int = Field(
-        20, ge=1, description="Shingles a body needs to match without its title"
+        20, ge=1, description="Shingles a body needs to match as a near duplicate"
+    )
+    # Under 60 words a body is as often site furniture as a story: an author-bio teaser
+    # (~40 words) or a consent wall repeats word for word under every article of a site.
+    # Such a body matches another only when their titles agree after normalisation (or
+    # one has none) and, with both dates known, within `date_window_days`; so do bodies
+    # under `min_shingles`. Copies of a short news brief keep their headline and merge.
+    short_body_words: int = Field(
+        60,
+        ge=0,
+        description="Bodies under this many words match only under an agreeing title, "
+        "within the date window",
     )
     # Copies of a story appear within days; a recurring template story (a weekly
     # market report, a monthly jobs figure) months apart shares most of its text
-    # but is a new article. Applies to near duplicates with both dates known;
-    # None turns the window off. Exact and sentence-set copies merge whatever their dates.
+    # but is a new article. Applies to near duplicates and to short bodies
+    # (`short_body_words`) with both dates known; None turns the window off. Exact and
+    # sentence-set copies of longer bodies merge whatever their dates.
     date_window_days: int | None = Field(
         30, ge=0, description="Near duplicates must be published this close (days)"
     )
@@ -236,7 +248,20 @@ class PipelineConfig(BaseModel):
     max_file_bytes: int = Field(
         512 * 1024 * 1024,
         ge=1,
-        description="Files larger than this (after decompression) are quarantined, not read",
+        description="Files larger than this (after decompression) are quarantined, not read, "
+        "unless they can be read as a stream (JSON Lines, CSV, WARC)",
+    )
+    stream_min_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1,
+        description="JSON Lines and CSV files larger than this (after decompression) are read "
+        "line by line instead of whole; WARC files always are",
+    )
+    ingest_chunk_rows: int = Field(
+        10_000,
+        ge=1,
+        description="Ingested rows built and written at a time: bounds ingest's memory on a "
+        "large file",
     )
     full_refresh: bool = Field(False, description="Reprocess every file, not only new ones")
     stop_after: Literal["clean", "dedupe", "enrich"] = Field(
@@ -273,8 +298,8 @@ class PipelineConfig(BaseModel):
     )
     enrichers: list[str] | None = Field(
         None,
-        description="Enrichers to run, by versioned name (counts_v1, source_v1, language_v2, "
-        "dateline_v1, entities_v2, keywords_v1, quality_v1); null runs them all. The columns of "
+        description="Enrichers to run, by versioned name (counts_v2, source_v2, language_v2, "
+        "dateline_v2, entities_v2, keywords_v2, quality_v2); null runs them all. The columns of "
         "the others stay null",
     )
     field_mappings: dict[str, dict[str, list[str]]] = Field(

@@ -10,6 +10,25 @@ from __future__ import annotations
 import polars as pl
 
 SCHEMA_VERSION = "5"
+# The schema version in which each folder's columns last changed (a column change sets
+# its folder to the new SCHEMA_VERSION). Files naming an older version were written to
+# another contract: a run refuses such a lake (Lake.check_schema_version), except in
+# enriched/, which it rewrites from deduped/ (tasks/enrich.py `outdated_batches`).
+CONTRACT_SINCE: dict[str, int] = {
+    "ingested": 4,
+    "cleaned": 4,
+    "deduped": 4,
+    "enriched": 5,
+    "metadata_only": 4,
+    "duplicates": 4,
+    "quarantine": 4,
+    "manifest": 4,
+    "line_docs": 4,
+    "line_stats": 4,
+    "dedupe_index": 4,
+}
+# Folders a run rewrites whole when their files are of an older version.
+REWRITTEN_WHEN_OUTDATED = ("enriched",)
 
 REMOVED_LINE = pl.Struct({"text": pl.String, "rule": pl.String})
 
@@ -39,6 +58,9 @@ INGESTED = pl.Schema(
         "title": pl.String(),
         "date_raw": pl.String(),
         "url": pl.String(),
+        # ingested: the URL fetched, when the source names one besides the article's own
+        # (a WARC's target URI); clean fills it from `url` for every other record.
+        "url_raw": pl.String(),
         "body": pl.String(),
         "site_name": pl.String(),
         **_SOURCE_FIELDS,
@@ -51,7 +73,6 @@ CLEANED = pl.Schema(
         "published_date": pl.Date(),
         "date_flag": pl.String(),
         "date_source": pl.String(),
-        "url_raw": pl.String(),
         "url_flag": pl.String(),
         "removed_lines": pl.List(REMOVED_LINE),
         "body_truncated": pl.Boolean(),
@@ -84,7 +105,7 @@ DEDUPED = pl.Schema(
 
 # `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
 # The other added columns come from the enrichers of tasks/enrich.py, in registry order
-# (counts_v1, source_v1, language_v2, dateline_v1, entities_v2, keywords_v1, quality_v1);
+# (counts_v2, source_v2, language_v2, dateline_v2, entities_v2, keywords_v2, quality_v2);
 # columns of an enricher a run did not select are null.
 ENRICHED = pl.Schema(
     {
@@ -199,6 +220,8 @@ DEDUPE_INDEX = pl.Schema(
         "kept_doc_id": pl.String(),
         "exact_key": pl.UInt64(),
         "sentence_key": pl.UInt64(),
+        "title_key": pl.UInt64(),
+        "short_body": pl.Boolean(),
         "shingle_count": pl.Int64(),
         "published_date": pl.Date(),
         "band_keys": pl.List(pl.UInt64),
@@ -261,27 +284,38 @@ DESCRIPTIONS: dict[str, str] = {
     "run_id": "The run that wrote the row (`runs/<run_id>.json`)",
     "batch_id": "The batch of input files the row came from (hash of their paths and contents)",
     "source_file": "Path of the raw file, relative to the input folder",
-    "record_index": "Position of the record in its file (0 for one-article files)",
-    "layout": "Detected layout: headed, dated, plain, json, jsonl, csv, html",
+    "record_index": "Position of the record in its file (0 for one-article files; in a WARC "
+    "file, the position among all its WARC records, requests included)",
+    "layout": "Detected layout: headed, dated, plain, json, jsonl, csv, html, rss, atom, "
+    "jsonfeed, warc",
     "encoding": "Text encoding the file was decoded with",
     "title": "Headline",
     "date_raw": "Publication date as written in the source",
-    "url": "Article URL (ingested: as written; later stages: canonical http/https or null)",
+    "url": "Article URL (ingested: as written; later stages: canonical http/https or null: "
+    "HTML entities decoded, scheme and host lower-cased, no credentials, default port, "
+    "fragment or tracking parameter (list in tasks/urls.py), path and query otherwise as "
+    "written; canonical_url_v2)",
     "urls": "Every canonical URL a copy of the article had (sorted)",
     "body": "Article text, paragraphs separated by one blank line",
     "published_date": "Publication date; null when missing or implausible (see date_flag)",
     "date_flag": "Why published_date is null: missing, unparseable, future, before_1900, "
     "epoch_1970",
     "date_source": "Where published_date came from: raw (the source's date field) or url",
-    "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@)",
-    "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>",
+    "url_raw": "URL as ingested, before canonicalisation (credentials masked as ***@); for a "
+    "WARC record the URL the crawler fetched (WARC-Target-URI), while url is the page's "
+    "canonical link. ingested: null unless the source names a fetched URL",
+    "url_flag": "Why url is null: missing, malformed, bad_host, scheme_<name>, "
+    "consent_interstitial (a cookie-wall or consent page such as consent.yahoo.com, not the "
+    "article's address; url_raw keeps it); deduped and enriched: only when no copy has a URL",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
     "site_name": "Publisher name the source gives: the page's HTML metadata, or an export's "
     "source name (NewsAPI source.name, NewsData.io source_name); deduped and enriched: the "
     "first in sort order among the article's copies",
-    "body_truncated": "Whether the source cut the body off (see truncation_reason)",
-    "truncation_reason": "How the cut was recognised: char_count_marker, read_more, ellipsis, "
-    "mid_sentence",
+    "body_truncated": "Whether the source cut the body off (see truncation_reason); a truncated "
+    "body is kept with this flag and is exempt from body_min_words",
+    "truncation_reason": "How the cut was recognised: char_count_marker ('[+N chars]') and "
+    "read_more (read from the body as ingested), ellipsis ('…', '[…]' ending the final "
+    "body), mid_sentence (the final body stops inside a sentence: tasks/truncation.py)",
     "authors": "Authors as a list of names: the source's author field (split on , and & ;, "
     "a leading 'By ' dropped, a role such as ', Staff Writer' kept with its name), else "
     "(enriched/) the byline the dateline enricher found; merged copies: every name",
@@ -298,29 +332,38 @@ DESCRIPTIONS: dict[str, str] = {
     "layouts": "Every layout the article was found in",
     "duplicate_count": "Number of copies merged into this record (1 when unique)",
     "published_month": "YYYY-MM of published_date, or 'unknown'; the hive partition of enriched/",
-    "char_count": "Characters in body (counts_v1)",
-    "word_count": "Words in body: whitespace-separated tokens holding a letter or digit "
-    "(counts_v1)",
+    "char_count": "Characters in body; a truncated body without its marker and cut-off last "
+    "word (counts_v2)",
+    "word_count": "Words in body: whitespace-separated tokens holding a letter or digit, and "
+    "each letter of a script written without spaces (Chinese, Japanese, Thai); a truncated "
+    "body without its marker and cut-off last word (tasks/words.py) (counts_v2)",
     "sentence_count": "Sentences in body, approximate: sentence-final punctuation before a "
-    "capital or the end, less abbreviations, plus unpunctuated paragraphs (counts_v1)",
-    "paragraph_count": "Paragraphs in body (counts_v1)",
-    "reading_time_min": "word_count / 238 words per minute (Brysbaert 2019), in minutes "
-    "(counts_v1)",
-    "host": "Host name of url (source_v1)",
+    "capital or the end, less abbreviations, plus 。！？ and unpunctuated paragraphs "
+    "(counts_v2)",
+    "paragraph_count": "Paragraphs in body (counts_v2)",
+    "reading_time_min": "word_count / 238 words (or CJK characters) per minute (Brysbaert "
+    "2019), in minutes "
+    "(counts_v2)",
+    "host": "Host name of url (source_v2)",
     "domain": "Registered domain of url, public-suffix aware: daijiworld.com, bbc.co.uk "
-    "(source_v1)",
-    "publisher": "Name the page gave itself (HTML site_name) in any copy, else the registered "
-    "domain's label (daijiworld), else the host (source_v1)",
+    "(source_v2)",
+    "publisher": "Name the source gave itself (site_name) in any copy, else the registered "
+    "domain's label (daijiworld), or the subdomain's on a domain shared by separate "
+    "publications (abcnews for abcnews.go.com, a blog on blogspot.com), else the host "
+    "(source_v2)",
     "language": "ISO 639-1 code of the body's language (py3langid); null when the body has no "
     "letter (language_v2)",
     "language_confidence": "py3langid's normalised probability of `language`, 0-1 (language_v2)",
-    "dateline_place": "Place of the opening dateline, title-cased, with its region when written "
-    '("Washington", "Kabul, Afghanistan") (dateline_v1)',
-    "dateline_date": 'Date of the dateline as written ("Dec 8") (dateline_v1)',
-    "dateline_agency": "Wire agency credited in the dateline or at the end of the body: IANS, "
-    "Reuters, AP, AFP, PTI, ANI, UPI, Xinhua, dpa, Bloomberg (dateline_v1)",
-    "byline": 'Author(s) from an opening "By …" line or a closing "Reporting by …" credit '
-    "(dateline_v1)",
+    "dateline_place": "Place of the opening dateline, title-cased, with its region when "
+    'written ("Washington", "Kabul, Afghanistan"); never a caption label ("IMAGE:") or a '
+    'column header ("Dear Abby:") (dateline_v2)',
+    "dateline_date": 'Date of the dateline as written ("Dec 8") (dateline_v2)',
+    "dateline_agency": "Wire agency credited in the dateline, an agency-only opening "
+    '("(Reuters) —") or at the end of the body ("(PTI)", "— Jane Doe, AP"): IANS, Reuters, '
+    "AP, AFP, PTI, ANI, UPI, Xinhua, dpa, Bloomberg (dateline_v2)",
+    "byline": 'Author names as written, from an opening "By …" line ("By Jane Doe, John Smith '
+    'and Ann Lee"), a "Reporting by …" credit or a closing "— Jane Doe, Agency" signature '
+    "(dateline_v2)",
     "people": "People named in the title or body (spaCy PERSON, checked: a city, a team or "
     "junk is no person), most salient first: headline, then lead, then most mentioned; a lone "
     "surname joins its full name; empty unless the body is English (entities_v2)",
@@ -334,18 +377,23 @@ DESCRIPTIONS: dict[str, str] = {
     "{text, type: person|organization|place, mentions: in title and body, first_offset: "
     "characters into body of its first mention, null when only the title names it} "
     "(entities_v2)",
-    "keywords": "Up to 10 key phrases of one or two words (YAKE, in the body's language), best "
-    "first (keywords_v1)",
-    "mean_word_length": "Letters and digits per word (Gopher keeps 3-10) (quality_v1)",
-    "symbol_word_ratio": "('#' + '...' + '…') per word (Gopher keeps < 0.1) (quality_v1)",
+    "keywords": 'Up to 10 key phrases of the title and body, best first: names ("Margaret '
+    'Holloway", "Bank of England") and one- or two-word phrases, scored by title and lead '
+    "position, frequency in the article and rarity in wordfreq's fixed word list for the "
+    "language; from the article alone, never a truncation marker or cut-off word; empty for "
+    "unspaced scripts (keywords_v2)",
+    "mean_word_length": "Letters and digits per word (Gopher keeps 3-10); null for a body "
+    "mostly Korean or in a script written without spaces (quality_v2)",
+    "symbol_word_ratio": "('#' + '...' + '…') per word (Gopher keeps < 0.1) (quality_v2)",
     "stop_word_ratio": "Share of words on spaCy's stop-word list for `language`; null when "
-    "there is no list (quality_v1)",
+    "there is no list, or the body is mostly Korean or a script without spaces (quality_v2)",
     "duplicate_line_share": "Share of non-empty lines repeating an earlier line (Gopher keeps "
-    "< 0.3) (quality_v1)",
+    "< 0.3) (quality_v2)",
     "line_punctuation_share": "Share of non-empty lines ending in sentence-final punctuation "
-    "(FineWeb keeps >= 0.12) (quality_v1)",
-    "quality_score": "Product of six factors in [0, 1], one per measure (formula in "
-    "tasks/enrichers/quality.py and README); 0 for an empty body (quality_v1)",
+    "(FineWeb keeps >= 0.12) (quality_v2)",
+    "quality_score": "Product of factors in [0, 1], one per measure (formula in "
+    "tasks/enrichers/quality.py and README), times 0.5 when body_truncated (a teaser "
+    "scores at most 0.5); 0 for an empty body (quality_v2)",
     "kept_doc_id": "The record the document was merged into (in dedupe_index: itself when kept)",
     "matched_doc_id": "The copy the duplicate matched: the kept one when it matches it directly, "
     "else the copy of the cluster it matches best",
@@ -354,15 +402,18 @@ DESCRIPTIONS: dict[str, str] = {
     "set) for near_containment",
     "method": "How the duplicate matched: exact_body (same normalised body), sentence_set (same "
     "set of sentences, any order), near_jaccard, near_containment (word shingles, verified)",
-    "exact_key": "BLAKE2b-64 of the normalised body (plus the title for bodies under "
-    "min_shingles shingles)",
-    "sentence_key": "BLAKE2b-64 of the sorted set of normalised sentences (plus the title for "
-    "short bodies)",
+    "exact_key": "BLAKE2b-64 of the normalised body",
+    "sentence_key": "BLAKE2b-64 of the sorted set of normalised sentences",
+    "title_key": "BLAKE2b-64 of the normalised title; null without one",
+    "short_body": "Body under short_body_words words or min_shingles shingles: it matches a "
+    "copy only when their titles agree (or one is missing) and, with both dates known, "
+    "within date_window_days",
     "shingle_count": "Distinct word shingles of the body (shingles never cross a sentence)",
     "band_keys": "MinHash LSH band keys (empty for bodies under min_shingles shingles)",
     "signature": "MinHash signature, num_perm values (empty under min_shingles): a candidate "
     "pair's estimated similarity decides whether it is verified",
-    "near_doc_ids": "Documents verified as near duplicates when this one was indexed",
+    "near_doc_ids": "Documents verified as near duplicates when this one was indexed, and "
+    "short bodies it is linked to (same key, agreeing title, within the date window)",
     "settings": "The dedupe settings and signature algorithm the row was computed with; the "
     "index is rebuilt when they change",
     "stage": "Stage that quarantined the row: ingest, clean, quality (a Great Expectations "

@@ -27,6 +27,16 @@ FOLDERS = {
     "dedupe_index": "dedupe_index/documents.parquet",
 }
 
+# What a folder holds, where its name and columns do not say it.
+FOLDER_NOTES = {
+    "metadata_only": (
+        "Records whose source gave a title or a URL but no body (a gallery or video "
+        "page, a feed item without text): the columns of `cleaned/`, `body` null. "
+        "Counted in the books (ingested = cleaned + metadata_only + quarantined at "
+        "clean); never deduped or enriched."
+    ),
+}
+
 
 def render() -> str:
     lines = [
@@ -35,10 +45,13 @@ def render() -> str:
         "Generated from `newsflow/schema.py` by `python -m newsflow.schema_doc`; do not edit.",
         "",
         f"Schema version: **{SCHEMA_VERSION}** (also in every file's Parquet metadata as "
-        "`newsflow.schema_version`, next to `newsflow.run_id` and `newsflow.code_version`).",
+        "`newsflow.schema_version`, next to `newsflow.run_id` and `newsflow.code_version`). "
+        "A run refuses a lake holding files of another version, asking for `--full-refresh`.",
     ]
     for stage, schema in STAGE_SCHEMAS.items():
         lines += ["", f"## `{FOLDERS[stage]}`", ""]
+        if stage in FOLDER_NOTES:
+            lines += [FOLDER_NOTES[stage], ""]
         if stage in PARTITION_KEYS:
             lines += [
                 f"`{PARTITION_KEYS[stage]}` is the hive partition key: it is in the folder "

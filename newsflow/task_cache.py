@@ -72,7 +72,7 @@ def _key(stage: str, lake_dir: Any, batch_id: str, settings: Any) -> str:
 def ingest_key(_: TaskRunContext, inputs: dict[str, Any]) -> str:
     config = inputs["config"]
     settings = config.model_dump(
-        mode="json", include={"input_dir", "max_file_bytes", "field_mappings"}
+        mode="json", include={"input_dir", "max_file_bytes", "stream_min_bytes", "field_mappings"}
     )
     settings["input_dir"] = str(Path(config.input_dir).resolve())
     return _key("ingest", config.lake_dir, inputs["batch"].batch_id, settings)

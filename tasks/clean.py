@@ -1,9 +1,11 @@
 """clean: ingested rows -> repaired text, real dates, canonical URLs, no boilerplate.
 
 `clean_frame` is the pure transform; the task at the bottom only reads and writes.
-Rows left with no body are quarantined, never dropped: `furniture_only` when the
-boilerplate rules emptied the body (the detail names them), `empty_body` when there
-was no text to begin with.
+Rows are split three ways, none dropped: a record whose source gave no body but a title
+or a URL is metadata-only (`metadata_only/`, a record of its own, never deduped or
+enriched); a row whose body the boilerplate rules emptied is quarantined as
+`furniture_only` (the detail names the rules), one with no body, title or URL as
+`empty_body`; every other row is cleaned.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.config import RepeatThresholds
 from newsflow.lake import Lake
-from newsflow.schema import CLEANED, QUARANTINE, rule_counts
+from newsflow.schema import CLEANED, METADATA_ONLY, QUARANTINE, rule_counts
 from tasks.boilerplate import (
     line_hash,
     matching_rule,
@@ -27,44 +29,86 @@ from tasks.boilerplate import (
     with_body_context_rules,
 )
 from tasks.dates import published_date
-from tasks.truncation import truncation_reason
+from tasks.truncation import source_marker, truncation_reason
 from tasks.urls import canonical_url
 
 PARAGRAPH_BREAK = "\n\n"
 # The quarantine rule of a body that boilerplate rules emptied (`empty_body`: no text).
 FURNITURE_ONLY = "furniture_only"
-# Text ftfy leaves exactly as it is: printable ASCII without "&" (HTML entities), tabs
-# and newlines, plus "£" and "€" with no other non-ASCII character beside them (every
-# mojibake pattern ftfy looks for needs two non-ASCII characters in a row; no other
-# fix touches these). Anything else, "\r" and control characters included, goes
-# through ftfy. Most news text passes, and ftfy per row was clean's largest cost.
-_NEEDS_FTFY = r"[^\t\n\x20-\x25\x27-\x7e£€]|[£€]{2}"
+# ftfy repairs mojibake and encoding faults only. Its other defaults restyle what the
+# source wrote: ’ “ ” become ASCII quotes (uncurl_quotes), "ﬁ" becomes "fi"
+# (fix_latin_ligatures), full-width "ＣＯＶＩＤ－１９" in CJK text becomes half-width
+# (fix_character_width); those stay off. Line breaks are still unified ("\r\n",
+# U+2028), since clean normalises white space anyway.
+_REPAIR = ftfy.TextFixerConfig(
+    uncurl_quotes=False,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    normalization="NFC",
+    explain=False,
+)
+# Text ftfy leaves exactly as it is: printable ASCII, tabs and newlines, plus the
+# typographic marks ‘ ’ “ ” – — … • and "£", "€" with no other non-ASCII character
+# beside them (every mojibake pattern ftfy looks for needs two non-ASCII characters in
+# a row, or a lead character such as "Â" or "Ã"; with the restyling fixes off, nothing
+# else touches these), unless "&" starts an HTML entity ("&amp;", what ftfy decodes).
+# Anything else, "\r" and control characters included, goes through ftfy. Most news
+# text passes, and ftfy per row is clean's largest cost.
+_TYPOGRAPHIC = "‘’“”–—…•£€"
+_NEEDS_FTFY = rf"[^\t\n\x20-\x7e{_TYPOGRAPHIC}]|[{_TYPOGRAPHIC}]{{2}}|&#?[0-9A-Za-z]{{1,24}};"
+
+
+# Rounds of ftfy + white space a row may take to settle (see _normalised_series).
+MAX_REPAIR_PASSES = 4
 
 
 def _fix(text: str) -> str:
-    return ftfy.fix_text(text, normalization="NFC")
+    return ftfy.fix_text(text, _REPAIR)
 
 
-def repaired(col: pl.Expr) -> pl.Expr:
-    """`col` as `ftfy.fix_text` returns it, calling ftfy only for rows it could change."""
-    needs = col.str.contains(_NEEDS_FTFY)
-    # The rows that pass are nulled first: map_elements skips nulls, while a when/then
-    # around it would still call ftfy on every row.
-    fixed = pl.when(needs).then(col).map_elements(_fix, return_dtype=pl.String, skip_nulls=True)
-    return pl.when(needs).then(fixed).otherwise(col)
-
-
-def normalised_text(col: pl.Expr) -> pl.Expr:
-    """Unicode repaired (ftfy), spaces collapsed, paragraphs kept as one blank line apart."""
+def _spaced(col: pl.Expr) -> pl.Expr:
+    """Spaces collapsed, lines joined, paragraphs one blank line apart."""
     return (
-        repaired(col)
-        .str.replace_all(r"[^\S\n]+", " ")
+        col.str.replace_all(r"[^\S\n]+", " ")
         .str.replace_all(r" ?\n ?", "\n")
         .str.replace_all(r"\n{2,}", "\x00")
         .str.replace_all("\n", " ")
         .str.replace_all("\x00", PARAGRAPH_BREAK)
         .str.strip_chars()
     )
+
+
+def _spaced_series(texts: pl.Series) -> pl.Series:
+    return pl.select(_spaced(pl.lit(texts))).to_series()
+
+
+def _normalised_series(texts: pl.Series) -> pl.Series:
+    spaced = _spaced_series(texts)
+    rows = texts.str.contains(_NEEDS_FTFY).fill_null(False).arg_true()
+    if rows.is_empty():  # ftfy would change none of them
+        return spaced
+    # ftfy then spaces, again on the rows that changed, until none does: collapsing
+    # white space can set a character beside a space that ftfy reads as mojibake only
+    # then ("Â" and a line break become "Â ", a broken no-break space), and ftfy decodes
+    # one level of a doubly escaped "&amp;amp;" per call. Cleaning the result again
+    # changes nothing. The rows ftfy leaves alone need no second look: white space
+    # changes never set two characters side by side.
+    result = texts.gather(rows)
+    changing = pl.int_range(len(result), eager=True)
+    for _ in range(MAX_REPAIR_PASSES):
+        before = result.gather(changing)
+        after = _spaced_series(pl.Series([_fix(text) for text in before], dtype=pl.String))
+        result = result.scatter(changing, after)
+        changing = changing.filter(after != before)
+        if changing.is_empty():
+            break
+    return spaced.scatter(rows, result)
+
+
+def normalised_text(col: pl.Expr) -> pl.Expr:
+    """Unicode repaired (ftfy, only for rows it could change), spaces collapsed,
+    paragraphs kept as one blank line apart; cleaning the result again changes nothing."""
+    return col.map_batches(_normalised_series, return_dtype=pl.String)
 
 
 def _url_parts(url: str | None) -> dict[str, str | None]:
@@ -115,8 +159,12 @@ def clean_frame(
     run_date: dt.date,
     line_stats: pl.DataFrame | pl.LazyFrame | None = None,
     thresholds: RepeatThresholds | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Clean ingested rows. Returns (cleaned rows, quarantined rows).
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Clean ingested rows. Returns (cleaned rows, metadata-only rows, quarantined rows).
+
+    Metadata-only is judged on the body as the source gave it (empty after Unicode and
+    whitespace repair), never on what boilerplate removal left: a body that was all
+    furniture is not a metadata record, it is quarantined with its removed lines.
 
     `line_stats` is the per-domain line-frequency table (`line_stats/`); without it the
     rule `domain_repeat_v1` removes nothing. `thresholds` default to `RepeatThresholds()`.
@@ -125,52 +173,72 @@ def clean_frame(
         title=normalised_text(pl.col("title")),
         body=normalised_text(pl.col("body")).fill_null(""),
         dates=published_date(pl.col("date_raw"), pl.col("url"), run_date),
-        url_raw=pl.col("url"),
+        url_raw=pl.coalesce("url_raw", "url"),
         url_parts=pl.col("url").map_elements(
             _url_parts,
             return_dtype=pl.Struct({"url": pl.String, "url_flag": pl.String}),
             skip_nulls=False,
         ),
     )
-    df = df.drop("url").unnest("url_parts", "dates")
-    # Truncation is judged on the body as the source ended it, before a trailing
-    # "Read more" line is removed as boilerplate.
-    df = df.with_columns(truncation_reason=truncation_reason(pl.col("body")))
+    df = (
+        df.drop("url")
+        .unnest("url_parts", "dates")
+        .with_columns(
+            _source_body=pl.col("body") != "",
+            _source_metadata=pl.col("title").fill_null("").str.strip_chars().ne("")
+            | pl.col("url_raw").fill_null("").str.strip_chars().ne(""),
+        )
+    )
+    # The source's own truncation markers are read from the body as the source ended
+    # it, before a trailing "Read more" line is removed as boilerplate; an unfinished
+    # last sentence is judged on the final body, after a footer ("© 2019 …") is gone.
+    df = df.with_columns(_source_marker=source_marker(pl.col("body")))
     repeated = None
     if line_stats is not None:
         repeated = repeated_lines(line_stats.lazy(), thresholds).collect()
-    df = without_boilerplate(df, repeated).with_columns(
-        title=pl.when(pl.col("title") != "").then(pl.col("title")),
-        body_truncated=pl.col("truncation_reason").is_not_null(),
+    df = (
+        without_boilerplate(df, repeated)
+        .with_columns(
+            title=pl.when(pl.col("title") != "").then(pl.col("title")),
+            truncation_reason=truncation_reason(pl.col("_source_marker"), pl.col("body")),
+        )
+        .with_columns(body_truncated=pl.col("truncation_reason").is_not_null())
     )
-    empty = df.filter(pl.col("body") == "")
-    # A body that was all furniture (a bio teaser, a consent wall, a paywall notice …)
-    # is named for the rules that emptied it; one with no text to begin with is not.
-    removed = pl.col("removed_lines").list.len()
+    metadata_only = pl.col("_source_metadata") & ~pl.col("_source_body")
+    empty = df.filter((pl.col("body") == "") & ~metadata_only)
     quarantined = empty.select(
         "source_file",
         "record_index",
         stage=pl.lit("clean"),
-        rule=pl.when(removed > 0).then(pl.lit(FURNITURE_ONLY)).otherwise(pl.lit("empty_body")),
-        detail=pl.format(
-            "no body text left after cleaning ({} paragraphs removed as boilerplate{})",
-            removed,
-            pl.when(removed > 0)
-            .then(
-                pl.lit(": ")
-                + pl.col("removed_lines")
+        # A body that was all furniture (a bio teaser, a consent wall, a paywall notice …)
+        # is named for the rules that emptied it.
+        rule=pl.when(pl.col("_source_body"))
+        .then(pl.lit(FURNITURE_ONLY))
+        .otherwise(pl.lit("empty_body")),
+        detail=pl.when(pl.col("_source_body"))
+        .then(
+            pl.format(
+                "no body text left after cleaning ({} paragraphs removed as boilerplate: {})",
+                pl.col("removed_lines").list.len(),
+                pl.col("removed_lines")
                 .list.eval(pl.element().struct.field("rule"))
                 .list.unique(maintain_order=True)
-                .list.join(", ")
+                .list.join(", "),
             )
-            .otherwise(pl.lit("")),
-        ),
+        )
+        .otherwise(pl.lit("the source gave no body, title or URL")),
         doc_id="doc_id",
         run_id="run_id",
         batch_id="batch_id",
     )
-    cleaned = df.filter(pl.col("body") != "").select(CLEANED.names())
-    return cleaned, quarantined.select(QUARANTINE.names())
+    # No body to hold: null, not "", says the source had none.
+    metadata = df.filter(metadata_only).with_columns(body=pl.lit(None, pl.String))
+    cleaned = df.filter(pl.col("body") != "")
+    return (
+        cleaned.select(CLEANED.names()),
+        metadata.select(METADATA_ONLY.names()),
+        quarantined.select(QUARANTINE.names()),
+    )
 
 
 @task(
@@ -187,19 +255,24 @@ def clean(
     run_date: dt.date,
     thresholds: RepeatThresholds | None = None,
 ) -> dict[str, Any]:
-    """Clean `ingested/<batch_id>` into `cleaned/<batch_id>`; returns counts.
+    """Clean `ingested/<batch_id>` into `cleaned/<batch_id>` and
+    `metadata_only/<batch_id>`; returns counts.
 
     Reads the line statistics the `line_stats` task brought up to date for this run.
     """
     lake = Lake(lake_dir)
     ingested = pl.read_parquet(lake.stage_dir("ingested") / f"{batch_id}.parquet")
-    cleaned, quarantined = clean_frame(ingested, run_date, lake.scan("line_stats"), thresholds)
+    cleaned, metadata_only, quarantined = clean_frame(
+        ingested, run_date, lake.scan("line_stats"), thresholds
+    )
     lake.write(cleaned, "cleaned", batch_id, run_id)
+    lake.write(metadata_only, "metadata_only", batch_id, run_id)
     lake.write(quarantined, "quarantine", f"clean-{batch_id}", run_id)
     removed = cleaned.select(pl.col("removed_lines").explode().struct.field("rule")).drop_nulls()
     return {
         "batch_id": batch_id,
         "cleaned": cleaned.height,
+        "metadata_only": metadata_only.height,
         "quarantined": quarantined.height,
         "quarantined_by_rule": rule_counts(quarantined),
         "removed_by_rule": dict(removed.group_by("rule").len().sort("rule").iter_rows()),

@@ -1,7 +1,8 @@
 """Clusters of copies: connected components over every link between documents.
 
-Two documents are linked when they share an exact key or a sentence-set key, or when
-one lists the other among its verified near duplicates. Components rather than pairs:
+Two documents are linked when they share an exact key or a sentence-set key (neither
+of them a short body), or when one lists the other among its near duplicates and short
+links. Components rather than pairs:
 a copy linked to another copy of an article belongs with all of them.
 """
 
@@ -31,10 +32,16 @@ def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def cluster_ids(docs: pl.DataFrame) -> pl.Series:
-    """Per row of `docs` (doc_id, exact_key, sentence_key, near_doc_ids): the smallest
-    doc_id of its cluster."""
+    """Per row of `docs` (doc_id, exact_key, sentence_key, short_body, near_doc_ids): the
+    smallest doc_id of its cluster."""
     nodes = docs.select("doc_id").with_row_index("row").sort("doc_id").with_row_index("node")
-    keyed = docs.select("doc_id", "exact_key", "sentence_key").join(nodes, on="doc_id")
+    # A short body is linked by its key only under an agreeing title and date: those
+    # links are in near_doc_ids (tasks/short_links.py).
+    keyed = (
+        docs.filter(~pl.col("short_body"))
+        .select("doc_id", "exact_key", "sentence_key")
+        .join(nodes, on="doc_id")
+    )
     edges = [
         keyed.select(u="node", v=pl.col("node").min().over(key))
         for key in ("exact_key", "sentence_key")

@@ -9,9 +9,13 @@ Copies are linked three ways (fingerprints in tasks/fingerprints.py):
 * `near_jaccard` / `near_containment`: MinHash LSH over sentence-bounded word shingles
   proposes pairs (tasks/minhash.py), each verified on the real shingle sets: Jaccard
   for edited copies, containment for a story inside a longer page or a flattened copy.
-  Bodies under `min_shingles` never match this way, and their two keys include the
-  title, so furniture-only bodies of different pages stay apart. With both dates known,
-  near duplicates must lie within `date_window_days`.
+  Bodies under `min_shingles` never match this way. With both dates known, near
+  duplicates must lie within `date_window_days`.
+
+A short body (under `short_body_words` words: an author-bio teaser, a consent wall)
+matches another, by key or as a near duplicate, only when their titles agree after
+normalisation (or one has none) and their dates, when both are known, lie within the
+window (tasks/short_links.py), so the furniture of different pages stays apart.
 
 Clusters are the connected components of these links; tasks/merge.py turns each into
 one record.
@@ -43,12 +47,18 @@ from tasks.minhash import (
     signature_matrix,
     signatures,
 )
+from tasks.short_links import short_links, titles_agree
 
 # fingerprint_v2: the index keeps each document's MinHash signature.
-FINGERPRINT_VERSION = "fingerprint_v2"
+# fingerprint_v3: words of unspaced scripts are letters (tasks/words.py), so Chinese,
+# Japanese and Thai bodies get letter shingles; 。！？ end sentences.
+# fingerprint_v4: keys without the title; short bodies flagged, matched under an agreeing
+# title and date (tasks/short_links.py).
+FINGERPRINT_VERSION = "fingerprint_v4"
 # What a record holds; a new version rebuilds the index and rewrites every record.
 # records_v2: deduped rows carry site_name. records_v3: the source's fields and the flags.
-RECORD_VERSION = "records_v3"
+# records_v4: a truncated copy's body loses to a complete one (tasks/merge.py).
+RECORD_VERSION = "records_v4"
 # Candidate pairs verified at a time: the shingle sets of at most twice as many
 # documents (~3 KB each, plus their exploded table while verifying) are held at once.
 VERIFY_CHUNK = 5_000
@@ -90,13 +100,21 @@ def near_links(
     for shapes the index does not hold yet. A pair of two new documents is kept once.
     `verify` checks the candidate pairs, handed over `VERIFY_CHUNK` at a time.
     """
-    shape = ["sentence_key", "published_date"]
+    # A short body's title is part of its shape: it decides what the body may match.
+    shape = ["sentence_key", "published_date", "shape_title"]
     columns = ["doc_id", "exact_key", "sentence_key", "published_date", "band_keys"]
-    columns += ["signature", "shingle_count"]
+    columns += ["signature", "shingle_count", "title_key", "short_body"]
     searchable = pl.col("shingle_count") >= config.min_shingles
-    old = index.filter(searchable).sort("doc_id").unique(shape, keep="first", maintain_order=True)
+    shape_title = pl.when("short_body").then("title_key").alias("shape_title")
+    old = (
+        index.filter(searchable)
+        .with_columns(shape_title)
+        .sort("doc_id")
+        .unique(shape, keep="first", maintain_order=True)
+    )
     reps = (
         new.filter(searchable)
+        .with_columns(shape_title)
         .join(old.select(shape), on=shape, how="anti", nulls_equal=True)
         .sort("doc_id")
         .unique(shape, keep="first", maintain_order=True)
@@ -129,8 +147,9 @@ def worth_verifying(
 
     The pool's last `new` rows are the new documents; a pair of two new documents is
     kept once (smaller doc_id first). Pairs already linked by a key are dropped, as are
-    pairs outside the date window (exact: verification refuses them) and pairs whose
-    MinHash estimates leave no chance of passing (`plausible`). All of it works on row
+    pairs outside the date window (exact: verification refuses them), pairs with a short
+    body whose titles disagree (tasks/short_links.py) and pairs whose MinHash estimates
+    leave no chance of passing (`plausible`). All of it works on row
     numbers, so the millions of pairs two documents sharing a paragraph make in a large
     corpus are never joined to ids.
     """
@@ -140,6 +159,8 @@ def worth_verifying(
         is_new=pl.int_range(pl.len()) >= offset,
         exact=pl.col("exact_key").rank("dense"),
         sentence=pl.col("sentence_key").rank("dense"),
+        title=pl.col("title_key").rank("dense"),
+        short="short_body",
         published_date="published_date",
     )
     sig = signature_matrix(pool["signature"], config)
@@ -156,6 +177,10 @@ def worth_verifying(
             & (pl.col("exact") != pl.col("other_exact"))
             & (pl.col("sentence") != pl.col("other_sentence"))
             & in_window(config)
+            & (
+                ~(pl.col("short") | pl.col("other_short"))
+                | titles_agree(pl.col("title"), pl.col("other_title"))
+            )
         )
         if pairs.is_empty():
             return pairs.select("q", "p")
@@ -224,12 +249,30 @@ def linked(fp: pl.DataFrame, index: pl.DataFrame, verify: Verify, config: Dedupe
         near_doc_ids=pl.col("near_doc_ids").fill_null(pl.lit([], pl.List(pl.String)))
     )
     docs = pl.concat([index, added.select(DEDUPE_INDEX.names())])
+    docs = with_links(docs, short_links(fp, index, config))
     docs = docs.with_columns(cluster=cluster_ids(docs))
     changed = docs.join(fp.select("doc_id"), on="doc_id", how="semi")["cluster"].unique()
     members = docs.filter(pl.col("cluster").is_in(changed.implode())).select(
-        "doc_id", "batch_id", "cluster", "exact_key", "sentence_key"
+        "doc_id", "batch_id", "cluster", "exact_key", "sentence_key", "title_key", "short_body"
     )
     return Linked(docs=docs, members=members)
+
+
+def with_links(docs: pl.DataFrame, links: pl.DataFrame) -> pl.DataFrame:
+    """`docs` with each link (doc_id, other_doc_id) added to its doc's `near_doc_ids`
+    (a link between two indexed documents changes an indexed row)."""
+    if links.is_empty():
+        return docs
+    extra = links.group_by("doc_id").agg(extra="other_doc_id")
+    return (
+        docs.join(extra, on="doc_id", how="left", maintain_order="left")
+        .with_columns(
+            near_doc_ids=pl.when(pl.col("extra").is_null())
+            .then("near_doc_ids")
+            .otherwise(pl.concat_list("near_doc_ids", "extra").list.unique().list.sort())
+        )
+        .drop("extra")
+    )
 
 
 def merge_plan(members: pl.DataFrame) -> pl.DataFrame:
@@ -254,7 +297,12 @@ def keyed_rows(rows: pl.DataFrame, part: pl.DataFrame, shingles: pl.DataFrame) -
     return (
         rows.select(CLEANED.names())
         .unique("doc_id", keep="first", maintain_order=True)
-        .join(part.select("doc_id", "exact_key", "sentence_key", "cluster", "chunk"), on="doc_id")
+        .join(
+            part.select(
+                "doc_id", "exact_key", "sentence_key", "title_key", "short_body", "cluster", "chunk"
+            ),
+            on="doc_id",
+        )
         .join(shingles, on="doc_id", how="left", maintain_order="left")
         .with_columns(shingles=pl.col("shingles").fill_null(pl.lit([], SHINGLES)))
     )

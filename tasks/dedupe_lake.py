@@ -189,6 +189,8 @@ def merged_routed(
         CLEANED,
         exact_key=pl.String(),
         sentence_key=pl.String(),
+        title_key=pl.UInt64(),
+        short_body=pl.Boolean(),
         cluster=pl.String(),
         chunk=pl.Int64(),
         shingles=SHINGLES,
@@ -204,6 +206,16 @@ def merged_routed(
     chunks = shuffle.parts()
     for chunk in progress.each(chunks, len(chunks), "merged chunks"):
         yield merge_clusters(shuffle.read(chunk).drop("chunk"), run_id, config)
+
+
+def stored_index(lake: Lake) -> tuple[pl.DataFrame, str | None]:
+    """The index, or an empty one and why when its files lack a column of the contract
+    (written by an older dedupe, e.g. before title_key and short_body)."""
+    try:
+        return lake.scan("dedupe_index").collect(), None
+    except pl.exceptions.ColumnNotFoundError as exc:
+        missing = str(exc).split(";")[0]
+        return empty(DEDUPE_INDEX), f"the index lacks a column ({missing})"
 
 
 def rebuild_reason(
@@ -317,8 +329,8 @@ def dedupe(lake_dir: str, run_id: str, config: DedupeConfig | None = None) -> di
         .collect()
         .unique("doc_id", keep="first", maintain_order=True)
     )
-    index = lake.scan("dedupe_index").collect()
-    reason = rebuild_reason(lake, index, cleaned, config)
+    index, stale = stored_index(lake)
+    reason = stale or rebuild_reason(lake, index, cleaned, config)
     if reason:
         progress.logger.info("dedupe: rebuilding the index from cleaned/: %s", reason)
         index = empty(DEDUPE_INDEX)

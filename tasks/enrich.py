@@ -2,9 +2,11 @@
 
 Enrichers are registered under versioned names (`language_v2`), as dolma registers
 its taggers: each is a function `frame -> new columns` in `tasks/enrichers/`, reads
-the article and never changes it. They run in registry order on a growing frame, so
-a later enricher can read an earlier one's columns (entities, keywords and quality
-read `language`, or detect it themselves when language_v2 was not selected). A run
+the article and never changes it, and declares how much of the body it reads
+(`body_chars`: enrich_frame passes it only that). They run in registry order on a
+growing frame, so a later enricher can read an earlier one's columns (entities,
+keywords and quality read `language`, or detect it themselves when language_v2 was
+not selected). A run
 may select enrichers by name (`PipelineConfig.enrichers`); the columns of the others
 are null, so `enriched/` keeps one schema. Every file's Parquet metadata names the
 enrichers that produced it (`newsflow.enrichers`) and the library or model version
@@ -28,6 +30,7 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow.lake import DEDUPED_RUN_KEY, Lake
 from newsflow.schema import ENRICHED, SCHEMA_VERSION
+from tasks.authors import author_names
 from tasks.enrichers import counts, dateline, entities, keywords, language, quality, source, workers
 
 
@@ -40,21 +43,25 @@ class Enricher:
     packages: tuple[str, ...] = ()
     # Loads the model a worker process needs (see `tasks/enrichers/workers.py`).
     load_model: Callable[[], object] | None = None
+    # What of the body it reads: the first N characters, or None for the whole body.
+    # `enrich_frame` passes it only that much (every other column whole, the title too).
+    body_chars: int | None = None
 
 
 ENRICHERS: dict[str, Enricher] = {
     e.name: e
     for e in (
-        Enricher(counts.NAME, counts.COLUMNS, counts.counts_v1),
-        Enricher(source.NAME, source.COLUMNS, source.source_v1, ("tldextract",)),
+        Enricher(counts.NAME, counts.COLUMNS, counts.counts_v2),
+        Enricher(source.NAME, source.COLUMNS, source.source_v2, ("tldextract",), body_chars=0),
         Enricher(
             language.NAME,
             language.COLUMNS,
             language.language_v2,
             ("py3langid",),
             language.identifier,
+            body_chars=language.MAX_CHARS,
         ),
-        Enricher(dateline.NAME, dateline.COLUMNS, dateline.dateline_v1),
+        Enricher(dateline.NAME, dateline.COLUMNS, dateline.dateline_v2),
         Enricher(
             entities.NAME,
             entities.COLUMNS,
@@ -62,9 +69,29 @@ ENRICHERS: dict[str, Enricher] = {
             entities.PACKAGES,
             entities.load_models,
         ),
-        Enricher(keywords.NAME, keywords.COLUMNS, keywords.keywords_v1, ("yake",)),
-        Enricher(quality.NAME, quality.COLUMNS, quality.quality_v1, ("spacy",)),
+        Enricher(
+            keywords.NAME,
+            keywords.COLUMNS,
+            keywords.keywords_v2,
+            keywords.PACKAGES,
+            keywords.background,
+            body_chars=keywords.BODY_CHARS,
+        ),
+        Enricher(quality.NAME, quality.COLUMNS, quality.quality_v2, ("spacy",)),
     )
+}
+
+
+# Enrichers a newer version replaced: a configuration naming one fails with the new name;
+# batches they wrote are enriched again on the next run (`outdated_batches`).
+REPLACED = {
+    "counts_v1": "counts_v2",
+    "source_v1": "source_v2",
+    "language_v1": "language_v2",
+    "dateline_v1": "dateline_v2",
+    "entities_v1": "entities_v2",
+    "keywords_v1": "keywords_v2",
+    "quality_v1": "quality_v2",
 }
 
 
@@ -74,7 +101,9 @@ def select_enrichers(names: Sequence[str] | None = None) -> list[Enricher]:
         return list(ENRICHERS.values())
     unknown = sorted(set(names) - set(ENRICHERS))
     if unknown:
-        raise ValueError(f"unknown enrichers {unknown}; known: {', '.join(ENRICHERS)}")
+        successors = [f"{n} -> {REPLACED[n]}" for n in unknown if n in REPLACED]
+        replaced = f" (replaced: {', '.join(successors)})" if successors else ""
+        raise ValueError(f"unknown enrichers {unknown}{replaced}; known: {', '.join(ENRICHERS)}")
     return [e for name, e in ENRICHERS.items() if name in names]
 
 
@@ -95,6 +124,28 @@ def enricher_metadata(enrichers: Sequence[Enricher]) -> dict[str, str]:
         "newsflow.enrichers": ",".join(e.name for e in enrichers),
         "newsflow.enricher_models": json.dumps(models, sort_keys=True),
     }
+
+
+def read_by(enricher: Enricher, frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame as `enricher` reads it: the body cut to its `body_chars`."""
+    if enricher.body_chars is None:
+        return frame
+    return frame.with_columns(pl.col("body").str.slice(0, enricher.body_chars))
+
+
+def authors_or_byline(authors: pl.Expr, byline: pl.Expr) -> pl.Expr:
+    """The source's authors; when it gave none, the names of the byline the dateline
+    enricher found, split as ingest splits an author field (`tasks.authors`: "Jane Doe
+    and John Roe" -> two names); `byline` stays as written."""
+    missing = authors.is_null() | (authors.list.len() == 0)
+    # Nulled first so names are split only where the source gave none (map_elements
+    # skips nulls).
+    names = (
+        pl.when(missing)
+        .then(byline)
+        .map_elements(author_names, return_dtype=pl.List(pl.String), skip_nulls=True)
+    )
+    return pl.when(missing & byline.is_not_null()).then(names).otherwise(authors)
 
 
 def outdated_batches(lake: Lake) -> set[str]:
@@ -120,12 +171,14 @@ def enrich_frame(
     """Add the enriched columns to deduped rows (all enrichers unless told otherwise).
 
     Extra input columns are dropped from the output. `seconds`, when given, receives
-    each enricher's wall time.
+    each enricher's wall time. When an enricher found the byline (dateline), a record
+    whose source named no author takes the byline's names as `authors`.
     """
     frame = deduped.with_columns(published_month=pl.col("published_date").dt.strftime("%Y-%m"))
-    for enricher in select_enrichers() if enrichers is None else enrichers:
+    chosen = select_enrichers() if enrichers is None else enrichers
+    for enricher in chosen:
         started = time.perf_counter()
-        added = enricher.add(frame)
+        added = enricher.add(read_by(enricher, frame))
         if tuple(added.columns) != enricher.columns or added.height != frame.height:
             raise RuntimeError(
                 f"{enricher.name} returned {added.columns} x {added.height} rows, "
@@ -134,6 +187,8 @@ def enrich_frame(
         frame = frame.with_columns(added)
         if seconds is not None:
             seconds[enricher.name] = time.perf_counter() - started
+    if any("byline" in enricher.columns for enricher in chosen):
+        frame = frame.with_columns(authors=authors_or_byline(pl.col("authors"), pl.col("byline")))
     return frame.select(
         pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
         for c, t in ENRICHED.items()

@@ -5,9 +5,15 @@
   (the headed layout) meets its twin.
 * shingles: hashes of runs of `shingle_size` words that never cross a sentence boundary
   (a shorter sentence is one shingle), so shuffling sentences does not change the set.
+  Words are those of `tasks/words.py`: in scripts written without spaces (Chinese,
+  Japanese, Thai, ...) each letter is a word, so shingles there are letter n-grams.
 
-A body with fewer than `min_shingles` shingles is too short to name an article on its
-own ("Chat with us in Facebook Messenger. ..."): its two keys then include the title.
+A body under `short_body_words` words (or `min_shingles` shingles) is too short to
+name an article on its own (an author-bio teaser, "Chat with us in Facebook Messenger.
+..."): it is marked `short_body`, and dedupe links it to a copy only when their
+`title_key`s agree (or one is missing) and their dates lie within the window
+(tasks/short_links.py). The keys themselves never include the title, so a copy without
+a title still meets its titled twin.
 
 Every hash here is BLAKE2b-based and computed the same way by every version of the
 libraries, because the keys are stored in the lake (`dedupe_index/`) and must meet keys
@@ -24,12 +30,18 @@ import polars as pl
 import pyarrow as pa
 
 from newsflow.config import DedupeConfig
+from tasks.words import words_apart
 
 # A sentence ends at . ! or ? (and any closing quotes or brackets) before white space;
-# paragraph and line breaks end one too.
+# paragraph and line breaks end one too. The full stops of Chinese and Japanese
+# (。！？) end one with no space after them.
 _SENTENCE_END = r"([.!?][\"'”’)\]]*)\s+"
+_CJK_SENTENCE_END = r"([。！？][」』”’）)]*)"
 _SEP = "\x1f"
-_TITLE_SEP = "\x1e"
+# Scripts written without spaces between words: each character counts as a word (a
+# Chinese word is one or two characters), so a Japanese article is not "one word".
+_SPACELESS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
+_WORD = rf"[{_SPACELESS}]|[^\s{_SPACELESS}]+"
 
 
 def normalised(text: pl.Expr) -> pl.Expr:
@@ -40,7 +52,9 @@ def normalised(text: pl.Expr) -> pl.Expr:
 def _sentence_lines(body: pl.Expr) -> pl.Expr:
     """The body normalised with one sentence per line (lines may carry outer spaces)."""
     return (
-        body.str.replace_all(_SENTENCE_END, "$1\n")
+        words_apart(
+            body.str.replace_all(_SENTENCE_END, "$1\n").str.replace_all(_CJK_SENTENCE_END, "$1\n")
+        )
         .str.to_lowercase()
         .str.replace_all(r"[^\p{L}\p{N}\n]+", " ")
     )
@@ -65,10 +79,24 @@ def stable_hash(text: pl.Expr) -> pl.Expr:
     return text.map_elements(hash64, return_dtype=pl.UInt64, skip_nulls=True)
 
 
-def _with_title(key_text: pl.Expr, short: pl.Expr, title: pl.Expr) -> pl.Expr:
-    """Short bodies carry their normalised title in the key (see the module docstring)."""
-    titled = pl.concat_str(key_text, pl.lit(_TITLE_SEP), normalised(title).fill_null(""))
-    return pl.when(short).then(titled).otherwise(key_text)
+def body_words(body: pl.Expr) -> pl.Expr:
+    """Words of the normalised body (a character of a spaceless script is one)."""
+    return _words(normalised(body))
+
+
+def _words(normalised_body: pl.Expr) -> pl.Expr:
+    return normalised_body.str.count_matches(_WORD).cast(pl.Int64)
+
+
+def title_key(title: pl.Expr) -> pl.Expr:
+    """Hash of the normalised title; null when there is none (or nothing but punctuation)."""
+    text = normalised(title)
+    return stable_hash(pl.when(text != "").then(text))
+
+
+def is_short(words: pl.Expr, shingle_count: pl.Expr, config: DedupeConfig) -> pl.Expr:
+    """Too short to identify an article without its title (see the module docstring)."""
+    return (words < config.short_body_words) | (shingle_count < config.min_shingles)
 
 
 def _fmix64(h: np.ndarray) -> np.ndarray:
@@ -159,17 +187,21 @@ def _sets_by_row(row: np.ndarray, value: np.ndarray, n_rows: int) -> pl.Series:
 
 
 def fingerprints(rows: pl.DataFrame, config: DedupeConfig) -> pl.DataFrame:
-    """doc_id, exact_key, sentence_key, shingle_count and shingles of cleaned rows."""
+    """doc_id, exact_key, sentence_key, title_key, short_body, shingle_count and shingles
+    of cleaned rows."""
     shingles = shingle_sets(rows["body"], config.shingle_size).alias("shingles")
     df = rows.select("doc_id", "title", "body").with_columns(
-        shingles=shingles, shingle_count=shingles.list.len().cast(pl.Int64)
+        shingles=shingles,
+        shingle_count=shingles.list.len().cast(pl.Int64),
+        norm=normalised(pl.col("body")),
     )
-    short = pl.col("shingle_count") < config.min_shingles
     sentence_text = sentences(pl.col("body")).list.unique().list.sort().list.join(_SEP)
     return df.select(
         "doc_id",
-        exact_key=stable_hash(_with_title(normalised(pl.col("body")), short, pl.col("title"))),
-        sentence_key=stable_hash(_with_title(sentence_text, short, pl.col("title"))),
+        exact_key=stable_hash(pl.col("norm")),
+        sentence_key=stable_hash(sentence_text),
+        title_key=title_key(pl.col("title")),
+        short_body=is_short(_words(pl.col("norm")), pl.col("shingle_count"), config),
         shingle_count="shingle_count",
         shingles="shingles",
     )

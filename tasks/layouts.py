@@ -11,10 +11,12 @@ import ast
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import math
 import re
 import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +48,7 @@ _ABSENT = object()  # a name that finds nothing (None is a value: JSON null)
 _DATED_FIRST_LINE = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(.*\S)\s*$")
 _HEADED_DATE = re.compile(r"^\s*\d{8}\s*$")
 _URL_LINE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.\-]*:\S+\s*$")
-_HTML_START = re.compile(r"^(<!doctype\s+html|<html|<head|<body|<\?xml)", re.IGNORECASE)
+_HTML_START = re.compile(r"^(<!doctype\s+html|<html|<head|<body)", re.IGNORECASE)
 # Pages saved without their <html>/<head> start with what would sit inside them;
 # they count as HTML when a closing tag further on shows a real document.
 _HTML_PART_START = re.compile(
@@ -57,7 +59,8 @@ _HTML_PART_START = re.compile(
 _HTML_CLOSING_TAG = re.compile(
     r"</(html|head|body|title|div|main|article|section|p|h[1-6]|table|span)\s*>", re.IGNORECASE
 )
-_LEADING_HTML_COMMENTS = re.compile(r"\s*(<!--.*?-->\s*)*", re.DOTALL)
+# Comments, and an XHTML page's XML declaration, may come before its first tag.
+_LEADING_HTML_COMMENTS = re.compile(r"\s*((<!--.*?-->|<\?xml.*?\?>)\s*)*", re.DOTALL)
 _HTML_SCAN = 1 << 20
 _CSV_NAME = re.compile(r"^[a-z_][a-z0-9_ .:\-]{0,40}$")
 _MISSING = {"", "none", "null", "nan"}
@@ -106,10 +109,19 @@ def detect_layout(text: str) -> str:
     """Name the layout of a decoded file from its content alone."""
     head = text.lstrip()[:2048]
     lines = text.split("\n", 3)
+    from tasks.feeds import is_json_feed, xml_feed_layout, xml_root  # feeds builds on Parsed
+
     if head.startswith(("{", "[")):
-        return "json"
+        return "jsonfeed" if is_json_feed(text) else "json"
+    feed = xml_feed_layout(text)
+    if feed is not None:
+        return feed
     if _is_html(text):
         return "html"
+    if head.startswith("<?xml"):
+        root = xml_root(text)
+        named = f"<{root[0]}>" if root else "no root element"
+        raise Unreadable("unknown_layout", f"an XML document ({named}), not a feed or a page")
     if _DATED_FIRST_LINE.match(lines[0]):
         return "dated"
     if len(lines) >= 3 and lines[0].strip() and _HEADED_DATE.match(lines[1]):
@@ -128,6 +140,17 @@ def parse(text: str, mappings: list[Mapping]) -> Parsed:
         from tasks.html import parse_html  # tasks.html builds on Parsed from this module
 
         return parse_html(text)
+    if layout in ("rss", "atom"):
+        from tasks.feeds import parse_xml_feed
+
+        return parse_xml_feed(text, layout)
+    if layout == "jsonfeed":
+        from tasks.feeds import parse_json_feed
+
+        feed = parse_json_feed(text)
+        if feed is not None:
+            return feed
+        layout = "json"  # it named JSON Feed's version but is not one: plain JSON
     if layout in ("json", "csv"):
         try:
             parsed = _parse_json(text, mappings) if layout == "json" else _parse_csv(text, mappings)
@@ -326,8 +349,9 @@ def mapped_record(obj: Any, mappings: list[CompiledMapping]) -> tuple[Record, di
     if not any(out in best for out in FIELDS):
         raise Unreadable("unmapped_fields", f"no article field among {sorted(keys)[:20]}")
     record: Record = {out: _value(best[out], out) if out in best else None for out in FIELDS}
-    if record["title"] is None and record["body"] is None:
-        raise Unreadable("no_text", "title and body are both missing")
+    # A title or a URL alone is a metadata-only record (clean files it apart).
+    if record["title"] is None and record["body"] is None and record["url"] is None:
+        raise Unreadable("no_text", "title, body and URL are all missing")
     if record["body"] is not None:
         record["body"] = field_paragraphs(record["body"])
     for out in SOURCE_FIELDS:
@@ -396,20 +420,52 @@ def _enveloped(data: Any, mappings: list[Mapping]) -> list[Any]:
     return [data]
 
 
-def _parse_json_lines(text: str, mappings: list[Mapping], whole_error: Exception) -> Parsed:
-    objects: list[Any] = []
-    bad: list[tuple[int, str, str]] = []
-    for line in (ln for ln in text.split("\n") if ln.strip()):
+# A record, or the reason it was rejected, at its index in the file.
+RecordItem = tuple[int, Record | Unreadable]
+
+
+def _mapped(obj: Any, tried: list[CompiledMapping], unmapped: ColumnCounts) -> Record | Unreadable:
+    try:
+        record, columns = mapped_record(obj, tried)
+    except Unreadable as exc:
+        return exc
+    count_values(unmapped, columns)
+    return record
+
+
+def jsonl_items(
+    lines: Iterable[str], mappings: list[Mapping], unmapped: ColumnCounts
+) -> Iterator[RecordItem]:
+    """One record (or reject) per non-blank line: for a whole text and for a stream alike.
+    Source columns no mapping names are counted into `unmapped` as the lines go."""
+    tried = compiled(mappings)
+    index = 0
+    for line in lines:
+        if not line.strip():
+            continue
         try:
-            objects.append(json.loads(line))
+            obj = json.loads(line)
         except (ValueError, RecursionError) as exc:
-            bad.append((len(objects), "invalid_json_line", str(exc)[:200]))
-            objects.append(None)
-    if len(bad) == len(objects):
+            yield index, Unreadable("invalid_json_line", str(exc)[:200])
+        else:
+            yield index, _mapped(obj, tried, unmapped)
+        index += 1
+
+
+def _parse_json_lines(text: str, mappings: list[Mapping], whole_error: Exception) -> Parsed:
+    parsed = Parsed("jsonl")
+    bad: list[tuple[int, str, str]] = []
+    unmapped: list[tuple[int, str, str]] = []
+    for index, item in jsonl_items(text.split("\n"), mappings, parsed.unmapped_columns):
+        if isinstance(item, Unreadable):
+            parsed.records.append({})  # keeps record_index aligned with the source
+            rejects = bad if item.rule == "invalid_json_line" else unmapped
+            rejects.append((index, item.rule, item.detail))
+        else:
+            parsed.records.append(item)
+    if len(bad) == len(parsed.records):
         raise Unreadable("invalid_json", str(whole_error)[:200])
-    parsed = _records(objects, mappings, "jsonl")
-    bad_index = {i for i, _, _ in bad}
-    parsed.rejects = bad + [r for r in parsed.rejects if r[0] not in bad_index]
+    parsed.rejects = bad + unmapped
     return parsed
 
 
@@ -429,14 +485,33 @@ def _csv_dialect(text: str) -> str | None:
     return None
 
 
+def _csv_rows(lines: Iterable[str], delimiter: str) -> Iterator[dict[str, Any]]:
+    csv.field_size_limit(sys.maxsize)
+    try:
+        for row in csv.DictReader(lines, delimiter=delimiter):
+            row.pop(None, None)  # cells beyond the header
+            yield row
+    except csv.Error as exc:
+        raise Unreadable("invalid_csv", str(exc)[:200]) from exc
+
+
+def csv_items(
+    lines: Iterable[str], mappings: list[Mapping], unmapped: ColumnCounts
+) -> Iterator[RecordItem]:
+    """One record (or reject) per row of a CSV read line by line (a stream); columns no
+    mapping names are counted into `unmapped`."""
+    tried = compiled(mappings)
+    lines = iter(lines)
+    header = next(lines, "")
+    delimiter = _csv_dialect(header)
+    if delimiter is None:
+        raise Unreadable("unknown_layout", f"no article field in the CSV header {header[:80]!r}")
+    for index, row in enumerate(_csv_rows(itertools.chain([header], lines), delimiter)):
+        yield index, _mapped(row, tried, unmapped)
+
+
 def _parse_csv(text: str, mappings: list[Mapping]) -> Parsed:
     delimiter = _csv_dialect(text)
     assert delimiter is not None
-    csv.field_size_limit(sys.maxsize)
-    try:
-        rows = list(csv.DictReader(io.StringIO(text), delimiter=delimiter))
-    except csv.Error as exc:
-        raise Unreadable("invalid_csv", str(exc)[:200]) from exc
-    for row in rows:
-        row.pop(None, None)  # cells beyond the header
+    rows = list(_csv_rows(io.StringIO(text), delimiter))
     return _records(rows, mappings, "csv")

@@ -89,6 +89,18 @@ def domain_lines(documents: pl.DataFrame) -> pl.DataFrame:
     return conform(stats, LINE_STATS, name="line_stats")
 
 
+def forget_documents(lake: Lake, doc_ids: pl.Series, run_id: str) -> int:
+    """Take `doc_ids` out of `line_docs/` and rederive `line_stats/` (a rolled-back
+    batch's documents count as evidence no more); returns how many were counted."""
+    counted = lake.scan("line_docs").collect()
+    kept = counted.filter(~pl.col("doc_id").is_in(doc_ids.implode()))
+    if kept.height == counted.height:
+        return 0
+    lake.write(kept, "line_docs", "documents", run_id)
+    lake.write(domain_lines(kept), "line_stats", "domain_lines", run_id)
+    return counted.height - kept.height
+
+
 @task(name="line_stats", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
 def line_stats(batch_ids: list[str], lake_dir: str, run_id: str) -> dict[str, Any]:
     """Count the run's ingested batches into `line_docs/`, rederive `line_stats/`."""

@@ -2,9 +2,12 @@
 
 The record takes its body and title from the most complete copy (`completeness_order`)
 and its metadata from all copies: the URL from the first copy that has one, every URL,
-the earliest date, every source file and layout, every line any copy's clean stage
-removed. Paragraphs that only the chosen copy has and that look like site furniture are
-removed too, as `cross_copy_v1` (`cross_copy_lines`).
+the earliest date (and where that date came from), every source file and layout, every
+line any copy's clean stage removed, every author and tag (in completeness order), the
+source's other fields from the kept copy or else the first copy that has them, and the
+kept copy's truncation flags (they describe its body). A date or URL flag stays only when
+no copy has a date or URL. Paragraphs that only the chosen copy has and that look like
+site furniture are removed too, as `cross_copy_v1` (`cross_copy_lines`).
 
 Each other copy gets a `duplicates/` row saying how it matched: to the kept copy when
 it matches it directly, else to the copy of the cluster it matches best (clusters are
@@ -20,7 +23,8 @@ from newsflow.schema import REMOVED_LINE
 from tasks.boilerplate import protected
 from tasks.clean import PARAGRAPH_BREAK
 from tasks.fingerprints import normalised, shingle_sets
-from tasks.minhash import near_method, pair_similarity
+from tasks.minhash import in_window, near_method, pair_similarity
+from tasks.short_links import titles_agree
 
 CROSS_COPY_RULE = "cross_copy_v1"
 # Layouts whose body keeps the source's paragraph order; a headed body is a bag of
@@ -59,15 +63,18 @@ def completeness_order() -> list[pl.Expr]:
 
     1. case and punctuation kept (a lower-cased, punctuation-stripped CSV copy is last);
     2. paragraphs in the source's order (shuffled headed sentences after any other);
-    3. has a date; 4. has a URL; 5. longer body once cross-copy furniture is taken out
-    (`trimmed_body`), so extra furniture never wins; 6. more punctuation in the title
-    ("Biden, Putin hold ..." over "Biden Putin hold ..."); 7. doc_id, so the choice is
-    deterministic.
+    3. complete: a body the source cut off (`body_truncated`, a NewsAPI teaser ending
+    "[+4047 chars]") loses to a whole one, whatever its date and URL (those are merged
+    from every copy anyway); 4. has a date; 5. has a URL; 6. longer body once cross-copy
+    furniture is taken out (`trimmed_body`), so extra furniture never wins; 7. more
+    punctuation in the title ("Biden, Putin hold ..." over "Biden Putin hold ...");
+    8. doc_id, so the choice is deterministic.
     """
     body = pl.col("body")
     return [
         ~(body.str.contains(r"\p{Lu}") & body.str.contains(r"[.!?]")),
         pl.col("layout").is_in(SHUFFLED_LAYOUTS),
+        pl.col("body_truncated").fill_null(False),
         pl.col("published_date").is_null(),
         pl.col("url").is_null(),
         -pl.col("trimmed_body").str.len_chars().cast(pl.Int64),
@@ -154,17 +161,24 @@ def cross_copy_lines(members: pl.DataFrame, shingle_size: int) -> pl.DataFrame:
 def scored_pairs(pairs: pl.DataFrame, info: pl.DataFrame, config: DedupeConfig) -> pl.DataFrame:
     """How each pair (doc_id, other_doc_id) matches: method and verified similarity.
 
-    `info` has doc_id, exact_key, sentence_key, published_date and shingles.
+    `info` has doc_id, exact_key, sentence_key, title_key, short_body, published_date and
+    shingles. A pair with a short body matches only under an agreeing title and date
+    (tasks/short_links.py); otherwise its method is null.
     """
-    keys = ["doc_id", "exact_key", "sentence_key", "published_date"]
+    keys = ["doc_id", "exact_key", "sentence_key", "title_key", "short_body", "published_date"]
     similar = pair_similarity(pairs, info.select("doc_id", "shingles"))
     df = (
         similar.join(info.select(keys), on="doc_id")
         .join(info.select(keys).rename(lambda c: f"other_{c}"), on="other_doc_id")
         .with_columns(near=near_method(config))
     )
+    allowed = ~(pl.col("short_body") | pl.col("other_short_body")) | (
+        titles_agree(pl.col("title_key"), pl.col("other_title_key")) & in_window(config)
+    )
     method = (
-        pl.when(pl.col("exact_key") == pl.col("other_exact_key"))
+        pl.when(~allowed)
+        .then(pl.lit(None, pl.String))
+        .when(pl.col("exact_key") == pl.col("other_exact_key"))
         .then(pl.lit("exact_body"))
         .when(pl.col("sentence_key") == pl.col("other_sentence_key"))
         .then(pl.lit("sentence_set"))
@@ -287,7 +301,9 @@ def merge_clusters(
             .then(pl.col("url_flag").first())
             .otherwise(None),
             # The earliest date's source; a flag only when no copy has a date.
-            date_source=pl.col("date_source").sort_by("published_date", nulls_last=True).first(),
+            date_source=pl.col("date_source")
+            .sort_by("published_date", nulls_last=True, maintain_order=True)
+            .first(),
             date_flag=pl.when(pl.col("published_date").drop_nulls().len() == 0)
             .then(pl.col("date_flag").first())
             .otherwise(None),

@@ -1,6 +1,7 @@
-"""dateline_v1: the dateline's place, date and wire agency, and the byline.
+"""dateline_v2: the dateline's place, date and wire agency, and the byline.
 
-Recognised at the start of the body (after a "By …" byline paragraph, if any):
+Recognised at the start of the body (after a "By …" byline paragraph and photo
+captions, if any):
 
     Washington, Dec 8 (IANS) US President …      place Washington, date "Dec 8", IANS
     WASHINGTON (AP) — …                          place Washington, AP
@@ -8,19 +9,29 @@ Recognised at the start of the body (after a "By …" byline paragraph, if any):
     BEIJING, Dec. 8 (Xinhua) -- …                place Beijing, date "Dec. 8", Xinhua
     KABUL, Afghanistan — …                       place "Kabul, Afghanistan", no agency
     NEW DELHI: … (PTI)                           place New Delhi, PTI from the last line
+    (Reuters) — The New York State …             Reuters, no place
+    … last line: "— Jane Doe, AP"                AP, byline "Jane Doe"
 
 A candidate counts only when it cannot be an ordinary opening: the credit in
 parentheses is a known agency, or the place is in capitals (and not a label such as
 "BREAKING:"), or a date follows the place; "Apple (AAPL) shares …" and "Update: …"
-are not datelines. Agencies are spelled as the agencies spell themselves (AP, dpa).
-Places in capitals are title-cased. Pure polars (Rust regex).
+are not datelines. Photo captions ("IMAGE: …", "Photo: …") and column headers
+("DEAR ABBY: …", "Ask Amy") are never places. Agencies are spelled as the agencies
+spell themselves (AP, dpa). Places in capitals are title-cased.
+
+The byline is the names as written (whitespace collapsed), from an opening "By …"
+line ("By Jane Doe and John Smith, Reuters", "By A, B and C"), a credit line
+("Reporting by Jane Doe; Editing by …", also after a sentence in the last paragraph)
+or a closing "— Jane Doe, Agency" signature. dateline_v1 title-cased names in
+capitals, missed agency-only openings and took captions and column headers for
+places. Pure polars (Rust regex).
 """
 
 from __future__ import annotations
 
 import polars as pl
 
-NAME = "dateline_v1"
+NAME = "dateline_v2"
 COLUMNS = ("dateline_place", "dateline_date", "dateline_agency", "byline")
 
 AGENCIES = {
@@ -64,7 +75,34 @@ LABELS = [
     "INTERVIEW",
     "ADVERTISEMENT",
     "WARNING",
+    # Photo captions and credits.
+    "IMAGE",
+    "IMAGES",
+    "PICTURE",
+    "PICTURES",
+    "PICTURED",
+    "CAPTION",
+    "CREDIT",
+    "PHOTOGRAPH",
+    "FILE PHOTO",
+    "GRAPHIC",
+    "ILLUSTRATION",
+    "LISTEN",
+    "AUDIO",
+    # Advice columns and Q&A.
+    "ASK AMY",
+    "Q",
+    "A",
+    "QUESTION",
+    "ANSWER",
 ]
+# "Dear Abby", "Dear Annie", "Dear Readers": a letter's salutation, never a place.
+_SALUTATION = r"^(?i:dear)\s"
+# Captions before the story: "IMAGE: Smoke rises … (Reuters)\n\n", "Photo: AP\n\n".
+_CAPTIONS = (
+    r"^(?:(?i:image|images|photo|photos|picture|caption|file photo|photograph)"
+    r"\s*[:|–—\-][^\n]*\n+)+"
+)
 
 # Words of a name or place are separated by one space, never a line break.
 _CAP_WORD = r"\p{Lu}[\p{L}\p{M}'’./\-]*"
@@ -76,19 +114,31 @@ _DATELINE = (
     rf"^(?P<place>{_PLACE})(?:,\s(?P<region>{_PLACE}))??(?:,?\s(?P<date>{_DATE}))?"
     rf"(?:\s?\((?P<credit>\p{{L}}[\p{{L}} .&\-]{{0,30}})\)(?:{_SEP})?|{_SEP})\s"
 )
-_AGENCY_NAMES = "|".join(sorted(AGENCIES, key=len, reverse=True))
-# "… (PTI)", "(With inputs from IANS)", "— Reuters" closing the body.
-_TRAILING_AGENCY = (
-    rf"(?i)(?:\(\s*(?:with\s+inputs?\s+from\s+)?|[-–—]{{1,2}}\s*)({_AGENCY_NAMES})\s*\)?\s*$"
+# A name: capitalised words, with particles ("Ursula von der Leyen", "Jan de Vries").
+_NAME_WORD = r"\p{Lu}[\p{L}'’.\-]*"
+_NAME = (
+    rf"{_NAME_WORD}(?: (?:(?:von|van|de|der|den|da|di|del|la|le|bin|al|el) )*{_NAME_WORD}){{1,3}}"
 )
-
-_NAME = r"\p{Lu}[\p{L}'’.\-]*(?: \p{Lu}[\p{L}'’.\-]*){1,3}"
-_NAMES = rf"{_NAME}(?: (?:and|And|AND|&) {_NAME})*"
+# Names joined by "and" or "&", commas only before a closing "and": "Jane Doe, John Smith
+# and Ann Lee" (in "Jane Doe, Associated Press" the comma leads to an affiliation).
+_NAMES = rf"{_NAME}(?:(?:, {_NAME})*,? (?:and|And|AND|&) {_NAME})?"
 # "By Jane Doe" alone on the first line, or followed by an affiliation ("…, Reuters").
 _BYLINE = rf"^(?i:by)\s+(?P<names>{_NAMES})(?:\s*[,|•–—\-][^\n]{{0,60}})?\s*(?:\n|$)"
 _BYLINE_PARAGRAPH = rf"^(?i:by)\s+{_NAMES}[^\n]{{0,60}}\n\n"
-# Reuters and others credit the reporters at the end: "Reporting by Jane Doe; Editing by …".
-_CREDIT_LINE = rf"(?:^|\n)\(?(?i:reporting|writing|written)\sby\s({_NAMES})"
+# Reuters and others credit the reporters at the end: "Reporting by Jane Doe; Editing by …",
+# on a line of its own or after the last sentence.
+_CREDIT_LINE = rf"(?:^|\n|[.!?”\"]\s)\(?(?i:reporting|writing|written)\sby\s({_NAMES})"
+# A closing signature: "— Jane Doe, Reuters" (an affiliation of a few words) on the last line.
+_SIGNATURE = rf"(?:^|\n)\s*(?:-{{1,2}}|–|—)\s*({_NAMES}),\s*[\p{{L}}][\p{{L}} .&\-]{{0,40}}\s*$"
+
+_AGENCY_NAMES = "|".join(sorted(AGENCIES, key=len, reverse=True))
+# "(Reuters) — The New York State Attorney General …": an agency without a place.
+_AGENCY_ONLY = rf"^\(\s*((?i:{_AGENCY_NAMES}))\s*\)\s*(?:-{{1,2}}|–|—|:)\s"
+# "… (PTI)", "(With inputs from IANS)", "— Reuters", "— Jane Doe, AP" closing the body.
+_TRAILING_AGENCY = (
+    rf"(?:\((?i:\s*(?:with\s+inputs?\s+from\s+)?)|[-–—]{{1,2}}\s*(?:{_NAMES},\s*)?)"
+    rf"((?i:{_AGENCY_NAMES}))\s*\)?\s*$"
+)
 
 
 def _titled(text: pl.Expr) -> pl.Expr:
@@ -100,22 +150,31 @@ def _agency(name: pl.Expr) -> pl.Expr:
     return name.str.strip_chars().str.to_lowercase().replace_strict(AGENCIES, default=None)
 
 
-def dateline_v1(frame: pl.DataFrame) -> pl.DataFrame:
+def dateline_v2(frame: pl.DataFrame) -> pl.DataFrame:
     body = pl.col("body").fill_null("")
-    lead = body.str.replace(_BYLINE_PARAGRAPH, "").str.slice(0, 300)
+    lead = body.str.replace(_BYLINE_PARAGRAPH, "").str.replace(_CAPTIONS, "").str.slice(0, 300)
     parts = lead.str.extract_groups(_DATELINE)
     place, region = parts.struct.field("place"), parts.struct.field("region")
     date, credit = parts.struct.field("date"), parts.struct.field("credit")
-    agency = pl.coalesce(_agency(credit), _agency(body.str.extract(_TRAILING_AGENCY, 1)))
-    capitals = (place == place.str.to_uppercase()) & ~place.is_in(LABELS)
-    is_dateline = place.is_not_null() & (agency.is_not_null() | capitals | date.is_not_null())
+    agency = pl.coalesce(
+        _agency(credit),
+        _agency(lead.str.extract(_AGENCY_ONLY, 1)),
+        _agency(body.str.extract(_TRAILING_AGENCY, 1)),
+    )
+    label = place.str.to_uppercase().is_in(LABELS) | place.str.contains(_SALUTATION)
+    capitals = place == place.str.to_uppercase()
+    is_dateline = (
+        place.is_not_null() & ~label & (agency.is_not_null() | capitals | date.is_not_null())
+    )
     full_place = pl.concat_str(_titled(place), pl.lit(", ") + region, ignore_nulls=True)
     names = pl.coalesce(
-        body.str.extract_groups(_BYLINE).struct.field("names"), body.str.extract(_CREDIT_LINE, 1)
-    ).str.replace_all(r"\s+", " ")
+        body.str.extract_groups(_BYLINE).struct.field("names"),
+        body.str.extract(_CREDIT_LINE, 1),
+        body.str.extract(_SIGNATURE, 1),
+    )
     return frame.select(
         dateline_place=pl.when(is_dateline).then(full_place),
         dateline_date=pl.when(is_dateline).then(date),
         dateline_agency=agency,
-        byline=names.str.split(" ").list.eval(_titled(pl.element())).list.join(" "),
+        byline=names.str.replace_all(r"\s+", " "),
     )

@@ -50,6 +50,7 @@ import polars as pl
 from tasks.enrichers.gazetteer import is_country, is_place, place_names, word_frequency
 from tasks.enrichers.language import languages_of
 from tasks.enrichers.workers import map_chunks
+from tasks.truncation import readable_body
 
 if TYPE_CHECKING:  # spaCy is imported only when NER runs (~1 s)
     from spacy.language import Language
@@ -463,7 +464,10 @@ def entity_rows(articles: list[tuple[str, str]]) -> list[list[dict[str, Any]]]:
 
 def entities_v2(frame: pl.DataFrame) -> pl.DataFrame:
     english = (languages_of(frame) == "en").fill_null(False).to_list()
-    bodies = frame["body"].fill_null("").to_list()
+    # Never a truncation marker or a cut-off last word as a name ("[+4047 chars]"); the
+    # readable body is a prefix of the body, so offsets into it are offsets into body.
+    body = readable_body(pl.col("body"), pl.col("body_truncated"))
+    bodies = frame.select(body.fill_null("")).to_series().to_list()
     titles = frame["title"].fill_null("").to_list()
     rows = [i for i, (en, body) in enumerate(zip(english, bodies, strict=True)) if en and body]
     records: list[list[dict[str, Any]]] = [[] for _ in bodies]

@@ -1,80 +1,408 @@
-"""keywords_v1: the body's top key phrases (YAKE), in the body's language.
+"""keywords_v2: the article's key phrases, from the article alone and a fixed word list.
 
-YAKE scores candidate phrases from statistics of the document alone (position,
-frequency, case, spread over sentences, context), so it needs no corpus and no
-model, and an article's keywords never depend on the batch it came in. It uses the
-stop-word list bundled for the body's language (its language-independent list
-otherwise). Phrases of one or two words: with three, YAKE's list fills with
-fragments such as "blamed high fuel". YAKE's own de-duplication (string similarity)
-lets "Joe Biden", "President Joe" and "Biden" through together, so a phrase is
-dropped when half its words are already in a better one; month and weekday names
-(the dateline's "Dec") are dropped too. Phrases are kept as written, best first.
-Only the first `MAX_CHARS` characters are read: YAKE's cost grows with the text and
-a news article states its subject early. YAKE is pure Python: it runs in worker
-processes (`tasks/enrichers/workers.py`).
+Candidates, from the title and the body, never across punctuation, a digit or a line
+break, letters only (inner hyphens and apostrophes allowed; a possessive "'s" ends a
+phrase; a word glued to a digit, "bn" of "1.13bn", is none), no stop word, one-letter
+word, month or weekday name at an edge:
+
+* names: two to `NAME_WORDS` capitalised words, with connectors inside ("Bank of
+  England"); titles before a person are left out ("Prime Minister Margaret Holloway"
+  -> Margaret Holloway); a sentence's first word joins only if it is written with a
+  capital mid-sentence too ("Buying MCI" is no name);
+* one word, or two adjacent words outside a name.
+
+Each scores  sum(weight of each mention) * sum(rarity of its words):
+
+* weight: 3 in the title, 2 in the lead (the body's first `LEAD_CHARS` characters),
+  1 after it: the title and lead state what an article is about.
+* rarity: how unlikely the word is to appear in an article of `DOC_WORDS` words, from
+  wordfreq's fixed table of word frequencies (p) for the language:
+  -ln(1 - exp(-DOC_WORDS * p)). "said" (p 1e-3) ~0.9, "minister" ~3, a word the table
+  lacks (p taken as `UNSEEN`) ~9.9; a hyphenated word is as rare as its rarest part. A
+  language wordfreq lacks gets one rarity for every word: frequency and position decide.
+* A name also counts the later mentions of its last word alone ("Holloway said").
+  A phrase must be in the body, in its lead if only once; a phrase that is neither a
+  name nor a word capitalised mid-sentence must occur twice.
+
+Best first, a phrase is dropped when half its words are in a better one ("Holloway"
+after "Margaret Holloway"); the first `TOP` are kept, each in its most frequent
+written form. Stop words: spaCy's list for the language, wordfreq's words of
+p >= `STOP_P`, honorifics and contractions; an acronym in capitals ("US", "IT") is
+none. Scripts written without spaces (Chinese, Japanese, Thai, …) get no keywords.
+
+Nothing depends on the other documents of a batch or on the machine: the same
+article gets the same keywords in any batch and on any runner. A truncated body
+(`body_truncated`) loses its marker ("[+1197 chars]", a trailing "…") and, when it
+stops mid-sentence, its last word (`readable_body`). Pure Python (~1-2 ms per BBC
+article), run in worker processes (`tasks/enrichers/workers.py`); wordfreq's table
+loads once per process (0.2 s with the import).
 """
 
 from __future__ import annotations
 
+import math
+import re
+from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 import polars as pl
 
 from tasks.enrichers.language import languages_of
+from tasks.enrichers.quality import stop_words
 from tasks.enrichers.workers import map_chunks
 
-if TYPE_CHECKING:
-    import yake
 
-NAME = "keywords_v1"
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+NAME = "keywords_v2"
 COLUMNS = ("keywords",)
+PACKAGES = ("wordfreq",)
+# Languages written without spaces between words: whitespace words mean nothing there.
+UNSPACED_LANGUAGES = frozenset(["zh", "ja", "th", "lo", "km", "my", "bo", "dz", "wuu", "yue"])
 TOP = 10
-MAX_NGRAM = 2
-MAX_CHARS = 20_000
+BODY_CHARS = 20_000
+LEAD_CHARS = 400
+DOC_WORDS = 500
+UNSEEN = 1e-7
+STOP_P = 1e-3
+TITLE_WEIGHT, LEAD_WEIGHT, BODY_WEIGHT = 3.0, 2.0, 1.0
+# A rarity for every word where wordfreq has no table for the language.
+FLAT_RARITY = 5.0
+
 _MONTHS = "january february march april may june july august september october november december"
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday"
 # Month and weekday names and their abbreviations ("Dec", "Sept", "Tue").
-_CALENDAR = frozenset(
+CALENDAR = frozenset(
     [form for name in f"{_MONTHS} {_DAYS}".split() for form in (name, name[:3])]
     + ["sept", "tues", "thur", "thurs"]
 )
+# Titles before a name ("Mr Blair"): not part of a key phrase, in any language.
+HONORIFICS = frozenset({"mr", "mrs", "ms", "mx", "dr", "prof", "messrs"})
+# Lower-case words inside a name: "Bank of England", "Rio de Janeiro".
+CONNECTORS = frozenset(_words("of for de da di do du des del la le von van der den"))
+NAME_WORDS = 5
+# Titles before a person's name, left out of the name (English, as most titles met).
+TITLES = frozenset(
+    _words(
+        "president minister chancellor secretary senator governor mayor king queen prince "
+        "princess pope general chief judge justice coach captain manager director chairman "
+        "chairwoman leader lord lady sir dame professor archbishop bishop ambassador "
+        "commissioner inspector sergeant colonel major lieutenant admiral sheikh emperor "
+        "spokesman spokeswoman striker midfielder defender goalkeeper boss executive prime "
+        "vice deputy foreign finance defence defense interior home"
+    )
+)
+_CONTRACTION = re.compile(r"['’](?:ve|re|ll|d|m|t)$")
+_WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
+_POSSESSIVES = ("'s", "’s", "'S", "’S")
+_SENTENCE_END = re.compile(r"[.!?\n]")
+# What a feed appends to a cut body: "… [+1197 chars]", "…", "...", "Read more".
+_CHAR_COUNT_MARKER = re.compile(r"\s*\[\+\d+ chars?\]")
+# A finished sentence ends in terminal punctuation, maybe inside quotes or brackets.
+_FINISHED = re.compile(r"[.!?:;)\]\"'”’»]\s*$")
+_LAST_WORD = re.compile(r"\s*\S+\s*$")
+_TRAILING_MARKER = re.compile(
+    r"(?:\s*(?:\.\.\.|…|\[…\]|\[\.\.\.\]|(?i:read more|continue reading)\W*))+\s*$"
+)
+
+
+def readable_body(body: str, truncated: bool) -> str:
+    """The body without what a source appended when it cut it, and, when it was cut
+    (`truncated`) mid-sentence, without its last word, which may be a fragment ("the
+    governm…")."""
+    text = _TRAILING_MARKER.sub("", _CHAR_COUNT_MARKER.sub("", body))
+    if truncated and not _FINISHED.search(text):
+        text = _LAST_WORD.sub("", text)
+    return text
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a language contributes: its stop words and each word's rarity."""
+
+    stop: frozenset[str]
+    frequency: dict[str, float]
+
+    def rarity(self, key: str) -> float:
+        if not self.frequency:
+            return FLAT_RARITY
+        p = self.frequency.get(key)
+        if p is None and "-" in key:  # "anti-terror": as rare as its rarest part
+            p = min(self.frequency.get(part, UNSEEN) for part in key.split("-"))
+        return -math.log(-math.expm1(-DOC_WORDS * (p or UNSEEN)))
 
 
 @cache
-def extractor(language: str) -> yake.KeywordExtractor:
-    import yake  # ~0.2 s per process: imported only where keywords are extracted
+def vocabulary(language: str) -> Vocabulary:
+    import wordfreq  # ~0.2 s per process: imported only where keywords are extracted
 
-    # Candidates to spare for the overlap filter; 0.99 keeps YAKE's own filter to
-    # near-identical strings (at 1.0 YAKE returns its lower-cased keys instead).
-    return yake.KeywordExtractor(lan=language, n=MAX_NGRAM, top=TOP * 4, dedup_lim=0.99)
+    frequency = (
+        wordfreq.get_frequency_dict(language, "small")
+        if language in wordfreq.available_languages("small")
+        else {}
+    )
+    common = {word for word, p in frequency.items() if p >= STOP_P}
+    return Vocabulary(stop_words(language) | common | HONORIFICS, frequency)
 
 
-def keywords(text: str, language: str | None) -> list[str]:
-    if not text.strip():
+def background() -> object:
+    """Load English's table (what a worker process warms up with)."""
+    return vocabulary("en")
+
+
+class _Seen:
+    """What one phrase's occurrences add up to."""
+
+    __slots__ = ("count", "forms", "in_body", "in_lead", "name", "proper", "weight")
+
+    def __init__(self) -> None:
+        self.weight = 0.0
+        self.count = 0
+        self.in_body = 0
+        self.in_lead = False
+        self.name = False  # a name of capitalised words ("Margaret Holloway")
+        self.proper = False  # one word written with a capital mid-sentence
+        self.forms: dict[str, int] = {}
+
+
+class _Token(NamedTuple):
+    key: str
+    form: str
+    weight: float
+    capitalised: bool
+    sentence_start: bool
+    in_title: bool
+
+
+def _chunks(title: str, body: str) -> list[list[_Token]]:
+    """Runs of words with only spaces between them, from the title and the body.
+
+    A word glued to a digit ("bn" of "1.13bn", "year-old" of "28-year-old") or part of
+    an address ("com" of "meteors.com") is no word.
+    """
+    chunks: list[list[_Token]] = []
+    for text, in_title in ((title, True), (body, False)):
+        chunk: list[_Token] = []
+        end = 0
+        for match in _WORD.finditer(text):
+            start = match.start()
+            gap = text[end:start]
+            sentence_start = end == 0 or (gap != " " and bool(_SENTENCE_END.search(gap)))
+            end = match.end()
+            if gap != " " and chunk and gap.strip(" "):
+                chunks.append(chunk)
+                chunk = []
+            previous = text[start - 1] if start else ""
+            following = text[end : end + 2]
+            if (
+                following[:1].isdigit()
+                or previous.isdigit()
+                or (previous in "-." and start > 1 and text[start - 2].isdigit())
+                # Part of an address: "com" of "meteors.com", "jane" of "jane@…".
+                or (previous and previous in "./@")
+                or following[:1] in ("@", "/")
+                or (following[:1] == "." and following[1:2].isalnum())
+            ):
+                if chunk:
+                    chunks.append(chunk)
+                chunk = []
+                continue
+            form = match.group()
+            possessive = form[-2:] in _POSSESSIVES
+            if possessive:
+                form = form[:-2]
+            if in_title:
+                weight = TITLE_WEIGHT
+            else:
+                weight = LEAD_WEIGHT if start < LEAD_CHARS else BODY_WEIGHT
+            chunk.append(
+                _Token(form.casefold(), form, weight, form[0].isupper(), sentence_start, in_title)
+            )
+            if possessive:  # "Britain's economy": the possessive ends a phrase
+                chunks.append(chunk)
+                chunk = []
+        if chunk:
+            chunks.append(chunk)
+    return chunks
+
+
+def _is_edge(token: _Token, vocab: Vocabulary) -> bool:
+    """Whether a phrase may start or end with this word."""
+    if len(token.key) < 2 or token.key in CALENDAR or _CONTRACTION.search(token.key):
+        return False
+    if token.form.isupper() and len(token.form) <= 4:
+        return True  # an acronym: US, UK, IT
+    return token.key not in vocab.stop
+
+
+def _names(chunk: list[_Token], edges: list[bool], capitals: set[str]) -> list[tuple[int, int]]:
+    """(start, end) of each name in a body chunk: capitalised words, joined by
+    connectors ("Bank of England"), at least two, no stop word at an edge, at most
+    `NAME_WORDS` words. A sentence's first word belongs to a name only if it is
+    capitalised mid-sentence somewhere too (`capitals`): "Buying MCI" is no name."""
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(chunk):
+        token = chunk[i]
+        if not (token.capitalised and edges[i]) or (
+            token.sentence_start and token.key not in capitals
+        ):
+            i += 1
+            continue
+        j = i + 1
+        while j < len(chunk):
+            if chunk[j].key == chunk[j - 1].key:  # "Bitcoin Bitcoin": a repeat ends it
+                break
+            if chunk[j].capitalised:
+                j += 1
+            elif chunk[j].key in CONNECTORS and j + 1 < len(chunk) and chunk[j + 1].capitalised:
+                j += 2
+            else:
+                break
+        end = j
+        while j > i + 1 and not edges[j - 1]:
+            j -= 1
+        i = _after_titles(chunk, i, j)
+        if j - i >= 2 and j - i <= NAME_WORDS and not chunk[i].in_title:
+            spans.append((i, j))
+        i = end
+    return spans
+
+
+def _after_titles(chunk: list[_Token], start: int, end: int) -> int:
+    """Where a name starts once the titles before it are left out ("Prime Minister
+    Margaret Holloway" -> Margaret Holloway, "US President George Bush" -> George Bush);
+    a title followed by a connector is part of the name ("Director of Public
+    Prosecutions")."""
+    last_title = max(
+        (k for k in range(start, end - 2) if chunk[k].key.rsplit("-", 1)[-1] in TITLES),
+        default=None,
+    )
+    if last_title is None or chunk[last_title + 1].key in CONNECTORS:
+        return start
+    return last_title + 1
+
+
+def keywords(title: str, body: str, language: str | None) -> list[str]:
+    """The key phrases of one article, best first."""
+    if not language or language in UNSPACED_LANGUAGES:
         return []
+    vocab = vocabulary(language)
+    stats: dict[tuple[str, ...], _Seen] = {}
+
+    def seen(key: tuple[str, ...], tokens: list[_Token]) -> _Seen:
+        entry = stats.get(key)
+        if entry is None:
+            entry = stats[key] = _Seen()
+        first = tokens[0]
+        weight = max(t.weight for t in tokens) if len(tokens) > 1 else first.weight
+        entry.weight += weight
+        entry.count += 1
+        if not first.in_title:
+            entry.in_body += 1
+            entry.in_lead = entry.in_lead or weight > BODY_WEIGHT
+        form = first.form if len(tokens) == 1 else " ".join(t.form for t in tokens)
+        # A sentence's first word is capitalised anyway: its form counts less.
+        entry.forms[form] = entry.forms.get(form, 0) + (1 if first.sentence_start else 2)
+        return entry
+
+    chunks = _chunks(title, body)
+    capitals = {
+        t.key
+        for chunk in chunks
+        for t in chunk
+        if t.capitalised and not (t.sentence_start or t.in_title)
+    }
+    edge_of: dict[tuple[str, str], bool] = {}
+    for chunk in chunks:
+        edges = []
+        for t in chunk:
+            edge = edge_of.get((t.key, t.form))
+            if edge is None:
+                edge = edge_of[t.key, t.form] = _is_edge(t, vocab)
+            edges.append(edge)
+        spans = _names(chunk, edges, capitals)
+        inside = {k for start, end in spans for k in range(start, end - 1)}
+        for start, end in spans:
+            tokens = chunk[start:end]
+            seen(tuple(t.key for t in tokens), tokens).name = True
+        for i, token in enumerate(chunk):
+            if not edges[i]:
+                continue
+            entry = seen((token.key,), [token])
+            # A capital mid-sentence marks a name, but "Prime" of "Prime Minister" is none.
+            if token.capitalised and not token.sentence_start and token.key not in TITLES:
+                entry.proper = True
+            if (
+                i + 1 < len(chunk)
+                and edges[i + 1]
+                and (i not in inside or token.in_title)
+                and chunk[i + 1].key != token.key  # "Bitcoin Bitcoin": a repeat, no phrase
+            ):
+                pair = chunk[i : i + 2]
+                seen((token.key, pair[1].key), pair)
+    scores: dict[tuple[str, ...], float] = {}
+    for key, entry in stats.items():
+        # A name counts the later mentions of its last word alone ("Holloway said").
+        mentions = stats[key[-1:]] if entry.name and key[-1:] in stats else entry
+        weight = max(entry.weight, mentions.weight) if entry.name else entry.weight
+        # In the body at least once, and only once when in its lead; a common word or
+        # pair of words (not a name) twice.
+        if not mentions.in_body or (mentions.in_body == 1 and not mentions.in_lead):
+            continue
+        if mentions.count < 2 and not (entry.name or entry.proper):
+            continue
+        scores[key] = weight * sum(vocab.rarity(word) for word in key if word not in CONNECTORS)
+    ranked = sorted(scores, key=lambda k: (-scores[k], k))
     phrases: list[str] = []
     taken: list[set[str]] = []
-    for phrase, _score in extractor(language or "en").extract_keywords(text[:MAX_CHARS]):
-        words = set(phrase.casefold().split())
-        if words <= _CALENDAR or any(2 * len(words & t) >= len(words) for t in taken):
+    for key in ranked:
+        words = set(key) - CONNECTORS
+        if any(2 * len(words & t) >= len(words) for t in taken):
             continue
-        phrases.append(phrase)
+        phrases.append(_written(stats[key].forms))
         taken.append(words)
         if len(phrases) == TOP:
             break
     return phrases
 
 
-def keyword_rows(rows: list[tuple[str, str | None]]) -> list[list[str]]:
-    """Keywords of each (body, language) pair (what a worker process computes for a chunk)."""
-    return [keywords(body, language) for body, language in rows]
+def _written(forms: dict[str, int]) -> str:
+    """The most frequent written form (a mid-sentence use counts double), ties to the
+    first seen."""
+    return max(forms, key=forms.__getitem__)
 
 
-def keywords_v1(frame: pl.DataFrame) -> pl.DataFrame:
-    # Only the characters YAKE reads travel to the worker processes.
-    bodies = frame["body"].fill_null("").str.slice(0, MAX_CHARS).to_list()
-    pairs = list(zip(bodies, languages_of(frame).to_list(), strict=True))
+def keyword_rows(rows: list[tuple[str, str, bool, str | None]]) -> list[list[str]]:
+    """Keywords of each (title, body, truncated, language) row (a worker's chunk)."""
+    return [
+        keywords(title, readable_body(body, truncated), language)
+        for title, body, truncated, language in rows
+    ]
+
+
+def _cut(frame: pl.DataFrame) -> pl.Series:
+    """Whether each body may end in a fragment: the source cut it (`body_truncated`;
+    absent from files deduped before schema 4), or it was read to BODY_CHARS."""
+    cut = frame["body"].str.len_chars() >= BODY_CHARS
+    if "body_truncated" in frame.columns:
+        cut = cut | frame["body_truncated"]
+    return cut.fill_null(False)
+
+
+def keywords_v2(frame: pl.DataFrame) -> pl.DataFrame:
+    rows = list(
+        zip(
+            frame["title"].fill_null("").to_list(),
+            frame["body"].fill_null("").str.slice(0, BODY_CHARS).to_list(),
+            _cut(frame).to_list(),
+            languages_of(frame).to_list(),
+            strict=True,
+        )
+    )
     return pl.DataFrame(
-        {"keywords": map_chunks(keyword_rows, pairs)}, schema={"keywords": pl.List(pl.String)}
+        {"keywords": map_chunks(keyword_rows, rows)}, schema={"keywords": pl.List(pl.String)}
     )

@@ -1,10 +1,11 @@
-"""quality_v1: Gopher/FineWeb-style text-quality measures and one `quality_score`.
+"""quality_v2: Gopher/FineWeb-style text-quality measures and one `quality_score`.
 
 The measures follow Gopher's quality filters (Rae et al. 2021, appendix A) and
-FineWeb's (Penedo et al. 2024); words are those of counts_v1, lines the body's
-non-empty lines:
+FineWeb's (Penedo et al. 2024); words are those of counts_v2 (`tasks/words.py`), lines
+the body's non-empty lines, all read on `readable_body` (a truncated teaser without its
+marker and cut-off word):
 
-    word_count              (from counts_v1)            Gopher keeps 50-100,000
+    word_count              (from counts_v2)            Gopher keeps 50-100,000
     mean_word_length        characters per word          Gopher keeps 3-10
     symbol_word_ratio       ("#" + "..." + "…") / words  Gopher keeps < 0.1
     stop_word_ratio         share of words that are stop words of the body's language
@@ -13,10 +14,11 @@ non-empty lines:
     line_punctuation_share  share of lines ending in . ! ? … (or 。！？؟।), a closing
                             quote allowed after it       FineWeb keeps >= 0.12
 
-    quality_score = f_words * f_length * f_symbols * f_stop * f_duplicates * f_punctuation
+    quality_score = f_words * f_length * f_symbols * f_stop * f_duplicates
+                    * f_punctuation * f_truncated
 
-Each factor is 1 inside the range the filters keep and falls linearly to 0 at a
-limit, so a document the filters would drop scores 0 and one near a threshold is
+Each measure's factor is 1 inside the range the filters keep and falls linearly to 0
+at a limit, so a document the filters would drop scores 0 and one near a threshold is
 marked down, not cut off: with ramp(x, bad, good) = clip((x - bad) / (good - bad), 0, 1),
 
     f_words       = min(ramp(words, 0, 50), ramp(words, 200_000, 100_000))
@@ -25,11 +27,25 @@ marked down, not cut off: with ramp(x, bad, good) = clip((x - bad) / (good - bad
     f_stop        = ramp(stop_word_ratio, 0.05, 0.2)     (news prose: 0.3-0.5)
     f_duplicates  = ramp(duplicate_line_share, 0.3, 0.1)
     f_punctuation = ramp(line_punctuation_share, 0.12, 0.5)   (bodies of 3+ lines)
+    f_truncated   = TRUNCATED_FACTOR (0.5) when clean flagged the body truncated, else 1
+
+A teaser is part of an article, however well written: halving its score puts every
+truncated body below every complete body the other factors leave above 0.5, without
+reordering teasers among themselves.
 
 A measure that cannot be taken is null and its factor 1: stop words for a language
-spaCy has no list for, and every word measure for scripts written without spaces
-between words (Chinese, Japanese, Thai, …), where whitespace words mean nothing.
+spaCy has no list for; the whitespace-word measures (word length, symbols, stop
+words) for a body mostly in a script written without spaces (Chinese, Japanese, Thai,
+...), where each letter is a word; and word length and stop words for a body mostly in
+Korean Hangul, whose spaced words carry their particles (a stop word never stands
+alone: Korean news scored 0) and are written in syllable blocks (2-3 letters each).
 An empty body scores 0.
+
+quality_v2 (from quality_v1): f_truncated; words per `tasks/words.py`, so f_words now
+applies to Chinese, Japanese and Thai bodies (counted by letters), and "unspaced" is
+decided from the body's script instead of its detected language; Korean bodies skip
+word length and stop words; measures read the readable body, so a marker's "…" is
+not a symbol.
 """
 
 from __future__ import annotations
@@ -41,10 +57,11 @@ from pathlib import Path
 
 import polars as pl
 
-from tasks.enrichers.counts import WORD, word_count
 from tasks.enrichers.language import languages_of
+from tasks.truncation import readable_body
+from tasks.words import unspaced_share, word_count, words
 
-NAME = "quality_v1"
+NAME = "quality_v2"
 COLUMNS = (
     "mean_word_length",
     "symbol_word_ratio",
@@ -54,7 +71,7 @@ COLUMNS = (
     "quality_score",
 )
 MIN_LINES = 3
-UNSPACED_LANGUAGES = ["zh", "ja", "th", "lo", "km", "my", "bo", "dz", "wuu", "yue"]
+TRUNCATED_FACTOR = 0.5
 
 _LETTERS = r"[\p{L}\p{N}]+(?:['’][\p{L}]+)*"
 _SYMBOLS = r"#|\.\.\.|…"
@@ -83,10 +100,10 @@ def ramp(x: pl.Expr, bad: float, good: float) -> pl.Expr:
     return ((x - bad) / (good - bad)).clip(0.0, 1.0)
 
 
-def _stop_word_ratio(frame: pl.DataFrame, languages: pl.Series) -> pl.Series:
+def _stop_word_ratio(body: pl.Expr, frame: pl.DataFrame, languages: pl.Series) -> pl.Series:
     rows = frame.select(
         language=languages,
-        word=pl.col("body").fill_null("").str.to_lowercase().str.extract_all(_LETTERS),
+        word=body.str.to_lowercase().str.extract_all(_LETTERS),
     ).with_row_index("row")
     listed = [lang for lang in languages.drop_nulls().unique().sort() if stop_words(lang)]
     table = pl.DataFrame(
@@ -112,38 +129,43 @@ def _stop_word_ratio(frame: pl.DataFrame, languages: pl.Series) -> pl.Series:
     )
 
 
-def quality_v1(frame: pl.DataFrame) -> pl.DataFrame:
+def quality_v2(frame: pl.DataFrame) -> pl.DataFrame:
     languages = languages_of(frame)
-    body = pl.col("body").fill_null("")
+    truncated = pl.col("body_truncated").fill_null(False)
+    body = readable_body(pl.col("body"), truncated).fill_null("")
     lines = body.str.split("\n").list.eval(
         pl.element().str.strip_chars().filter(pl.element() != "")
     )
     n_lines = lines.list.len()
-    words = word_count(body)
-    spaced = ~pl.lit(languages).is_in(UNSPACED_LANGUAGES).fill_null(False)
+    n_words = word_count(body)
+    spaced = (unspaced_share(body) <= 0.5).fill_null(True)
+    hangul = (
+        body.str.count_matches(r"\p{Hangul}") / body.str.count_matches(r"[\p{L}\p{N}]") > 0.5
+    ).fill_null(False)
     measures = frame.select(
-        words=words,
-        mean_word_length=body.str.extract_all(WORD)
+        words=n_words,
+        mean_word_length=words(body)
         .list.eval(pl.element().str.count_matches(r"[\p{L}\p{N}]"))
         .list.mean(),
-        symbol_word_ratio=body.str.count_matches(_SYMBOLS) / words,
-        stop_word_ratio=_stop_word_ratio(frame, languages),
+        symbol_word_ratio=body.str.count_matches(_SYMBOLS) / n_words,
+        stop_word_ratio=_stop_word_ratio(body, frame, languages),
         duplicate_line_share=(n_lines - lines.list.n_unique()) / n_lines,
         line_punctuation_share=lines.list.eval(pl.element().str.contains(_PUNCTUATED_LINE))
         .list.sum()
         .truediv(n_lines),
         spaced=spaced,
+        hangul=hangul,
         lines=n_lines,
+        truncated=truncated,
     ).with_columns(
-        pl.when(pl.col("spaced") & (pl.col("words") > 0)).then(
-            pl.col("mean_word_length", "symbol_word_ratio", "stop_word_ratio")
+        pl.when(pl.col("spaced") & ~pl.col("hangul") & (pl.col("words") > 0)).then(
+            pl.col("mean_word_length", "stop_word_ratio")
         ),
+        pl.when(pl.col("spaced") & (pl.col("words") > 0)).then(pl.col("symbol_word_ratio")),
         pl.when(pl.col("lines") > 0).then(pl.col("duplicate_line_share", "line_punctuation_share")),
     )
     factors = [
-        pl.when(pl.col("spaced"))
-        .then(pl.min_horizontal(ramp(pl.col("words"), 0, 50), ramp(pl.col("words"), 2e5, 1e5)))
-        .otherwise(pl.lit(1.0)),
+        pl.min_horizontal(ramp(pl.col("words"), 0, 50), ramp(pl.col("words"), 2e5, 1e5)),
         pl.min_horizontal(
             ramp(pl.col("mean_word_length"), 2, 3), ramp(pl.col("mean_word_length"), 12, 10)
         ),
@@ -155,6 +177,7 @@ def quality_v1(frame: pl.DataFrame) -> pl.DataFrame:
         pl.when(pl.col("lines") >= MIN_LINES).then(
             ramp(pl.col("line_punctuation_share"), 0.12, 0.5)
         ),
+        pl.when(pl.col("truncated")).then(pl.lit(TRUNCATED_FACTOR)),
     ]
     score = pl.reduce(lambda a, b: a * b, [f.fill_null(1.0) for f in factors])
     return measures.with_columns(

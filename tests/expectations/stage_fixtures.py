@@ -63,7 +63,7 @@ def ingested(*overrides: dict[str, object]) -> pl.DataFrame:
 
 
 def cleaned(frame: pl.DataFrame) -> pl.DataFrame:
-    rows, _ = clean_frame(frame, RUN_DATE)
+    rows, _, _ = clean_frame(frame, RUN_DATE)
     return rows
 
 
@@ -73,8 +73,8 @@ def deduped(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def enriched(frame: pl.DataFrame) -> pl.DataFrame:
-    # counts_v1 only: the suites read no other enricher's column, and spaCy is slow.
-    return enrich_frame(deduped(frame), select_enrichers(["counts_v1"]))
+    # counts_v2 only: the suites read no other enricher's column, and spaCy is slow.
+    return enrich_frame(deduped(frame), select_enrichers(["counts_v2"]))
 
 
 STAGE_FRAMES: dict[str, Callable[[pl.DataFrame], pl.DataFrame]] = {

@@ -12,6 +12,7 @@ from expectations.config import DEFAULT_POLICIES, ExpectationPolicy, QualityConf
 from expectations.report import (
     artifact_rows,
     latest_summary,
+    metadata_only_note,
     summary_text,
     write_quality_reports,
 )
@@ -76,3 +77,15 @@ def test_reports_are_written_and_read_back(tmp_path: Path) -> None:
 
 def test_no_quality_results_yet(tmp_path: Path) -> None:
     assert latest_summary(tmp_path) is None
+
+
+def test_the_metadata_only_note_says_when_most_records_had_no_body() -> None:
+    assert metadata_only_note(None) is None
+    assert metadata_only_note({"ingested": 5, "metadata_only": 0}) is None
+    some = metadata_only_note({"ingested": 10, "metadata_only": 2})
+    assert some is not None
+    assert some.startswith("2 of 10 ingested records (20.0 %) had a title or URL but no body")
+    assert "some records are metadata-only" in some
+    most = metadata_only_note({"ingested": 10, "metadata_only": 8})
+    assert most is not None
+    assert "most of this run's records are metadata-only" in most

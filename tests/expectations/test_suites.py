@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from expectations.config import ExpectationPolicy
 from tests.expectations.stage_fixtures import (
     FERRY,
     STAGE_FRAMES,
@@ -152,13 +153,16 @@ def test_missing_column_fails_schema_columns() -> None:
     assert any("schema_columns" in line for line in result.critical_failures())
 
 
-def test_body_present_is_critical_only_when_most_bodies_are_missing() -> None:
-    one = validate("ingested", ingested({"doc_id": "json-1", "body": ""}))
-    assert not row(one, "body_present")["success"] or row(one, "body_present")["mostly"] < 1
-    assert one.critical_failures() == []
+def test_most_bodies_missing_is_reported_not_critical() -> None:
+    # Records without a body are metadata-only records (metadata_only/), not a broken
+    # mapping: the share is reported, the run goes on.
     gone = [{"doc_id": d, "body": None} for d in ("json-1", "headed-1", "dated-1")]
     many = validate("ingested", ingested(*gone))
-    assert many.critical_failures() == [
+    body = row(many, "body_present")
+    assert (body["success"], body["severity"], body["unexpected_count"]) == (False, "warning", 3)
+    assert many.critical_failures() == []
+    strict = {"body_present": ExpectationPolicy(severity="critical", mostly=0.5)}
+    assert validate("ingested", ingested(*gone), policies=strict).critical_failures() == [
         "ingested: body_present failed: 75.0% of 4 checked rows failed (3); at most 50% may"
     ]
 
@@ -181,3 +185,40 @@ def test_boilerplate_share_is_measured_on_removed_lines() -> None:
     assert frame.filter(pl.col("doc_id") == "json-1")["removed_lines"].list.len()[0] > 0
     result = validate("cleaned", frame, max_boilerplate_share=0.3)
     assert result.failing["boilerplate_share"] == ["json-1"]
+
+
+TEASER = "The operator said the ferry would stop running in March … [+2140 chars]"
+# An invented Japanese story: about 120 characters, no spaces, 4 whitespace "words".
+JAPANESE = (
+    "島と本土を結ぶフェリーは三月末で運航を終える。運航会社によると、利用者の減少で毎年冬に赤字が続いていた。"
+    "昨年の夏は一日に約四百人が利用したが、これは二〇一五年の半分にとどまる。島の商店主らは本土の取引先から"
+    "切り離されると懸念している。"
+)
+
+
+def test_a_truncated_teaser_is_a_record_not_a_short_body() -> None:
+    frame = cleaned(ingested({"doc_id": "json-1", "body": TEASER}))
+    teaser = frame.filter(pl.col("doc_id") == "json-1")
+    assert teaser["truncation_reason"].to_list() == ["char_count_marker"]
+    result = validate("cleaned", frame)
+    assert row(result, "body_min_words")["unexpected_count"] == 0  # under 30 words, exempt
+    assert result.failing["body_not_truncated"] == ["json-1"]  # reported with its flag
+    assert result.rows_to_quarantine().is_empty()
+
+
+def test_the_same_short_body_without_the_marker_is_quarantined() -> None:
+    complete = TEASER.removesuffix(" … [+2140 chars]") + "."
+    result = validate("cleaned", cleaned(ingested({"doc_id": "json-1", "body": complete})))
+    assert result.rows_to_quarantine()["rule"].to_list() == ["body_min_words"]
+
+
+def test_ingested_teasers_are_judged_as_clean_judges_them() -> None:
+    result = validate("ingested", ingested({"doc_id": "json-1", "body": TEASER}))
+    assert row(result, "body_min_words")["unexpected_count"] == 0
+
+
+def test_a_japanese_article_is_counted_by_its_letters() -> None:
+    assert len(JAPANESE.split()) < 30 < len(JAPANESE)
+    result = validate("cleaned", cleaned(ingested({"doc_id": "json-1", "body": JAPANESE})))
+    assert row(result, "body_min_words")["unexpected_count"] == 0
+    assert result.rows_to_quarantine().is_empty()

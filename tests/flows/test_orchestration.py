@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 import tasks.clean
@@ -21,10 +22,11 @@ from flows.pipeline import newsflow_pipeline
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
 from newsflow.lock import LakeBusyError, holder, lake_lock
+from tasks.enrich import ENRICHERS
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
-CHEAP = ["counts_v1", "source_v1"]  # enrichers that need no model: these tests are about flow
+CHEAP = ["counts_v2", "source_v2"]  # enrichers that need no model: these tests are about flow
 
 
 def run(raw: Path, lake: Path, **options: Any) -> dict[str, Any]:
@@ -190,13 +192,19 @@ def test_stopping_after_clean_then_catching_up(sample_raw: Path, tmp_path: Path)
 
 def test_re_enrich_applies_new_enrichers_to_every_batch(sample_raw: Path, tmp_path: Path) -> None:
     lake = tmp_path / "lake"
-    run(sample_raw, lake, enrichers=["counts_v1"])
+    run(sample_raw, lake, enrichers=["counts_v2"])
     assert rows(lake, "enriched")["domain"].is_null().all()
     unchanged = run(sample_raw, lake, enrichers=CHEAP)  # nothing new: nothing re-enriched
     assert "enrich" not in unchanged["stages_run"]
-    again = run(sample_raw, lake, re_enrich=True)
+    renamed = ["dateline_v2", "keywords_v2"]  # the successors of dateline_v1, keywords_v1
+    again = run(sample_raw, lake, re_enrich=True, enrichers=[*CHEAP, *renamed])
     assert "enrich" in again["stages_run"]
     assert again["counts"]["enriched"] == 7
     enriched = rows(lake, "enriched")
     assert enriched.height == 7
-    assert enriched["domain"].drop_nulls().to_list()  # source_v1 ran this time
+    assert enriched["domain"].drop_nulls().to_list()  # source_v2 ran this time
+    assert enriched["keywords"].list.len().sum() > 0
+    # Every file now names the enrichers of this run, in registry order.
+    for path in Lake(lake).files("enriched"):
+        named = pq.read_schema(path).metadata[b"newsflow.enrichers"].decode().split(",")
+        assert named == [name for name in ENRICHERS if name in [*CHEAP, *renamed]]

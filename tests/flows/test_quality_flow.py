@@ -16,7 +16,7 @@ from newsflow.lake import Lake
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
-CHEAP = ["counts_v1", "source_v1"]
+CHEAP = ["counts_v2", "source_v2"]
 
 LONG_BODY = (
     "The harbour board agreed on Thursday to dredge the outer channel before the autumn "

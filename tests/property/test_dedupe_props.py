@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 
 import polars as pl
 from hypothesis import HealthCheck, given, settings
@@ -138,3 +139,55 @@ def test_documents_split_over_two_runs_give_the_records_of_one(
     )
     assert records.sort("doc_id").equals(once.records.sort("doc_id"))
     assert duplicates.sort("doc_id").equals(once.duplicates.sort("doc_id"))
+
+
+def rank(row: dict[str, object]) -> tuple[bool, bool]:
+    """The completeness criteria before truncation: flattened text, shuffled layout."""
+    text = str(row["body"])
+    flat = not (re.search(r"[A-Z]", text) and re.search(r"[.!?]", text))
+    return flat, row["layout"] == "headed"
+
+
+NAMES = st.lists(st.sampled_from(["Ann Roe", "Ben Ito", "Cai Wu"]), max_size=3, unique=True)
+
+
+@PROPS
+@given(corpora(), st.data())
+def test_a_record_holds_what_its_copies_say(df: pl.DataFrame, data: st.DataObject) -> None:
+    n = df.height
+    draw = data.draw
+    df = df.with_columns(
+        authors=pl.Series([draw(NAMES) for _ in range(n)], dtype=pl.List(pl.String)),
+        tags=pl.Series([draw(NAMES) for _ in range(n)], dtype=pl.List(pl.String)),
+        description=pl.Series(
+            [draw(st.sampled_from([None, "a", "b"])) for _ in range(n)], dtype=pl.String
+        ),
+        body_truncated=pl.Series([draw(st.booleans()) for _ in range(n)], dtype=pl.Boolean),
+        url_flag=pl.when(pl.col("url").is_null()).then(pl.lit("missing")),
+        date_flag=pl.when(pl.col("published_date").is_null()).then(pl.lit("missing")),
+    )
+    deduped, duplicates = dedupe_frame(df, "r")
+    members: dict[str, list[str]] = {d: [d] for d in deduped["doc_id"]}
+    for doc_id, kept in duplicates.select("doc_id", "kept_doc_id").iter_rows():
+        members[kept].append(doc_id)
+    copies = {row["doc_id"]: row for row in df.iter_rows(named=True)}
+    for record in deduped.iter_rows(named=True):
+        rows = [copies[d] for d in members[record["doc_id"]]]
+        kept = copies[record["doc_id"]]
+        for column in ("authors", "tags"):
+            union = {name for row in rows for name in row[column]}
+            assert set(record[column]) == union
+            assert len(record[column]) == len(union)
+            assert record[column][: len(kept[column])] == kept[column]  # the kept copy's first
+        descriptions = {row["description"] for row in rows} - {None}
+        assert record["description"] in (descriptions or {None})
+        if kept["description"] is not None:
+            assert record["description"] == kept["description"]
+        assert record["body_truncated"] == kept["body_truncated"]
+        # A whole copy wins over a truncated one that is no better on the two criteria
+        # before it (case and punctuation kept, paragraphs in order).
+        peers = [row for row in rows if rank(row) == rank(kept)]
+        if any(not row["body_truncated"] for row in peers):
+            assert not record["body_truncated"]
+        assert (record["url_flag"] is None) == (record["url"] is not None)
+        assert (record["date_flag"] is None) == (record["published_date"] is not None)

@@ -168,7 +168,7 @@ def check_read(path: Path, data: bytes) -> None:
         # JSON/CSV records and HTML pages also carry the source's own fields.
         assert tuple(record)[: len(FIELDS)] == FIELDS
         assert set(record) - set(FIELDS) <= set(SOURCE_FIELDS)
-        assert record["title"] is not None or record["body"] is not None
+        assert any(record[f] is not None for f in ("title", "body", "url"))
         for name, value in record.items():
             texts = value if name in LIST_FIELDS else [value]
             assert isinstance(texts, list)

@@ -63,19 +63,21 @@ def as_ingested(cleaned: pl.DataFrame) -> pl.DataFrame:
     st.lists(TEXT, min_size=1, max_size=6), st.lists(st.none() | st.text(max_size=40), min_size=1)
 )
 def test_clean_twice_is_clean_once(bodies: list[str], titles: list[str | None]) -> None:
-    once, q1 = clean_frame(frame(bodies, titles), RUN_DATE)
-    twice, q2 = clean_frame(as_ingested(once), RUN_DATE)
+    once, m1, q1 = clean_frame(frame(bodies, titles), RUN_DATE)
+    twice, m2, q2 = clean_frame(as_ingested(once), RUN_DATE)
     assert q2.is_empty()
+    assert m2.is_empty()
     compare = ["doc_id", "title", "body", "published_date", "date_flag", "url", "url_flag"]
     assert twice.select(compare).equals(once.select(compare))
-    assert once.height + q1.height == len(bodies)  # every row is cleaned or quarantined
+    # every row is cleaned, metadata-only or quarantined
+    assert once.height + m1.height + q1.height == len(bodies)
     assert once.schema == CLEANED
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(TEXT, min_size=1, max_size=8))
 def test_dedupe_never_adds_or_loses_rows(bodies: list[str]) -> None:
-    cleaned, _ = clean_frame(frame(bodies, ["T"]), RUN_DATE)
+    cleaned, _, _ = clean_frame(frame(bodies, ["T"]), RUN_DATE)
     deduped, duplicates = dedupe_frame(cleaned, "r")
     assert deduped.height <= cleaned.height
     assert deduped.height + duplicates.height == cleaned.height

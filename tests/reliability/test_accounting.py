@@ -1,8 +1,8 @@
 """The books can fail: a row lost at any stage fails the run, naming the identity.
 
 Every run checks its books (README: files in = ingested + quarantined files, records
-in = ingested + quarantined records, ingested = cleaned + quarantined at clean,
-cleaned = deduped + duplicates, deduped = enriched). Here one stage is made to lose
+in = ingested + quarantined records, ingested = cleaned + metadata-only + quarantined
+at clean, cleaned = deduped + duplicates, deduped = enriched). Here one stage is made to lose
 one row, in the process, and the run must fail with AccountingError naming the
 identity that broke and record it in the run manifest, while the others balance.
 """
@@ -47,20 +47,23 @@ def without_last(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def lose_ingested_row(real: Callable[..., Any]) -> Callable[..., Any]:
+    """Wraps ingest's chunk generator: the last chunk of a batch loses its last row."""
+
     def lossy(*args: Any, **kwargs: Any) -> Any:
-        result = real(*args, **kwargs)
-        result.ingested = without_last(result.ingested)
-        return result
+        chunks = list(real(*args, **kwargs))
+        if chunks:
+            chunks[-1] = without_last(chunks[-1])
+        yield from chunks
 
     return lossy
 
 
 def lose_first_of_pair(real: Callable[..., Any]) -> Callable[..., Any]:
-    """Wraps a stage function returning (rows, other rows): loses one of `rows`."""
+    """Wraps a stage function returning (rows, other rows...): loses one of `rows`."""
 
     def lossy(*args: Any, **kwargs: Any) -> Any:
-        rows, other = real(*args, **kwargs)
-        return without_last(rows), other
+        rows, *others = real(*args, **kwargs)
+        return (without_last(rows), *others)
 
     return lossy
 
@@ -74,7 +77,7 @@ def lose_frame_row(real: Callable[..., Any]) -> Callable[..., Any]:
 
 # (module, function, how it loses a row, the identity that must break)
 LOSSES = {
-    "ingest": (tasks.ingest, "ingest_files", lose_ingested_row, "records_in = ingested + "),
+    "ingest": (tasks.ingest, "ingested_chunks", lose_ingested_row, "records_in = ingested + "),
     "clean": (tasks.clean, "clean_frame", lose_first_of_pair, "ingested = cleaned + "),
     "dedupe": (
         tasks.dedupe_lake,
@@ -96,7 +99,7 @@ def test_a_row_lost_at_a_stage_fails_the_run_naming_the_identity(
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     shutil.copytree(SAMPLE_RAW, raw)
     # Only the cheap enrichers: what is checked here is the counting, not the enriching.
-    config = PipelineConfig(input_dir=raw, lake_dir=lake, enrichers=["counts_v1"])
+    config = PipelineConfig(input_dir=raw, lake_dir=lake, enrichers=["counts_v2"])
     with pytest.raises(AccountingError, match=re.escape(identity)):
         newsflow_pipeline(config)
 

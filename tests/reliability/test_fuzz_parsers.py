@@ -120,6 +120,7 @@ def assert_well_formed(parsed: Parsed) -> None:
         assert (
             record["title"] is not None
             or record["body"] is not None
+            or record["url"] is not None
             or parsed.layout
             in {
                 "headed",
@@ -339,7 +340,7 @@ def test_a_wrongly_typed_field_rejects_its_record_naming_the_field(
         expected = "wrong_type" if not acceptable(values[bad[0]]) else "invalid_text"
         assert (result.rule, result.detail.split()[0]) == (expected, bad[0])
     elif isinstance(result, Unreadable):
-        assert result.rule == "no_text"  # title and body both missing
+        assert result.rule == "no_text"  # title, body and URL all missing
     else:
         assert tuple(result) == (*FIELDS, *SOURCE_FIELDS)
         for value in result.values():

@@ -196,7 +196,7 @@ def removed_rules(cleaned: pl.DataFrame) -> dict[str, list[str]]:
 
 
 def test_the_headed_seed_loses_its_three_disclaimers_and_the_dated_seed_nothing() -> None:
-    cleaned, quarantined = clean_frame(seed_rows(), RUN_DATE)
+    cleaned, _, quarantined = clean_frame(seed_rows(), RUN_DATE)
     assert quarantined.is_empty()
     assert removed_rules(cleaned) == {
         SEED_HEADED: ["comment_disclaimer_v1"] * 3,
@@ -210,7 +210,7 @@ def test_the_headed_seed_loses_its_three_disclaimers_and_the_dated_seed_nothing(
 
 def test_the_seed_disclaimers_speak_of_the_publisher_too(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(boilerplate.RULES, "comment_disclaimer_v1")
-    cleaned, _ = clean_frame(seed_rows(), RUN_DATE)
+    cleaned, _, _ = clean_frame(seed_rows(), RUN_DATE)
     assert removed_rules(cleaned) == {
         SEED_HEADED: ["publisher_self_reference_v2"] * 3,
         SEED_DATED: [],
@@ -237,7 +237,7 @@ def stats_table(
 
 
 def repeat_removed(body: str, table: pl.DataFrame, url: str | None = HERALD) -> list[str]:
-    cleaned, _ = clean_frame(
+    cleaned, _, _ = clean_frame(
         ingested({"url": url and url.format("a"), "body": body}), RUN_DATE, table, THRESHOLDS
     )
     return [line["text"] for line in cleaned["removed_lines"][0] if line is not None]

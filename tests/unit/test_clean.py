@@ -26,12 +26,41 @@ def ingested(**fields: object) -> pl.DataFrame:
         ("cafÃ© owners", "café owners"),  # mojibake repaired
         ("  two   spaces\tand tab ", "two spaces and tab"),
         ("line one\nline two\n\n\n\nnext paragraph", "line one line two\n\nnext paragraph"),
-        ("\u201cquoted\u201d", '"quoted"'),
+        ("Â\r0", "0"),  # "Â" + a line break: the same text whether cleaned once or twice
     ],
 )
 def test_normalised_text(raw: str, expected: str) -> None:
     out = pl.select(normalised_text(pl.lit(raw))).item()
     assert out == expected
+
+
+@pytest.mark.parametrize(
+    "typography",
+    [
+        "\u201cWe\u2019re ready,\u201d she said \u2014 twice \u2013 in 2019\u20132020\u2026",
+        "\u2018Single\u2019 quotes and \u00ab guillemets \u00bb",
+        "The \ufb01nal o\ufb03ce",  # Latin ligatures
+        "\uff23\uff2f\uff36\uff29\uff24\uff0d\uff11\uff19\u306e\u691c\u67fb",  # full width
+        "\uff76\uff80\uff76\uff85",  # half-width katakana
+    ],
+)
+def test_typography_is_kept_as_written(typography: str) -> None:
+    assert pl.select(normalised_text(pl.lit(typography))).item() == typography
+
+
+@pytest.mark.parametrize(
+    ("mojibake", "repaired"),
+    [
+        ("The mayor\u00e2\u20ac\u2122s plan", "The mayor\u2019s plan"),  # curly kept
+        ("\u00e2\u20ac\u0153Yes\u00e2\u20ac\u009d", "\u201cYes\u201d"),
+        ("\u00c3\u00a9t\u00c3\u00a9 \u00e2\u20ac\u201d fin", "\u00e9t\u00e9 \u2014 fin"),
+        ("Fish &amp; chips", "Fish & chips"),
+        ("Fish &amp;amp;amp; chips", "Fish & chips"),  # escaped thrice: settled at once
+        ("AT&T and M&S", "AT&T and M&S"),  # not entities
+    ],
+)
+def test_mojibake_is_repaired_to_the_characters_meant(mojibake: str, repaired: str) -> None:
+    assert pl.select(normalised_text(pl.lit(mojibake))).item() == repaired
 
 
 @pytest.mark.parametrize(
@@ -107,7 +136,7 @@ def test_comment_disclaimers_are_removed_with_their_rule_and_news_is_kept() -> N
             "The newspaper said sending false messages to officials was a crime in the state.",
         ]
     )
-    cleaned, quarantined = clean_frame(ingested(body=body), RUN_DATE)
+    cleaned, _, quarantined = clean_frame(ingested(body=body), RUN_DATE)
     row = cleaned.row(0, named=True)
     kept = row["body"].split("\n\n")
     assert kept[0].startswith("Washington, Dec 8 (IANS)")  # the dateline stays
@@ -124,8 +153,11 @@ def test_comment_disclaimers_are_removed_with_their_rule_and_news_is_kept() -> N
 
 
 def test_a_body_of_boilerplate_only_is_quarantined_not_dropped() -> None:
-    cleaned, quarantined = clean_frame(ingested(body="Comments are moderated.\n\n   "), RUN_DATE)
+    cleaned, metadata_only, quarantined = clean_frame(
+        ingested(body="Comments are moderated.\n\n   "), RUN_DATE
+    )
     assert cleaned.is_empty()
+    assert metadata_only.is_empty()  # the source had a body: not a metadata record
     assert quarantined.select("doc_id", "stage", "rule").rows() == [
         ("d1", "clean", "furniture_only")
     ]
@@ -136,11 +168,49 @@ def test_a_body_of_boilerplate_only_is_quarantined_not_dropped() -> None:
     )
 
 
-def test_a_body_with_no_text_at_all_is_quarantined_as_empty_body() -> None:
-    _, quarantined = clean_frame(ingested(body="  \n\n "), RUN_DATE)
-    assert quarantined.select("rule", "detail").rows() == [
-        ("empty_body", "no body text left after cleaning (0 paragraphs removed as boilerplate)")
-    ]
+@pytest.mark.parametrize(
+    ("title", "url", "body", "split"),
+    [
+        ("Ferry to stop", "https://news.example.com/ferry", "The ferry stops in March.", "cleaned"),
+        ("Ferry to stop", "https://news.example.com/ferry", None, "metadata_only"),
+        ("Ferry to stop", None, "", "metadata_only"),  # a title alone
+        (None, "https://news.example.com/ferry", " \n\n\t ", "metadata_only"),  # a URL alone
+        ("  ", None, None, "empty_body"),  # nothing at all
+        ("Ferry to stop", None, "Comments are moderated.", "furniture_only"),  # all boilerplate
+    ],
+)
+def test_clean_splits_rows_by_what_the_source_gave(
+    title: str | None, url: str | None, body: str | None, split: str
+) -> None:
+    frame = ingested(doc_id="d1", title=title, url=url, body=body)
+    cleaned, metadata_only, quarantined = clean_frame(frame, RUN_DATE)
+    parts = {"cleaned": cleaned, "metadata_only": metadata_only, "quarantined": quarantined}
+    part = "quarantined" if split in ("empty_body", "furniture_only") else split
+    assert {name: rows.height for name, rows in parts.items()} == {
+        name: int(name == part) for name in parts
+    }
+    assert parts[part]["doc_id"].to_list() == ["d1"]
+    assert metadata_only.schema == CLEANED
+    if split == "metadata_only":
+        row = metadata_only.row(0, named=True)
+        assert row["body"] is None
+        assert (row["url_raw"], row["source_file"]) == (url, frame["source_file"][0])
+    if part == "quarantined":
+        assert quarantined["rule"].to_list() == [split]
+
+
+def test_metadata_only_rows_keep_their_cleaned_fields() -> None:
+    frame = ingested(
+        title="Ferry  to stop",
+        date_raw="2024-02-28",
+        url="https://News.Example.com/ferry?utm_source=x",
+        body=None,
+    )
+    _, metadata_only, _ = clean_frame(frame, RUN_DATE)
+    row = metadata_only.row(0, named=True)
+    assert row["title"] == "Ferry to stop"
+    assert row["published_date"] == dt.date(2024, 2, 28)
+    assert row["url"] == "https://news.example.com/ferry"
 
 
 @pytest.mark.parametrize(
@@ -152,12 +222,50 @@ def test_a_body_with_no_text_at_all_is_quarantined_as_empty_body() -> None:
         ("The mayor spoke first.\n\nRead more", "read_more"),
         ("The mayor spoke first. Continue reading...", "read_more"),
         ("The mayor said that the plan would...", "ellipsis"),
-        ("The mayor said that the plan would", "mid_sentence"),
+        ("The mayor said the plan would be reviewed by the council […]", "ellipsis"),
+        ("The mayor said that the plan would", "mid_sentence"),  # a modal ends no sentence
+        ("The mayor met the owners of the", "mid_sentence"),
+        ("The mayor, who met the owners on Monday,", "mid_sentence"),
+        (
+            "The mayor said on Monday that the plan for the new bridge over the river would "
+            "be reviewed by the council before the work could sta",
+            "mid_sentence",  # a prose paragraph stopping in a lower-case word
+        ),
+        # Complete articles end in many ways without a full stop: not flagged.
+        ("The council met.\n\nReporting by Jane Roe; Editing by John Doe", None),
+        ("The council met.\n\nMore at https://example.com/council-budget-2024", None),
+        ("Results:\n\n- Springfield 3\n\n- Shelbyville 1", None),
+        ("The council met.\n\n- free parking for residents on weekends", None),
+        ("Mayor opens new bridge, then rain stops the party", None),  # a headline
+        ("東京で会議が開かれた。参加者は百人だった", None),  # no case: never mid_sentence
+        ("รัฐบาลประกาศแผนใหม่ในวันจันทร์", None),  # Thai has no full stop
     ],
 )
 def test_truncated_bodies_are_flagged_with_a_reason(body: str, reason: str | None) -> None:
     row = clean_frame(ingested(body=body), RUN_DATE)[0].row(0, named=True)
     assert (row["body_truncated"], row["truncation_reason"]) == (reason is not None, reason)
+
+
+def test_a_furniture_line_ending_in_an_ellipsis_flags_nothing_once_removed() -> None:
+    body = "The council met on Monday.\n\nRelated: Ten things to know about the budget…"
+    row = clean_frame(ingested(body=body), RUN_DATE)[0].row(0, named=True)
+    assert [line["rule"] for line in row["removed_lines"]] == ["read_more_v1"]
+    assert (row["body_truncated"], row["truncation_reason"]) == (False, None)
+
+
+def test_an_unfinished_sentence_is_judged_after_the_footer_is_removed() -> None:
+    finished = "The council met on Monday and agreed the budget."
+    unfinished = "The council met on Monday and agreed the"
+    footer = "© 2019 Example Media Ltd and the"  # removed by copyright_v1
+    rows = clean_frame(
+        ingested_rows(
+            {"doc_id": "a", "body": f"{finished}\n\n{footer}"},
+            {"doc_id": "b", "body": f"{unfinished}\n\n© 2019 Example Media Ltd."},
+        ),
+        RUN_DATE,
+    )[0]
+    assert rows["removed_lines"].list.len().to_list() == [1, 1]
+    assert rows["truncation_reason"].to_list() == [None, "mid_sentence"]
 
 
 def test_a_missing_date_falls_back_to_the_url_and_says_so() -> None:

@@ -310,3 +310,34 @@ def test_record_takes_the_site_name_of_any_copy() -> None:
     records, _ = dedupe_frame(df, "r")
     assert records.filter(pl.col("doc_id") == "x")["site_name"].to_list() == [None]
     assert records.filter(pl.col("duplicate_count") == 3)["site_name"].to_list() == ["Ferry News"]
+
+
+# An invented Chinese story, written as Chinese is: no spaces, one paragraph.
+FERRY_ZH = [
+    "连接海岛和大陆的渡轮将于三月底停止运营。",
+    "运营公司表示，乘客数量下降使这条航线每年冬天都在亏损。",
+    "去年夏天每天约有四百人乘坐渡轮，只有二零一五年的一半。",
+    "岛上的商人担心停航会切断他们与大陆供应商的联系。",
+    "一份要求县政府挽救这项服务的请愿书已经征集到九千个签名。",
+    "县里的官员正在研究能否用一艘较小的船以更低的成本维持航线。",
+]
+LIBRARY_ZH = [
+    "北门图书馆的新阅览室将于周六上午向公众开放。",
+    "由于秋季天气干燥，施工队提前两周完成了扩建工程。",
+    "阅览室有四十张书桌、一个儿童角和可放八千本书的书架。",
+    "工作人员说，旧阅览室多年来在考试季节一直太小。",
+]
+
+
+def test_chinese_copies_are_compared_by_character_shingles() -> None:
+    edited = "".join(FERRY_ZH).replace("九千", "一万")
+    df = cleaned(
+        {"doc_id": "a", "body": "".join(FERRY_ZH)},
+        {"doc_id": "b", "body": edited},
+        {"doc_id": "c", "body": "".join(LIBRARY_ZH), "title": "图书馆"},
+    )
+    assert similarity(df, "a", "b")["jaccard"] >= 0.9  # one edit, not a different text
+    assert similarity(df, "a", "c")["jaccard"] == 0.0
+    deduped, duplicates = dedupe_frame(df, "r")
+    assert sorted(deduped["doc_id"]) == ["a", "c"]
+    assert links(duplicates) == [("b", "a", "near_jaccard")]

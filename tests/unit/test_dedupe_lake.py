@@ -136,3 +136,16 @@ def test_dedupe_logs_each_phase_with_its_counts(
     assert phases[6] == f"wrote the index of {members} documents"
     assert len(phases) == 7
     assert all(line.startswith("dedupe: ") for line in lines)
+
+
+def test_an_index_without_the_short_body_columns_is_rebuilt(tmp_path: Path) -> None:
+    rows = cleaned(*ROWS)
+    lake = lake_with_cleaned(tmp_path, rows)
+    dedupe.fn(str(tmp_path), "r1")
+    [path] = (tmp_path / "dedupe_index").glob("*.parquet")
+    before = pl.read_parquet(path)
+    before.drop("title_key", "short_body").write_parquet(path)  # as an older dedupe wrote it
+    result = dedupe.fn(str(tmp_path), "r2")
+    assert result["rebuilt"] is not None
+    assert "lacks a column" in result["rebuilt"]
+    assert lake.scan("dedupe_index").collect().drop("run_id").equals(before.drop("run_id"))

@@ -27,7 +27,7 @@ def cleaned(
     body: str, title: str | None = "Harbour reopens", url: str | None = GAZETTE
 ) -> tuple[str | None, list[tuple[str, str]], pl.DataFrame]:
     """(cleaned body or None, removed (text, rule) pairs, quarantined rows) of one row."""
-    rows, quarantined = clean_frame(
+    rows, _, quarantined = clean_frame(
         ingested_rows({"doc_id": "d1", "title": title, "url": url, "body": body}), RUN_DATE
     )
     removed = [(r["text"], r["rule"]) for r in rows["removed_lines"][0]] if rows.height else []

@@ -244,7 +244,7 @@ def test_page_with_a_title_but_no_text_has_no_body() -> None:
     assert record["body"] is None
 
 
-def test_page_with_no_text_is_quarantined_as_empty_body_at_clean(tmp_path: Path) -> None:
+def test_page_with_a_title_but_no_text_is_metadata_only_at_clean(tmp_path: Path) -> None:
     root = tmp_path / "raw"
     root.mkdir()
     (root / "gallery.html").write_text(NO_TEXT_PAGE)
@@ -252,9 +252,11 @@ def test_page_with_no_text_is_quarantined_as_empty_body_at_clean(tmp_path: Path)
     [batch] = plan_batches(files, batch_size=10, max_bytes=1 << 30)
     ingested = ingest_files(batch, root, CONFIG, "run-html").ingested
     assert ingested.height == 1
-    cleaned, quarantined = clean_frame(ingested, dt.date(2024, 1, 1))
-    assert cleaned.height == 0
-    assert quarantined.select("source_file", "rule").rows() == [("gallery.html", "empty_body")]
+    cleaned, metadata_only, quarantined = clean_frame(ingested, dt.date(2024, 1, 1))
+    assert (cleaned.height, quarantined.height) == (0, 0)
+    assert metadata_only.select("source_file", "title", "body").rows() == [
+        ("gallery.html", "Photo gallery: spring at the allotments", None)
+    ]
 
 
 def test_script_only_page_is_unreadable_as_no_main_text() -> None:

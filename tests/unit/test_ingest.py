@@ -411,7 +411,7 @@ def test_json_array_with_bad_records_keeps_the_good_ones(tmp_path: Path) -> None
         {"title": "Good first", "body": "Kept."},  # 0
         {"title": {"text": "a dict"}, "body": "x"},  # 1 wrong_type
         "not an object",  # 2
-        {"title": "None", "maintext": "None", "url": "https://e.example/x"},  # 3 no_text
+        {"title": "None", "maintext": "None", "url": "None"},  # 3 no_text
         {"slug": "x", "story": "y"},  # 4 unmapped_fields
         {"title": "Good last", "date_publish": "None", "url": "null", "maintext": "Kept too."},
         [1, 2, 3],  # 6

@@ -92,7 +92,7 @@ def test_paragraphs_of_nothing_is_empty(lines: list[str]) -> None:
         ('{"title": "x"}\n{"title": "y"}\n', "json"),  # JSONL is told apart while parsing
         ("<!DOCTYPE html><html><body>x</body></html>", "html"),
         ("  <html lang='en'>\n<head></head>", "html"),
-        ("<?xml version='1.0'?><rss></rss>", "html"),
+        ("<?xml version='1.0'?><rss></rss>", "rss"),
         (DATED, "dated"),
         ("date 2020-01-31 Title without a leading space\nbody", "dated"),
         (HEADED, "headed"),
@@ -437,13 +437,27 @@ def test_json_null_fields_are_missing() -> None:
 @pytest.mark.parametrize(
     "obj",
     [
-        {"title": "None", "maintext": "None", "url": "https://x.example"},
+        {"title": "None", "maintext": "None", "url": "null"},
         {"title": None, "body": ""},
-        {"url": "https://x.example/only-a-url", "date": "2020-01-01"},
+        {"url": "", "date": "2020-01-01", "body": "null"},
     ],
 )
-def test_record_without_title_and_body_is_no_text(obj: dict[str, object]) -> None:
+def test_record_without_title_body_and_url_is_no_text(obj: dict[str, object]) -> None:
     assert reject_rules(parse(json.dumps(obj), MAPPINGS)) == [(0, "no_text")]
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        {"title": "None", "maintext": "None", "url": "https://x.example"},
+        {"url": "https://x.example/only-a-url", "date": "2020-01-01"},
+        {"title": "Only a title"},
+    ],
+)
+def test_record_with_a_title_or_url_but_no_body_is_kept(obj: dict[str, object]) -> None:
+    parsed = parse(json.dumps(obj), MAPPINGS)
+    assert reject_rules(parsed) == []
+    assert parsed.records[0]["body"] is None  # clean files it under metadata_only/
 
 
 def test_object_without_known_fields_is_unmapped() -> None:

@@ -83,7 +83,7 @@ def check_newsapi_rows(articles: list[dict[str, Any]], result: IngestResult) -> 
     ingested = result.ingested.sort("record_index")
     assert result.quarantined.is_empty()
     assert ingested.height == len(articles)
-    cleaned, quarantined = clean_frame(ingested, RUN_DATE)
+    cleaned, _, quarantined = clean_frame(ingested, RUN_DATE)
     assert quarantined.is_empty()
     cleaned = cleaned.sort("record_index")
     for article, row, clean_row in zip(

@@ -45,6 +45,19 @@ def test_a_run_stopped_after_clean_names_what_waits() -> None:
     assert "not run this time: dedupe, enrich" in text
 
 
+def test_metadata_only_records_are_counted_with_their_share() -> None:
+    counts = {"records_in": 10, "ingested": 10, "cleaned": 3, "metadata_only": 7}
+    text = format_run(manifest(["ingest", "clean"], counts))
+    assert "metadata only: 7 records with a title or URL but no body (70.0 % of ingested)" in text
+
+
+def test_a_rolled_back_run_says_nothing_of_it_was_kept() -> None:
+    counts = {"records_in": 4, "ingested": 4, "cleaned": 4, "batches_rolled_back": 2}
+    text = format_run(manifest(["ingest", "clean", "quality"], counts))
+    assert "rolled back: the 2 new batches of this run" in text
+    assert "metadata only" not in text
+
+
 def test_unmapped_columns_and_their_failures_are_in_the_summary() -> None:
     run = manifest(["ingest", "clean"], {"records_in": 3, "ingested": 3, "cleaned": 3})
     run["unmapped_columns"] = {

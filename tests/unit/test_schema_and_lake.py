@@ -9,12 +9,14 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from newsflow.lake import Lake
+from newsflow.lake import Lake, LakeVersionError, write_parquet
 from newsflow.schema import (
+    CONTRACT_SINCE,
     DUPLICATES,
     ENRICHED,
     INGESTED,
     SCHEMA_VERSION,
+    STAGE_SCHEMAS,
     SchemaDriftError,
     conform,
     rule_counts,
@@ -163,3 +165,76 @@ def test_parquet_is_written_in_slices_with_its_metadata(
         assert pl.read_parquet(path).equals(rows)
         meta = pq.read_metadata(path)
         assert (meta.num_row_groups, meta.metadata[b"newsflow.run_id"]) == (groups, b"r1")
+
+
+def batch_lake(tmp_path: Path) -> Lake:
+    """A lake with batch `done` committed and batch `left` written but not committed."""
+    lake = Lake(tmp_path / "lake")
+    quarantine = pl.DataFrame(schema=STAGE_SCHEMAS["quarantine"])
+    for batch in ("done", "left"):
+        lake.write(pl.DataFrame([ingested_row(doc_id=batch)]), "ingested", batch, "r1")
+        lake.write(pl.DataFrame(schema=STAGE_SCHEMAS["cleaned"]), "cleaned", batch, "r1")
+        lake.write(quarantine, "quarantine", f"clean-{batch}", "r1")
+    lake.write(quarantine, "quarantine", "ingest-unbatched", "r1")
+    manifest = {"content_hash": "h", "source_file": "a.json", "size_bytes": 1, "batch_id": "done"}
+    manifest |= {"run_id": "r1", "status": "ingested", "records": 1}
+    lake.add_to_manifest(pl.DataFrame([manifest], schema=STAGE_SCHEMAS["manifest"]), "r1")
+    return lake
+
+
+def test_batches_without_a_manifest_entry_are_uncommitted(tmp_path: Path) -> None:
+    lake = batch_lake(tmp_path)
+    assert lake.batches_written() == {"done", "left"}
+    assert lake.uncommitted_batches() == {"left"}
+    # Quarantine first, ingested/ last: it names the batch's documents until the end.
+    names = [f"{p.parent.name}/{p.name}" for p in lake.batch_files(["left"])]
+    assert names == [
+        "quarantine/clean-left.parquet",
+        "cleaned/left.parquet",
+        "ingested/left.parquet",
+    ]
+
+
+def stamp_version(path: Path, version: str) -> None:
+    """Rewrite a file's footer as if `version` of newsflow had written it."""
+    table = pq.read_table(path)
+    meta = {**table.schema.metadata, b"newsflow.schema_version": version.encode()}
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+def test_a_lake_of_another_schema_version_is_refused_in_one_line(tmp_path: Path) -> None:
+    lake = batch_lake(tmp_path)
+    lake.check_schema_version()  # all current: no error
+    stamp_version(lake.files("cleaned")[0], "3")
+    with pytest.raises(LakeVersionError) as refused:
+        lake.check_schema_version()
+    message = str(refused.value)
+    assert "\n" not in message
+    assert "schema version 3 (in cleaned/ (3))" in message
+    assert message.endswith("run again with --full-refresh to rebuild it from the input")
+    lake.clear_outputs()
+    lake.check_schema_version()
+
+
+@pytest.mark.parametrize(
+    ("stage", "version", "refused"),
+    [
+        ("cleaned", str(CONTRACT_SINCE["cleaned"]), False),  # same columns as today's
+        ("cleaned", str(int(SCHEMA_VERSION) + 1), True),  # a newer newsflow's
+        ("ingested", "", True),  # no version at all
+        ("enriched", "3", False),  # the run re-enriches it from deduped/
+    ],
+)
+def test_a_folder_is_refused_only_when_its_contract_differs(
+    tmp_path: Path, stage: str, version: str, refused: bool
+) -> None:
+    lake = batch_lake(tmp_path)
+    if stage == "enriched":
+        path = lake.stage_dir("enriched") / "published_month=unknown" / "done.parquet"
+        write_parquet(pl.DataFrame({"doc_id": ["done"]}), path, lake.file_metadata("r1"))
+    stamp_version(lake.files(stage)[-1], version)
+    if refused:
+        with pytest.raises(LakeVersionError, match=f"in {stage}/"):
+            lake.check_schema_version()
+    else:
+        lake.check_schema_version()
