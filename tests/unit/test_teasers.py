@@ -61,7 +61,7 @@ def test_newsapi_teasers_reach_enriched_with_their_flag(tmp_path: Path) -> None:
     assert gate.rows_to_quarantine().is_empty()  # under 30 words, kept as teasers
 
     deduped, _ = dedupe_frame(cleaned, "r")
-    names = ["counts_v2", "language_v2", "keywords_v1", "quality_v2"]
+    names = ["counts_v2", "language_v2", "keywords_v2", "quality_v2"]
     enriched = enrich_frame(deduped, select_enrichers(names))
     assert enriched.height == 3
     assert enriched["body_truncated"].to_list() == [True] * 3
