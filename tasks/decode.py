@@ -62,6 +62,15 @@ def _read_bounded(stream: IO[bytes], limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def decompressing(raw: IO[bytes], kind: str) -> IO[bytes]:
+    """A stream of `raw`'s data decompressed as `kind` (gzip, bz2 or zstd)."""
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
+    if kind == "bz2":
+        return bz2.BZ2File(raw)
+    return zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+
+
 def decompress(data: bytes, limit: int) -> tuple[bytes, str | None]:
     """Decompress gzip/bz2/zstd data (bounded by `limit` bytes); raw data passes through."""
     kind = compression_of(data)
@@ -69,14 +78,7 @@ def decompress(data: bytes, limit: int) -> tuple[bytes, str | None]:
         if len(data) > limit:
             raise Unreadable("too_large", f"{len(data)} bytes, limit {limit}")
         return data, None
-    raw = io.BytesIO(data)
-    stream: IO[bytes]
-    if kind == "gzip":
-        stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
-    elif kind == "bz2":
-        stream = bz2.BZ2File(raw)
-    else:
-        stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+    stream = decompressing(io.BytesIO(data), kind)
     try:
         out = _read_bounded(stream, limit)
         if kind == "zstd":

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from newsflow.config import MAPPING_FIELDS
 from tasks.authors import author_names, tag_list
 from tasks.decode import Unreadable
 from tasks.unmapped import ColumnCounts, count_values
@@ -28,14 +29,8 @@ Mapping = dict[str, list[str]]
 Record = dict[str, Any]
 FIELDS = ("title", "date_raw", "url", "body")
 # What JSON/CSV records carry besides FIELDS: the source's own metadata.
-SOURCE_FIELDS = (
-    "authors",
-    "description",
-    "image_url",
-    "source_language",
-    "tags",
-    "site_name",
-    "fetched_at",
+SOURCE_FIELDS = tuple(
+    f for f in MAPPING_FIELDS if f not in ("title", "date", "url", "body", "ignore")
 )
 LIST_FIELDS = ("authors", "tags")
 # Record field -> the name a field mapping gives it.

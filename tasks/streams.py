@@ -9,8 +9,6 @@ file is read (one JSON document, an HTML page, a feed) keep the size limit.
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
 import json
 import zlib
@@ -23,7 +21,7 @@ from typing import IO, Any
 
 import zstandard
 
-from tasks.decode import Unreadable, compression_of, decode_text
+from tasks.decode import Unreadable, compression_of, decode_text, decompressing
 from tasks.layouts import Mapping, Parsed, RecordItem, csv_items, detect_layout, jsonl_items
 from tasks.unmapped import ColumnCounts
 
@@ -95,13 +93,7 @@ def open_decompressed(path: Path) -> Iterator[IO[bytes]]:
         if kind is None:
             yield raw
             return
-        stream: IO[bytes]
-        if kind == "gzip":
-            stream = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
-        elif kind == "bz2":
-            stream = bz2.BZ2File(raw)
-        else:
-            stream = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+        stream = decompressing(raw, kind)
         with io.BufferedReader(_Decompressing(stream, kind), 1 << 16) as checked:
             yield checked
 
