@@ -11,16 +11,20 @@ enriched); a row whose body the boilerplate rules emptied is quarantined as
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import ftfy
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from newsflow.config import RepeatThresholds
 from newsflow.lake import Lake
-from newsflow.schema import CLEANED, METADATA_ONLY, QUARANTINE, rule_counts
+from newsflow.schema import CLEANED, METADATA_ONLY, QUARANTINE, empty, rule_counts
 from tasks.boilerplate import (
     line_hash,
     matching_rule,
@@ -33,6 +37,8 @@ from tasks.truncation import source_marker, truncation_reason
 from tasks.urls import canonical_url
 
 PARAGRAPH_BREAK = "\n\n"
+# Ingested rows cleaned at a time (a normal batch is one chunk).
+CLEAN_CHUNK_ROWS = 10_000
 # The quarantine rule of a body that boilerplate rules emptied (`empty_body`: no text).
 FURNITURE_ONLY = "furniture_only"
 # ftfy repairs mojibake and encoding faults only. Its other defaults restyle what the
@@ -261,19 +267,37 @@ def clean(
     Reads the line statistics the `line_stats` task brought up to date for this run.
     """
     lake = Lake(lake_dir)
-    ingested = pl.read_parquet(lake.stage_dir("ingested") / f"{batch_id}.parquet")
-    cleaned, metadata_only, quarantined = clean_frame(
-        ingested, run_date, lake.scan("line_stats"), thresholds
-    )
-    lake.write(cleaned, "cleaned", batch_id, run_id)
+    source = pq.ParquetFile(lake.stage_dir("ingested") / f"{batch_id}.parquet")
+    line_stats = lake.scan("line_stats").collect()
+    metadata_parts: list[pl.DataFrame] = []
+    quarantine_parts: list[pl.DataFrame] = []
+    removed: Counter[str] = Counter()
+
+    def cleaned_chunks() -> Iterator[pl.DataFrame]:
+        # A batch of one large streamed file holds many records: clean them a chunk at a
+        # time, so memory follows the chunk, not the file (every rule reads one row).
+        for batch in source.iter_batches(batch_size=CLEAN_CHUNK_ROWS):
+            ingested = pl.from_arrow(pa.Table.from_batches([batch]))
+            assert isinstance(ingested, pl.DataFrame)
+            cleaned, metadata_only, quarantined = clean_frame(
+                ingested, run_date, line_stats, thresholds
+            )
+            metadata_parts.append(metadata_only)
+            quarantine_parts.append(quarantined)
+            rules = cleaned.select(pl.col("removed_lines").explode().struct.field("rule"))
+            removed.update(rules.drop_nulls().to_series().to_list())
+            yield cleaned
+
+    cleaned_rows = lake.write_chunks(cleaned_chunks(), "cleaned", batch_id, run_id)
+    metadata_only = pl.concat(metadata_parts) if metadata_parts else empty(METADATA_ONLY)
+    quarantined = pl.concat(quarantine_parts) if quarantine_parts else empty(QUARANTINE)
     lake.write(metadata_only, "metadata_only", batch_id, run_id)
     lake.write(quarantined, "quarantine", f"clean-{batch_id}", run_id)
-    removed = cleaned.select(pl.col("removed_lines").explode().struct.field("rule")).drop_nulls()
     return {
         "batch_id": batch_id,
-        "cleaned": cleaned.height,
+        "cleaned": cleaned_rows,
         "metadata_only": metadata_only.height,
         "quarantined": quarantined.height,
         "quarantined_by_rule": rule_counts(quarantined),
-        "removed_by_rule": dict(removed.group_by("rule").len().sort("rule").iter_rows()),
+        "removed_by_rule": dict(sorted(removed.items())),
     }

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
+import tasks.clean
+from newsflow.lake import Lake
 from newsflow.schema import CLEANED
-from tasks.clean import clean_frame, normalised_text
+from tasks.clean import clean, clean_frame, normalised_text
 from tasks.dates import date_flag, parsed_date
 from tasks.urls import canonical_url
 from tests.articles import ingested_rows
@@ -279,3 +283,29 @@ def test_a_missing_date_falls_back_to_the_url_and_says_so() -> None:
     )
     raw = clean_frame(ingested(date_raw="Dec 9, 2021", url=row["url"]), RUN_DATE)[0]
     assert raw.select("published_date", "date_source").row(0) == (dt.date(2021, 12, 9), "raw")
+
+
+def test_the_clean_task_cleans_a_large_batch_chunk_by_chunk_with_the_same_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A streamed file fills one batch with many records: the task cleans them a chunk at
+    # a time, and the lake holds what cleaning them all at once gives.
+    bodies = [f"Story {i} opened with a council vote on the ferry route." for i in range(7)]
+    bodies[5] += "\n\nShare this article"
+    rows = ingested_rows(
+        *(
+            {"doc_id": f"d{i}", "record_index": i, "body": body}
+            for i, body in enumerate([*bodies, None, "Share this article"])
+        )
+    )
+    lake = Lake(tmp_path)
+    lake.write_chunks(iter([rows[:4], rows[4:]]), "ingested", "b1", "r1")
+    monkeypatch.setattr(tasks.clean, "CLEAN_CHUNK_ROWS", 3)
+    result = clean.fn("b1", str(tmp_path), "r1", RUN_DATE)
+    whole, metadata_only, quarantined = clean_frame(rows, RUN_DATE)
+    assert result["cleaned"] == whole.height == 7
+    assert lake.scan("cleaned").collect().equals(whole)
+    assert lake.scan("metadata_only").collect().equals(metadata_only)
+    assert lake.scan("quarantine").collect().height == quarantined.height == 1
+    assert pq.ParquetFile(lake.files("cleaned")[0]).num_row_groups == 3
+    assert result["removed_by_rule"] == {"share_follow_v1": 1}
