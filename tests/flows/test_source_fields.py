@@ -31,12 +31,12 @@ REPORT_ONLY = QualityConfig(
         "body_not_truncated": ExpectationPolicy(quarantine=False),
     }
 )
-# An invented author-bio teaser a site prints under each article (42 words).
-BIO = (
-    "Jane Marlow is a senior markets writer with ten years of experience covering "
-    "digital assets, commodities and regional banks. She studied economics in Leeds "
-    "and now lives on the coast. Follow her analysis every weekday morning on our "
-    "site and in print."
+# A short body (under 60 words) that three different articles share: a market brief.
+# (An author-bio teaser is furniture: author_bio_v1 quarantines it before dedupe.)
+BRIEF = (
+    "Markets in the region were mixed on the day as traders weighed fresh data on prices, "
+    "lending and jobs. Analysts said the week ahead would turn on central bank comments and "
+    "a busy calendar of company results from banks, miners and retailers."
 )
 FERRY_TITLE = "Ferry to Gullhaven will stop running in March"
 
@@ -91,9 +91,9 @@ RAW = {
             "description": "Services end in March.",
         }
     ),
-    # Three articles whose whole body is the same author-bio teaser.
+    # Three articles whose whole body is the same short brief.
     **{
-        f"bio_{i}.json": article(title, BIO, date)
+        f"brief_{i}.json": article(title, BRIEF, date)
         for i, (title, date) in enumerate(
             [
                 ("Bank shares slide", "2024-03-01"),
@@ -152,16 +152,16 @@ def test_byline_names_become_authors_and_a_consent_url_is_flagged(
     assert (library["url"], library["url_flag"]) == (None, "consent_interstitial")
 
 
-def test_the_same_bio_teaser_under_three_articles_stays_three_records(
+def test_the_same_short_body_under_three_articles_stays_three_records(
     enriched: pl.DataFrame,
 ) -> None:
-    bios = enriched.filter(pl.col("body") == BIO)
-    assert sorted(bios["title"]) == [
+    briefs = enriched.filter(pl.col("body") == BRIEF)
+    assert sorted(briefs["title"]) == [
         "Bank shares slide",
         "Copper hits a record",
         "Regional lender merges",
     ]
-    assert bios["duplicate_count"].to_list() == [1, 1, 1]
+    assert briefs["duplicate_count"].to_list() == [1, 1, 1]
 
 
 def test_the_sources_fields_of_merged_copies_reach_enriched(enriched: pl.DataFrame) -> None:
