@@ -33,6 +33,7 @@ from tasks.clean import clean_frame
 from tasks.enrichers import keywords
 from tasks.enrichers.language import language_v2
 from tasks.ingest import ingest_files
+from tasks.truncation import readable_body
 
 V1_TOP, V1_MAX_CHARS = 10, 20_000
 
@@ -63,7 +64,9 @@ def yake_keywords(title: str, body: str, language: str | None) -> list[str]:
 
 
 def v2_keywords(title: str, body: str, truncated: bool, language: str | None) -> list[str]:
-    return keywords.keyword_rows([(title, body[: keywords.BODY_CHARS], truncated, language)])[0]
+    frame = pl.DataFrame({"body": [body[: keywords.BODY_CHARS]], "cut": [truncated]})
+    readable = frame.select(readable_body(pl.col("body"), pl.col("cut"))).item()
+    return keywords.keyword_rows([(title, readable, language)])[0]
 
 
 def cleaned_rows(folder: Path) -> pl.DataFrame:

@@ -51,6 +51,7 @@ import polars as pl
 from tasks.enrichers.language import languages_of
 from tasks.enrichers.quality import stop_words
 from tasks.enrichers.workers import map_chunks
+from tasks.truncation import readable_body
 
 
 def _words(text: str) -> list[str]:
@@ -99,24 +100,6 @@ _CONTRACTION = re.compile(r"['’](?:ve|re|ll|d|m|t)$")
 _WORD = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
 _POSSESSIVES = ("'s", "’s", "'S", "’S")
 _SENTENCE_END = re.compile(r"[.!?\n]")
-# What a feed appends to a cut body: "… [+1197 chars]", "…", "...", "Read more".
-_CHAR_COUNT_MARKER = re.compile(r"\s*\[\+\d+ chars?\]")
-# A finished sentence ends in terminal punctuation, maybe inside quotes or brackets.
-_FINISHED = re.compile(r"[.!?:;)\]\"'”’»]\s*$")
-_LAST_WORD = re.compile(r"\s*\S+\s*$")
-_TRAILING_MARKER = re.compile(
-    r"(?:\s*(?:\.\.\.|…|\[…\]|\[\.\.\.\]|(?i:read more|continue reading)\W*))+\s*$"
-)
-
-
-def readable_body(body: str, truncated: bool) -> str:
-    """The body without what a source appended when it cut it, and, when it was cut
-    (`truncated`) mid-sentence, without its last word, which may be a fragment ("the
-    governm…")."""
-    text = _TRAILING_MARKER.sub("", _CHAR_COUNT_MARKER.sub("", body))
-    if truncated and not _FINISHED.search(text):
-        text = _LAST_WORD.sub("", text)
-    return text
 
 
 @dataclass(frozen=True)
@@ -376,12 +359,9 @@ def _written(forms: dict[str, int]) -> str:
     return max(forms, key=forms.__getitem__)
 
 
-def keyword_rows(rows: list[tuple[str, str, bool, str | None]]) -> list[list[str]]:
-    """Keywords of each (title, body, truncated, language) row (a worker's chunk)."""
-    return [
-        keywords(title, readable_body(body, truncated), language)
-        for title, body, truncated, language in rows
-    ]
+def keyword_rows(rows: list[tuple[str, str, str | None]]) -> list[list[str]]:
+    """Keywords of each (title, readable body, language) row (a worker's chunk)."""
+    return [keywords(title, body, language) for title, body, language in rows]
 
 
 def _cut(frame: pl.DataFrame) -> pl.Series:
@@ -397,8 +377,13 @@ def keywords_v2(frame: pl.DataFrame) -> pl.DataFrame:
     rows = list(
         zip(
             frame["title"].fill_null("").to_list(),
-            frame["body"].fill_null("").str.slice(0, BODY_CHARS).to_list(),
-            _cut(frame).to_list(),
+            frame.select(
+                readable_body(
+                    pl.col("body").fill_null("").str.slice(0, BODY_CHARS), pl.lit(_cut(frame))
+                )
+            )
+            .to_series()
+            .to_list(),
             languages_of(frame).to_list(),
             strict=True,
         )

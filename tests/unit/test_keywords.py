@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from newsflow.schema import DEDUPED
 from tasks.enrich import ENRICHERS, enrich_frame, read_by, select_enrichers
 from tasks.enrichers import keywords as kw
-from tasks.enrichers.keywords import keywords, keywords_v2, readable_body
+from tasks.enrichers.keywords import keywords, keywords_v2
+from tasks.truncation import readable_body as readable_expr
 
 STORY = (
     "The harbour authority of Port Velmar closed the northern quay on Monday after "
@@ -99,6 +100,12 @@ def test_a_language_without_a_word_list_still_gets_keywords() -> None:
 @pytest.mark.parametrize("language", [None, "zh", "ja"])
 def test_no_language_or_an_unspaced_script_gives_no_keywords(language: str | None) -> None:
     assert keywords("标题", "北京市政府周三宣布了新的交通计划。", language) == []
+
+
+def readable_body(body: str, *, truncated: bool) -> str:
+    """What keywords_v2 reads of one body (the enrichers' shared rule)."""
+    frame = pl.DataFrame({"body": [body], "truncated": [truncated]})
+    return str(frame.select(readable_expr(pl.col("body"), pl.col("truncated"))).item())
 
 
 @pytest.mark.parametrize(
