@@ -42,16 +42,17 @@ from prefect.utilities.annotations import quote
 
 from expectations.report import artifact_rows, write_quality_reports
 from expectations.validate import StageValidation
+from flows.lake_slot import lake_slot
+from flows.runners import DASHBOARD_PORT, Runner, flow_on_runner, runs_on
 from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
 from newsflow.lake import UNBATCHED, Lake
-from newsflow.lock import lake_lock
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe_lake import dedupe, unenriched_batches
-from tasks.enrich import enrich, outdated_batches, select_enrichers, warm_up
+from tasks.enrich import enrich, outdated_batches, select_enrichers, stop_enrich_workers, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
@@ -183,24 +184,42 @@ def _pending_enrich(lake: Lake) -> list[str]:
 
 
 @flow(name="newsflow", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
-def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
+def newsflow_pipeline(
+    config: PipelineConfig | None = None,
+    runner: Runner = "threads",
+    dask_address: str | None = None,
+    workers: int | None = None,
+    dask_dashboard_port: int = DASHBOARD_PORT,
+) -> dict[str, Any]:
     """Run every stage over the input folder; returns the run manifest (also in runs/).
 
-    One run writes a lake at a time: a second run waits for the lake's lock up to
-    `lock_wait_seconds`, then fails with a message naming the run that holds it.
+    `runner` and the rest choose where tasks run (flows/runners.py): a deployment run
+    asking for Dask runs this flow again as a subflow on a DaskTaskRunner.
+    One run writes a lake at a time: a second run waits for the lake (its concurrency
+    limit, then its lock) up to `lock_wait_seconds`, then fails naming who holds it.
     """
     config = config or PipelineConfig()
     select_enrichers(config.enrichers)  # an unknown enricher name fails before any work
+    context = FlowRunContext.get()
+    runner_args = (runner, dask_address, workers, dask_dashboard_port)
+    if context is not None and not runs_on(context.task_runner, runner, workers):
+        return flow_on_runner(newsflow_pipeline, *runner_args)(config, *runner_args)
     logger = get_run_logger()
     run_id = new_run_id()
     lake = Lake(config.lake_dir)
-    with lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning):
-        return _run(config, run_id, lake)
+    try:
+        with lake_slot(
+            lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger
+        ) as waited:
+            return _run(config, run_id, lake, waited)
+    finally:
+        stop_enrich_workers()  # however the run ends: no worker process outlives it
 
 
-def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
+def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float) -> dict[str, Any]:
     logger = get_run_logger()
     book = RunBook(run_id)
+    book.timings["lock_wait_s"] = lock_wait_s  # apart from the run's own time (total_s)
     lake_dir = str(config.lake_dir)
     timings, counts, ran = book.timings, book.counts, book.ran
     if config.full_refresh:

@@ -15,7 +15,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
-from flows.runners import RUNNERS, api_shared_with_workers, flow_on_runner
+from flows.runners import DASHBOARD_PORT, RUNNERS, api_shared_with_workers, flow_on_runner
 from newsflow.deploy import DEFAULT_CRON, DEFAULT_NAME
 from newsflow.lake import Lake, LakeVersionError
 
@@ -69,6 +69,26 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--input", type=Path, default=Path("data/raw"), help="default input")
     serve.add_argument("--lake", type=Path, default=Path("data/lake"), help="default lake")
     serve.add_argument("--batch-size", type=int, default=500, help="default files per batch")
+    serve.add_argument("--runner", choices=RUNNERS, default="threads", help="default runner")
+    serve.add_argument("--dask-address", help="default Dask scheduler (runner dask)")
+    serve.add_argument("--workers", type=int, help="default threads or local Dask processes")
+    serve.add_argument(
+        "--alert-webhook",
+        help="URL to POST to when a run fails, crashes or is late (Prefect automations)",
+    )
+    for command in (run, serve):
+        command.add_argument(
+            "--lock-wait",
+            type=float,
+            default=600,
+            help="seconds to wait for another run writing the same lake (default 600)",
+        )
+        command.add_argument(
+            "--dask-dashboard-port",
+            type=int,
+            default=DASHBOARD_PORT,
+            help=f"local Dask cluster's dashboard port on 127.0.0.1 (default {DASHBOARD_PORT})",
+        )
     report = sub.add_parser("report", help="print the last run's manifest")
     report.add_argument("--lake", type=Path, default=Path("data/lake"))
     report.add_argument("--json", action="store_true", help="print the raw JSON manifest")
@@ -216,13 +236,15 @@ def _run(args: argparse.Namespace) -> int:
         stop_after=args.stop_after,
         re_enrich=args.re_enrich,
         enrichers=args.enrichers.split(",") if args.enrichers else None,
+        lock_wait_seconds=args.lock_wait,
     )
-    pipeline = flow_on_runner(newsflow_pipeline, args.runner, args.dask_address, args.workers)
+    runner = (args.runner, args.dask_address, args.workers, args.dask_dashboard_port)
+    pipeline = flow_on_runner(newsflow_pipeline, *runner)
     with (
         api_shared_with_workers() if args.runner == "dask" else nullcontext(),
         heartbeats_only_if_set(),
     ):
-        run = pipeline(config)
+        run = pipeline(config, *runner)
     print(format_run(run))
     return 0
 
@@ -237,9 +259,23 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"newsflow: cannot serve: {problem}", file=sys.stderr)
         return 1
     config = PipelineConfig(
-        input_dir=args.input.resolve(), lake_dir=args.lake.resolve(), batch_size=args.batch_size
+        input_dir=args.input.resolve(),
+        lake_dir=args.lake.resolve(),
+        batch_size=args.batch_size,
+        lock_wait_seconds=args.lock_wait,
     )
-    serve_pipeline(config, name=args.name, cron=args.cron)
+    if args.alert_webhook:
+        from newsflow.alerts import ensure_alerts
+
+        ensure_alerts(args.alert_webhook)
+        print(f"newsflow: alerts on failed, crashed and late runs go to {args.alert_webhook}")
+    runner = {
+        "runner": args.runner,
+        "dask_address": args.dask_address,
+        "workers": args.workers,
+        "dask_dashboard_port": args.dask_dashboard_port,
+    }
+    serve_pipeline(config, name=args.name, cron=args.cron, task_runner=runner)
     return 0
 
 

@@ -283,6 +283,11 @@ class PipelineConfig(BaseModel):
         description="How long a run waits for another run writing the same lake before it "
         "gives up (0: refuse at once)",
     )
+    lake_name: str | None = Field(
+        None,
+        description="The lake's name in run names and in its concurrency limit "
+        "(newsflow-lake-<name>); default: its folder's last two path parts, as a slug",
+    )
     domain_repeat: RepeatThresholds = Field(
         default_factory=RepeatThresholds,
         description="Thresholds of the boilerplate rule domain_repeat_v1",

@@ -113,6 +113,11 @@ def warm_up(names: Sequence[str] | None = None) -> None:
     workers.warm([e.load_model for e in select_enrichers(names) if e.load_model])
 
 
+def stop_enrich_workers() -> None:
+    """End the enrichers' worker processes (a run that ends calls this)."""
+    workers.shut_down()
+
+
 def enricher_metadata(enrichers: Sequence[Enricher]) -> dict[str, str]:
     """Parquet key-value metadata naming the enrichers and the versions behind them."""
     models = {
