@@ -95,7 +95,6 @@ def lake_slot(
             logger.warning("No concurrency limit for the lake (%s); the lake lock alone", exc)
         else:
             _hold_limit(stack, name, wait_seconds, logger)
-        left = max(wait_seconds - (time.monotonic() - started), 0.0)
-        lock = lake_lock(lake_root, run_id, left, logger.warning, report_seconds=REPORT_SECONDS)
-        stack.enter_context(lock)
+        report = {"report_seconds": REPORT_SECONDS, "waited_before": time.monotonic() - started}
+        stack.enter_context(lake_lock(lake_root, run_id, wait_seconds, logger.warning, **report))
         yield time.monotonic() - started

@@ -52,7 +52,7 @@ from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe_lake import dedupe, unenriched_batches
-from tasks.enrich import enrich, outdated_batches, select_enrichers, stop_enrich_workers, warm_up
+from tasks.enrich import enrich, enrich_workers_held, outdated_batches, select_enrichers, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
@@ -207,13 +207,9 @@ def newsflow_pipeline(
     logger = get_run_logger()
     run_id = new_run_id()
     lake = Lake(config.lake_dir)
-    try:
-        with lake_slot(
-            lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger
-        ) as waited:
-            return _run(config, run_id, lake, waited)
-    finally:
-        stop_enrich_workers()  # however the run ends: no worker process outlives it
+    slot = lake_slot(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
+    with enrich_workers_held(), slot as waited:  # no worker process outlives the run
+        return _run(config, run_id, lake, waited)
 
 
 def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float) -> dict[str, Any]:

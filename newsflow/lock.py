@@ -55,17 +55,19 @@ def lake_lock(
     on_wait: Any = None,
     poll_seconds: float = 0.5,
     report_seconds: float = 50.0,
+    waited_before: float = 0.0,
 ) -> Iterator[None]:
     """Hold the lake's write lock, waiting up to `wait_seconds` for another run.
 
     `on_wait(message)` is called when the lock is found busy and again every
     `report_seconds` while it stays so, so a waiting run says so (and for whom) at
-    least once a minute. Raises LakeBusyError when the wait ends.
+    least once a minute. Raises LakeBusyError when the wait ends. `waited_before`: the
+    part of `wait_seconds` the run already spent waiting for the lake elsewhere.
     """
     lake_root.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path(lake_root), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        started = time.monotonic()
+        started = time.monotonic() - waited_before
         deadline = started + wait_seconds
         next_report = started
         while True:

@@ -20,6 +20,7 @@ import importlib.metadata
 import json
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,9 +114,9 @@ def warm_up(names: Sequence[str] | None = None) -> None:
     workers.warm([e.load_model for e in select_enrichers(names) if e.load_model])
 
 
-def stop_enrich_workers() -> None:
-    """End the enrichers' worker processes (a run that ends calls this)."""
-    workers.shut_down()
+def enrich_workers_held() -> AbstractContextManager[None]:
+    """Hold the enrichers' worker processes for a run: they end when it ends."""
+    return workers.held_by_run()
 
 
 def enricher_metadata(enrichers: Sequence[Enricher]) -> dict[str, str]:

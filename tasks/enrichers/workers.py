@@ -13,8 +13,9 @@ in-process, where a worker's start-up (about 2 s with spaCy) would cost more tha
 process may use; 1 turns the pool off). A run that will enrich many documents starts
 the workers and their models early (`warm`), while it ingests.
 
-The workers end with the run: the flow calls `shut_down` when it ends, however it ends
-(a cancel arrives as SIGTERM, which Prefect turns into an exception). A parent killed
+The workers end with the run: the flow holds them (`held_by_run`) and they are shut
+down when it ends, however it ends (a cancel arrives as SIGTERM, which Prefect turns
+into an exception). A parent killed
 outright (SIGKILL, out of memory) runs no code, so each worker also watches its parent:
 Linux's parent-death signal ends it at once, and a thread that polls the parent's pid
 ends it within a second elsewhere (or when the thread that started it has exited,
@@ -31,9 +32,10 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -49,6 +51,7 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 
 _LOCK = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_runs = 0  # runs in this process using the pool (tests run flows in threads)
 
 
 def worker_count() -> int:
@@ -113,6 +116,23 @@ def worker_pids() -> list[int]:
     pool = _pool
     processes = getattr(pool, "_processes", None) or {}
     return [p.pid for p in list(processes.values()) if p.pid is not None and p.is_alive()]
+
+
+@contextmanager
+def held_by_run() -> Iterator[None]:
+    """Mark a run as using the pool; when the last such run ends (however it ends: a
+    cancel arrives as an exception), the worker processes are shut down."""
+    global _runs
+    with _LOCK:
+        _runs += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _runs -= 1
+            last = _runs == 0
+        if last:
+            shut_down()
 
 
 def shut_down(grace_seconds: float = 5.0) -> None:
