@@ -139,11 +139,17 @@ def test_a_failing_run_still_shuts_the_workers_down(
     monkeypatch: pytest.MonkeyPatch, no_pool: None
 ) -> None:
     monkeypatch.setenv(workers.WORKERS_ENV, "2")
-    with pytest.raises(KeyError), workers.held_by_run():
-        workers.map_chunks(pid_of, list(range(workers.MIN_ROWS)))
-        pids = workers.worker_pids()
-        raise KeyError("the run failed")
-    assert pids
+    pids: list[int] = []
+
+    def failing_run() -> None:
+        with workers.held_by_run():
+            workers.map_chunks(pid_of, list(range(workers.MIN_ROWS)))
+            pids.extend(workers.worker_pids())
+            raise KeyError("the run failed")
+
+    with pytest.raises(KeyError):
+        failing_run()
+    assert len(pids) == 2
     assert wait_gone(pids, 10) == []
 
 
