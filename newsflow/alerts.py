@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 if TYPE_CHECKING:
-    from prefect.automations import Automation
+    from prefect.events.schemas.automations import AutomationCore
 
 FLOW_NAME = "newsflow"
 BLOCK_NAME = "newsflow-alerts"
@@ -31,20 +31,21 @@ BODY = (
 )
 
 
-def alert_automations(block_document_id: UUID) -> list[Automation]:
+def alert_automations(block_document_id: UUID) -> list[AutomationCore]:
     """The automations (not yet saved): Failed or Crashed, and Late, for runs of the
     newsflow flow, each sending one notification through the block."""
-    from prefect.automations import Automation, EventTrigger, SendNotification
+    from prefect.events.actions import SendNotification
+    from prefect.events.schemas.automations import AutomationCore, EventTrigger, Posture
 
-    def on(events: set[str], name: str, subject: str) -> Automation:
-        return Automation(
+    def on(events: set[str], name: str, subject: str) -> AutomationCore:
+        return AutomationCore(
             name=name,
             description="Created by `newsflow serve --alert-webhook` (newsflow/alerts.py)",
             trigger=EventTrigger(
                 expect=events,
                 match={"prefect.resource.id": "prefect.flow-run.*"},
                 match_related={"prefect.resource.role": "flow", "prefect.resource.name": FLOW_NAME},
-                posture="Reactive",
+                posture=Posture.Reactive,
                 threshold=1,
                 within=0,
             ),
