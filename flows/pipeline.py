@@ -30,7 +30,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 from prefect import flow, get_run_logger
@@ -200,8 +200,15 @@ def newsflow_pipeline(
     """
     config = config or PipelineConfig()
     select_enrichers(config.enrichers)  # an unknown enricher name fails before any work
+    # Served runs unpickle this function with only the globals its body names, and the
+    # parameter annotations are resolved from those: the body must name `Runner`.
+    runner_args: tuple[Runner, str | None, int | None, int] = (
+        cast(Runner, runner),
+        dask_address,
+        workers,
+        dask_dashboard_port,
+    )
     context = FlowRunContext.get()
-    runner_args = (runner, dask_address, workers, dask_dashboard_port)
     if context is not None and not runs_on(context.task_runner, runner, workers):
         return flow_on_runner(newsflow_pipeline, *runner_args)(config, *runner_args)
     logger = get_run_logger()
