@@ -200,7 +200,7 @@ def test_a_completed_run_leaves_no_process_behind(
     processes.watch_until(lambda: state_of(prefect_api, flow_run) in terminal, 900)
     assert state_of(prefect_api, flow_run) == "COMPLETED", tail(served.log)
     assert len(processes.pids(WORKER)) == 2  # the run did use the worker pool
-    processes.wait_all_gone(15)
+    print(f"completed: every process gone {processes.wait_all_gone(15):.1f} s after the state")
 
 
 def test_a_cancelled_run_stops_its_workers_within_seconds(
@@ -212,8 +212,9 @@ def test_a_cancelled_run_stops_its_workers_within_seconds(
     # As the UI's Cancel does: the run goes Cancelling, the runner stops its process.
     cancelling = {"state": {"type": "CANCELLING", "name": "Cancelling"}, "force": True}
     prefect_api.call("POST", f"/flow_runs/{flow_run}/set_state", json=cancelling)
-    assert processes.wait_all_gone(20, WORKER) < 20
-    processes.wait_all_gone(45)  # the flow-run process too (Prefect's grace is 30 s)
+    workers_s = processes.wait_all_gone(20, WORKER)
+    all_s = processes.wait_all_gone(45)  # the flow-run process too (Prefect's grace is 30 s)
+    print(f"cancel: workers gone after {workers_s:.1f} s, every process after {all_s:.1f} s")
     assert wait_for_flow_run(prefect_api, flow_run, 120).startswith("CANCELLED")
 
 
@@ -225,7 +226,7 @@ def test_workers_die_with_a_sigkilled_flow_run_and_the_crash_is_alerted(
     processes.watch_until(workers_started(processes), 600)
     [flow_process] = {psutil.Process(p).ppid() for p in processes.pids(WORKER)}
     os.kill(flow_process, signal.SIGKILL)
-    assert processes.wait_all_gone(5, WORKER) < 5
+    print(f"SIGKILL: workers gone after {processes.wait_all_gone(5, WORKER):.1f} s")
     assert wait_for_flow_run(prefect_api, flow_run, 120).startswith("CRASHED")
     alert = receiver.wait_for(lambda b: flow_run in b.get("body", ""), 120)
     assert "Crashed" in alert["subject"]
@@ -267,6 +268,7 @@ def sigtermed(prefect_api: PrefectServer, big_raw: Path) -> Iterator[Stopped]:
 
 def test_sigterm_stops_serve_and_its_run_within_10_s(sigtermed: Stopped) -> None:
     assert sigtermed.serve.proc.returncode is not None, tail(sigtermed.serve.log)
+    print(f"SIGTERM: serve exited after {sigtermed.seconds:.1f} s")
     assert sigtermed.seconds <= 10
     sigtermed.processes.wait_all_gone(5)
     assert STOPPED_MESSAGE.format(name=sigtermed.serve.name) in sigtermed.serve.log.read_text()
