@@ -80,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--lock-wait",
             type=float,
-            default=600,
+            metavar="SECONDS",
             help="seconds to wait for another run writing the same lake (default 600)",
         )
         command.add_argument(
@@ -213,6 +213,11 @@ def heartbeats_only_if_set() -> Iterator[None]:
         yield
 
 
+def _lock_wait(args: argparse.Namespace) -> dict[str, float]:
+    """`--lock-wait` when given; otherwise the config's own value stands."""
+    return {} if args.lock_wait is None else {"lock_wait_seconds": args.lock_wait}
+
+
 def _run(args: argparse.Namespace) -> int:
     _prefect_defaults()
     if not args.input.is_dir():
@@ -236,7 +241,7 @@ def _run(args: argparse.Namespace) -> int:
         stop_after=args.stop_after,
         re_enrich=args.re_enrich,
         enrichers=args.enrichers.split(",") if args.enrichers else None,
-        lock_wait_seconds=args.lock_wait,
+        **_lock_wait(args),
     )
     runner = (args.runner, args.dask_address, args.workers, args.dask_dashboard_port)
     pipeline = flow_on_runner(newsflow_pipeline, *runner)
@@ -262,7 +267,7 @@ def _serve(args: argparse.Namespace) -> int:
         input_dir=args.input.resolve(),
         lake_dir=args.lake.resolve(),
         batch_size=args.batch_size,
-        lock_wait_seconds=args.lock_wait,
+        **_lock_wait(args),
     )
     if args.alert_webhook:
         from newsflow.alerts import ensure_alerts
