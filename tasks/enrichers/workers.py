@@ -18,8 +18,7 @@ down when it ends, however it ends (a cancel arrives as SIGTERM, which Prefect t
 into an exception). A parent killed
 outright (SIGKILL, out of memory) runs no code, so each worker also watches its parent:
 Linux's parent-death signal ends it at once, and a thread that polls the parent's pid
-ends it within a second elsewhere (or when the thread that started it has exited,
-which the parent-death signal would have missed).
+ends it within a second elsewhere (and when the parent died before the signal was set).
 """
 
 from __future__ import annotations
