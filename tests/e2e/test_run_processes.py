@@ -269,7 +269,7 @@ def sigtermed(prefect_api: PrefectServer, big_raw: Path) -> Iterator[Stopped]:
 def test_sigterm_stops_serve_and_its_run_within_10_s(sigtermed: Stopped) -> None:
     assert sigtermed.serve.proc.returncode is not None, tail(sigtermed.serve.log)
     print(f"SIGTERM: serve exited after {sigtermed.seconds:.1f} s")
-    assert sigtermed.seconds <= 10
+    assert sigtermed.seconds <= 10, tail(sigtermed.serve.log)
     sigtermed.processes.wait_all_gone(5)
     assert STOPPED_MESSAGE.format(name=sigtermed.serve.name) in sigtermed.serve.log.read_text()
 
