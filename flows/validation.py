@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -127,6 +128,8 @@ def allowed_roots() -> list[Path] | None:
     configured = os.environ.get(ALLOWED_ROOTS_ENV)
     if configured:
         return [Path(p).resolve() for p in configured.split(os.pathsep) if p]
+    if "prefect.context" not in sys.modules:  # no flow run without Prefect: a CLI check
+        return None
     from prefect.client.orchestration import get_client
     from prefect.context import FlowRunContext
 
