@@ -55,6 +55,7 @@ from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
 from newsflow.lake import UNBATCHED, Lake
 from newsflow.lock import lake_lock
+from newsflow.log_filters import SUMMARY
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.summary import counts_table, failures_first, format_run, quality_description
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
@@ -604,7 +605,7 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         else "completed"
     )
     lake.write_run(run)
-    get_run_logger().info("Summary of the run:\n%s", format_run(run))
+    get_run_logger().info("Summary of the run:\n%s", format_run(run), extra={SUMMARY: True})
     create_table_artifact(
         key=artifact_key("newsflow-run-counts", config),
         table=counts_table(counts, run["timings"]),

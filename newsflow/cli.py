@@ -223,6 +223,9 @@ def _run(args: argparse.Namespace) -> int:
     with _local_server_if_up():
         check_prefect_server()
         from flows.pipeline import newsflow_pipeline
+        from newsflow.log_filters import summary_off_console
+
+        summary_off_console()
 
         pipeline = flow_on_runner(newsflow_pipeline, args.runner, args.dask_address, args.workers)
         with (
