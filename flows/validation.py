@@ -125,23 +125,37 @@ def allowed_roots() -> list[Path] | None:
     with), so a run from the UI cannot point the worker at a private folder and
     publish its text into the lake.
     """
+    flow_run = _current_flow_run()
+    # A custom run may set job variables, environment included: roots set that way
+    # would let the run choose its own limits.
+    per_run_env = (getattr(flow_run, "job_variables", None) or {}).get("env") or {}
+    if ALLOWED_ROOTS_ENV in per_run_env:
+        raise ParameterError(
+            f"job_variables: {ALLOWED_ROOTS_ENV} cannot be set per run or deployment; "
+            "set it in the environment of `newsflow serve` or of the worker"
+        )
     configured = os.environ.get(ALLOWED_ROOTS_ENV)
     if configured:
         return [Path(p).resolve() for p in configured.split(os.pathsep) if p]
-    if "prefect.context" not in sys.modules:  # no flow run without Prefect: a CLI check
+    if flow_run is None or flow_run.deployment_id is None:
         return None
     from prefect.client.orchestration import get_client
-    from prefect.context import FlowRunContext
 
-    context = FlowRunContext.get()
-    deployment_id = context.flow_run.deployment_id if context and context.flow_run else None
-    if deployment_id is None:
-        return None
     with get_client(sync_client=True) as client:
-        parameters = client.read_deployment(deployment_id).parameters
+        parameters = client.read_deployment(flow_run.deployment_id).parameters
     defaults: dict[str, Any] = (parameters or {}).get("config") or {}
     served = PipelineConfig(**defaults)
     return [served.input_dir.resolve(), served.lake_dir.resolve()]
+
+
+def _current_flow_run() -> Any:
+    """The flow run this code runs in (Prefect's FlowRun), None outside one."""
+    if "prefect.context" not in sys.modules:  # no flow run without Prefect: a CLI check
+        return None
+    from prefect.context import FlowRunContext
+
+    context = FlowRunContext.get()
+    return context.flow_run if context else None
 
 
 def roots_env(roots: Sequence[Path]) -> str:
