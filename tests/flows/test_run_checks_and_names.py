@@ -24,6 +24,7 @@ from prefect.client.schemas.filters import (
 from flows.pipeline import newsflow_pipeline
 from flows.validation import ALLOWED_ROOTS_ENV
 from newsflow.config import PipelineConfig, lake_slug
+from newsflow.summary import format_run
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
@@ -163,3 +164,46 @@ def test_artifacts_are_per_lake_in_stage_order_and_the_summary_is_logged(
     assert "report.html" in str(quality.description)
     assert len(summary) == 1
     assert f"run {run['run_id']}  completed" in summary[0]
+
+
+def test_a_wait_for_the_lake_is_shown_apart_from_the_run_s_time(
+    sample_raw: Path, tmp_path: Path
+) -> None:
+    import logging
+    import threading
+
+    from newsflow.lock import lake_lock
+
+    lake = tmp_path / "lake"
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another writer (flock conflicts across open files, threads too)
+        with lake_lock(lake, "other-run", 0):
+            held.set()
+            release.wait(30)
+
+    class ReleaseWhenWaiting(logging.Handler):
+        """Let the other writer finish 2 s after the run says it waits for the lake."""
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if "is being written by" in record.getMessage():
+                threading.Timer(2.0, release.set).start()
+
+    watcher = ReleaseWhenWaiting()
+    logging.getLogger("prefect.flow_runs").addHandler(watcher)
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(30)
+    try:
+        config = PipelineConfig(
+            input_dir=sample_raw, lake_dir=lake, stop_after="clean", lock_wait_seconds=60
+        )
+        run = newsflow_pipeline(config)
+    finally:
+        logging.getLogger("prefect.flow_runs").removeHandler(watcher)
+        release.set()
+        holder.join()
+    waited, total = run["timings"]["lock_wait_s"], run["timings"]["total_s"]
+    assert waited >= 1.5
+    assert f"waited {waited:.1f} s for the lake first" in format_run(run).splitlines()[0]
+    assert total < waited + 120  # the run's own time, measured from the lock
