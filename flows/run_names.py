@@ -66,13 +66,18 @@ def current_run_id() -> str:
 
 
 def flow_run_ui_url() -> str | None:
-    """This flow run's page in the Prefect UI; None without a server that outlives the
-    run (Prefect's temporary server has no UI to come back to)."""
-    from prefect.runtime import flow_run
+    """This flow run's page in the Prefect UI (the page the run's "View at" log line
+    names); None without a server that outlives the run (Prefect's temporary server
+    has no UI to come back to)."""
+    from prefect.context import FlowRunContext
+    from prefect.utilities.urls import url_for
 
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return None
     try:
-        return flow_run.get_flow_run_ui_url()
-    except Exception:
+        return url_for("flow-run", obj_id=context.flow_run.id)
+    except Exception:  # a link is not worth a failed run
         return None
 
 

@@ -111,9 +111,18 @@ def stop() -> LocalServer | None:
     """Stop the recorded server (its whole process group); returns it, None if none ran."""
     server = recorded()
     _state_path().unlink(missing_ok=True)
-    if server is None or not _stop_group(server.pid):
+    if server is None or not _is_prefect_server(server.pid) or not _stop_group(server.pid):
         return None
     return server
+
+
+def _is_prefect_server(pid: int) -> bool:
+    """Whether `pid` still runs `prefect server` (and not a process that got its pid)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"server" in command and any(part.endswith(b"prefect") for part in command)
 
 
 def _stop_group(pid: int, grace_s: float = 10.0) -> bool:
