@@ -239,19 +239,27 @@ def _run(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     _prefect_defaults()
-    from flows.validation import ALLOWED_ROOTS_ENV, check_cron, roots_env, validate
+    from flows.validation import (
+        ALLOWED_ROOTS_ENV,
+        allowed_roots,
+        check_cron,
+        roots_env,
+        validate,
+    )
     from newsflow.deploy import api_url, serve_pipeline, server_problem
 
     config = _config(args)
     check_cron(args.cron)
-    validate(config)  # a default input that is missing would fail every scheduled run
+    configured = os.environ.get(ALLOWED_ROOTS_ENV)
+    roots = args.allowed_root or (None if configured else [config.input_dir, config.lake_dir])
+    # Defaults that cannot work (a missing input, folders outside the roots) would fail
+    # every scheduled run: refuse them now.
+    validate(config, [r.resolve() for r in roots] if roots else allowed_roots())
     problem = server_problem(api_url())
     if problem:
         print(f"newsflow: cannot serve: {problem}", file=sys.stderr)
         return 1
-    # The runs `serve` executes are its subprocesses: they inherit the roots.
-    if args.allowed_root or not os.environ.get(ALLOWED_ROOTS_ENV):
-        roots = args.allowed_root or [config.input_dir, config.lake_dir]
+    if roots:  # the runs `serve` executes are its subprocesses: they inherit the roots
         os.environ[ALLOWED_ROOTS_ENV] = roots_env(roots)
     print(f"newsflow: runs may use folders under {os.environ[ALLOWED_ROOTS_ENV]}", file=sys.stderr)
     serve_pipeline(config, name=args.name, cron=args.cron)

@@ -4,6 +4,7 @@ runs never reach the flow, so no Prefect server is needed."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import subprocess
@@ -110,3 +111,12 @@ def test_version_prints_the_package_and_the_code_version() -> None:
     assert match, done.stdout
     assert match.group(1) == __version__
     assert match.group(2).removesuffix("-dirty") == (commit or __version__)
+
+
+def test_serve_refuses_defaults_outside_its_allowed_roots(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["serve", "--input", str(SAMPLE_RAW), "--lake", str(tmp_path / "lake")]
+    assert main([*args, "--allowed-root", str(tmp_path)]) == 2
+    assert one_line(capsys).startswith(f"input_dir: {SAMPLE_RAW} is outside the allowed roots")
+    assert "NEWSFLOW_ALLOWED_ROOTS" not in os.environ  # set only for the runs it serves
