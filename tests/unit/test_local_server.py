@@ -8,6 +8,8 @@ import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -68,3 +70,50 @@ def test_stop_leaves_a_process_that_is_not_a_prefect_server_alone(home: Path) ->
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.fixture
+def answering_health() -> Iterator[str]:
+    """A loopback HTTP server answering /api/health as Prefect's does; yields its URL."""
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/api/health" else 404)
+            self.end_headers()
+            self.wfile.write(b"true")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_run_uses_the_recorded_server_only_while_it_answers(
+    home: Path, answering_health: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from newsflow.cli import _local_server_if_up
+    from newsflow.deploy import api_url
+
+    with temporary_settings(restore_defaults={PREFECT_API_URL}):
+        with _local_server_if_up():  # nothing recorded: today's temporary server
+            assert api_url() is None
+        assert capsys.readouterr().err == ""
+        state = {"pid": 1, "url": answering_health}
+        (home / local_server.STATE_FILE).write_text(json.dumps(state))
+        with _local_server_if_up():
+            assert api_url() == f"{answering_health}/api"
+        assert api_url() is None
+        assert "using the Prefect server at" in capsys.readouterr().err
+        # A configured PREFECT_API_URL wins over the recorded server.
+        configured = temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:9/api"})
+        with configured, _local_server_if_up():
+            assert api_url() == "http://127.0.0.1:9/api"
