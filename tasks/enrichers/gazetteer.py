@@ -15,8 +15,6 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from wordfreq import zipf_frequency
-
 NAMED_CITY_POPULATION = 100_000
 ALIASED_CITY_POPULATION = 1_000_000
 _LATIN_NAME = re.compile(r"[A-Z][a-z]+(?:[ '-][A-Za-z][a-z]+)*")
@@ -73,4 +71,6 @@ def is_country(name: str) -> bool:
 @cache
 def word_frequency(word: str) -> float:
     """Zipf frequency of a word in English (0 for a word wordfreq does not know)."""
+    from wordfreq import zipf_frequency  # ~1 s to import: paid only by runs that enrich
+
     return float(zipf_frequency(word, "en"))
