@@ -13,20 +13,33 @@ lake when the lease lapses (`LEASE_SECONDS`, Prefect's minimum), not never.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
-from newsflow.lake_names import lake_limit_name
+from newsflow.config import lake_slug
 from newsflow.lock import LakeBusyError, lake_lock
 
 RunLogger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 LEASE_SECONDS = 60
+LIMIT_PREFIX = "newsflow-lake-"
 # A waiting run says so this often (the issue asks for at least once a minute).
 REPORT_SECONDS = 50.0
 MIN_TRY_SECONDS = 5.0
+
+
+def lake_limit_name(lake_dir: Path | str, lake_name: str | None = None) -> str:
+    """The Prefect global concurrency limit that admits one run per lake: named after a
+    configured `lake_name`; else after the lake's slug plus a short hash of its full
+    path, since two lakes may end in the same two folders (slugs are for reading)."""
+    if lake_name:
+        return f"{LIMIT_PREFIX}{lake_slug(lake_dir, lake_name)}"
+    full_path = str(Path(lake_dir).expanduser().resolve())
+    digest = hashlib.sha1(full_path.encode()).hexdigest()[:8]
+    return f"{LIMIT_PREFIX}{lake_slug(lake_dir)}-{digest}"
 
 
 def ensure_lake_limit(name: str) -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,16 +42,27 @@ from prefect.utilities.annotations import quote
 from expectations.report import artifact_rows, write_quality_reports
 from expectations.validate import StageValidation
 from flows.lake_slot import lake_slot
+from flows.run_names import (
+    artifact_key,
+    current_run_id,
+    flow_run_name,
+    flow_run_ui_url,
+    labels_from_manifest,
+    named,
+)
 from flows.runners import DASHBOARD_PORT, Runner, flow_on_runner, runs_on
+from flows.validation import allowed_roots, check_lake, validate
 from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
 from newsflow.lake import UNBATCHED, Lake
+from newsflow.log_filters import SUMMARY
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
+from newsflow.summary import counts_table, failures_first, format_run, quality_description
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe_lake import dedupe, unenriched_batches
-from tasks.enrich import enrich, enrich_workers_held, outdated_batches, select_enrichers, warm_up
+from tasks.enrich import enrich, enrich_workers_held, outdated_batches, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
@@ -98,6 +108,8 @@ class RunBook:
     unmapped_columns: ColumnCounts = field(default_factory=dict)
     # Critical failures found at ingest (a text column no field mapping uses).
     mapping_failures: list[str] = field(default_factory=list)
+    # Short readable names of batches for task runs (flows/run_names.py).
+    batch_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def run_date(self) -> dt.date:
@@ -110,11 +122,6 @@ class AccountingError(RuntimeError):
 
 class QualityError(RuntimeError):
     """A critical expectation failed: the data, not one row, is wrong."""
-
-
-def new_run_id() -> str:
-    """Sortable by start time, unique across machines."""
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
 def check_books(counts: dict[str, int], ran: set[str] | None = None) -> list[dict[str, Any]]:
@@ -183,7 +190,11 @@ def _pending_enrich(lake: Lake) -> list[str]:
     return sorted(unenriched_batches(lake) | outdated_batches(lake))
 
 
-@flow(name="newsflow", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
+@flow(
+    name="newsflow",
+    flow_run_name=flow_run_name,
+    task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]
+)
 def newsflow_pipeline(
     config: PipelineConfig | None = None,
     runner: Runner = "threads",
@@ -199,7 +210,10 @@ def newsflow_pipeline(
     limit, then its lock) up to `lock_wait_seconds`, then fails naming who holds it.
     """
     config = config or PipelineConfig()
-    select_enrichers(config.enrichers)  # an unknown enricher name fails before any work
+    # Bad parameters (or a run outside a deployment's allowed roots) and a lake that
+    # cannot be written fail here, in one line, before anything is read or written.
+    validate(config, allowed_roots())
+    check_lake(config.lake_dir)
     # Served runs unpickle this function with only the globals its body names, and the
     # parameter annotations are resolved from those: the body must name `Runner`.
     runner_args: tuple[Runner, str | None, int | None, int] = (
@@ -212,17 +226,18 @@ def newsflow_pipeline(
     if context is not None and not runs_on(context.task_runner, runner, workers):
         return flow_on_runner(newsflow_pipeline, *runner_args)(config, *runner_args)
     logger = get_run_logger()
-    run_id = new_run_id()
+    run_id = current_run_id()
     lake = Lake(config.lake_dir)
     slot = lake_slot(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
     with enrich_workers_held(), slot as waited:  # no worker process outlives the run
-        return _run(config, run_id, lake, waited)
+        return _run(config, run_id, lake, lock_wait_s=waited)
 
 
-def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float) -> dict[str, Any]:
+def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0) -> dict[str, Any]:
     logger = get_run_logger()
     book = RunBook(run_id)
-    book.timings["lock_wait_s"] = lock_wait_s  # apart from the run's own time (total_s)
+    if lock_wait_s >= 0.1:  # shown apart from the run's own time
+        book.timings["lock_wait_s"] = lock_wait_s
     lake_dir = str(config.lake_dir)
     timings, counts, ran = book.timings, book.counts, book.ran
     if config.full_refresh:
@@ -240,9 +255,11 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float) ->
     clean_task = clean.with_options(cache_policy=CLEAN_CACHE, **cached, **timeout)  # type: ignore[arg-type]
 
     files, rejected = list_inputs(config.input_dir)
-    seen = set(lake.read_manifest()["content_hash"].to_list())
+    manifest = lake.read_manifest()
+    seen = set(manifest["content_hash"].to_list())
     new = [f for f in files if f.content_hash not in seen]
     batches = plan_batches(new, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
+    book.batch_labels = labels_from_manifest(manifest, batches)
     # Left by a run killed before its commit, and not planned again (input changed).
     left = lake.uncommitted_batches() - {b.batch_id for b in batches}
     if left:
@@ -282,7 +299,10 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float) ->
     t0 = time.perf_counter()
     ingest_config = _unwalked(config, tasks_here)
     ingest_futures = [
-        ingest_task.submit(_unwalked(b, tasks_here), ingest_config, run_id) for b in batches
+        named(ingest_task, "ingest", b.batch_id, book.batch_labels).submit(
+            _unwalked(b, tasks_here), ingest_config, run_id
+        )
+        for b in batches
     ]
     ingested_batches = []
     for done, future in enumerate(as_completed(ingest_futures), start=1):
@@ -327,7 +347,9 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float) ->
             counted["repeated_lines"],
         )
     clean_futures = [
-        clean_task.submit(b, lake_dir, run_id, book.run_date, config.domain_repeat)
+        named(clean_task, "clean", b, book.batch_labels).submit(
+            b, lake_dir, run_id, book.run_date, config.domain_repeat
+        )
         for b in ingested_batches
     ]
     if ingested_batches:
@@ -444,7 +466,9 @@ def _enrich_batches(
     present = {p.stem for p in lake.files("deduped")}
     written = []
     enrich_futures = [
-        enrich_task.submit(b, str(config.lake_dir), book.run_id, config.enrichers)
+        named(enrich_task, "enrich", b, book.batch_labels).submit(
+            b, str(config.lake_dir), book.run_id, config.enrichers
+        )
         for b in todo
         if b in present
     ]
@@ -549,10 +573,9 @@ def _report_quality(
     paths = write_quality_reports(lake.root, book.run_id, book.validations, records=records)
     rows = artifact_rows(book.validations)
     create_table_artifact(
-        key="newsflow-quality",
-        table=rows,
-        description=f"newsflow run {book.run_id}: expectations per stage "
-        f"(report: {paths['report']})",
+        key=artifact_key("newsflow-quality", config),
+        table=failures_first(rows),
+        description=quality_description(book.run_id, paths["report"], rows),
     )
     failures = [line for v in book.validations for line in v.critical_failures()]
     book.quality = {
@@ -592,6 +615,7 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         "accounting": books,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "lake": str(lake.root.resolve()),
+        "ui_url": flow_run_ui_url(),
     }
     run["status"] = (
         "unbalanced"
@@ -601,10 +625,11 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         else "completed"
     )
     lake.write_run(run)
+    get_run_logger().info("Summary of the run:\n%s", format_run(run), extra={SUMMARY: True})
     create_table_artifact(
-        key="newsflow-run-counts",
-        table=[{"count": k, "value": v} for k, v in sorted(counts.items())],
-        description=f"newsflow run {run_id}: rows per stage",
+        key=artifact_key("newsflow-run-counts", config),
+        table=counts_table(counts, run["timings"]),
+        description=f"newsflow run {run_id}: rows per stage, in stage order, with seconds",
     )
     if run["status"] != "completed":
         broken = "; ".join(

@@ -99,6 +99,8 @@ def start_serve(server: PrefectServer, raw: Path, name: str, *options: str) -> S
     env = {**server.env, "PREFECT_RUNNER_POLL_FREQUENCY": "1", "NEWSFLOW_ENRICH_WORKERS": "2"}
     cmd = [str(BIN / "newsflow"), "serve", "--name", name, "--input", str(raw)]
     cmd += ["--lake", str(raw.parent / f"lake-{name}"), *options]
+    # Runs may use any folder of this test session (each test's lake is in its tmp_path).
+    cmd += ["--allowed-root", str(raw.parents[1])]
     proc = spawn(cmd, env, log)
     found: dict[str, Any] = {}
 

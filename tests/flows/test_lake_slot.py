@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 import flows.lake_slot
-from flows.lake_slot import lake_slot
-from newsflow.lake_names import lake_limit_name
+from flows.lake_slot import lake_limit_name, lake_slot
 from newsflow.lock import LakeBusyError
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
