@@ -51,7 +51,7 @@ from flows.run_names import (
     named,
 )
 from flows.runners import DASHBOARD_PORT, Runner, flow_on_runner, runs_on
-from flows.validation import allowed_roots, check_lake, validate
+from flows.validation import allowed_roots, check_dask_scheduler, check_lake, validate
 from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
@@ -224,6 +224,8 @@ def newsflow_pipeline(
     )
     context = FlowRunContext.get()
     if context is not None and not runs_on(context.task_runner, runner, workers):
+        if dask_address:  # one line in seconds, not Dask's 30 s wait and traceback
+            check_dask_scheduler(dask_address)
         return flow_on_runner(newsflow_pipeline, *runner_args)(config, *runner_args)
     logger = get_run_logger()
     run_id = current_run_id()
