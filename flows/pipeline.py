@@ -40,18 +40,19 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from expectations.report import artifact_rows, write_quality_reports
+from expectations.report import artifact_rows, pass_rates, write_quality_reports
 from expectations.validate import StageValidation
 from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
 from newsflow.lake import UNBATCHED, Lake
 from newsflow.lock import lake_lock
+from newsflow.progress import RunProgress
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe_lake import dedupe, unenriched_batches
-from tasks.enrich import enrich, outdated_batches, select_enrichers, warm_up
+from tasks.enrich import enrich, outdated_batches, per_document_steps, select_enrichers, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
@@ -97,6 +98,7 @@ class RunBook:
     unmapped_columns: ColumnCounts = field(default_factory=dict)
     # Critical failures found at ingest (a text column no field mapping uses).
     mapping_failures: list[str] = field(default_factory=list)
+    progress: RunProgress | None = None
 
     @property
     def run_date(self) -> dt.date:
@@ -194,13 +196,19 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
     logger = get_run_logger()
     run_id = new_run_id()
     lake = Lake(config.lake_dir)
-    with lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning):
-        return _run(config, run_id, lake)
+    stages = STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1]
+    with (
+        lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning),
+        RunProgress(run_id, logger, stages) as progress,
+    ):
+        return _run(config, run_id, lake, progress)
 
 
-def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
+def _run(
+    config: PipelineConfig, run_id: str, lake: Lake, progress: RunProgress | None = None
+) -> dict[str, Any]:
     logger = get_run_logger()
-    book = RunBook(run_id)
+    book = RunBook(run_id, progress=progress)
     lake_dir = str(config.lake_dir)
     timings, counts, ran = book.timings, book.counts, book.ran
     if config.full_refresh:
@@ -263,6 +271,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         ingest_task.submit(_unwalked(b, tasks_here), ingest_config, run_id) for b in batches
     ]
     ingested_batches = []
+    ingested_rows: dict[str, int] = {}
     for done, future in enumerate(as_completed(ingest_futures), start=1):
         result = future.result()
         manifests.append(result["manifest"])
@@ -287,6 +296,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             " (cached: unchanged since an earlier attempt)" if was_cached else "",
         )
         ingested_batches.append(result["batch_id"])
+        ingested_rows[result["batch_id"]] = result["ingested"]
     if ingested_batches:
         t1 = time.perf_counter()
         counted = book.line_stats = (
@@ -310,6 +320,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     ]
     if ingested_batches:
         ran.add("clean")
+    if progress is not None:
+        progress.start("clean", ingested_rows)
     cleaned_rows: dict[str, int] = {}
     for done, future in enumerate(as_completed(clean_futures), start=1):
         result = future.result()
@@ -331,6 +343,10 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             result["quarantined"],
             " (cached)" if _was_cached(future) else "",
         )
+        if progress is not None:
+            progress.finish("clean", result["batch_id"])
+    if progress is not None:
+        progress.end("clean")
     timings["ingest_clean_s"] = time.perf_counter() - t0
     if ingested_batches and config.quality.enabled:
         _gate(config, {b: cleaned_rows.get(b, 0) for b in ingested_batches}, book)
@@ -421,6 +437,12 @@ def _enrich_batches(
     enrich_task = enrich.with_options(timeout_seconds=config.task_timeout_seconds)
     present = {p.stem for p in lake.files("deduped")}
     written = []
+    if book.progress is not None:
+        # A unit is a document through one per-document enricher (tasks report chunks).
+        steps = per_document_steps(config.enrichers)
+        rows = lake.written("deduped")
+        totals = {b: rows[b].rows * steps for b in todo if b in present and b in rows}
+        book.progress.start("enrich", totals, unit="documents", scale=steps)
     enrich_futures = [
         enrich_task.submit(b, str(config.lake_dir), book.run_id, config.enrichers)
         for b in todo
@@ -438,6 +460,10 @@ def _enrich_batches(
             result["batch_id"],
             result["enriched"],
         )
+        if book.progress is not None:
+            book.progress.finish("enrich", result["batch_id"])
+    if book.progress is not None:
+        book.progress.end("enrich")
     # Only the batches enriched here are replaced; the others are current. A
     # rebuilt index may have renamed batches: then every stale file goes.
     names = None if deduped["rebuilt"] or config.re_enrich else [*deduped["touched"], *todo]
@@ -524,7 +550,13 @@ def _report_quality(
     merged = {v.stage: v for v in book.validations} | results
     book.validations = [merged[s] for s in order if s in merged]
     records = {k: book.counts.get(k, 0) for k in ("ingested", "metadata_only")}
-    paths = write_quality_reports(lake.root, book.run_id, book.validations, records=records)
+    paths = write_quality_reports(
+        lake.root,
+        book.run_id,
+        book.validations,
+        records=records,
+        examples=config.quality.report_examples,
+    )
     rows = artifact_rows(book.validations)
     create_table_artifact(
         key="newsflow-quality",
@@ -538,6 +570,8 @@ def _report_quality(
         "expectations": len(rows),
         "failed": sum(not r["success"] for r in rows),
         "critical_failures": failures,
+        # Per expectation, for the history chart of later runs' reports.
+        "pass_rates": pass_rates(book.validations),
     }
     book.timings["quality_report_s"] = time.perf_counter() - t0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from pydantic import ValidationError
 
@@ -43,16 +44,27 @@ def test_reports_are_written_and_read_back(tmp_path: Path) -> None:
         validate("ingested", ingested()),
         validate("cleaned", cleaned(ingested({"doc_id": "json-1", "body": "Too short."}))),
     ]
+    stale_docs = tmp_path / "quality" / "docs" / "index.html"  # an older newsflow's Data Docs
+    stale_docs.parent.mkdir(parents=True)
+    stale_docs.write_text("<html></html>")
     paths = write_quality_reports(tmp_path, "run-7", results)
     assert paths["report"] == tmp_path / "quality" / "run-7" / "report.html"
-    for name in ("ingested", "cleaned", "summary", "report", "latest", "docs"):
+    for name in ("ingested", "cleaned", "summary", "report", "latest", "failing_rows"):
         assert paths[name].exists(), name
+    assert not stale_docs.parent.exists()
     stage = json.loads(paths["cleaned"].read_text())
     assert stage["failing_doc_ids"] == {"body_min_words": ["json-1"]}
     assert stage["gx_result"]["suite_name"] == "newsflow_cleaned"
-    docs = paths["docs"].read_text()
-    assert "cdn.jsdelivr" not in docs
-    assert '<script src="http' not in docs
+    (example,) = stage["failing_examples"]["body_min_words"]
+    assert example == {
+        "doc_id": "json-1",
+        "title": "Ferry to stop running",
+        "source_file": "a.json",
+        "column": "qc_body_words",
+        "value": "2",
+    }
+    failing = pl.read_parquet(paths["failing_rows"])
+    assert failing.filter(pl.col("rule") == "body_min_words")["doc_id"].to_list() == ["json-1"]
 
     summary = latest_summary(tmp_path)
     assert summary is not None
