@@ -109,7 +109,7 @@ class QualityConfig(BaseModel, frozen=True):
         ("cleaned",), description="Stages whose failing rows are quarantined"
     )
     report_examples: int = Field(
-        10, ge=0, description="Example rows shown per failing expectation in the report"
+        5, ge=0, description="Example rows shown per failing expectation in the report"
     )
     policies: dict[str, ExpectationPolicy] = Field(
         default_factory=lambda: dict(DEFAULT_POLICIES),

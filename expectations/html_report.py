@@ -21,6 +21,7 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .muted{color:#667}.badge{padding:.1em .5em;border-radius:.8em;font-size:.85em}
 .critical{background:#fde7e5}.warning{background:#fff4d6}
 table.rows td{max-width:32em;overflow-wrap:anywhere;font-size:.92em;vertical-align:top}
+table.example td:first-child,table.quarantined td:last-child{font:.85em ui-monospace,monospace}
 table.rows tr:nth-child(even){background:#f6f7fa}
 .failure,.quarantine{margin:1em 0 1.6em}h3{margin:.3em 0;font-size:1.08em}
 svg text{font:12px system-ui,sans-serif}
@@ -107,15 +108,23 @@ def _cell(value: Any) -> str:
     return f"<td>{escape(str(value))}</td>"
 
 
-def _rows_table(columns: Sequence[str], rows: Sequence[dict[str, Any]], css: str) -> str:
-    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in columns)
+def _rows_table(
+    columns: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+    css: str,
+    headings: dict[str, str] | None = None,
+) -> str:
+    named = headings or {}
+    head = "".join(
+        f'<th class="{escape(c)}">{escape(named.get(c, c.replace("_", " ")))}</th>' for c in columns
+    )
     body = "".join(
         f'<tr class="{css}">{"".join(_cell(r.get(c)) for c in columns)}</tr>' for r in rows
     )
-    return f'<table class="rows"><tr>{head}</tr>{body}</table>'
+    return f'<table class="rows {css}"><tr>{head}</tr>{body}</table>'
 
 
-EXAMPLE_COLUMNS = ("doc_id", "title", "source_file", "column", "value")
+EXAMPLE_COLUMNS = ("doc_id", "title", "source_file", "value")
 QUARANTINE_COLUMNS = ("source_file", "record_index", "detail", "doc_id")
 
 
@@ -139,6 +148,9 @@ def _failures(stages: list[dict[str, Any]], rows_link: str | None) -> str:
     parts = [f'<p class="muted">{where}</p>']
     for stage, row in found:
         examples = stage.get("failing_examples", {}).get(row["expectation"], [])
+        # Every row of a rule failed on the same column: named once, in the heading.
+        column = next((e["column"] for e in examples if e.get("column")), None)
+        value = {"value": f"value of {column}" if column else "value"}
         more = row["unexpected_count"] - len(examples)
         rest = f" and {more} more" if more > 0 else ""
         parts.append(
@@ -147,7 +159,7 @@ def _failures(stages: list[dict[str, Any]], rows_link: str | None) -> str:
             f"<h3>{escape(stage['stage'])} · {escape(row['expectation'])} {_status(row)} "
             f'<span class="badge {escape(row["severity"])}">{escape(row["severity"])}</span></h3>'
             f'<p class="muted">{escape(row["detail"])}. {len(examples)} example rows{rest}.</p>'
-            f"{_rows_table(EXAMPLE_COLUMNS, examples, 'example')}</div>"
+            f"{_rows_table(EXAMPLE_COLUMNS, examples, 'example', value)}</div>"
         )
     return "".join(parts)
 
@@ -187,9 +199,9 @@ def _sparkline(runs: Sequence[str], rates: Sequence[float | None]) -> str:
     ]
     line = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
     dots = "".join(
-        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{"#2e8b57" if r >= 100 else "#c0392b"}">'
-        f"<title>{escape(run)}: {r:g}%</title></circle>"
-        for x, y, run, r in points
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{3 if i == len(points) - 1 else 2}" '
+        f'fill="#456"><title>{escape(run)}: {r:g}%</title></circle>'
+        for i, (x, y, run, r) in enumerate(points)
     )
     return (
         f'<svg class="spark" width="{SPARK_W + 6}" height="{SPARK_H}" '

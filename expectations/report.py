@@ -197,7 +197,7 @@ def write_quality_reports(
     results: list[StageValidation],
     *,
     records: dict[str, int] | None = None,
-    examples: int = 10,
+    examples: int = 5,
 ) -> dict[str, Path]:
     """Write a run's results (JSON, failing rows, report); returns the paths by name.
 

@@ -95,7 +95,7 @@ class StageValidation:
             examples.setdefault(row.pop("rule"), []).append(row)
         return examples
 
-    def to_json(self, examples: int = 10) -> dict[str, Any]:
+    def to_json(self, examples: int = 5) -> dict[str, Any]:
         return {
             "stage": self.stage,
             "run_date": self.run_date.isoformat(),

@@ -157,13 +157,13 @@ class RunProgress:
         run_id: str,
         logger: Logger,
         stages: Iterable[str],
-        every: float = DEFAULT_INTERVAL_S,
+        every: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         heartbeat: bool = True,
     ) -> None:
         self.run_id, self.logger, self.clock = run_id, logger, clock
         self.stages = list(stages)
-        self.every = line_interval(every)
+        self.every = line_interval(DEFAULT_INTERVAL_S if every is None else every)
         self.run_started = self.last_line = clock()
         self.stage: StageTally | None = None
         self._lock = threading.Lock()
@@ -184,9 +184,13 @@ class RunProgress:
 
     def start(self, stage: str, totals: dict[str, int], unit: str = "rows", scale: int = 1) -> None:
         """The run enters `stage`, with `totals` units to do per item; its first line
-        comes `every` seconds on (a line at 0 % says nothing)."""
+        comes `every` seconds on (a line at 0 % says nothing). A stage with nothing to
+        do (no new batch) logs nothing."""
         with self._lock:
             self.last_line = self.clock()
+            if not totals:
+                self.stage = None
+                return
             self.stage = StageTally(stage, unit, dict(totals), self.last_line, max(scale, 1))
 
     def advance(self, stage: str, item: str, units: int) -> None:

@@ -14,9 +14,13 @@ from expectations.report import (
     artifact_rows,
     latest_summary,
     metadata_only_note,
+    pass_rate_history,
+    quarantine_by_rule,
     summary_text,
     write_quality_reports,
 )
+from newsflow.lake import Lake
+from newsflow.schema import QUARANTINE
 from tests.expectations.stage_fixtures import cleaned, ingested, validate
 
 
@@ -101,3 +105,63 @@ def test_the_metadata_only_note_says_when_most_records_had_no_body() -> None:
     most = metadata_only_note({"ingested": 10, "metadata_only": 8})
     assert most is not None
     assert "most of this run's records are metadata-only" in most
+
+
+def test_history_takes_pass_rates_from_the_last_run_manifests(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    for i in range(4):
+        rates = {"cleaned.body_min_words": 90.0 + i}
+        if i == 2:
+            rates["enriched.language_known"] = 50.0  # checked by one run only
+        lake.write_run(
+            {
+                "run_id": f"run-{i}",
+                "started_at": f"2024-01-0{i + 1}",
+                "quality": {"pass_rates": rates},
+            }
+        )
+    lake.write_run({"run_id": "run-x", "started_at": "2024-01-09", "quality": {}})  # no quality
+    history = pass_rate_history(lake, "run-now", {"cleaned.body_min_words": 99.0}, runs=3)
+    assert history == {
+        "runs": ["run-2", "run-3", "run-now"],
+        "rates": {
+            "cleaned.body_min_words": [92.0, 93.0, 99.0],
+            "enriched.language_known": [50.0, None, None],
+        },
+    }
+
+
+def test_quarantine_of_this_run_by_stage_and_rule_with_examples(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+
+    def rows(run_id: str, stage: str, rule: str, n: int) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "source_file": [f"{rule}-{i}.json" for i in range(n)],
+                "record_index": [i for i in range(n)],
+                "stage": stage,
+                "rule": rule,
+                "detail": f"{rule} found",
+                "doc_id": [f"{rule}-{i}" for i in range(n)],
+                "run_id": run_id,
+                "batch_id": "b1",
+            },
+            schema=QUARANTINE,
+        )
+
+    lake.write(rows("old", "ingest", "invalid_json", 5), "quarantine", "ingest-b0", "old")
+    both = pl.concat(
+        [rows("new", "quality", "body_min_words", 1), rows("new", "clean", "empty_body", 2)]
+    )
+    lake.write(both, "quarantine", "quality-b1", "new")
+    lake.write(rows("new", "ingest", "no_text", 4), "quarantine", "ingest-b1", "new")
+    found = quarantine_by_rule(lake, "new", examples=3)
+    assert [(q["stage"], q["rule"], q["rows"]) for q in found] == [
+        ("ingest", "no_text", 4),
+        ("clean", "empty_body", 2),
+        ("quality", "body_min_words", 1),
+    ]
+    assert [e["source_file"] for e in found[0]["examples"]] == [
+        f"no_text-{i}.json" for i in range(3)
+    ]
+    assert set(found[0]["examples"][0]) == {"source_file", "record_index", "detail", "doc_id"}
