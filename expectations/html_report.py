@@ -102,6 +102,10 @@ def _table(summary: list[dict[str, Any]]) -> str:
     return f"<table>{head}{body}</table>"
 
 
+def _rows(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return '<td class="muted">null</td>'
@@ -158,7 +162,8 @@ def _failures(stages: list[dict[str, Any]], rows_link: str | None) -> str:
             f'data-expectation="{escape(row["expectation"])}">'
             f"<h3>{escape(stage['stage'])} · {escape(row['expectation'])} {_status(row)} "
             f'<span class="badge {escape(row["severity"])}">{escape(row["severity"])}</span></h3>'
-            f'<p class="muted">{escape(row["detail"])}. {len(examples)} example rows{rest}.</p>'
+            f'<p class="muted">{escape(row["detail"])}. {_rows(len(examples), "example row")}'
+            f"{rest}.</p>"
             f"{_rows_table(EXAMPLE_COLUMNS, examples, 'example', value)}</div>"
         )
     return "".join(parts)
@@ -178,7 +183,7 @@ def _quarantine(quarantine: list[dict[str, Any]]) -> str:
         parts.append(
             f'<div class="quarantine" data-stage="{escape(q["stage"])}" '
             f'data-rule="{escape(q["rule"])}"><h3>{escape(q["stage"])} · {escape(q["rule"])} '
-            f'<span class="muted">({q["rows"]} rows)</span></h3>'
+            f'<span class="muted">({_rows(q["rows"], "row")})</span></h3>'
             f"{_rows_table(QUARANTINE_COLUMNS, q['examples'], 'quarantined')}</div>"
         )
     return "".join(parts)

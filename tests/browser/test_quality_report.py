@@ -46,7 +46,7 @@ def _open_offline(browser: Any, page_path: Path, blocked: list[str]) -> Any:
 
 def _invented_input(raw: Path) -> None:
     """Three good articles, one too short, one dated 2031, two records ingest rejects
-    (a broken line, a record with no text), and a JSON file that does not parse."""
+    (a broken line, a record with no article field), and a JSON file that does not parse."""
     good = [
         {
             "title": f"Coast story {i}",
@@ -110,7 +110,9 @@ def test_report_shows_failing_rows_quarantine_and_history(browser: Any, tmp_path
         rules = quarantine.locator(".quarantine").evaluate_all(
             "els => els.map(e => e.dataset.stage + '/' + e.dataset.rule)"
         )
-        assert {"ingest/invalid_json_line", "ingest/no_text", "ingest/invalid_json"} <= set(rules)
+        assert {"ingest/invalid_json_line", "ingest/unmapped_fields", "ingest/invalid_json"} <= set(
+            rules
+        )
         broken = quarantine.locator('.quarantine[data-rule="invalid_json"] tr.quarantined')
         assert broken.locator("td").first.inner_text() == "broken.json"
         # The gate's quarantine is there too (the short body).
