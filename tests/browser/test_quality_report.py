@@ -23,7 +23,7 @@ from flows.pipeline import newsflow_pipeline
 from newsflow.config import PipelineConfig
 from tests.flows.test_quality_flow import STORIES
 
-pytestmark = pytest.mark.usefixtures("prefect_server")
+pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
 SCREENSHOT_ENV = "NEWSFLOW_REPORT_SCREENSHOT"  # also save the picture here, to look at
 

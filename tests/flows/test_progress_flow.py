@@ -8,6 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+from prefect.logging.handlers import APILogHandler
 
 import newsflow.progress
 from flows.pipeline import newsflow_pipeline
@@ -54,7 +57,7 @@ def test_a_run_logs_rows_rate_and_eta_of_clean_and_enrich(
     config = PipelineConfig(
         input_dir=raw, lake_dir=lake, batch_size=1, enrichers=["counts_v2", "language_v2"]
     )
-    newsflow_pipeline(config)
+    state = newsflow_pipeline(config, return_state=True)
 
     clean = [m for m in flow_log if re.match(r"clean: \d+/3 rows \(\d+ %\), [\d.]+ rows/s", m)]
     assert clean, flow_log
@@ -68,3 +71,13 @@ def test_a_run_logs_rows_rate_and_eta_of_clean_and_enrich(
     assert partly, enrich
     assert all(re.search(r"ETA \d+ s; run: .* ETA \d+ s$", m) for m in partly)
     assert "enrich: 3 documents in" in "\n".join(flow_log)
+
+    # The same lines reach the flow run's log in the Prefect UI (the API), heartbeat
+    # thread or not.
+    APILogHandler().flush()
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(
+            LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+        )
+    shown = {log.message for log in logs}
+    assert set(enrich) <= shown
