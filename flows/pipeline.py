@@ -98,7 +98,6 @@ class RunBook:
     unmapped_columns: ColumnCounts = field(default_factory=dict)
     # Critical failures found at ingest (a text column no field mapping uses).
     mapping_failures: list[str] = field(default_factory=list)
-    progress: RunProgress | None = None
 
     @property
     def run_date(self) -> dt.date:
@@ -196,7 +195,7 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
     logger = get_run_logger()
     run_id = new_run_id()
     lake = Lake(config.lake_dir)
-    stages = STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1]
+    stages = ("ingest", *STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1])
     with (
         lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning),
         RunProgress(run_id, logger, stages) as progress,
@@ -204,11 +203,9 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
         return _run(config, run_id, lake, progress)
 
 
-def _run(
-    config: PipelineConfig, run_id: str, lake: Lake, progress: RunProgress | None = None
-) -> dict[str, Any]:
+def _run(config: PipelineConfig, run_id: str, lake: Lake, progress: RunProgress) -> dict[str, Any]:
     logger = get_run_logger()
-    book = RunBook(run_id, progress=progress)
+    book = RunBook(run_id)
     lake_dir = str(config.lake_dir)
     timings, counts, ran = book.timings, book.counts, book.ran
     if config.full_refresh:
@@ -272,6 +269,7 @@ def _run(
     ]
     ingested_batches = []
     ingested_rows: dict[str, int] = {}
+    progress.start("ingest", {b.batch_id: len(b.files) for b in batches}, unit="files")
     for done, future in enumerate(as_completed(ingest_futures), start=1):
         result = future.result()
         manifests.append(result["manifest"])
@@ -297,6 +295,8 @@ def _run(
         )
         ingested_batches.append(result["batch_id"])
         ingested_rows[result["batch_id"]] = result["ingested"]
+        progress.finish("ingest", result["batch_id"])
+    progress.end("ingest")
     if ingested_batches:
         t1 = time.perf_counter()
         counted = book.line_stats = (
@@ -320,8 +320,7 @@ def _run(
     ]
     if ingested_batches:
         ran.add("clean")
-    if progress is not None:
-        progress.start("clean", ingested_rows)
+    progress.start("clean", ingested_rows)
     cleaned_rows: dict[str, int] = {}
     for done, future in enumerate(as_completed(clean_futures), start=1):
         result = future.result()
@@ -343,10 +342,8 @@ def _run(
             result["quarantined"],
             " (cached)" if _was_cached(future) else "",
         )
-        if progress is not None:
-            progress.finish("clean", result["batch_id"])
-    if progress is not None:
-        progress.end("clean")
+        progress.finish("clean", result["batch_id"])
+    progress.end("clean")
     timings["ingest_clean_s"] = time.perf_counter() - t0
     if ingested_batches and config.quality.enabled:
         _gate(config, {b: cleaned_rows.get(b, 0) for b in ingested_batches}, book)
@@ -416,7 +413,7 @@ def _run(
     elif todo:
         ran.add("enrich")
         counts["deduped"] = lake.count("deduped")
-        _enrich_batches(config, lake, todo, deduped, book)
+        _enrich_batches(config, lake, todo, deduped, book, progress)
     if ran == {"ingest"}:
         logger.info("No new input: dedupe and enrich are up to date, nothing to do")
     elif config.quality.enabled:
@@ -426,7 +423,12 @@ def _run(
 
 
 def _enrich_batches(
-    config: PipelineConfig, lake: Lake, todo: list[str], deduped: dict[str, Any], book: RunBook
+    config: PipelineConfig,
+    lake: Lake,
+    todo: list[str],
+    deduped: dict[str, Any],
+    book: RunBook,
+    progress: RunProgress,
 ) -> None:
     """Enrich the `todo` batches, then drop enriched files of superseded batches.
 
@@ -437,12 +439,11 @@ def _enrich_batches(
     enrich_task = enrich.with_options(timeout_seconds=config.task_timeout_seconds)
     present = {p.stem for p in lake.files("deduped")}
     written = []
-    if book.progress is not None:
-        # A unit is a document through one per-document enricher (tasks report chunks).
-        steps = per_document_steps(config.enrichers)
-        rows = lake.written("deduped")
-        totals = {b: rows[b].rows * steps for b in todo if b in present and b in rows}
-        book.progress.start("enrich", totals, unit="documents", scale=steps)
+    # A unit is a document through one per-document enricher (tasks report chunks).
+    steps = per_document_steps(config.enrichers)
+    rows = lake.written("deduped")
+    totals = {b: rows[b].rows * steps for b in todo if b in present and b in rows}
+    progress.start("enrich", totals, unit="documents", scale=steps)
     enrich_futures = [
         enrich_task.submit(b, str(config.lake_dir), book.run_id, config.enrichers)
         for b in todo
@@ -460,10 +461,8 @@ def _enrich_batches(
             result["batch_id"],
             result["enriched"],
         )
-        if book.progress is not None:
-            book.progress.finish("enrich", result["batch_id"])
-    if book.progress is not None:
-        book.progress.end("enrich")
+        progress.finish("enrich", result["batch_id"])
+    progress.end("enrich")
     # Only the batches enriched here are replaced; the others are current. A
     # rebuilt index may have renamed batches: then every stale file goes.
     names = None if deduped["rebuilt"] or config.re_enrich else [*deduped["touched"], *todo]

@@ -1,7 +1,7 @@
 """Progress lines for a long task: each finished phase with its counts and seconds, and
 a loop's position at most once a minute, so a task that runs for half an hour on a
 large lake is not silent in the Prefect UI for all of it. `RunProgress` does the same
-for a run's long stages (clean per batch, enrich per chunk of documents): rows done /
+for a run's long stages (ingest and clean per batch, enrich per chunk of documents): rows done /
 total, rate and ETA, in the run's log (terminal and Prefect UI)."""
 
 from __future__ import annotations
