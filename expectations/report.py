@@ -112,6 +112,9 @@ def summary_text(summary: dict[str, Any]) -> str:
         lines.append(f"  CRITICAL {line}")
     if summary.get("report"):
         lines.append(f"  report: {summary['report']}")
+    failing_rows = summary.get("paths", {}).get("failing_rows")
+    if failing_rows:
+        lines.append(f"  failing rows: {failing_rows}")
     return "\n".join(lines)
 
 

@@ -77,6 +77,7 @@ def test_reports_are_written_and_read_back(tmp_path: Path) -> None:
     assert "cleaned: 4 rows, 15/16 expectations passed, 1 rows to quarantine" in text
     assert "warning  body_min_words: 25.0% (1) failed" in text
     assert str(paths["report"]) in text
+    assert f"failing rows: {paths['failing_rows']}" in text
 
     rows = artifact_rows(results)
     assert len(rows) == sum(len(r.summary) for r in results)
