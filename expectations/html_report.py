@@ -132,20 +132,16 @@ EXAMPLE_COLUMNS = ("doc_id", "title", "source_file", "value")
 QUARANTINE_COLUMNS = ("source_file", "record_index", "detail", "doc_id")
 
 
-def _failures(stages: list[dict[str, Any]], rows_link: str | None) -> str:
+def _failures(stages: list[dict[str, Any]], rows_link: str | None, rows_path: str | None) -> str:
     """Each expectation with failing rows, failed ones first, with example rows."""
-    found = [
-        (s, r)
-        for s in stages
-        for r in s["summary"]
-        if r["unexpected_count"] and r["level"] == "row"
-    ]
+    found = [(s, r) for s in stages for r in s["summary"] if r["unexpected_count"]]
     found.sort(key=lambda sr: (sr[1]["success"], sr[1]["severity"] != "critical"))
     if not found:
         return '<p class="ok">No row failed an expectation.</p>'
     where = (
         f'All of them: <a href="{escape(rows_link)}">failing_rows.parquet</a> '
-        "(stage, rule, doc_id, title, source_file, column, value)."
+        "(stage, rule, doc_id, title, source_file, column, value), at "
+        f"<code>{escape(rows_path or rows_link)}</code>."
         if rows_link
         else ""
     )
@@ -164,7 +160,8 @@ def _failures(stages: list[dict[str, Any]], rows_link: str | None) -> str:
             f'<span class="badge {escape(row["severity"])}">{escape(row["severity"])}</span></h3>'
             f'<p class="muted">{escape(row["detail"])}. {_rows(len(examples), "example row")}'
             f"{rest}.</p>"
-            f"{_rows_table(EXAMPLE_COLUMNS, examples, 'example', value)}</div>"
+            f"{_rows_table(EXAMPLE_COLUMNS, examples, 'example', value) if examples else ''}"
+            "</div>"
         )
     return "".join(parts)
 
@@ -259,12 +256,14 @@ def render_report(
     quarantine: list[dict[str, Any]] | None = None,
     history: dict[str, Any] | None = None,
     rows_link: str | None = None,
+    rows_path: str | None = None,
 ) -> str:
     """The report page for one run; `stages` are StageValidation.to_json() dicts;
     `records_note` says what part of the run's records no suite past ingested saw;
     `quarantine` the run's quarantined rows by stage and rule (`quarantine_by_rule`),
     `history` pass rates per expectation over the last runs (`pass_rate_history`),
-    `rows_link` where every failing row is, relative to the page."""
+    `rows_link` where every failing row is, relative to the page (`rows_path`: the
+    path to show)."""
     records = ""
     if records_note:
         records = f'<p id="metadata-only"><b>Metadata only:</b> {escape(records_note)}.</p>'
@@ -296,7 +295,8 @@ def render_report(
         f"quarantine/.</p>"
         "<table><tr><th>stage</th><th>rows</th><th>expectations passed</th>"
         f"<th>critical failures</th><th>quarantined rows</th></tr>{overview}</table>{records}"
-        f'<section id="failures"><h2>Failing rows</h2>{_failures(stages, rows_link)}</section>'
+        f'<section id="failures"><h2>Failing rows</h2>'
+        f"{_failures(stages, rows_link, rows_path)}</section>"
         f'<section id="quarantine"><h2>Quarantined in this run</h2>'
         f"{_quarantine(quarantine or [])}</section>"
         f'<section id="history"><h2>History</h2>{_history(history)}</section>'

@@ -238,6 +238,7 @@ def write_quality_reports(
             quarantine=quarantine,
             history=history,
             rows_link=link if failing else None,
+            rows_path=str(paths["failing_rows"]) if failing else None,
         )
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
