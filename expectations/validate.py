@@ -294,15 +294,20 @@ def failing_rows(
     ]
     schema = {k: FAILING_ROWS[k] for k in ("rule", "doc_id", "column", "value")}
     failing = pl.DataFrame(listed, schema=schema)
-    files = rows_frame.get_column("source_files") if "source_files" in rows_frame.columns else None
+    present = set(rows_frame.columns)
+    nothing = pl.lit(None, pl.String)
+    # ingested and cleaned name one source file; deduped and enriched every copy's.
+    source_file = (
+        pl.col("source_file")
+        if "source_file" in present
+        else pl.col("source_files").list.join(", ")
+        if "source_files" in present
+        else nothing
+    )
     context = rows_frame.select(
         "doc_id",
-        title=pl.col("title") if "title" in rows_frame.columns else pl.lit(None, pl.String),
-        source_file=pl.col("source_file")
-        if "source_file" in rows_frame.columns
-        else files.list.join(", ")
-        if files is not None
-        else pl.lit(None, pl.String),
+        title=pl.col("title") if "title" in present else nothing,
+        source_file=source_file,
     ).unique("doc_id", keep="first", maintain_order=True)
     joined = failing.join(context, on="doc_id", how="left", maintain_order="left")
     return joined.with_columns(stage=pl.lit(stage)).select(FAILING_ROWS.names())
