@@ -198,7 +198,7 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
     stages = ("ingest", *STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1])
     with (
         lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning),
-        RunProgress(run_id, logger, stages) as progress,
+        RunProgress(run_id, logger, stages, artifacts=True) as progress,
     ):
         return _run(config, run_id, lake, progress)
 

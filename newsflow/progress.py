@@ -150,6 +150,11 @@ class RunProgress:
 
     Tasks running in this process report through `reporter(run_id, stage, item)`; tasks
     elsewhere (Dask workers) are counted when the flow sees their item finish.
+
+    With `artifacts`, each stage also gets a Prefect progress artifact (a bar on the flow
+    run's Artifacts tab, described by the last line), created where the stage starts (the
+    flow's thread, in the run's context) and updated by the heartbeat thread, so a slow
+    or failing API call never holds up a task.
     """
 
     def __init__(
@@ -160,6 +165,7 @@ class RunProgress:
         every: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         heartbeat: bool = True,
+        artifacts: bool = False,
     ) -> None:
         self.run_id, self.logger, self.clock = run_id, logger, clock
         self.stages = list(stages)
@@ -169,6 +175,9 @@ class RunProgress:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._beat = threading.Thread(target=self._heartbeat, daemon=True) if heartbeat else None
+        self.artifacts = artifacts
+        self._artifact: Any = None  # the current stage's progress artifact id
+        self._shown: tuple[Any, float, str] | None = None  # (artifact, %, line) to push
 
     def __enter__(self) -> RunProgress:
         _ACTIVE[self.run_id] = self
@@ -181,6 +190,7 @@ class RunProgress:
         self._stop.set()
         if self._beat is not None:
             self._beat.join()
+        self._push_artifact()
 
     def start(self, stage: str, totals: dict[str, int], unit: str = "rows", scale: int = 1) -> None:
         """The run enters `stage`, with `totals` units to do per item; its first line
@@ -192,6 +202,8 @@ class RunProgress:
                 self.stage = None
                 return
             self.stage = StageTally(stage, unit, dict(totals), self.last_line, max(scale, 1))
+            if self.artifacts:
+                self._artifact = _new_artifact(self.logger, f"{stage}: started")
 
     def advance(self, stage: str, item: str, units: int) -> None:
         self._update(stage, lambda tally: tally.advance(item, units))
@@ -208,15 +220,12 @@ class RunProgress:
                 return
             self.stage = None
             elapsed = self.clock() - tally.started_at
-            self.logger.info(
-                "%s: %s %s in %s (%.1f %s/s)",
-                stage,
-                f"{tally.rows_done:,.0f}",
-                tally.unit,
-                duration(elapsed),
-                rate(tally.rows_done, elapsed),
-                tally.unit,
+            text = (
+                f"{stage}: {tally.rows_done:,.0f} {tally.unit} in {duration(elapsed)} "
+                f"({rate(tally.rows_done, elapsed):.1f} {tally.unit}/s)"
             )
+            self.logger.info("%s", text)
+            self._show(100.0, text)
 
     def line(self) -> str | None:
         """The current stage's progress line (None between stages)."""
@@ -259,10 +268,43 @@ class RunProgress:
         if text:
             self.logger.info("%s", text)
             self.last_line = now
+            total = self.stage.rows_total
+            self._show(100.0 * self.stage.rows_done / total if total else 100.0, text)
+
+    def _show(self, percent: float, text: str) -> None:
+        if self._artifact is not None:
+            self._shown = (self._artifact, percent, text)
+
+    def _push_artifact(self) -> None:
+        with self._lock:
+            shown, self._shown = self._shown, None
+        if shown is not None:
+            _update_artifact(self.logger, *shown)
 
     def _heartbeat(self) -> None:
         while not self._stop.wait(1.0):
             self.tick()
+            self._push_artifact()
+
+
+def _new_artifact(logger: Logger, description: str) -> Any:
+    """A progress artifact of the current flow run at 0 %, or None if the API refused."""
+    from prefect.artifacts import create_progress_artifact
+
+    try:
+        return create_progress_artifact(0.0, description=description)
+    except Exception as exc:  # progress must never fail a run
+        logger.debug("no progress artifact: %s", exc)
+        return None
+
+
+def _update_artifact(logger: Logger, artifact: Any, percent: float, description: str) -> None:
+    from prefect.artifacts import update_progress_artifact
+
+    try:
+        update_progress_artifact(artifact, min(max(percent, 0.0), 100.0), description=description)
+    except Exception as exc:  # progress must never fail a run
+        logger.debug("progress artifact not updated: %s", exc)
 
 
 _ACTIVE: dict[str, RunProgress] = {}

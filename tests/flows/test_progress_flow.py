@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
-from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterType,
+    LogFilter,
+    LogFilterFlowRunId,
+)
 from prefect.logging.handlers import APILogHandler
 
 import newsflow.progress
@@ -79,5 +85,16 @@ def test_a_run_logs_rows_rate_and_eta_of_clean_and_enrich(
         logs = client.read_logs(
             LogFilter(flow_run_id=LogFilterFlowRunId(any_=[state.state_details.flow_run_id]))
         )
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]),
+                type=ArtifactFilterType(any_=["progress"]),
+            )
+        )
     shown = {log.message for log in logs}
     assert set(enrich) <= shown
+    # And a progress bar per stage on the run's Artifacts tab, full when the stage ended.
+    bars = {a.description.split(":")[0]: (a.data, a.description) for a in artifacts}
+    assert set(bars) == {"ingest", "clean", "enrich"}
+    assert bars["enrich"][0] == 100
+    assert bars["enrich"][1].startswith("enrich: 3 documents in")
