@@ -39,7 +39,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from expectations.report import artifact_rows, write_quality_reports
+from expectations.report import artifact_rows, pass_rates, write_quality_reports
 from expectations.validate import StageValidation
 from flows.lake_slot import lake_slot
 from flows.run_names import (
@@ -57,12 +57,19 @@ from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
 from newsflow.lake import UNBATCHED, Lake
 from newsflow.log_filters import SUMMARY
+from newsflow.progress import RunProgress
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.summary import counts_table, failures_first, format_run, quality_description
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe_lake import dedupe, unenriched_batches
-from tasks.enrich import enrich, enrich_workers_held, outdated_batches, warm_up
+from tasks.enrich import (
+    enrich,
+    enrich_workers_held,
+    outdated_batches,
+    per_document_steps,
+    warm_up,
+)
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
@@ -230,12 +237,23 @@ def newsflow_pipeline(
     logger = get_run_logger()
     run_id = current_run_id()
     lake = Lake(config.lake_dir)
+    stages = ("ingest", *STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1])
     slot = lake_slot(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
-    with enrich_workers_held(), slot as waited:  # no worker process outlives the run
-        return _run(config, run_id, lake, lock_wait_s=waited)
+    with (
+        enrich_workers_held(),  # no worker process outlives the run
+        slot as waited,
+        RunProgress(run_id, logger, stages, artifacts=True) as progress,
+    ):
+        return _run(config, run_id, lake, progress, lock_wait_s=waited)
 
 
-def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0) -> dict[str, Any]:
+def _run(
+    config: PipelineConfig,
+    run_id: str,
+    lake: Lake,
+    progress: RunProgress,
+    lock_wait_s: float = 0,
+) -> dict[str, Any]:
     logger = get_run_logger()
     book = RunBook(run_id)
     if lock_wait_s >= 0.1:  # shown apart from the run's own time
@@ -307,6 +325,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
         for b in batches
     ]
     ingested_batches = []
+    ingested_rows: dict[str, int] = {}
+    progress.start("ingest", {b.batch_id: len(b.files) for b in batches}, unit="files")
     for done, future in enumerate(as_completed(ingest_futures), start=1):
         result = future.result()
         manifests.append(result["manifest"])
@@ -331,6 +351,9 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
             " (cached: unchanged since an earlier attempt)" if was_cached else "",
         )
         ingested_batches.append(result["batch_id"])
+        ingested_rows[result["batch_id"]] = result["ingested"]
+        progress.finish("ingest", result["batch_id"])
+    progress.end("ingest")
     if ingested_batches:
         t1 = time.perf_counter()
         counted = book.line_stats = (
@@ -356,6 +379,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
     ]
     if ingested_batches:
         ran.add("clean")
+    progress.start("clean", ingested_rows)
     cleaned_rows: dict[str, int] = {}
     for done, future in enumerate(as_completed(clean_futures), start=1):
         result = future.result()
@@ -377,6 +401,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
             result["quarantined"],
             " (cached)" if _was_cached(future) else "",
         )
+        progress.finish("clean", result["batch_id"])
+    progress.end("clean")
     timings["ingest_clean_s"] = time.perf_counter() - t0
     if ingested_batches and config.quality.enabled:
         _gate(config, {b: cleaned_rows.get(b, 0) for b in ingested_batches}, book)
@@ -446,7 +472,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
     elif todo:
         ran.add("enrich")
         counts["deduped"] = lake.count("deduped")
-        _enrich_batches(config, lake, todo, deduped, book)
+        _enrich_batches(config, lake, todo, deduped, book, progress)
     if ran == {"ingest"}:
         logger.info("No new input: dedupe and enrich are up to date, nothing to do")
     elif config.quality.enabled:
@@ -456,7 +482,12 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
 
 
 def _enrich_batches(
-    config: PipelineConfig, lake: Lake, todo: list[str], deduped: dict[str, Any], book: RunBook
+    config: PipelineConfig,
+    lake: Lake,
+    todo: list[str],
+    deduped: dict[str, Any],
+    book: RunBook,
+    progress: RunProgress,
 ) -> None:
     """Enrich the `todo` batches, then drop enriched files of superseded batches.
 
@@ -467,6 +498,11 @@ def _enrich_batches(
     enrich_task = enrich.with_options(timeout_seconds=config.task_timeout_seconds)
     present = {p.stem for p in lake.files("deduped")}
     written = []
+    # A unit is a document through one per-document enricher (tasks report chunks).
+    steps = per_document_steps(config.enrichers)
+    rows = lake.written("deduped")
+    totals = {b: rows[b].rows * steps for b in todo if b in present and b in rows}
+    progress.start("enrich", totals, unit="documents", scale=steps)
     enrich_futures = [
         named(enrich_task, "enrich", b, book.batch_labels).submit(
             b, str(config.lake_dir), book.run_id, config.enrichers
@@ -486,6 +522,8 @@ def _enrich_batches(
             result["batch_id"],
             result["enriched"],
         )
+        progress.finish("enrich", result["batch_id"])
+    progress.end("enrich")
     # Only the batches enriched here are replaced; the others are current. A
     # rebuilt index may have renamed batches: then every stale file goes.
     names = None if deduped["rebuilt"] or config.re_enrich else [*deduped["touched"], *todo]
@@ -572,7 +610,13 @@ def _report_quality(
     merged = {v.stage: v for v in book.validations} | results
     book.validations = [merged[s] for s in order if s in merged]
     records = {k: book.counts.get(k, 0) for k in ("ingested", "metadata_only")}
-    paths = write_quality_reports(lake.root, book.run_id, book.validations, records=records)
+    paths = write_quality_reports(
+        lake.root,
+        book.run_id,
+        book.validations,
+        records=records,
+        examples=config.quality.report_examples,
+    )
     rows = artifact_rows(book.validations)
     create_table_artifact(
         key=artifact_key("newsflow-quality", config),
@@ -585,6 +629,8 @@ def _report_quality(
         "expectations": len(rows),
         "failed": sum(not r["success"] for r in rows),
         "critical_failures": failures,
+        # Per expectation, for the history chart of later runs' reports.
+        "pass_rates": pass_rates(book.validations),
     }
     book.timings["quality_report_s"] = time.perf_counter() - t0
 

@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -51,6 +52,9 @@ PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _LOCK = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _runs = 0  # runs in this process using the pool (tests run flows in threads)
+# Told the number of items of each chunk as it comes back (the enrich task sets it, for
+# progress lines); per thread, so concurrent batches report apart.
+ON_CHUNK: ContextVar[Callable[[int], None] | None] = ContextVar("on_chunk", default=None)
 
 
 def worker_count() -> int:
@@ -185,13 +189,19 @@ def map_chunks(step: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R
     result per item, in order.
     """
     workers = _pool_workers()
+    on_chunk = ON_CHUNK.get() or (lambda _: None)
     if workers <= 1 or len(items) < MIN_ROWS:
-        return step(list(items))
+        done = step(list(items))
+        on_chunk(len(items))
+        return done
     size = -(-len(items) // (workers * CHUNKS_PER_WORKER))
     chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
     pool = _executor(workers)
     try:
-        results = list(pool.map(step, chunks))
+        results = []
+        for chunk, result in zip(chunks, pool.map(step, chunks), strict=True):
+            results.append(result)
+            on_chunk(len(chunk))
     except BrokenProcessPool:
         _discard(pool)  # a worker died (killed, out of memory): the task's retry starts anew
         raise
