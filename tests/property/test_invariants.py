@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from newsflow.schema import CLEANED, DEDUPED, INGESTED, conform
 from tasks.clean import clean_frame
-from tasks.dedupe import dedupe_frame
+from tests.dedupe_on_lake import dedupe_frame
 
 RUN_DATE = dt.date(2026, 11, 23)
 SENTENCES = st.sampled_from(

@@ -7,7 +7,7 @@ import datetime as dt
 
 import polars as pl
 
-from tasks.dedupe import dedupe_frame
+from tests.dedupe_on_lake import dedupe_frame
 from tests.articles import DAY, FERRY, body, cleaned
 
 FETCHED = dt.datetime(2024, 3, 2, 8, 30, tzinfo=dt.UTC)
