@@ -1,5 +1,5 @@
 """The DAG: plan batches -> ingest per batch in parallel -> line stats (one task) -> clean per
-batch in parallel -> one dedupe -> enrich per batch.
+batch in parallel -> dedupe (its phase tasks, tasks/dedupe_stage.py) -> enrich per batch.
 
 Dedupe is incremental (a persistent index in the lake): it rewrites the deduped/ files
 of the batches whose clusters gained a document, and only those batches are enriched

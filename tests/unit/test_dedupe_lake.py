@@ -90,7 +90,8 @@ def test_scratch_reads_a_partition_as_every_file_in_it(tmp_path: Path) -> None:
     assert scratch.read(schema, "parts", "2")["v"].to_list() == ["a", "b", "c"]
     assert scratch.read(schema, "parts", "2", "b")["v"].to_list() == ["c"]
     missing = scratch.read(schema, "parts", "3")
-    assert missing.is_empty() and missing.schema == schema
+    assert missing.is_empty()
+    assert missing.schema == schema
 
 
 def run_counting(lake: DedupeLake, run_id: str) -> dict[tuple[str, str], int]:
