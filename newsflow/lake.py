@@ -426,4 +426,12 @@ class Scratch:
         )
 
     def clear(self) -> None:
+        """Remove the area, and the folders above it up to `_scratch/` once empty."""
         shutil.rmtree(self.area, ignore_errors=True)
+        for folder in self.area.parents:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another area), or already gone
+                break
+            if folder.name == SCRATCH_DIR:
+                break

@@ -77,7 +77,7 @@ def test_the_scratch_area_is_gone_after_a_run_and_a_killed_runs_is_cleared(
     left = Lake(tmp_path).scratch("dedupe/killed-run")
     left.write(pl.DataFrame({"doc_id": ["a"]}), "new", "b0")
     lake.run("r1")
-    assert not (tmp_path / SCRATCH_DIR / "dedupe").exists()
+    assert not (tmp_path / SCRATCH_DIR).exists()
 
 
 def test_scratch_reads_a_partition_as_every_file_in_it(tmp_path: Path) -> None:
