@@ -9,7 +9,7 @@ task runner, so threads or Dask workers share the work:
 1. plan: which cleaned documents are new, and whether the index must be rebuilt;
 2. fingerprints, per cleaned batch with new documents: keys, shingle sets, band keys;
 3. band partitions: the band keys of the new representatives and of the index's
-   representatives they meet, split by key value into `BAND_PARTITIONS`;
+   representatives they meet, split by key value into partitions (`BAND_DOCS`);
 4. candidates, per band partition: pairs sharing a key, worth verifying;
 5. routes: which shingle sets each verify partition needs, per batch;
 6. shingle routes, per batch: each needed shingle set sent to its verify partition;
@@ -25,16 +25,17 @@ Every rule works per document, per pair or per cluster, so partitions change no 
 
 Memory. A fingerprint, route, candidates, verify or merge task holds one partition: one
 cleaned batch, the band rows of one key range, the pairs and shingle sets of one pair
-partition, the rows of about `MERGE_CHUNK` cluster members. Four single tasks hold
+partition, the rows of about `MERGE_CHUNK` cluster members. Five single tasks hold
 per-document metadata of the whole index, as the one dedupe task did (no bodies, no
 shingle sets): plan (doc_id and batch_id of cleaned/, the index), band partitions (the
 index and the new fingerprints, ~0.6 KB a document), routes (the ids of every candidate
 pair) and components (the index, the new fingerprints and the verified edges: the edge
 list connected components need), and finish (the index with its clusters).
 
-A nightly run with few new documents fingerprints only their batches, writes and reads
-only the band partitions their keys fall in, verifies only their pairs, and reads and
-rewrites only the batch files of the clusters they join.
+A nightly run with few new documents fingerprints only their batches, partitions only
+their band keys and the index's rows that share one, verifies only their pairs, and
+reads and rewrites only the batch files of the clusters they join. It still reads the
+index's metadata whole (plan, band partitions, components, finish).
 """
 
 from __future__ import annotations
@@ -83,8 +84,10 @@ from tasks.dedupe_rules import (
 )
 from tasks.merge import merge_clusters
 
-# Band keys are split by value into this many partitions, one candidates task each. A
-# document has `bands` keys, so a few new documents meet only that many partitions.
+# Band keys are split by value into partitions, one candidates task each: one per
+# `BAND_DOCS` new representatives (their keys and the index's keys they meet), at most
+# `BAND_PARTITIONS`, so a small run is a few tasks and a large one spreads.
+BAND_DOCS = 1_000
 BAND_PARTITIONS = 64
 # New documents per verify partition: their pairs (a few each) and the shingle sets of
 # both ends (~3 KB each) are what a verify task holds.
@@ -280,12 +283,13 @@ def split_bands(lake_dir: str, run_id: str, rebuild: bool, config: DedupeConfig)
     old, query = searched(
         scratch.read(FINGERPRINTS, "fingerprints"), load_index(lake, rebuild), config
     )
+    parts = min(BAND_PARTITIONS, 1 + query.height // BAND_DOCS)
     written = []
-    for part in range(BAND_PARTITIONS):
-        mine = band_partition(query, part, BAND_PARTITIONS)
+    for part in range(parts):
+        mine = band_partition(query, part, parts)
         if mine.is_empty():
             continue
-        met = band_partition(old, part, BAND_PARTITIONS)
+        met = band_partition(old, part, parts)
         met = met.join(mine.select("key").unique(), on="key", how="semi")
         scratch.write(mine, "bands", str(part), "query")
         scratch.write(met, "bands", str(part), "old")

@@ -304,7 +304,7 @@ def test_merging_and_verifying_in_small_chunks_changes_nothing(
     whole = dedupe_frame(df, "r")
     monkeypatch.setattr(tasks.dedupe_rules, "MERGE_CHUNK", 1)
     monkeypatch.setattr(tasks.dedupe_stage, "VERIFY_DOCS", 1)
-    monkeypatch.setattr(tasks.dedupe_stage, "BAND_PARTITIONS", 3)
+    monkeypatch.setattr(tasks.dedupe_stage, "BAND_DOCS", 1)
     chunked = dedupe_frame(df, "r")
     assert whole[1].height >= 3  # copies were found, so chunks had something to split
     assert chunked[0].equals(whole[0])
