@@ -403,10 +403,6 @@ class Scratch:
             return []
         return sorted(p for p in where.glob("*.parquet") if not p.name.startswith("."))
 
-    def names(self, *folder: str) -> list[str]:
-        """Names of the files in a folder, sorted."""
-        return [p.stem for p in self.files(*folder)]
-
     def folders(self, *folder: str) -> list[str]:
         """Names of the partitions (sub-folders) of a folder, sorted."""
         where = self.area.joinpath(*folder)
