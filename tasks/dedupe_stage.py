@@ -26,11 +26,14 @@ Every rule works per document, per pair or per cluster, so partitions change no 
 Memory. A fingerprint, route, candidates, verify or merge task holds one partition: one
 cleaned batch, the band rows of one key range, the pairs and shingle sets of one pair
 partition, the rows of about `MERGE_CHUNK` cluster members. Five single tasks hold
-per-document metadata of the whole index, as the one dedupe task did (no bodies, no
-shingle sets): plan (doc_id and batch_id of cleaned/, the index), band partitions (the
-index and the new fingerprints, ~0.6 KB a document), routes (the ids of every candidate
-pair) and components (the index, the new fingerprints and the verified edges: the edge
-list connected components need), and finish (the index with its clusters).
+per-document metadata of the whole corpus, as the one dedupe task did, but no bodies and
+no shingle sets:
+* plan: doc_id and batch_id of cleaned/, and the index;
+* band partitions: keys and band keys of the index and the new documents (~0.2 KB each);
+* routes: the ids of every candidate pair;
+* components: the index, the new fingerprints and the verified edges, the edge list
+  connected components need (~0.7 KB a document plus 2 ids an edge);
+* finish: the index with each document's cluster, which it writes back.
 
 A nightly run with few new documents fingerprints only their batches, partitions only
 their band keys and the index's rows that share one, verifies only their pairs, and
@@ -213,8 +216,12 @@ def scratch_of(lake: Lake, run_id: str) -> Scratch:
     return lake.scratch(f"dedupe/{run_id}")
 
 
-def load_index(lake: Lake, rebuild: bool) -> pl.DataFrame:
-    return empty(DEDUPE_INDEX) if rebuild else stored_index(lake)[0]
+def load_index(lake: Lake, rebuild: bool, columns: list[str] | None = None) -> pl.DataFrame:
+    """The stored index (empty on a rebuild), or just `columns` of it."""
+    if columns is None:
+        return empty(DEDUPE_INDEX) if rebuild else stored_index(lake)[0]
+    index = empty(DEDUPE_INDEX) if rebuild else lake.scan("dedupe_index")
+    return index.lazy().select(columns).collect()
 
 
 def phase(name: str) -> Any:
@@ -280,9 +287,10 @@ def split_bands(lake_dir: str, run_id: str, rebuild: bool, config: DedupeConfig)
     share a key with one, per band partition; returns the partitions written."""
     lake = Lake(lake_dir)
     scratch = scratch_of(lake, run_id)
-    old, query = searched(
-        scratch.read(FINGERPRINTS, "fingerprints"), load_index(lake, rebuild), config
-    )
+    # Not the signatures nor the links: ~0.2 KB a document instead of ~0.7.
+    columns = [*PAIR_COLUMNS, "band_keys", "shingle_count"]
+    new = scratch.read(FINGERPRINTS, "fingerprints").select(columns)
+    old, query = searched(new, load_index(lake, rebuild, columns), config)
     parts = min(BAND_PARTITIONS, 1 + query.height // BAND_DOCS)
     written = []
     for part in range(parts):
