@@ -48,8 +48,10 @@ from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
 from newsflow.lake import UNBATCHED, Lake
 from newsflow.lock import lake_lock
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
+from newsflow.tables import check_layout, table_versions
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
+from tasks.commit import commit
 from tasks.dedupe_lake import dedupe, unenriched_batches
 from tasks.enrich import enrich, outdated_batches, select_enrichers, warm_up
 from tasks.ingest import ingest
@@ -203,6 +205,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     book = RunBook(run_id)
     lake_dir = str(config.lake_dir)
     timings, counts, ran = book.timings, book.counts, book.ran
+    check_layout(lake.root)  # an old-layout lake is migrated once, by `newsflow migrate`
     if config.full_refresh:
         logger.info("Full refresh: clearing stage outputs under %s", lake.root)
         lake.clear_outputs()
@@ -578,6 +581,15 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         if critical
         else "completed"
     )
+    # The only write readers see: a run that failed (or stops here) commits nothing,
+    # and the next one that completes commits its work too. The manifest comes last.
+    t0 = time.perf_counter()
+    run["committed"] = run["status"] == "completed"
+    if run["committed"]:
+        run["tables"] = commit.submit(str(lake.root), run_id).result()
+    else:
+        run["tables"] = table_versions(lake.root)
+    run["timings"]["commit_s"] = round(time.perf_counter() - t0, 3)
     lake.write_run(run)
     create_table_artifact(
         key="newsflow-run-counts",

@@ -45,7 +45,10 @@ STAGES = (
 # (pyarrow refuses a dataset whose partition key is also a file column).
 PARTITION_KEYS = {"enriched": "published_month"}
 UNKNOWN_PARTITION = "unknown"
-MANIFEST_FILE = "manifest/files.parquet"
+MANIFEST_FILE = "files.parquet"  # in the working copy's manifest/ folder
+# The pipeline's working copy of every stage: what its tasks write and read back. Readers
+# read the Delta tables committed from it (newsflow/tables.py), never this folder.
+WORK_DIR = "_work"
 # The files one batch writes before the run commits it (adds its input files to the
 # manifest): `<stage>/<batch_id>.parquet`, and `quarantine/<prefix><batch_id>.parquet`
 # for ingest's, clean's and the quality gate's quarantine. Ingested last in the tuple:
@@ -121,13 +124,14 @@ def write_json(obj: Any, path: Path) -> None:
 
 
 class Lake:
-    """A lake rooted at one local folder: `<root>/<stage>/<name>.parquet`."""
+    """A lake rooted at one local folder; the pipeline works in
+    `<root>/_work/<stage>/<name>.parquet` and readers read `<root>/tables/<stage>`."""
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
 
     def stage_dir(self, stage: str) -> Path:
-        return self.root / stage
+        return self.root / WORK_DIR / stage
 
     def file_metadata(self, run_id: str) -> dict[str, str]:
         return {
@@ -341,7 +345,7 @@ class Lake:
     # -- the file manifest: which inputs were seen, by content hash ----------------
 
     def read_manifest(self) -> pl.DataFrame:
-        path = self.root / MANIFEST_FILE
+        path = self.stage_dir("manifest") / MANIFEST_FILE
         if not path.exists():
             return pl.DataFrame(schema=STAGE_SCHEMAS["manifest"])
         return conform(pl.read_parquet(path), STAGE_SCHEMAS["manifest"], name="manifest")
@@ -350,7 +354,8 @@ class Lake:
         merged = pl.concat([self.read_manifest(), rows], how="vertical_relaxed")
         merged = merged.unique("content_hash", keep="last", maintain_order=True)
         merged = conform(merged, STAGE_SCHEMAS["manifest"], name="manifest")
-        write_parquet(merged, self.root / MANIFEST_FILE, self.file_metadata(run_id))
+        path = self.stage_dir("manifest") / MANIFEST_FILE
+        write_parquet(merged, path, self.file_metadata(run_id))
 
     # -- run manifests ---------------------------------------------------------------
 
@@ -359,10 +364,14 @@ class Lake:
         write_json(run, path)
         return path
 
+    def runs_recorded(self) -> list[dict[str, Any]]:
+        """Every run manifest, in file name (start) order."""
+        runs = sorted((self.root / "runs").glob("*.json"))
+        return [json.loads(p.read_text(encoding="utf-8")) for p in runs]
+
     def last_run(self) -> dict[str, Any] | None:
         """The newest run manifest, by its start time."""
-        runs = sorted((self.root / "runs").glob("*.json"))
-        if not runs:
+        loaded = self.runs_recorded()
+        if not loaded:
             return None
-        loaded = [json.loads(p.read_text(encoding="utf-8")) for p in runs]
         return max(loaded, key=lambda r: str(r.get("started_at", "")))
