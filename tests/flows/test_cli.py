@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from newsflow.cli import main
+from newsflow.lake import Lake
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
@@ -25,7 +26,7 @@ def test_run_prints_a_summary_and_report_repeats_it(
         in summary
     )
     assert "3 comment_disclaimer_v1" in summary
-    assert len(list((lake / "ingested").glob("*.parquet"))) == 4  # 7 files, 2 per batch
+    assert len(Lake(lake).files("ingested")) == 4  # 7 files, 2 per batch
     assert main(["report", "--lake", str(lake)]) == 0
     report = capsys.readouterr().out.splitlines()
     summary_lines = summary.strip().splitlines()

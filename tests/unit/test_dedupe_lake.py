@@ -37,7 +37,7 @@ def outputs(root: Path) -> dict[str, pl.DataFrame]:
     return {
         f"{stage}/{p.name}": pl.read_parquet(p)
         for stage in ("deduped", "duplicates", "dedupe_index")
-        for p in sorted((root / stage).glob("*.parquet"))
+        for p in sorted(Lake(root).stage_dir(stage).glob("*.parquet"))
     }
 
 
@@ -73,7 +73,7 @@ def test_a_later_run_shingles_indexed_documents_from_cleaned(tmp_path: Path) -> 
     assert result["rebuilt"] is None
     # z is a copy of x, indexed by the first run: verifying the pair needed x's shingles.
     records, _ = dedupe_frame(rows, "r2")
-    lake_records = pl.read_parquet(tmp_path / "lake" / "deduped" / "*.parquet")
+    lake_records = pl.read_parquet(lake.stage_dir("deduped") / "*.parquet")
     assert sorted(lake_records["doc_id"]) == sorted(records["doc_id"])
     assert "z" not in lake_records["doc_id"] or "x" not in lake_records["doc_id"]
 
@@ -142,7 +142,7 @@ def test_an_index_without_the_short_body_columns_is_rebuilt(tmp_path: Path) -> N
     rows = cleaned(*ROWS)
     lake = lake_with_cleaned(tmp_path, rows)
     dedupe.fn(str(tmp_path), "r1")
-    [path] = (tmp_path / "dedupe_index").glob("*.parquet")
+    [path] = lake.stage_dir("dedupe_index").glob("*.parquet")
     before = pl.read_parquet(path)
     before.drop("title_key", "short_body").write_parquet(path)  # as an older dedupe wrote it
     result = dedupe.fn(str(tmp_path), "r2")
