@@ -79,11 +79,15 @@ def table_versions(lake_root: str | Path) -> dict[str, int | None]:
 
 def published_name(working: Path, stage_dir: Path) -> str:
     """The table path of a working file: its path in the stage folder, with a token of
-    the file's identity (inode, mtime, size) before the suffix. A working file
-    rewritten in place (a new file renamed over it) gets a new name, so a table
-    version never points at bytes that changed under it."""
+    the file's version (mtime in ns, size) before the suffix.
+
+    The working copy's files are only ever replaced whole (a new file renamed over the
+    old, lake.py), and each replacement has a new mtime, so a rewritten file gets a new
+    name and a table version never points at bytes that changed under it. Not the
+    inode: a copy of the lake that keeps mtimes (`cp -a`, `copytree`) then still
+    matches its tables, and is not committed again in full."""
     st = working.stat()
-    identity = f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}".encode()
+    identity = f"{st.st_mtime_ns}:{st.st_size}".encode()
     token = hashlib.blake2b(identity, digest_size=8).hexdigest()
     relative = working.relative_to(stage_dir)
     return relative.with_name(f"{relative.stem}.{token}{relative.suffix}").as_posix()

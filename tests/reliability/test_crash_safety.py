@@ -36,6 +36,7 @@ FIRST_RUN_KILLS = (
     "ingest.file:5",  # during ingest: some batches written, the others not
     "dedupe.before_index",  # deduped/ and duplicates/ written, the dedupe index not
     "before_rename.enriched:2",  # a Parquet temp file written, not renamed; a batch half enriched
+    "commit.enriched",  # the tables before enriched committed, enriched and the rest not
 )
 # A run that adds documents to a lake with an index, killed while rewriting deduped/.
 ADDING_RUN_KILL = "before_rename.deduped:2"
