@@ -23,6 +23,7 @@ FAIL_AT = "NEWSFLOW_FAIL_AT"
 class InjectedFailure(RuntimeError):
     """The failure NEWSFLOW_FAIL_AT asked for."""
 
+
 _passes: Counter[str] = Counter()
 _lock = threading.Lock()  # tasks run in threads: count each pass exactly once
 
