@@ -31,7 +31,12 @@ def test_run_prints_a_summary_and_report_repeats_it(
     report = capsys.readouterr().out.splitlines()
     summary_lines = summary.strip().splitlines()
     assert report[1 : len(summary_lines)] == summary_lines[1:]
-    quality = report[len(summary_lines) :]
+    # As of the run: the tables' versions and rows it committed, then its quality.
+    tables = report[len(summary_lines)]
+    assert tables.strip().startswith("tables:")
+    assert "enriched v1 (7)" in tables
+    assert "ingested v1 (9)" in tables
+    quality = report[len(summary_lines) + 1 :]
     assert quality[0].startswith("quality of run ")
     assert any(line.strip().startswith("cleaned: 9 rows") for line in quality)
     assert quality[-1].strip().endswith("report.html")
