@@ -78,7 +78,8 @@ def test_kills_during_first_runs_then_a_rerun_give_the_rows_of_one_clean_run(
     lake = tmp_path / "lake"
     for kill_at in FIRST_RUN_KILLS:
         kill(prefect_api, corpus, lake, kill_at)
-    assert_killed_between_write_and_rename(lake)
+        if kill_at.startswith("before_rename."):  # (the next run tidies its temp files)
+            assert_killed_between_write_and_rename(lake)
     finish(prefect_api, corpus, lake, reference[0])
 
 
