@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from run_flow import CHEAP_ENRICHERS  # noqa: E402
 
 HERE = Path(__file__).resolve().parents[1]
+# The run's phases, from its manifest: where a difference comes from when there is one.
+PHASES = ("ingest_clean_s", "dedupe_s", "enrich_s", "quality_report_s")
 
 
 def disk_bytes(root: Path) -> int:
@@ -72,6 +74,7 @@ def one_run(docs: Path, code: Path) -> dict[str, Any]:
             "code": str(code),
             "total_s": run["timings"]["total_s"],
             "commit_s": run["timings"].get("commit_s"),
+            "phases_s": {k: run["timings"].get(k) for k in PHASES},
             "peak_rss_mib": round(peak_kb / 1024),
             "lake_mib": round(disk_bytes(lake) / 2**20, 1),
             "enriched": run["counts"].get("enriched"),
