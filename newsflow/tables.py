@@ -225,7 +225,7 @@ def snapshot(lake_root: str | Path, run_id: str | None = None) -> Snapshot:
     """The tables as of run `run_id` (its manifest's versions), or, without one, as of
     the newest run that recorded versions (the newest versions if none did)."""
     lake = Lake(lake_root)
-    runs = lake.runs_recorded()
+    runs = lake.runs()
     if run_id is not None:
         run = next((r for r in runs if r["run_id"] == run_id), None)
         if run is None:
