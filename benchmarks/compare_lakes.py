@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/compare_lakes.py LAKE_A LAKE_B [--stages cleaned,deduped,enriched]
+    .venv/bin/python -m benchmarks.compare_lakes LAKE_A LAKE_B [--stages cleaned,deduped,enriched]
 
 Each stage is read whole from both lakes, the columns that name the run (`run_id`) are
 dropped, rows are sorted by `doc_id`, and the two frames must be equal

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/dask_vs_threads.py ../shared/corpus/bbc_fulltext/raw \\
+    .venv/bin/python -m benchmarks.dask_vs_threads ../shared/corpus/bbc_fulltext/raw \\
         [--workers 2] [--batch-size 250] [--keep DIR]
 
 Each runner writes a fresh lake in a temporary folder (or under --keep). Both runs

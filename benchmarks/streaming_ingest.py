@@ -7,7 +7,7 @@ CC-NEWS) of the trafilatura evaluation pages repeated as HTTP responses. Each ca
 runs the ingest task's code (`ingest.fn`, writing a real lake) in a fresh process, so
 its peak RSS is its own.
 
-    .venv/bin/python benchmarks/streaming_ingest.py --jsonl-mb 200 800 --warc-pages 300 1200
+    .venv/bin/python -m benchmarks.streaming_ingest --jsonl-mb 200 800 --warc-pages 300 1200
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/dedupe_eval.py [--corpus ../shared/corpus] [--details]
-    .venv/bin/python benchmarks/dedupe_eval.py --synthetic 10000 [--dup-rate 0.3] [--seed 7]
+    .venv/bin/python -m evals.dedupe_eval [--corpus ../shared/corpus] [--details]
+    .venv/bin/python -m evals.dedupe_eval --synthetic 10000 [--dup-rate 0.3] [--seed 7]
 
-Runs the pipeline's pure stages (`_common.run_stages`: ingest, line statistics,
+Runs the pipeline's pure stages (`benchmarks.common.run_stages`: ingest, line statistics,
 clean, `dedupe_frame`; no Prefect, no lake) and scores the clusters dedupe makes,
 read from its duplicates frame (doc_id -> kept_doc_id):
 
@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
-from _common import StageRun, cluster_ids, fmt, ratio, run_stages
 
+from benchmarks.common import StageRun, cluster_ids, fmt, ratio, run_stages
 from newsflow.inputs import list_inputs
 
 REPO = Path(__file__).resolve().parents[1]

@@ -2,7 +2,7 @@
 
 Usage (from the repository root, after `make setup`):
 
-    .venv/bin/python benchmarks/html_eval.py [../shared/corpus/trafilatura_eval_en] [--details]
+    .venv/bin/python -m evals.html_eval [../shared/corpus/trafilatura_eval_en] [--details]
 
 The folder holds `html/*.html.gz` (164 gzipped English pages) and `gold.jsonl`
 (one line per page: `with` snippets the body must keep, `without` snippets it must

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/boilerplate_precision.py [--corpus ../shared/corpus] \
+    .venv/bin/python -m evals.boilerplate_precision [--corpus ../shared/corpus] \
         [--sample 20] [--seed 1] [--rule NAME ...]
 
 Runs the pipeline's pure steps (`boilerplate_report.ingested`: ingest per batch,
@@ -30,9 +30,9 @@ import sys
 from pathlib import Path
 
 import polars as pl
-from boilerplate_report import RUN_DATE, ingested
-from html_eval import evaluate, norm
 
+from evals.boilerplate_report import RUN_DATE, ingested
+from evals.html_eval import evaluate, norm
 from newsflow.config import PipelineConfig
 from newsflow.schema import LINE_DOCS
 from tasks.boilerplate import repeated_lines

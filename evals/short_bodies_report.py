@@ -3,9 +3,9 @@ another document, and what dedupe's short-body rule (tasks/short_links.py) does 
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/short_bodies_report.py [../shared/corpus]
+    .venv/bin/python -m evals.short_bodies_report [../shared/corpus]
 
-Runs ingest and clean (`_common.run_stages`, no Prefect, no lake) over
+Runs ingest and clean (`benchmarks.common.run_stages`, no Prefect, no lake) over
 newsplease_5w1h/news_cluster, dragnet_meta/meta and bbc_fulltext/raw, fingerprints the
 cleaned rows with the default `DedupeConfig`, and prints per corpus: cleaned documents,
 short bodies (`short_body`), short bodies that share an exact or sentence-set key with
@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from _common import run_stages
 
+from benchmarks.common import run_stages
 from newsflow.config import DedupeConfig
 from newsflow.inputs import list_inputs
 from tasks.dedupe import dedupe_frame

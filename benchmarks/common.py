@@ -1,17 +1,27 @@
-"""Shared pieces of the dedupe benchmarks: run the pipeline's pure stages, read clusters.
+"""The one helper module `benchmarks/` and `evals/` share.
 
-The stages run as a pipeline run would run them, without Prefect or a lake: ingest
-per batch, line statistics over everything ingested, clean per batch, then dedupe
-over every cleaned row. Each stage is timed on its own.
+* Where a measurement was taken: `REPO`, `PYTHON`, `commit_of`, `machine`, and
+  `record`, which appends one `{commit, machine, command, when, figures}` record to the
+  benchmark's results file `benchmarks/results/<benchmark>.json` (one file per
+  benchmark, a list of records).
+* The pipeline's pure stages as a run would run them, without Prefect or a lake
+  (`run_stages`): ingest per batch, line statistics over everything ingested, clean
+  per batch, then dedupe over every cleaned row, each stage timed on its own; and the
+  clusters dedupe made (`cluster_ids`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -24,6 +34,85 @@ from tasks.ingest import ingest_files
 from tasks.line_stats import document_lines, domain_lines, merged_documents
 
 RUN_DATE = dt.date.today()
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = REPO / ".venv" / "bin" / "python"
+RESULTS = REPO / "benchmarks" / "results"
+
+
+def commit_of(code: Path | None = None) -> str:
+    """The short commit hash of `code` (default: this checkout), `+dirty` when it has
+    uncommitted changes; `unknown` for a copy outside git (a `git archive` folder:
+    pass its commit with the benchmark's `--commit`)."""
+    where = str(code or REPO)
+    try:
+        head = subprocess.run(
+            ["git", "-C", where, "rev-parse", "--short", "HEAD"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", where, "status", "--porcelain", "--untracked-files=no"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}+dirty" if dirty else head
+
+
+def driver(code: Path, name: str) -> list[str]:
+    """How to run benchmark script `name` of the code in `code`: as a module where
+    `benchmarks/` is a package (this layout), by path in older snapshots."""
+    if (code / "benchmarks" / "__init__.py").exists():
+        return ["-m", f"benchmarks.{name}"]
+    return [str(code / "benchmarks" / f"{name}.py")]
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on (the machine is shared: load matters)."""
+    import psutil  # a dev dependency, only where a record is written
+
+    return {
+        "cpus": os.cpu_count(),
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": sys.version.split()[0],
+        "load_avg": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def command_line() -> str:
+    """The command that is running, as a reader would type it from the repository root."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    script = ["-m", spec.name] if spec else [sys.argv[0]]
+    return " ".join([".venv/bin/python", *script, *sys.argv[1:]])
+
+
+def record(
+    benchmark: str,
+    figures: dict[str, Any],
+    *,
+    commit: str | None = None,
+    code: Path | None = None,
+    results: Path | None = None,
+) -> Path:
+    """Append one measurement to the benchmark's results file and return its path.
+
+    The file is read just before writing: another series may have added records."""
+    path = results or RESULTS / f"{benchmark}.json"
+    entry = {
+        "commit": commit or commit_of(code),
+        "machine": machine(),
+        "command": command_line(),
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "figures": figures,
+    }
+    records = json.loads(path.read_text()) if path.exists() else []
+    records.append(entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(records, indent=1) + "\n")
+    return path
 
 
 @dataclass

@@ -2,10 +2,10 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/entity_eval.py ../shared/corpus/conll2003_valid/valid.txt
-    .venv/bin/python benchmarks/entity_eval.py ../shared/corpus/conll2003_valid/valid.txt \
+    .venv/bin/python -m evals.entity_eval ../shared/corpus/conll2003_valid/valid.txt
+    .venv/bin/python -m evals.entity_eval ../shared/corpus/conll2003_valid/valid.txt \
         --lead 300,600,1000,2000 --bbc ../shared/corpus/bbc_fulltext/raw --bbc-sample 300
-    .venv/bin/python benchmarks/entity_eval.py ../shared/corpus/conll2003_valid/valid.txt \
+    .venv/bin/python -m evals.entity_eval ../shared/corpus/conll2003_valid/valid.txt \
         --details 20
 
 Each article is rebuilt as a plain-layout file (first sentence = title, each later

@@ -2,7 +2,7 @@
 
 Usage (from the repository root, after `make setup`):
 
-    .venv/bin/python benchmarks/mapping_check.py [CORPUS_DIR ...]
+    .venv/bin/python -m evals.mapping_check [CORPUS_DIR ...]
 
 Defaults to ../shared/corpus/newsplease_5w1h and ../shared/corpus/dragnet_meta (from
 /work/main; pass the folders from a worktree). Each file goes through `read_file`, the

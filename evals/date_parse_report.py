@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/date_parse_report.py [../shared/corpus]
+    .venv/bin/python -m evals.date_parse_report [../shared/corpus]
 
 Reads the raw date and URL of every record straight from the corpus JSON (not through
 ingest, so the numbers are about `tasks.dates` alone):

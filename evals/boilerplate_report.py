@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/boilerplate_report.py ../shared/corpus/newsplease_5w1h \
+    .venv/bin/python -m evals.boilerplate_report ../shared/corpus/newsplease_5w1h \
         ../shared/corpus/bbc_fulltext/raw [--sample 15] [--json out.json]
 
 Runs the pipeline's own pure steps (ingest, line statistics, clean) over all folders

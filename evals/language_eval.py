@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/language_eval.py ../shared/corpus/newsplease_5w1h [--details]
+    .venv/bin/python -m evals.language_eval ../shared/corpus/newsplease_5w1h [--details]
 
 The folder goes through our ingest and clean (`ingest_files` + `clean_frame`, no
 Prefect, no lake), so language_v2 sees the bodies a run would enrich. Each row is

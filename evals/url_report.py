@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/url_report.py [../shared/corpus]
+    .venv/bin/python -m evals.url_report [../shared/corpus]
 
 Reads the URL of every record straight from the corpus JSON (newsplease_5w1h `url`,
 dragnet_meta `url`, trafilatura_eval_en gold `url`) and prints:

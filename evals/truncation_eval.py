@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/truncation_eval.py [--corpus ../shared/corpus] [--show 10]
+    .venv/bin/python -m evals.truncation_eval [--corpus ../shared/corpus] [--show 10]
 
 Runs ingest, line statistics and `clean_frame` (the pipeline's own pure steps, no
 Prefect) over three corpora of complete articles:

@@ -2,11 +2,11 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/dedupe_eval.py --synthetic 10000 [--dup-rate 0.3] \
+    .venv/bin/python -m evals.dedupe_eval --synthetic 10000 [--dup-rate 0.3] \
         [--seed 7] [--keep /tmp/synth10k] [--details]
 
 `synth_corpus.generate` writes N documents into a temporary folder (or `--keep`),
-the pipeline's pure stages run over them (`_common.run_stages`), and the clusters
+the pipeline's pure stages run over them (`benchmarks.common.run_stages`), and the clusters
 are scored against `truth.tsv`: a pair of files is a duplicate when both hold the
 same article id. Counting is by group sizes (sum of n(n-1)/2), so no pairs are
 listed and 100k documents cost nothing extra. Also printed: the share of each kind
@@ -21,9 +21,9 @@ import time
 from pathlib import Path
 
 import polars as pl
-from _common import cluster_ids, fmt, ratio, run_stages
-from synth_corpus import DISCLAIMERS, SITES, generate
 
+from benchmarks.common import cluster_ids, fmt, ratio, run_stages
+from benchmarks.synth_corpus import DISCLAIMERS, SITES, generate
 from newsflow.inputs import list_inputs
 
 

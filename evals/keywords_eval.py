@@ -3,7 +3,7 @@
 Usage (from the repository root):
 
     POLARS_MAX_THREADS=1 NEWSFLOW_ENRICH_WORKERS=1 \\
-        .venv/bin/python benchmarks/keywords_eval.py ../shared/corpus/bbc_fulltext/raw \\
+        .venv/bin/python -m evals.keywords_eval ../shared/corpus/bbc_fulltext/raw \\
         [--show 20] [--timed 300] [--seed 7]
 
 Ingests and cleans the folder (not timed), detects the language (language_v2, as a

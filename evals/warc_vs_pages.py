@@ -5,7 +5,7 @@ built in a temporary folder, ingests and cleans both the WARC and the pages, and
 compares title, body, published_date and url per page. The target URI of each
 response is the page's gold URL, so a page without a canonical link still matches.
 
-    .venv/bin/python benchmarks/warc_vs_pages.py [../shared/corpus/trafilatura_eval_en]
+    .venv/bin/python -m evals.warc_vs_pages [../shared/corpus/trafilatura_eval_en]
 """
 
 from __future__ import annotations

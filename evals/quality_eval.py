@@ -2,7 +2,7 @@
 
 Usage (from the repository root; each lake is made by `newsflow run` when it is empty):
 
-    .venv/bin/python benchmarks/quality_eval.py \
+    .venv/bin/python -m evals.quality_eval \
         --news-cluster ../shared/corpus/newsplease_5w1h/news_cluster --news-lake /tmp/lake-q \
         --dragnet ../shared/corpus/dragnet_meta/meta --dragnet-lake /tmp/lake-qd
 
