@@ -422,7 +422,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--keep", type=Path, help="write the synthetic corpus here (not tmp)")
     args = parser.parse_args(argv)
     if args.synthetic:
-        from dedupe_synth_eval import print_synthetic
+        from evals.dedupe_synth_eval import print_synthetic
 
         source = args.corpus / "bbc_fulltext" / "raw"
         print_synthetic(args.synthetic, args.dup_rate, args.seed, source, args.keep, args.details)
