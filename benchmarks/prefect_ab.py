@@ -5,7 +5,7 @@ Usage (from the repository root, with a `prefect server` on loopback):
 
     .venv/bin/python -m benchmarks.prefect_ab --size 10000 \
         --api-url http://127.0.0.1:4299/api [--rounds 3] [--enrichers cheap] \
-        [--work /tmp/nf/scale] [--code DIR] [--out benchmarks/prefect_ab.json]
+        [--work /tmp/nf/scale] [--code DIR] [--commit SHA] [--out FILE]
 
 Each round runs both, in alternating order, each on a fresh lake, in its own process
 (wall time from start to exit, CPU seconds of its process tree). The bare run still

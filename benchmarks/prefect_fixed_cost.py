@@ -3,7 +3,7 @@
 Usage (from the repository root, with a `prefect server` on loopback):
 
     .venv/bin/python -m benchmarks.prefect_fixed_cost --api-url http://127.0.0.1:4299/api \
-        [--repeats 5] [--out benchmarks/prefect_fixed_cost.json]
+        [--repeats 5] [--out FILE]
 
 Each repeat starts three processes of this script, in turn: one that only starts the
 interpreter, imports `newsflow.cli` and exits (`python`), one that imports Prefect and

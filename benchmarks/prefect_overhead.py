@@ -4,7 +4,7 @@ Usage (from the repository root, with a `prefect server` on loopback):
 
     .venv/bin/python -m benchmarks.prefect_overhead --size 10000 \
         --api-url http://127.0.0.1:4299/api [--enrichers cheap] [--work /tmp/nf/scale] \
-        [--code DIR] [--rate 100] [--out benchmarks/prefect_overhead.json]
+        [--code DIR] [--rate 100] [--commit SHA] [--out FILE]
 
 `scale_bench.py`'s `prefect_share` is an upper bound: everything outside a task run
 counts as Prefect's (interpreter start, importing polars and Great Expectations,

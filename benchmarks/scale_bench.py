@@ -4,7 +4,7 @@ Usage (from the repository root):
 
     .venv/bin/python -m benchmarks.scale_bench --sizes 10000,30000,100000 \
         [--enrichers cheap|all] [--work /tmp/nf/scale] [--api-url http://127.0.0.1:4299/api] \
-        [--results benchmarks/scale_results.json] [--plot]
+        [--results benchmarks/results/scale_bench.json] [--commit SHA] [--plot]
 
 For each size, `synth_corpus.py` writes a corpus in every layout (`--layouts all`,
 10 % of files compressed, 10 records per json/jsonl/csv file) under `--work` unless it
@@ -16,7 +16,8 @@ and changes under a long benchmark. Prefect keeps its state in `--work/prefect-h
 `--api-url` runs go to that server (`prefect server start --host 127.0.0.1`), without
 it every run boots Prefect's ephemeral server (its ~10 s boot then counts as overhead).
 
-Recorded per run (appended to `--results`, so a long series loses nothing):
+Recorded per run as the `figures` of one `benchmarks.common.record` (commit, machine,
+command, when) appended to `--results`, so a long series loses nothing:
 
 * wall time of the subprocess, docs/s, MB/s of raw input (bytes on disk);
 * CPU seconds of the whole process tree (psutil, polled every 0.25 s; a process that
@@ -33,8 +34,8 @@ Recorded per run (appended to `--results`, so a long series loses nothing):
   changes) count as task work, not overhead. `in_flow_share` leaves out the time before
   the flow run started (interpreter, imports, server connection).
 
-`--plot` draws `benchmarks/scale_cost_per_doc.png` and `benchmarks/scale_peak_rss.png`
-from every run in `--results` (the median of the runs at each size of a series).
+`--plot` draws `scale_cost_per_doc.png` and `scale_peak_rss.png` beside `--results`
+from every run in it (the median of the runs at each size of a series).
 """
 
 from __future__ import annotations
