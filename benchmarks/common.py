@@ -4,10 +4,11 @@
   `record`, which appends one `{commit, machine, command, when, figures}` record to the
   benchmark's results file `benchmarks/results/<benchmark>.json` (one file per
   benchmark, a list of records).
-* The pipeline's pure stages as a run would run them, without Prefect or a lake
-  (`run_stages`): ingest per batch, line statistics over everything ingested, clean
-  per batch, then dedupe over every cleaned row, each stage timed on its own; and the
-  clusters dedupe made (`cluster_ids`).
+* The pipeline's stages as a run would run them, without Prefect (`run_stages`):
+  ingest per batch, line statistics over everything ingested, clean per batch, then
+  dedupe over every cleaned row (the dedupe stage's phases in-process, on a temporary
+  lake: `dedupe_frame`), each stage timed on its own; and the clusters dedupe made
+  (`cluster_ids`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,11 +27,12 @@ from typing import Any
 
 import polars as pl
 
-from newsflow.config import PipelineConfig
+from newsflow.config import DedupeConfig, PipelineConfig
 from newsflow.inputs import InputFile, plan_batches
+from newsflow.lake import Lake
 from newsflow.schema import LINE_DOCS
 from tasks.clean import clean_frame
-from tasks.dedupe import dedupe_frame
+from tasks.dedupe_stage import run_dedupe
 from tasks.ingest import ingest_files
 from tasks.line_stats import document_lines, domain_lines, merged_documents
 
@@ -113,6 +116,19 @@ def record(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(records, indent=1) + "\n")
     return path
+
+
+def dedupe_frame(
+    cleaned: pl.DataFrame, run_id: str, config: DedupeConfig | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(deduped, duplicates) of the dedupe stage over `cleaned`, on a temporary lake."""
+    with tempfile.TemporaryDirectory(prefix="bench-dedupe-") as tmp:
+        lake = Lake(tmp)
+        for (batch,), part in cleaned.group_by("batch_id", maintain_order=True):
+            lake.write(part, "cleaned", str(batch), run_id)
+        run_dedupe(tmp, run_id, config, submit=False)
+        deduped = lake.scan("deduped").collect().sort("doc_id")
+        return deduped, lake.scan("duplicates").collect().sort("doc_id")
 
 
 @dataclass

@@ -25,7 +25,12 @@ from pathlib import Path
 CHILD = """
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
-import tasks.dedupe_lake as dedupe_lake
+try:  # the phases of tasks/dedupe_stage.py, or the one dedupe task before them
+    import tasks.dedupe_stage as dedupe_lake
+    dedupe = lambda lake, run: dedupe_lake.run_dedupe(lake, run, submit=False)
+except ImportError:
+    import tasks.dedupe_lake as dedupe_lake
+    dedupe = dedupe_lake.dedupe.fn
 spent = {"write_outputs": 0.0}
 write_outputs = dedupe_lake.write_outputs
 def timed(*args, **kwargs):
@@ -36,7 +41,7 @@ def timed(*args, **kwargs):
         spent["write_outputs"] += time.perf_counter() - started
 dedupe_lake.write_outputs = timed
 started = time.perf_counter()
-out = dedupe_lake.dedupe.fn(sys.argv[2], "dedupe-alone")
+out = dedupe(sys.argv[2], "dedupe-alone")
 print(json.dumps({
     "dedupe_s": round(time.perf_counter() - started, 2),
     "write_outputs_s": round(spent["write_outputs"], 2),

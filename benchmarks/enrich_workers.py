@@ -21,10 +21,9 @@ from pathlib import Path
 import polars as pl
 from polars.testing import assert_frame_equal
 
-from benchmarks.common import run_stages
+from benchmarks.common import dedupe_frame, run_stages
 from benchmarks.run_flow import enricher_names
 from newsflow.inputs import list_inputs
-from tasks.dedupe import dedupe_frame
 from tasks.enrich import enrich_frame, select_enrichers
 from tasks.enrichers import workers
 

@@ -22,13 +22,12 @@ from pathlib import Path
 import polars as pl
 from pyinstrument import Profiler
 
-from benchmarks.common import RUN_DATE
+from benchmarks.common import RUN_DATE, dedupe_frame
 from benchmarks.run_flow import enricher_names
 from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
 from newsflow.schema import LINE_DOCS
 from tasks.clean import clean_frame
-from tasks.dedupe import dedupe_frame
 from tasks.enrich import enrich_frame, select_enrichers
 from tasks.ingest import ingest_files
 from tasks.line_stats import document_lines, domain_lines, merged_documents

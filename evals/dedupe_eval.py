@@ -5,9 +5,9 @@ Usage (from the repository root):
     .venv/bin/python -m evals.dedupe_eval [--corpus ../shared/corpus] [--details]
     .venv/bin/python -m evals.dedupe_eval --synthetic 10000 [--dup-rate 0.3] [--seed 7]
 
-Runs the pipeline's pure stages (`benchmarks.common.run_stages`: ingest, line statistics,
-clean, `dedupe_frame`; no Prefect, no lake) and scores the clusters dedupe makes,
-read from its duplicates frame (doc_id -> kept_doc_id):
+Runs the pipeline's stages (`benchmarks.common.run_stages`: ingest, line statistics,
+clean, `dedupe_frame`: the dedupe stage on a temporary lake; no Prefect) and scores the
+clusters dedupe makes, read from its duplicates frame (doc_id -> kept_doc_id):
 
 1. `bbc_fulltext/`: raw/ (2,225 files) and the Kaggle CSV (928 rows) deduped
    together, scored pairwise against `derived/duplicate_groups.tsv` and

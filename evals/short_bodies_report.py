@@ -24,10 +24,9 @@ from typing import Any
 
 import polars as pl
 
-from benchmarks.common import run_stages
+from benchmarks.common import dedupe_frame, run_stages
 from newsflow.config import DedupeConfig
 from newsflow.inputs import list_inputs
-from tasks.dedupe import dedupe_frame
 from tasks.fingerprints import fingerprints
 
 CORPORA = ("newsplease_5w1h/news_cluster", "dragnet_meta/meta", "bbc_fulltext/raw")

@@ -1,5 +1,5 @@
 """The DAG: plan batches -> ingest per batch in parallel -> line stats (one task) -> clean per
-batch in parallel -> one dedupe -> enrich per batch.
+batch in parallel -> dedupe (its phase tasks, tasks/dedupe_stage.py) -> enrich per batch.
 
 Dedupe is incremental (a persistent index in the lake): it rewrites the deduped/ files
 of the batches whose clusters gained a document, and only those batches are enriched
@@ -61,7 +61,8 @@ from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.summary import counts_table, failures_first, format_run, quality_description
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
-from tasks.dedupe_lake import dedupe, unenriched_batches
+from tasks.dedupe_lake import dedupe_behind, unenriched_batches
+from tasks.dedupe_stage import run_dedupe
 from tasks.enrich import enrich, outdated_batches, per_document_steps, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
@@ -387,15 +388,9 @@ def _run(
         book.mapping_failures = text_like_failures(book.unmapped_columns)
     committed = _commit(lake, ingested_batches, book)
 
-    # A lake whose dedupe outputs or index are missing or behind cleaned/ (deleted,
-    # written before the index existed, or a run that stopped after clean) is brought
-    # up to date even without new input.
-    indexed, in_cleaned = lake.count("dedupe_index"), lake.count("cleaned")
-    stale = in_cleaned > 0 and not (
-        lake.files("deduped")
-        and indexed == in_cleaned
-        and indexed == lake.count("deduped") + lake.count("duplicates")
-    )
+    # A lake whose dedupe outputs or index are behind cleaned/ is brought up to date
+    # even without new input.
+    stale = dedupe_behind(lake)
     wants = STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1]
     # A run the gate failed has rolled its batches back: nothing new reaches dedupe.
     if not committed:
@@ -406,10 +401,8 @@ def _run(
     elif batches or stale:
         ran.add("dedupe")
         t0 = time.perf_counter()
-        deduped = (
-            dedupe.with_options(**timeout)  # type: ignore[arg-type]
-            .submit(lake_dir, run_id, config.dedupe)
-            .result()
+        deduped = run_dedupe(
+            lake_dir, run_id, config.dedupe, timeout_seconds=config.task_timeout_seconds
         )
         counts.update(
             lake_cleaned=deduped["cleaned"],

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -58,6 +59,9 @@ BATCH_QUARANTINE_PREFIXES = ("quality-", "clean-", "ingest-")
 UNBATCHED = "unbatched"
 # Footer entry of an enriched/ file naming the run that wrote the deduped/ file it came from.
 DEDUPED_RUN_KEY = "newsflow.deduped_run_id"
+# Working files a stage's tasks hand each other within one run (not a stage: no reader
+# looks here, and the stage removes its own when it is done).
+SCRATCH_DIR = "_scratch"
 
 
 class LakeVersionError(RuntimeError):
@@ -256,6 +260,10 @@ class Lake:
                 folder.rmdir()
         return len(stale)
 
+    def scratch(self, name: str) -> Scratch:
+        """The working area `<root>/_scratch/<name>/` of one stage in one run."""
+        return Scratch(self.root / SCRATCH_DIR / name)
+
     def schema_versions(self) -> dict[str, set[str]]:
         """Folder -> the schema versions named by the footers of its oldest and newest
         file ('' where none).
@@ -380,3 +388,60 @@ class Lake:
             return None
         loaded = [json.loads(p.read_text(encoding="utf-8")) for p in runs]
         return max(loaded, key=lambda r: str(r.get("started_at", "")))
+
+
+class Scratch:
+    """Parquet files a stage's tasks hand each other, on the lake's storage so that
+    workers on other machines share them: `<area>/<folder>/.../<name>.parquet`.
+
+    A partition is a folder; each task writing to it writes its own file, and a task
+    reading it reads every file in name order. Files are written atomically, so a
+    retried task simply writes its file again. `io` counts files written and read per
+    top folder (for tests of what a run touches).
+    """
+
+    io: Counter[tuple[str, str]] = Counter()
+
+    def __init__(self, area: Path) -> None:
+        self.area = area
+
+    def write(self, df: pl.DataFrame, *path: str) -> None:
+        """Write `df` as `<area>/<path...>.parquet` (lz4: read once, soon)."""
+        target = self.area.joinpath(*path[:-1], f"{path[-1]}.parquet")
+        _atomic_replace(target, lambda tmp: df.write_parquet(tmp, compression="lz4"))
+        self.io["write", path[0]] += 1
+
+    def files(self, *folder: str) -> list[Path]:
+        where = self.area.joinpath(*folder)
+        if not where.is_dir():
+            return []
+        return sorted(p for p in where.glob("*.parquet") if not p.name.startswith("."))
+
+    def folders(self, *folder: str) -> list[str]:
+        """Names of the partitions (sub-folders) of a folder, sorted."""
+        where = self.area.joinpath(*folder)
+        return sorted(p.name for p in where.iterdir() if p.is_dir()) if where.is_dir() else []
+
+    def read(self, schema: pl.Schema, *path: str) -> pl.DataFrame:
+        """The rows of `<path...>.parquet`, or of every file in the folder `<path...>`
+        (empty with `schema`'s columns when there is none)."""
+        single = self.area.joinpath(*path[:-1], f"{path[-1]}.parquet")
+        files = [single] if single.exists() else self.files(*path)
+        self.io["read", path[0]] += len(files)
+        if not files:
+            return pl.DataFrame(schema=schema)
+        frames = [pl.read_parquet(p) for p in files]
+        return pl.concat(frames, how="vertical_relaxed").select(
+            pl.col(c).cast(t) for c, t in schema.items()
+        )
+
+    def clear(self) -> None:
+        """Remove the area, and the folders above it up to `_scratch/` once empty."""
+        shutil.rmtree(self.area, ignore_errors=True)
+        for folder in self.area.parents:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another area), or already gone
+                break
+            if folder.name == SCRATCH_DIR:
+                break
