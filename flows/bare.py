@@ -24,16 +24,31 @@ from prefect.utilities.annotations import quote
 from newsflow.config import PipelineConfig
 
 LOGGER = logging.getLogger("newsflow.bare")
-# The task objects the flow body submits, by their names in `flows.pipeline`.
+# The task objects the flow body submits, by their names in `flows.pipeline`; dedupe's
+# phase tasks (`DEDUPE_PHASES`), which `run_dedupe` submits, by their names in
+# `tasks.dedupe_stage`.
 TASKS = (
     "ingest",
     "line_stats",
     "clean",
     "quality_gate",
     "roll_back",
-    "dedupe",
     "enrich",
     "quality_check",
+)
+
+DEDUPE_PHASES = (
+    "plan_dedupe",
+    "fingerprint_batch",
+    "split_bands",
+    "find_candidates",
+    "route_pairs",
+    "route_shingles",
+    "verify_pairs",
+    "connect_components",
+    "route_rows",
+    "merge_partition",
+    "finish",
 )
 
 
@@ -42,6 +57,7 @@ class PlainTask:
 
     def __init__(self, task: Any, pool: ThreadPoolExecutor) -> None:
         self.fn = task.fn
+        self.name = task.name
         self.pool = pool
 
     def with_options(self, **_options: Any) -> PlainTask:
@@ -56,6 +72,7 @@ def run_without_prefect(config: PipelineConfig) -> dict[str, Any]:
     """The flow body of `flows.pipeline` with Prefect's task machinery swapped out (and
     put back after); returns what the flow returns."""
     import flows.pipeline as pipeline
+    import tasks.dedupe_stage as dedupe_stage
 
     runner: Any = pipeline.newsflow_pipeline.task_runner
     workers = runner._max_workers  # no public accessor
@@ -68,6 +85,9 @@ def run_without_prefect(config: PipelineConfig) -> dict[str, Any]:
             "create_table_artifact": lambda **_kw: None,
             "_was_cached": lambda _future: False,
         }
-        with patch.multiple(pipeline, **swaps):
+        phases: dict[str, Any] = {
+            name: PlainTask(getattr(dedupe_stage, name), pool) for name in DEDUPE_PHASES
+        }
+        with patch.multiple(pipeline, **swaps), patch.multiple(dedupe_stage, **phases):
             result: dict[str, Any] = pipeline.newsflow_pipeline.fn(config)
     return result
