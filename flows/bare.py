@@ -35,6 +35,7 @@ TASKS = (
     "roll_back",
     "enrich",
     "quality_check",
+    "commit",
 )
 
 DEDUPE_PHASES = (

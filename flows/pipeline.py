@@ -59,8 +59,10 @@ from newsflow.log_filters import SUMMARY
 from newsflow.progress import RunProgress
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.summary import counts_table, failures_first, format_run, quality_description
+from newsflow.tables import check_layout, table_versions
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
+from tasks.commit import commit
 from tasks.dedupe_lake import dedupe_behind, unenriched_batches
 from tasks.dedupe_stage import run_dedupe
 from tasks.enrich import enrich, outdated_batches, per_document_steps, warm_up
@@ -232,6 +234,7 @@ def _run(
         book.timings["lock_wait_s"] = lock_wait_s
     lake_dir = str(config.lake_dir)
     timings, counts, ran = book.timings, book.counts, book.ran
+    check_layout(lake.root)  # an old-layout lake is migrated once, by `newsflow migrate`
     if config.full_refresh:
         logger.info("Full refresh: clearing stage outputs under %s", lake.root)
         lake.clear_outputs()
@@ -636,6 +639,15 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         if critical
         else "completed"
     )
+    # The only write readers see: a run that failed (or stops here) commits nothing,
+    # and the next one that completes commits its work too. The manifest comes last.
+    t0 = time.perf_counter()
+    run["committed"] = run["status"] == "completed"
+    if run["committed"]:
+        run["tables"] = commit.submit(str(lake.root), run_id).result()
+    else:
+        run["tables"] = table_versions(lake.root)
+    run["timings"]["commit_s"] = round(time.perf_counter() - t0, 3)
     lake.write_run(run)
     get_run_logger().info("Summary of the run:\n%s", format_run(run), extra={SUMMARY: True})
     create_table_artifact(

@@ -46,7 +46,10 @@ STAGES = (
 # (pyarrow refuses a dataset whose partition key is also a file column).
 PARTITION_KEYS = {"enriched": "published_month"}
 UNKNOWN_PARTITION = "unknown"
-MANIFEST_FILE = "manifest/files.parquet"
+MANIFEST_FILE = "files.parquet"  # in the working copy's manifest/ folder
+# The pipeline's working copy of every stage: what its tasks write and read back. Readers
+# read the Delta tables committed from it (newsflow/tables.py), never this folder.
+WORK_DIR = "_work"
 # The files one batch writes before the run commits it (adds its input files to the
 # manifest): `<stage>/<batch_id>.parquet`, and `quarantine/<prefix><batch_id>.parquet`
 # for ingest's, clean's and the quality gate's quarantine. Ingested last in the tuple:
@@ -125,13 +128,14 @@ def write_json(obj: Any, path: Path) -> None:
 
 
 class Lake:
-    """A lake rooted at one local folder: `<root>/<stage>/<name>.parquet`."""
+    """A lake rooted at one local folder; the pipeline works in
+    `<root>/_work/<stage>/<name>.parquet` and readers read `<root>/tables/<stage>`."""
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
 
     def stage_dir(self, stage: str) -> Path:
-        return self.root / stage
+        return self.root / WORK_DIR / stage
 
     def file_metadata(self, run_id: str) -> dict[str, str]:
         return {
@@ -206,8 +210,18 @@ class Lake:
             return []
         return sorted(p for p in folder.rglob("*.parquet") if not p.name.startswith("."))
 
+    def snapshot(self, run_id: str | None = None) -> Any:
+        """What readers read: every table as of run `run_id` (default: the last run),
+        from the committed Delta versions (newsflow/tables.py). `scan` below is the
+        pipeline's working copy, uncommitted work included."""
+        from newsflow.tables import snapshot  # tables builds on this module
+
+        return snapshot(self.root, run_id)
+
     def scan(self, stage: str) -> pl.LazyFrame:
-        """All rows of a stage, typed by the contract (empty when nothing is written)."""
+        """All rows of a stage in the working copy (this run's uncommitted work
+        included: tasks read their inputs so), typed by the contract (empty when
+        nothing is written). Readers use `snapshot()`."""
         schema = STAGE_SCHEMAS[stage]
         files = self.files(stage)
         if not files:
@@ -349,7 +363,7 @@ class Lake:
     # -- the file manifest: which inputs were seen, by content hash ----------------
 
     def read_manifest(self) -> pl.DataFrame:
-        path = self.root / MANIFEST_FILE
+        path = self.stage_dir("manifest") / MANIFEST_FILE
         if not path.exists():
             return pl.DataFrame(schema=STAGE_SCHEMAS["manifest"])
         return conform(pl.read_parquet(path), STAGE_SCHEMAS["manifest"], name="manifest")
@@ -358,7 +372,8 @@ class Lake:
         merged = pl.concat([self.read_manifest(), rows], how="vertical_relaxed")
         merged = merged.unique("content_hash", keep="last", maintain_order=True)
         merged = conform(merged, STAGE_SCHEMAS["manifest"], name="manifest")
-        write_parquet(merged, self.root / MANIFEST_FILE, self.file_metadata(run_id))
+        path = self.stage_dir("manifest") / MANIFEST_FILE
+        write_parquet(merged, path, self.file_metadata(run_id))
 
     # -- run manifests ---------------------------------------------------------------
 

@@ -27,7 +27,7 @@ def outputs(root: Path) -> dict[str, pl.DataFrame]:
     return {
         f"{stage}/{p.name}": pl.read_parquet(p)
         for stage in ("deduped", "duplicates", "dedupe_index")
-        for p in sorted((root / stage).glob("*.parquet"))
+        for p in sorted(Lake(root).stage_dir(stage).glob("*.parquet"))
     }
 
 
@@ -133,7 +133,7 @@ def test_an_index_without_the_short_body_columns_is_rebuilt(tmp_path: Path) -> N
     lake = DedupeLake(tmp_path)
     lake.add(cleaned(*ROWS))
     lake.run("r1")
-    [path] = (tmp_path / "dedupe_index").glob("*.parquet")
+    [path] = Lake(tmp_path).stage_dir("dedupe_index").glob("*.parquet")
     before = pl.read_parquet(path)
     before.drop("title_key", "short_body").write_parquet(path)  # as an older dedupe wrote it
     result = lake.run("r2")
