@@ -44,10 +44,12 @@ from expectations.report import artifact_rows, write_quality_reports
 from expectations.validate import StageValidation
 from newsflow import __version__
 from newsflow.config import PipelineConfig
-from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
+from newsflow.inputs import Batch, Rejected, plan_batches
 from newsflow.lake import UNBATCHED, Lake
 from newsflow.lock import lake_lock
+from newsflow.object_inputs import list_any_inputs
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
+from newsflow.storage import shown
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe_lake import dedupe, unenriched_batches
@@ -217,8 +219,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     ingest_task = ingest.with_options(cache_policy=INGEST_CACHE, **cached, **timeout)  # type: ignore[arg-type]
     clean_task = clean.with_options(cache_policy=CLEAN_CACHE, **cached, **timeout)  # type: ignore[arg-type]
 
-    files, rejected = list_inputs(config.input_dir)
     seen = set(lake.read_manifest()["content_hash"].to_list())
+    files, rejected = list_any_inputs(config.input_dir, lake.root, seen)
     new = [f for f in files if f.content_hash not in seen]
     batches = plan_batches(new, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
     # Left by a run killed before its commit, and not planned again (input changed).
@@ -238,7 +240,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
         "Run %s: %d files in %s; %d new in %d batches, %d already ingested, %d unreadable",
         run_id,
         len(files),
-        config.input_dir,
+        shown(config.input_dir),
         len(new),
         len(batches),
         len(files) - len(new),

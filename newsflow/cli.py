@@ -13,11 +13,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flows.runners import RUNNERS, api_shared_with_workers, flow_on_runner
 from newsflow.deploy import DEFAULT_CRON, DEFAULT_NAME
 from newsflow.lake import Lake, LakeVersionError
+from newsflow.storage import MissingLocation, StorageError, as_location, check_readable, is_url
 
 # Defaults for Prefect's settings unless the user set them: a project-local home,
 # no telemetry (the machine may be offline), and time for the local server to boot.
@@ -33,7 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="ingest, clean, dedupe and enrich an input folder")
-    run.add_argument("--input", type=Path, default=Path("data/raw"), help="raw files folder")
+    run.add_argument(
+        "--input",
+        type=input_location,
+        default=Path("data/raw"),
+        help="raw files folder, or s3://bucket/prefix/ (credentials from AWS_* variables)",
+    )
     run.add_argument("--lake", type=Path, default=Path("data/lake"), help="output lake folder")
     run.add_argument("--batch-size", type=int, default=500, help="files per batch (default 500)")
     run.add_argument("--full-refresh", action="store_true", help="reprocess every file")
@@ -66,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--cron", default=DEFAULT_CRON, help=f'schedule (default "{DEFAULT_CRON}")')
     serve.add_argument("--name", default=DEFAULT_NAME, help=f"deployment (default {DEFAULT_NAME})")
-    serve.add_argument("--input", type=Path, default=Path("data/raw"), help="default input")
+    serve.add_argument(
+        "--input", type=input_location, default=Path("data/raw"), help="default input"
+    )
     serve.add_argument("--lake", type=Path, default=Path("data/lake"), help="default lake")
     serve.add_argument("--batch-size", type=int, default=500, help="default files per batch")
     report = sub.add_parser("report", help="print the last run's manifest")
@@ -193,11 +201,39 @@ def heartbeats_only_if_set() -> Iterator[None]:
         yield
 
 
+def input_location(text: str) -> Path | str:
+    """`--input`: a folder, or an object-store URL kept as typed (credentials refused)."""
+    try:
+        return cast("Path | str", as_location(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _input_problem(location: Path | str) -> tuple[int, str] | None:
+    """(exit code, one line) when the input cannot be read, before Prefect starts."""
+    if not is_url(location):
+        if not Path(location).is_dir():
+            return 2, f"input folder {location} does not exist"
+        return None
+    try:
+        check_readable(str(location))
+    except MissingLocation as exc:
+        return 2, f"input {exc}"
+    except StorageError as exc:
+        return 1, f"run failed: {exc}"
+    return None
+
+
+def _resolved(location: Path | str) -> Path | str:
+    return location if is_url(location) else Path(location).resolve()
+
+
 def _run(args: argparse.Namespace) -> int:
     _prefect_defaults()
-    if not args.input.is_dir():
-        print(f"newsflow: input folder {args.input} does not exist", file=sys.stderr)
-        return 2
+    problem = _input_problem(args.input)
+    if problem:
+        print(f"newsflow: {problem[1]}", file=sys.stderr)
+        return problem[0]
     if args.dask_address and args.runner != "dask":
         print("newsflow: --dask-address needs --runner dask", file=sys.stderr)
         return 2
@@ -209,7 +245,7 @@ def _run(args: argparse.Namespace) -> int:
 
     # Absolute paths: Dask workers (and served flow runs) need not share our directory.
     config = PipelineConfig(
-        input_dir=args.input.resolve(),
+        input_dir=_resolved(args.input),
         lake_dir=args.lake.resolve(),
         batch_size=args.batch_size,
         full_refresh=args.full_refresh,
@@ -237,7 +273,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"newsflow: cannot serve: {problem}", file=sys.stderr)
         return 1
     config = PipelineConfig(
-        input_dir=args.input.resolve(), lake_dir=args.lake.resolve(), batch_size=args.batch_size
+        input_dir=_resolved(args.input), lake_dir=args.lake.resolve(), batch_size=args.batch_size
     )
     serve_pipeline(config, name=args.name, cron=args.cron)
     return 0

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from expectations.config import QualityConfig
+from newsflow.storage import Location
 
 # Field names tried for each record field, in order; a dotted name ("source.name") is a
 # path into a nested object (or a CSV column spelt so). Fields: title, date, url, body,
@@ -239,7 +240,11 @@ class DedupeConfig(BaseModel, frozen=True):
 class PipelineConfig(BaseModel):
     """Everything one pipeline run needs to know."""
 
-    input_dir: Path = Field(Path("data/raw"), description="Folder of raw article files")
+    input_dir: Location = Field(
+        Path("data/raw"),
+        description="Folder of raw article files, or an object-store URL (s3://bucket/raw/; "
+        "credentials and endpoint from the AWS_* environment)",
+    )
     lake_dir: Path = Field(Path("data/lake"), description="Root of the output lake")
     batch_size: int = Field(500, ge=1, description="Files per batch at most")
     batch_max_bytes: int = Field(
