@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from expectations.config import QualityConfig
 from newsflow.storage import Location
@@ -239,6 +239,9 @@ class DedupeConfig(BaseModel, frozen=True):
 
 class PipelineConfig(BaseModel):
     """Everything one pipeline run needs to know."""
+
+    # A refused value is not echoed: it may be a storage URL with credentials in it.
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     input_dir: Location = Field(
         Path("data/raw"),

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import AfterValidator, Field
 
 from newsflow.redact import redact_credentials
 
@@ -52,8 +52,9 @@ def as_location(value: object) -> object:
     return value
 
 
-# A setting that is a local folder or an object-store URL.
-Location = Annotated[Path | str, BeforeValidator(as_location)]
+# A setting that is a local folder or an object-store URL. Text is taken as text first
+# (in JSON, a path would fold the URL), then made a Path unless it is a URL.
+Location = Annotated[str | Path, Field(union_mode="left_to_right"), AfterValidator(as_location)]
 
 
 def location_key(location: Path | str) -> str:
