@@ -198,7 +198,9 @@ def running_seaweedfs(data_dir: Path, buckets: tuple[str, ...] = ()) -> Iterator
         "-s3.port.lance=0",
         "-master.telemetry=false",  # tests never reach the network
         "-master.volumeSizeLimitMB=64",  # small volumes: a test store stays small
-        "-volume.max=16",
+        # Each bucket is a collection that grows 7 volumes at its first write; files grow
+        # only as written, so many slots cost nothing.
+        "-volume.max=512",
         "-volume.preStopSeconds=0",
         *(f"-{name}={port}" for name, port in ports.items()),
     ]
