@@ -169,3 +169,38 @@ def test_without_conditional_put_delta_refuses_to_commit(s3_server: S3Server) ->
     )
     with pytest.raises(OSError, match="conditional put is disabled"):
         deltalake.write_deltalake(uri, _rows(range(2)), storage_options=options)
+
+
+def test_a_writer_whose_lease_was_taken_over_cannot_commit(s3_server: S3Server) -> None:
+    """The fence of the lease design: each commit records the writer's lease generation
+    as a Delta app transaction. A writer that lost its lease (paused past its expiry)
+    and commits from its old snapshot conflicts with the new holder's commit; one that
+    reloads sees a generation newer than its own and must stop."""
+    from deltalake import CommitProperties, Transaction
+    from deltalake.exceptions import CommitFailedError
+
+    uri = f"s3://{s3_server.new_bucket('fence')}/lake/deduped"
+    options = s3_server.delta_storage_options()
+
+    def fenced(generation: int) -> CommitProperties:
+        return CommitProperties(app_transactions=[Transaction("newsflow", generation)])
+
+    deltalake.write_deltalake(
+        uri, _rows(range(2)), storage_options=options, commit_properties=fenced(1)
+    )
+    paused = deltalake.DeltaTable(uri, storage_options=options)  # generation 1's snapshot
+    unfenced = deltalake.DeltaTable(uri, storage_options=options)  # the same, as a control
+    successor = deltalake.DeltaTable(uri, storage_options=options)
+    deltalake.write_deltalake(
+        successor, _rows(range(2, 4)), mode="append", commit_properties=fenced(2)
+    )
+    with pytest.raises(CommitFailedError, match="Concurrent transaction"):
+        deltalake.write_deltalake(
+            paused, _rows(range(9, 10)), mode="append", commit_properties=fenced(1)
+        )
+    current = deltalake.DeltaTable(uri, storage_options=options)
+    assert current.transaction_version("newsflow") == 2
+    assert current.to_pyarrow_table().num_rows == 4
+    # Control: the same stale snapshot without the fence appends blindly, unnoticed.
+    deltalake.write_deltalake(unfenced, _rows(range(9, 10)), mode="append")
+    assert deltalake.DeltaTable(uri, storage_options=options).to_pyarrow_table().num_rows == 5
