@@ -84,6 +84,25 @@ def storage_options(url: str) -> dict[str, Any]:
     return {"client_kwargs": client, "config_kwargs": S3_CLIENT_CONFIG}
 
 
+def delta_storage_options(url: str) -> dict[str, str]:
+    """Storage options for `deltalake` (delta-rs) at `url`, from the environment.
+
+    delta-rs finds the credentials itself (the same AWS_* variables or profile); this
+    adds what it does not infer: plain HTTP for an `http://` endpoint, and commits by
+    conditional PUT (`If-None-Match: *` on the log entry; docs/decisions/0002), named
+    explicitly so no default can turn them into unsafe overwrites.
+    """
+    if url.split("://", 1)[0].lower() not in ("s3", "s3a"):
+        return {}
+    options = {"conditional_put": "etag"}
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        options["AWS_ENDPOINT_URL"] = endpoint
+        if endpoint.lower().startswith("http://"):
+            options["AWS_ALLOW_HTTP"] = "true"
+    return options
+
+
 def filesystem(url: str) -> tuple[Any, str]:
     """The fsspec filesystem for `url` and the path within it (`bucket/prefix`, no
     trailing slash)."""

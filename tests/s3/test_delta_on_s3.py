@@ -13,6 +13,7 @@ import polars as pl
 import pyarrow as pa
 import pytest
 
+from newsflow.storage import delta_storage_options
 from tests.s3_server import S3Server
 
 pytestmark = pytest.mark.s3
@@ -102,9 +103,11 @@ def test_racing_creates_have_exactly_one_winner(s3_server: S3Server) -> None:
         assert body == b"%d" % winners[0]
 
 
-def test_a_delta_table_is_written_appended_read_and_time_travelled(s3_server: S3Server) -> None:
-    uri = f"s3://{s3_server.new_bucket('delta')}/lake/enriched"
-    options = s3_server.delta_storage_options()
+def test_a_delta_table_is_written_appended_read_and_time_travelled(s3_env: S3Server) -> None:
+    """With only the standard AWS_* environment set, as a user would run newsflow."""
+    uri = f"s3://{s3_env.new_bucket('delta')}/lake/enriched"
+    options = delta_storage_options(uri)
+    assert s3_env.secret_key not in str(options)  # delta-rs reads credentials itself
     deltalake.write_deltalake(uri, _rows(range(3)), storage_options=options)
     deltalake.write_deltalake(uri, _rows(range(3, 5)), mode="append", storage_options=options)
     table = deltalake.DeltaTable(uri, storage_options=options)
