@@ -249,6 +249,11 @@ def main() -> None:
     """`python -m tests.s3_server [DIR]`: run a server by hand until Ctrl-C, printing the
     environment to export (for trying newsflow against S3 without the test suite)."""
     data_dir = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/newsflow-s3").resolve()
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM stops weed too, as Ctrl-C does
+
+    signal.signal(signal.SIGTERM, interrupt)
     with running_seaweedfs(data_dir, buckets=("newsflow",)) as server:
         for key, value in server.env().items():
             print(f"export {key}={value}")
