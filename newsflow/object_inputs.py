@@ -205,7 +205,10 @@ def list_object_inputs(
         rejected.append(Rejected(rel, "unreadable_file", f"download failed: {problem(exc)}"))
         del listed[rel]
     cache.remember({rel: (sig, hashes[rel]) for rel, (sig, _) in listed.items() if sig})
-    files = [InputFile(rel, hashes[rel], size) for rel, (_, size) in sorted(listed.items())]
+    # In the order of a local listing (by path segments: `a/b` before `a.b`), so the same
+    # files form the same batches whether they are read from a folder or a bucket.
+    in_order = sorted(listed.items(), key=lambda item: item[0].split("/"))
+    files = [InputFile(rel, hashes[rel], size) for rel, (_, size) in in_order]
     cache.keep_only({f.path for f in files if f.content_hash not in seen})
     return files, sorted(rejected, key=lambda r: r.path)
 
