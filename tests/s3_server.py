@@ -122,6 +122,16 @@ class S3Server:
         self.filesystem().mkdir(name)
         return name
 
+    def upload(self, folder: Path, bucket: str, prefix: str) -> int:
+        """Put every file below `folder` at `bucket/prefix/<relative path>`; returns the
+        bytes uploaded."""
+        fs = self.filesystem()
+        total = 0
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            fs.put_file(str(path), f"{bucket}/{prefix}/{path.relative_to(folder).as_posix()}")
+            total += path.stat().st_size
+        return total
+
     def metric(self, name: str, by: str, **where: str) -> Counter[str]:
         """A counter of the server's Prometheus metrics summed by one label, over the
         series whose labels match `where` (e.g. `bucket=...`)."""

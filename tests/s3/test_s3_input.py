@@ -29,16 +29,6 @@ ENRICHERS = "counts_v2,source_v2"
 FAILS_WITHIN_S = 30
 
 
-def _upload(server: S3Server, folder: Path, bucket: str, prefix: str) -> int:
-    """Put every file below `folder` at `bucket/prefix/<relative path>`; returns bytes."""
-    fs = server.filesystem()
-    total = 0
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        fs.put_file(str(path), f"{bucket}/{prefix}/{path.relative_to(folder).as_posix()}")
-        total += path.stat().st_size
-    return total
-
-
 def _run(input_location: str | Path, lake: Path, *options: str) -> dict:
     # Batches of 3 files: the same files must form the same batches from either place.
     args = ["--input", str(input_location), "--lake", str(lake), "--batch-size", "3"]
@@ -61,7 +51,7 @@ def test_s3_input_gives_the_local_records_and_a_rerun_downloads_nothing(
     s3_env: S3Server, raw: Path, tmp_path: Path
 ) -> None:
     bucket = s3_env.new_bucket("input")
-    uploaded = _upload(s3_env, raw, bucket, "raw")
+    uploaded = s3_env.upload(raw, bucket, "raw")
     url = f"s3://{bucket}/raw/"
 
     files = sum(p.is_file() for p in raw.rglob("*"))
@@ -93,7 +83,7 @@ def test_only_new_and_changed_objects_are_downloaded(
     s3_env: S3Server, raw: Path, tmp_path: Path
 ) -> None:
     bucket = s3_env.new_bucket("changes")
-    _upload(s3_env, raw, bucket, "raw")
+    s3_env.upload(raw, bucket, "raw")
     lake = tmp_path / "lake"
     _run(f"s3://{bucket}/raw", lake)
     fs = s3_env.filesystem()
