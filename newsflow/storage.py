@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, WithJsonSchema
 
 from newsflow.redact import redact_credentials
 
@@ -53,8 +53,14 @@ def as_location(value: object) -> object:
 
 
 # A setting that is a local folder or an object-store URL. Text is taken as text first
-# (in JSON, a path would fold the URL), then made a Path unless it is a URL.
-Location = Annotated[str | Path, Field(union_mode="left_to_right"), AfterValidator(as_location)]
+# (in JSON, a path would fold the URL), then made a Path unless it is a URL. Forms (the
+# Prefect UI's) show one text box.
+Location = Annotated[
+    str | Path,
+    Field(union_mode="left_to_right"),
+    AfterValidator(as_location),
+    WithJsonSchema({"type": "string"}),
+]
 
 
 def location_key(location: Path | str) -> str:
