@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,18 +41,29 @@ from prefect.utilities.annotations import quote
 
 from expectations.report import artifact_rows, write_quality_reports
 from expectations.validate import StageValidation
+from flows.run_names import (
+    artifact_key,
+    current_run_id,
+    flow_run_name,
+    flow_run_ui_url,
+    labels_from_manifest,
+    named,
+)
+from flows.validation import allowed_roots, check_lake, validate
 from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, plan_batches
 from newsflow.lake import UNBATCHED, Lake
 from newsflow.lock import lake_lock
+from newsflow.log_filters import SUMMARY
 from newsflow.object_inputs import list_any_inputs
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.storage import shown
+from newsflow.summary import counts_table, failures_first, format_run, quality_description
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe_lake import dedupe, unenriched_batches
-from tasks.enrich import enrich, outdated_batches, select_enrichers, warm_up
+from tasks.enrich import enrich, outdated_batches, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
@@ -99,6 +109,8 @@ class RunBook:
     unmapped_columns: ColumnCounts = field(default_factory=dict)
     # Critical failures found at ingest (a text column no field mapping uses).
     mapping_failures: list[str] = field(default_factory=list)
+    # Short readable names of batches for task runs (flows/run_names.py).
+    batch_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def run_date(self) -> dt.date:
@@ -111,11 +123,6 @@ class AccountingError(RuntimeError):
 
 class QualityError(RuntimeError):
     """A critical expectation failed: the data, not one row, is wrong."""
-
-
-def new_run_id() -> str:
-    """Sortable by start time, unique across machines."""
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
 def check_books(counts: dict[str, int], ran: set[str] | None = None) -> list[dict[str, Any]]:
@@ -184,7 +191,11 @@ def _pending_enrich(lake: Lake) -> list[str]:
     return sorted(unenriched_batches(lake) | outdated_batches(lake))
 
 
-@flow(name="newsflow", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
+@flow(
+    name="newsflow",
+    flow_run_name=flow_run_name,
+    task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]
+)
 def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
     """Run every stage over the input folder; returns the run manifest (also in runs/).
 
@@ -192,17 +203,23 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
     `lock_wait_seconds`, then fails with a message naming the run that holds it.
     """
     config = config or PipelineConfig()
-    select_enrichers(config.enrichers)  # an unknown enricher name fails before any work
+    # Bad parameters (or a run outside a deployment's allowed roots) and a lake that
+    # cannot be written fail here, in one line, before anything is read or written.
+    validate(config, allowed_roots())
+    check_lake(config.lake_dir)
     logger = get_run_logger()
-    run_id = new_run_id()
+    run_id = current_run_id()
     lake = Lake(config.lake_dir)
+    asked = time.perf_counter()
     with lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning):
-        return _run(config, run_id, lake)
+        return _run(config, run_id, lake, lock_wait_s=time.perf_counter() - asked)
 
 
-def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
+def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0) -> dict[str, Any]:
     logger = get_run_logger()
     book = RunBook(run_id)
+    if lock_wait_s >= 0.1:  # shown apart from the run's own time
+        book.timings["lock_wait_s"] = lock_wait_s
     lake_dir = str(config.lake_dir)
     timings, counts, ran = book.timings, book.counts, book.ran
     if config.full_refresh:
@@ -219,10 +236,12 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     ingest_task = ingest.with_options(cache_policy=INGEST_CACHE, **cached, **timeout)  # type: ignore[arg-type]
     clean_task = clean.with_options(cache_policy=CLEAN_CACHE, **cached, **timeout)  # type: ignore[arg-type]
 
-    seen = set(lake.read_manifest()["content_hash"].to_list())
+    manifest = lake.read_manifest()
+    seen = set(manifest["content_hash"].to_list())
     files, rejected = list_any_inputs(config.input_dir, lake.root, seen)
     new = [f for f in files if f.content_hash not in seen]
     batches = plan_batches(new, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
+    book.batch_labels = labels_from_manifest(manifest, batches)
     # Left by a run killed before its commit, and not planned again (input changed).
     left = lake.uncommitted_batches() - {b.batch_id for b in batches}
     if left:
@@ -262,7 +281,10 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     t0 = time.perf_counter()
     ingest_config = _unwalked(config, tasks_here)
     ingest_futures = [
-        ingest_task.submit(_unwalked(b, tasks_here), ingest_config, run_id) for b in batches
+        named(ingest_task, "ingest", b.batch_id, book.batch_labels).submit(
+            _unwalked(b, tasks_here), ingest_config, run_id
+        )
+        for b in batches
     ]
     ingested_batches = []
     for done, future in enumerate(as_completed(ingest_futures), start=1):
@@ -307,7 +329,9 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             counted["repeated_lines"],
         )
     clean_futures = [
-        clean_task.submit(b, lake_dir, run_id, book.run_date, config.domain_repeat)
+        named(clean_task, "clean", b, book.batch_labels).submit(
+            b, lake_dir, run_id, book.run_date, config.domain_repeat
+        )
         for b in ingested_batches
     ]
     if ingested_batches:
@@ -424,7 +448,9 @@ def _enrich_batches(
     present = {p.stem for p in lake.files("deduped")}
     written = []
     enrich_futures = [
-        enrich_task.submit(b, str(config.lake_dir), book.run_id, config.enrichers)
+        named(enrich_task, "enrich", b, book.batch_labels).submit(
+            b, str(config.lake_dir), book.run_id, config.enrichers
+        )
         for b in todo
         if b in present
     ]
@@ -529,10 +555,9 @@ def _report_quality(
     paths = write_quality_reports(lake.root, book.run_id, book.validations, records=records)
     rows = artifact_rows(book.validations)
     create_table_artifact(
-        key="newsflow-quality",
-        table=rows,
-        description=f"newsflow run {book.run_id}: expectations per stage "
-        f"(report: {paths['report']})",
+        key=artifact_key("newsflow-quality", config),
+        table=failures_first(rows),
+        description=quality_description(book.run_id, paths["report"], rows),
     )
     failures = [line for v in book.validations for line in v.critical_failures()]
     book.quality = {
@@ -572,6 +597,7 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         "accounting": books,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "lake": str(lake.root.resolve()),
+        "ui_url": flow_run_ui_url(),
     }
     run["status"] = (
         "unbalanced"
@@ -581,10 +607,11 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         else "completed"
     )
     lake.write_run(run)
+    get_run_logger().info("Summary of the run:\n%s", format_run(run), extra={SUMMARY: True})
     create_table_artifact(
-        key="newsflow-run-counts",
-        table=[{"count": k, "value": v} for k, v in sorted(counts.items())],
-        description=f"newsflow run {run_id}: rows per stage",
+        key=artifact_key("newsflow-run-counts", config),
+        table=counts_table(counts, run["timings"]),
+        description=f"newsflow run {run_id}: rows per stage, in stage order, with seconds",
     )
     if run["status"] != "completed":
         broken = "; ".join(

@@ -69,6 +69,19 @@ def location_key(location: Path | str) -> str:
     return location.rstrip("/") if isinstance(location, str) else str(Path(location).resolve())
 
 
+def resolved(location: Path | str) -> Path | str:
+    """A URL as it is, a local path made absolute."""
+    return location if is_url(location) else Path(location).resolve()
+
+
+def within(location: Path | str, root: Path | str) -> bool:
+    """Whether `location` is `root` or lies below it (a URL only below a URL)."""
+    if is_url(location) or is_url(root):
+        key, top = location_key(location), location_key(root)
+        return is_url(location) and is_url(root) and (key == top or key.startswith(top + "/"))
+    return Path(location).resolve().is_relative_to(Path(root).resolve())
+
+
 def shown(location: Path | str) -> str:
     """A location as it may be printed or stored: user info in a URL masked."""
     return redact_credentials(str(location))

@@ -65,7 +65,7 @@ ENRICHERS: dict[str, Enricher] = {
         Enricher(
             entities.NAME,
             entities.COLUMNS,
-            entities.entities_v2,
+            entities.entities_v3,
             entities.PACKAGES,
             entities.load_models,
         ),
@@ -89,7 +89,8 @@ REPLACED = {
     "source_v1": "source_v2",
     "language_v1": "language_v2",
     "dateline_v1": "dateline_v2",
-    "entities_v1": "entities_v2",
+    "entities_v1": "entities_v3",
+    "entities_v2": "entities_v3",
     "keywords_v1": "keywords_v2",
     "quality_v1": "quality_v2",
 }
@@ -150,7 +151,7 @@ def authors_or_byline(authors: pl.Expr, byline: pl.Expr) -> pl.Expr:
 
 def outdated_batches(lake: Lake) -> set[str]:
     """Batches with an enriched/ file written under an older schema or by an enricher
-    no longer registered (entities_v1, replaced by entities_v2): enriching them again
+    no longer registered (entities_v1, replaced by entities_v3): enriching them again
     keeps enriched/ one schema, readable as one table. A file made by a chosen subset
     of today's enrichers is current."""
     outdated = set()

@@ -110,6 +110,8 @@ def _start_serve(server: PrefectServer, root: Path) -> ServedDeployment:
     log = server.logs / "newsflow-serve.log"
     cmd = [str(BIN / "newsflow"), "serve", "--cron", CRON, "--name", DEPLOYMENT]
     cmd += ["--input", str(default_input), "--lake", str(default_lake), "--batch-size", "2"]
+    # Tests run the deployment on folders beside `root` (all under pytest's base temp).
+    cmd += ["--allowed-root", str(root.parent)]
     proc = spawn(cmd, env, log)
     _PROCESSES.append(proc)
     found: dict[str, Any] = {}
