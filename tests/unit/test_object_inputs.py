@@ -163,3 +163,25 @@ def test_a_config_round_trips_through_json_with_a_url() -> None:
     again = PipelineConfig.model_validate_json(config.model_dump_json())
     assert again.input_dir == "s3://bucket/raw/"
     assert location_key(again.input_dir) == "s3://bucket/raw"
+
+
+def test_allowed_roots_hold_urls_and_folders(tmp_path: Path) -> None:
+    from flows.validation import roots_env, split_roots
+    from newsflow.storage import within
+
+    roots = [tmp_path / "raw", "s3://bucket/raw/"]
+    assert split_roots(roots_env(roots)) == [(tmp_path / "raw").resolve(), "s3://bucket/raw/"]
+    assert within("s3://bucket/raw/2026/", "s3://bucket/raw")
+    assert not within("s3://bucket/rawdata/", "s3://bucket/raw")
+    assert not within("s3://other/raw/", "s3://bucket/raw")
+    assert not within(tmp_path / "raw", "s3://bucket/raw")
+    assert within(tmp_path / "raw" / "a", tmp_path / "raw")
+
+
+def test_a_url_input_outside_the_allowed_roots_is_refused(tmp_path: Path) -> None:
+    from flows.validation import validate
+    from newsflow.run_config import ParameterError
+
+    config = PipelineConfig(input_dir="s3://private/raw/", lake_dir=tmp_path / "lake")
+    with pytest.raises(ParameterError, match="outside the allowed roots"):
+        validate(config, ["s3://bucket/raw", tmp_path.resolve()])
