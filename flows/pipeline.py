@@ -39,7 +39,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from expectations.report import artifact_rows, write_quality_reports
+from expectations.report import artifact_rows, pass_rates, write_quality_reports
 from expectations.validate import StageValidation
 from flows.run_names import (
     artifact_key,
@@ -57,13 +57,14 @@ from newsflow.lake import UNBATCHED, Lake
 from newsflow.lock import lake_lock
 from newsflow.log_filters import SUMMARY
 from newsflow.object_inputs import list_any_inputs
+from newsflow.progress import RunProgress
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.storage import shown
 from newsflow.summary import counts_table, failures_first, format_run, quality_description
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe_lake import dedupe, unenriched_batches
-from tasks.enrich import enrich, outdated_batches, warm_up
+from tasks.enrich import enrich, outdated_batches, per_document_steps, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
@@ -210,12 +211,22 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
     logger = get_run_logger()
     run_id = current_run_id()
     lake = Lake(config.lake_dir)
+    stages = ("ingest", *STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1])
     asked = time.perf_counter()
-    with lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning):
-        return _run(config, run_id, lake, lock_wait_s=time.perf_counter() - asked)
+    with (
+        lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning),
+        RunProgress(run_id, logger, stages, artifacts=True) as progress,
+    ):
+        return _run(config, run_id, lake, progress, lock_wait_s=time.perf_counter() - asked)
 
 
-def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0) -> dict[str, Any]:
+def _run(
+    config: PipelineConfig,
+    run_id: str,
+    lake: Lake,
+    progress: RunProgress,
+    lock_wait_s: float = 0,
+) -> dict[str, Any]:
     logger = get_run_logger()
     book = RunBook(run_id)
     if lock_wait_s >= 0.1:  # shown apart from the run's own time
@@ -287,6 +298,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
         for b in batches
     ]
     ingested_batches = []
+    ingested_rows: dict[str, int] = {}
+    progress.start("ingest", {b.batch_id: len(b.files) for b in batches}, unit="files")
     for done, future in enumerate(as_completed(ingest_futures), start=1):
         result = future.result()
         manifests.append(result["manifest"])
@@ -311,6 +324,9 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
             " (cached: unchanged since an earlier attempt)" if was_cached else "",
         )
         ingested_batches.append(result["batch_id"])
+        ingested_rows[result["batch_id"]] = result["ingested"]
+        progress.finish("ingest", result["batch_id"])
+    progress.end("ingest")
     if ingested_batches:
         t1 = time.perf_counter()
         counted = book.line_stats = (
@@ -336,6 +352,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
     ]
     if ingested_batches:
         ran.add("clean")
+    progress.start("clean", ingested_rows)
     cleaned_rows: dict[str, int] = {}
     for done, future in enumerate(as_completed(clean_futures), start=1):
         result = future.result()
@@ -357,6 +374,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
             result["quarantined"],
             " (cached)" if _was_cached(future) else "",
         )
+        progress.finish("clean", result["batch_id"])
+    progress.end("clean")
     timings["ingest_clean_s"] = time.perf_counter() - t0
     if ingested_batches and config.quality.enabled:
         _gate(config, {b: cleaned_rows.get(b, 0) for b in ingested_batches}, book)
@@ -426,7 +445,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
     elif todo:
         ran.add("enrich")
         counts["deduped"] = lake.count("deduped")
-        _enrich_batches(config, lake, todo, deduped, book)
+        _enrich_batches(config, lake, todo, deduped, book, progress)
     if ran == {"ingest"}:
         logger.info("No new input: dedupe and enrich are up to date, nothing to do")
     elif config.quality.enabled:
@@ -436,7 +455,12 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake, lock_wait_s: float = 0
 
 
 def _enrich_batches(
-    config: PipelineConfig, lake: Lake, todo: list[str], deduped: dict[str, Any], book: RunBook
+    config: PipelineConfig,
+    lake: Lake,
+    todo: list[str],
+    deduped: dict[str, Any],
+    book: RunBook,
+    progress: RunProgress,
 ) -> None:
     """Enrich the `todo` batches, then drop enriched files of superseded batches.
 
@@ -447,6 +471,11 @@ def _enrich_batches(
     enrich_task = enrich.with_options(timeout_seconds=config.task_timeout_seconds)
     present = {p.stem for p in lake.files("deduped")}
     written = []
+    # A unit is a document through one per-document enricher (tasks report chunks).
+    steps = per_document_steps(config.enrichers)
+    rows = lake.written("deduped")
+    totals = {b: rows[b].rows * steps for b in todo if b in present and b in rows}
+    progress.start("enrich", totals, unit="documents", scale=steps)
     enrich_futures = [
         named(enrich_task, "enrich", b, book.batch_labels).submit(
             b, str(config.lake_dir), book.run_id, config.enrichers
@@ -466,6 +495,8 @@ def _enrich_batches(
             result["batch_id"],
             result["enriched"],
         )
+        progress.finish("enrich", result["batch_id"])
+    progress.end("enrich")
     # Only the batches enriched here are replaced; the others are current. A
     # rebuilt index may have renamed batches: then every stale file goes.
     names = None if deduped["rebuilt"] or config.re_enrich else [*deduped["touched"], *todo]
@@ -552,7 +583,13 @@ def _report_quality(
     merged = {v.stage: v for v in book.validations} | results
     book.validations = [merged[s] for s in order if s in merged]
     records = {k: book.counts.get(k, 0) for k in ("ingested", "metadata_only")}
-    paths = write_quality_reports(lake.root, book.run_id, book.validations, records=records)
+    paths = write_quality_reports(
+        lake.root,
+        book.run_id,
+        book.validations,
+        records=records,
+        examples=config.quality.report_examples,
+    )
     rows = artifact_rows(book.validations)
     create_table_artifact(
         key=artifact_key("newsflow-quality", config),
@@ -565,6 +602,8 @@ def _report_quality(
         "expectations": len(rows),
         "failed": sum(not r["success"] for r in rows),
         "critical_failures": failures,
+        # Per expectation, for the history chart of later runs' reports.
+        "pass_rates": pass_rates(book.validations),
     }
     book.timings["quality_report_s"] = time.perf_counter() - t0
 

@@ -126,6 +126,7 @@ def merge_validations(stage: str, parts: list[StageValidation]) -> StageValidati
         },
         seconds=sum(p.seconds for p in parts),
         suite=parts[0].suite,
+        failing_rows=pl.concat([p.failing_rows for p in parts]),
     )
 
 
