@@ -101,8 +101,8 @@ def run_case(raw: Path, lake: Path, stream_min_bytes: int, max_file_bytes: int) 
 
 def in_child(raw: Path, lake: Path, stream_min_bytes: int, max_file_bytes: int) -> dict[str, float]:
     code = (
-        "import json, sys; from pathlib import Path; sys.path.insert(0, 'benchmarks');"
-        "from streaming_ingest import run_case;"
+        "import json; from pathlib import Path;"
+        "from benchmarks.streaming_ingest import run_case;"
         f"print(json.dumps(run_case(Path({str(raw)!r}), Path({str(lake)!r}), "
         f"{stream_min_bytes}, {max_file_bytes})))"
     )
