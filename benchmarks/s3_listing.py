@@ -1,7 +1,7 @@
 """What listing `s3://` input costs: first listing (every object fetched and hashed), a
 re-listing of unchanged input, and one after a few objects changed.
 
-    .venv/bin/python benchmarks/s3_listing.py [--objects 2000] [--changed 20]
+    .venv/bin/python -m benchmarks.s3_listing [--objects 2000] [--changed 20]
 
 Starts the test suite's SeaweedFS server (tests/s3_server.py) on loopback, uploads
 invented objects, and reads what was downloaded from the server's own counters.
@@ -13,15 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from newsflow.object_inputs import list_any_inputs  # noqa: E402
-from tests.s3_server import running_seaweedfs  # noqa: E402
+from newsflow.object_inputs import list_any_inputs
+from tests.s3_server import running_seaweedfs
 
 
 def _article(i: int, edition: int = 0) -> bytes:
