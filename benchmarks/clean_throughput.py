@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    POLARS_MAX_THREADS=1 .venv/bin/python benchmarks/clean_throughput.py \
+    POLARS_MAX_THREADS=1 .venv/bin/python -m benchmarks.clean_throughput \
         ../shared/corpus/bbc_fulltext/raw
 
 Ingests the folder once (not timed), then times `clean_frame` over all its rows

@@ -3,9 +3,9 @@
 Usage (from the repository root):
 
     git archive 856279b | (mkdir -p /tmp/base && tar -x -C /tmp/base)
-    .venv/bin/python benchmarks/synth_corpus.py --n 10000 --out /tmp/synth10k \\
+    .venv/bin/python -m benchmarks.synth_corpus --n 10000 --out /tmp/synth10k \\
         --source ../shared/corpus/bbc_fulltext/raw
-    .venv/bin/python benchmarks/commit_overhead.py /tmp/synth10k/docs /tmp/base [--rounds 2]
+    .venv/bin/python -m benchmarks.commit_overhead /tmp/synth10k/docs /tmp/base [--rounds 2]
 
 Each round runs `newsflow run` (cheap enrichers) on a fresh temporary lake, once with the
 code in BASE_DIR (first on PYTHONPATH and the working directory, with this checkout's
@@ -28,8 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-from run_flow import CHEAP_ENRICHERS  # noqa: E402
+from benchmarks.run_flow import CHEAP_ENRICHERS
 
 HERE = Path(__file__).resolve().parents[1]
 # The run's phases, from its manifest: where a difference comes from when there is one.

@@ -2,7 +2,7 @@
 
 Usage (from the repository root, after `make setup`):
 
-    .venv/bin/python benchmarks/corpus_run.py ../shared/corpus/bbc_fulltext/raw \
+    .venv/bin/python -m benchmarks.corpus_run ../shared/corpus/bbc_fulltext/raw \
         ../shared/corpus/newsplease_5w1h
 
 Each folder gets a fresh temporary lake. Prints, per folder: files seen, ingested and

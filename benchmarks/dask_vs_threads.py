@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/dask_vs_threads.py ../shared/corpus/bbc_fulltext/raw \\
+    .venv/bin/python -m benchmarks.dask_vs_threads ../shared/corpus/bbc_fulltext/raw \\
         [--workers 2] [--batch-size 250] [--keep DIR]
 
 Each runner writes a fresh lake in a temporary folder (or under --keep). Both runs
@@ -54,8 +54,8 @@ def main() -> None:
     for key, value in PREFECT_DEFAULTS.items():
         os.environ.setdefault(key, value)
 
+    from benchmarks.compare_lakes import differing_stages
     from flows.runners import api_shared_with_workers
-    from tests.e2e.lake_rows import differing_stages
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="newsflow-dask-vs-threads-"))
     raw = args.corpus.resolve()

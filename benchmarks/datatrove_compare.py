@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/datatrove_compare.py --n 10000 [--rounds 2] \
+    .venv/bin/python -m benchmarks.datatrove_compare --n 10000 [--rounds 2] \
         [--work /tmp/nf/dt] [--venv /tmp/datatrove-venv] [--code /tmp/nf/after] \
         [--api-url http://127.0.0.1:4299/api] [--enrichers cheap]
 
@@ -42,7 +42,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scale_bench import REPO, TreeMonitor, machine, pipeline_command, prefect_env
+from benchmarks.common import REPO, record
+from benchmarks.scale_bench import TreeMonitor, pipeline_command, prefect_env
 
 PEER_SCRIPT = textwrap.dedent(
     """
@@ -124,10 +125,11 @@ def jsonl_corpus(work: Path, n: int, seed: int) -> Path:
     if not (out / "synth_info.json").exists():
         shutil.rmtree(out, ignore_errors=True)
         subprocess.run(
-            [str(REPO / ".venv" / "bin" / "python"), str(REPO / "benchmarks" / "synth_corpus.py")]
+            [str(REPO / ".venv" / "bin" / "python"), "-m", "benchmarks.synth_corpus"]
             + ["--n", str(n), "--out", str(out), "--seed", str(seed)]
             + ["--layouts", "jsonl", "--feed-size", "100"],
             check=True,
+            cwd=REPO,
             stdout=subprocess.DEVNULL,
         )
     return out / "docs"
@@ -174,7 +176,15 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=8, help="datatrove tasks in stages 1 and 4")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument(
-        "--results", type=Path, default=REPO / "benchmarks" / "datatrove_results.json"
+        "--commit",
+        default=None,
+        help="the commit of --code (a git archive has no .git); default: asked of git",
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="default: benchmarks/results/datatrove_compare.json",
     )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -231,12 +241,13 @@ def main() -> int:
         "n": args.n,
         "raw_mb": round(raw_mb, 2),
         "enrichers": args.enrichers,
-        "code": str(args.code or REPO),
-        "machine": machine(),
         "datatrove_version": peer_version,
         "rounds": rounds,
     }
-    args.results.write_text(json.dumps(result, indent=1) + "\n")
+    path = record(
+        "datatrove_compare", result, commit=args.commit, code=args.code, results=args.results
+    )
+    print("recorded in", path)
     return 0
 
 

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/dedupe_alone.py LAKE CODE_DIR[,CODE_DIR...] [--rounds 2]
+    .venv/bin/python -m benchmarks.dedupe_alone LAKE CODE_DIR[,CODE_DIR...] [--rounds 2]
 
 Each run copies `LAKE/cleaned` into a fresh lake and runs the dedupe task's function
 from one code directory (`git archive` of a commit) in a fresh interpreter, so each

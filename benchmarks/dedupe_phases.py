@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/dedupe_phases.py LAKE [--code DIR]
+    .venv/bin/python -m benchmarks.dedupe_phases LAKE [--code DIR]
 
 Copies `LAKE/cleaned` into a fresh lake and runs dedupe there in this process, the
 phases one after another (`run_dedupe(..., submit=False)`), from the code in `--code`

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/enrich_ratio.py ../shared/corpus/bbc_fulltext [--rounds 2]
+    .venv/bin/python -m benchmarks.enrich_ratio ../shared/corpus/bbc_fulltext [--rounds 2]
 
 Each round runs `newsflow run` twice as a subprocess, on a fresh temporary lake each:
 first with the cheap enrichers (`benchmarks/run_flow.py`'s CHEAP_ENRICHERS: all but
@@ -37,8 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-from run_flow import CHEAP_ENRICHERS  # noqa: E402
+from benchmarks.run_flow import CHEAP_ENRICHERS
 
 NEWSFLOW = str(Path(sys.executable).with_name("newsflow"))
 

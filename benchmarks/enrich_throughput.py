@@ -3,7 +3,7 @@
 Usage (from the repository root):
 
     POLARS_MAX_THREADS=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
-        .venv/bin/python benchmarks/enrich_throughput.py ../shared/corpus/bbc_fulltext/raw \\
+        .venv/bin/python -m benchmarks.enrich_throughput ../shared/corpus/bbc_fulltext/raw \\
         [--limit N] [--ner-variants 300]
 
 Ingests and cleans the folder once (`ingest_files` + `clean_frame`, not timed), then

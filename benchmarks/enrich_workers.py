@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/enrich_workers.py /tmp/nf/c10k/docs [--rows 600] \
+    .venv/bin/python -m benchmarks.enrich_workers /tmp/nf/c10k/docs [--rows 600] \
         [--enrichers all|cheap|name,name] [--workers 2]
 
 Ingests, cleans and dedupes the folder (not timed), then enriches the first `--rows`
@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 
 import polars as pl
-from _common import dedupe_frame, run_stages
 from polars.testing import assert_frame_equal
-from run_flow import enricher_names
 
+from benchmarks.common import dedupe_frame, run_stages
+from benchmarks.run_flow import enricher_names
 from newsflow.inputs import list_inputs
 from tasks.enrich import enrich_frame, select_enrichers
 from tasks.enrichers import workers

@@ -3,7 +3,7 @@ folder with nothing new, with `newsflow server` up (issue 28; target <= 4 s).
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/fixed_cost.py [--input data/raw] [--repeats 5] [--port 4297]
+    .venv/bin/python -m benchmarks.fixed_cost [--input data/raw] [--repeats 5] [--port 4297]
 
 Self-contained: a throwaway PREFECT_HOME and lake under a temporary folder; `newsflow
 server --port PORT` is started there (unless one answers already), one untimed run fills

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/minhash_compare.py ../shared/corpus/bbc_fulltext/raw \
+    .venv/bin/python -m benchmarks.minhash_compare ../shared/corpus/bbc_fulltext/raw \
         [--docs 5000] [--repeat 3]
 
 Ingests and cleans the folder (`ingest_files` + `clean_frame`, not timed), computes

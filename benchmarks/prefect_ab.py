@@ -3,9 +3,9 @@ Prefect (`run_flow.py`) and without it (`bare_run.py`), alternately, on the same
 
 Usage (from the repository root, with a `prefect server` on loopback):
 
-    .venv/bin/python benchmarks/prefect_ab.py --size 10000 \
+    .venv/bin/python -m benchmarks.prefect_ab --size 10000 \
         --api-url http://127.0.0.1:4299/api [--rounds 3] [--enrichers cheap] \
-        [--work /tmp/nf/scale] [--code DIR] [--out benchmarks/prefect_ab.json]
+        [--work /tmp/nf/scale] [--code DIR] [--commit SHA] [--out FILE]
 
 Each round runs both, in alternating order, each on a fresh lake, in its own process
 (wall time from start to exit, CPU seconds of its process tree). The bare run still
@@ -39,9 +39,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from datatrove_compare import watched
-from prefect_overhead import cpu_seconds, run_arguments, server_process
-from scale_bench import PYTHON, REPO, corpus, machine, prefect_env
+from benchmarks.common import PYTHON, REPO, driver, record
+from benchmarks.datatrove_compare import watched
+from benchmarks.prefect_overhead import cpu_seconds, run_arguments, server_process
+from benchmarks.scale_bench import corpus, prefect_env
 
 IMPORT_PREFECT = (
     "import time; t = time.perf_counter(); import prefect, prefect.flows; "
@@ -53,7 +54,7 @@ def main() -> None:
     parser = run_arguments(__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1, help="uncounted runs with Prefect")
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "prefect_ab.json")
+    parser.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/")
     args = parser.parse_args()
 
     code = (args.code or REPO).resolve()
@@ -61,14 +62,14 @@ def main() -> None:
     docs = corpus(args.work, args.size, args.seed) / "docs"
     env = prefect_env(args.work, args.api_url, args.code)
     server = server_process(args.api_url)
-    drivers = {"prefect": "run_flow.py", "bare": "bare_run.py"}
+    drivers = {"prefect": "run_flow", "bare": "bare_run"}
     runs: dict[str, list[dict[str, float]]] = {mode: [] for mode in drivers}
     imports = []
 
     def run(mode: str) -> dict[str, float]:
         lake = args.work / f"lake-{args.size}-ab-{mode}"
         shutil.rmtree(lake, ignore_errors=True)
-        command = [str(PYTHON), str(code / "benchmarks" / drivers[mode])]
+        command = [str(PYTHON), *driver(code, drivers[mode])]
         command += ["--enrichers", args.enrichers, "--input", str(docs)]
         command += ["--lake", str(lake), "--batch-size", str(args.batch_size)]
         before = cpu_seconds(server)
@@ -111,8 +112,6 @@ def main() -> None:
     result: dict[str, Any] = {
         "size": args.size,
         "enrichers": args.enrichers,
-        "code": str(code),
-        "machine": machine(),
         "load_avg_at_start": load_at_start,
         "rounds": args.rounds,
         "warmup_runs": args.warmup,
@@ -130,8 +129,11 @@ def main() -> None:
         "paired_in_flow_s": round(in_flow, 2),
         "paired_outside_flow_s": round(paired - in_flow + import_s, 2),
     }
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
+    print(
+        "recorded in",
+        record("prefect_ab", result, commit=args.commit, code=args.code, results=args.out),
+    )
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Usage (from the repository root, with a `prefect server` on loopback):
 
-    .venv/bin/python benchmarks/prefect_fixed_cost.py --api-url http://127.0.0.1:4299/api \
-        [--repeats 5] [--out benchmarks/prefect_fixed_cost.json]
+    .venv/bin/python -m benchmarks.prefect_fixed_cost --api-url http://127.0.0.1:4299/api \
+        [--repeats 5] [--out FILE]
 
 Each repeat starts three processes of this script, in turn: one that only starts the
 interpreter, imports `newsflow.cli` and exits (`python`), one that imports Prefect and
@@ -55,7 +55,7 @@ def child(mode: str) -> None:
 def measure(mode: str, env: dict[str, str]) -> dict[str, float]:
     started = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, __file__, "--child", mode],
+        [sys.executable, "-m", "benchmarks.prefect_fixed_cost", "--child", mode],
         cwd=REPO,
         env=env,
         check=True,
@@ -72,7 +72,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--api-url", help="the server the flows report to (required)")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -105,8 +105,9 @@ def main() -> None:
         "fixed_cost_s": {mode: round(medians[mode]["wall_s"] - python_s, 3) for mode in MODES[1:]},
     }
     print(json.dumps({k: v for k, v in result.items() if k != "runs"}, indent=1))
-    if args.out:
-        args.out.write_text(json.dumps(result, indent=1) + "\n")
+    from benchmarks.common import record
+
+    print("recorded in", record("prefect_fixed_cost", result, results=args.out))
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 Usage (from the repository root, with a `prefect server` on loopback):
 
-    .venv/bin/python benchmarks/prefect_overhead.py --size 10000 \
+    .venv/bin/python -m benchmarks.prefect_overhead --size 10000 \
         --api-url http://127.0.0.1:4299/api [--enrichers cheap] [--work /tmp/nf/scale] \
-        [--code DIR] [--rate 100] [--out benchmarks/prefect_overhead.json]
+        [--code DIR] [--rate 100] [--commit SHA] [--out FILE]
 
 `scale_bench.py`'s `prefect_share` is an upper bound: everything outside a task run
 counts as Prefect's (interpreter start, importing polars and Great Expectations,
@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-from scale_bench import REPO, corpus, machine, pipeline_command, prefect_env
+
+from benchmarks.common import REPO, record
+from benchmarks.scale_bench import corpus, pipeline_command, prefect_env
 
 PY_SPY = str(REPO / ".venv" / "bin" / "py-spy")  # in the dev group
 PROJECT_DIRS = ("flows/", "tasks/", "newsflow/", "expectations/", "benchmarks/run_flow.py")
@@ -107,6 +109,11 @@ def run_arguments(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--code", type=Path, default=None)
+    parser.add_argument(
+        "--commit",
+        default=None,
+        help="the commit of --code (a git archive has no .git); default: asked of git",
+    )
     return parser
 
 
@@ -114,7 +121,7 @@ def main() -> None:
     parser = run_arguments(__doc__.splitlines()[0])
     parser.add_argument("--rate", type=int, default=100)
     parser.add_argument("--idle-s", type=float, default=30.0)
-    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "prefect_overhead.json")
+    parser.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/")
     args = parser.parse_args()
     if not Path(PY_SPY).exists():
         raise SystemExit(f"{PY_SPY} is missing: `make setup` installs the dev group")
@@ -145,9 +152,7 @@ def main() -> None:
     result: dict[str, Any] = {
         "size": args.size,
         "enrichers": args.enrichers,
-        "code": str(code),
-        "command": " ".join(command),
-        "machine": machine(),
+        "run_command": " ".join(command),
         "rate": args.rate,
         "wall_s": round(wall, 2),
         "samples": dict(counts),
@@ -159,8 +164,11 @@ def main() -> None:
         "prefect_share_of_cpu": round(prefect_s / total_s, 4),
         "prefect_share_of_wall": round(prefect_s / wall, 4),
     }
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    print(
+        "recorded in",
+        record("prefect_overhead", result, commit=args.commit, code=args.code, results=args.out),
+    )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Usage (from the repository root, with a `prefect server` on loopback and its
 `PREFECT_API_URL` set):
 
-    .venv/bin/python benchmarks/prefect_task_cost.py --api-url http://127.0.0.1:4299/api \
+    .venv/bin/python -m benchmarks.prefect_task_cost --api-url http://127.0.0.1:4299/api \
         [--tasks 100] [--repeats 3]
 
 The tasks are submitted as the pipeline submits its own (`ThreadPoolTaskRunner` of 4
@@ -25,7 +25,8 @@ import psutil
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect_overhead import cpu_seconds, server_process
+
+from benchmarks.prefect_overhead import cpu_seconds, server_process
 
 
 @task(cache_policy=NO_CACHE)

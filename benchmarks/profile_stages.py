@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/profile_stages.py /tmp/nf/c10k/docs \
+    .venv/bin/python -m benchmarks.profile_stages /tmp/nf/c10k/docs \
         [--enrichers cheap|all|name,name] [--enrich-limit 500] [--out /tmp/nf/profile]
 
 The stages run as a run runs them (ingest per batch, line statistics, clean per
@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 import polars as pl
-from _common import RUN_DATE, dedupe_frame
 from pyinstrument import Profiler
-from run_flow import enricher_names
 
+from benchmarks.common import RUN_DATE, dedupe_frame
+from benchmarks.run_flow import enricher_names
 from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
 from newsflow.schema import LINE_DOCS

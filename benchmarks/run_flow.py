@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/run_flow.py --input DIR --lake DIR \
+    .venv/bin/python -m benchmarks.run_flow --input DIR --lake DIR \
         [--enrichers all|cheap|name,name] [--batch-size 500]
 
 Builds the same `PipelineConfig` as `newsflow run` plus `enrichers`, sets the same

@@ -2,9 +2,9 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/scale_bench.py --sizes 10000,30000,100000 \
+    .venv/bin/python -m benchmarks.scale_bench --sizes 10000,30000,100000 \
         [--enrichers cheap|all] [--work /tmp/nf/scale] [--api-url http://127.0.0.1:4299/api] \
-        [--results benchmarks/scale_results.json] [--plot]
+        [--results benchmarks/results/scale_bench.json] [--commit SHA] [--plot]
 
 For each size, `synth_corpus.py` writes a corpus in every layout (`--layouts all`,
 10 % of files compressed, 10 records per json/jsonl/csv file) under `--work` unless it
@@ -16,7 +16,8 @@ and changes under a long benchmark. Prefect keeps its state in `--work/prefect-h
 `--api-url` runs go to that server (`prefect server start --host 127.0.0.1`), without
 it every run boots Prefect's ephemeral server (its ~10 s boot then counts as overhead).
 
-Recorded per run (appended to `--results`, so a long series loses nothing):
+Recorded per run as the `figures` of one `benchmarks.common.record` (commit, machine,
+command, when) appended to `--results`, so a long series loses nothing:
 
 * wall time of the subprocess, docs/s, MB/s of raw input (bytes on disk);
 * CPU seconds of the whole process tree (psutil, polled every 0.25 s; a process that
@@ -33,8 +34,8 @@ Recorded per run (appended to `--results`, so a long series loses nothing):
   changes) count as task work, not overhead. `in_flow_share` leaves out the time before
   the flow run started (interpreter, imports, server connection).
 
-`--plot` draws `benchmarks/scale_cost_per_doc.png` and `benchmarks/scale_peak_rss.png`
-from every run in `--results` (the median of the runs at each size of a series).
+`--plot` draws `scale_cost_per_doc.png` and `scale_peak_rss.png` beside `--results`
+from every run in it (the median of the runs at each size of a series).
 """
 
 from __future__ import annotations
@@ -54,8 +55,8 @@ from typing import Any
 import httpx
 import psutil
 
-REPO = Path(__file__).resolve().parents[1]
-PYTHON = REPO / ".venv" / "bin" / "python"
+from benchmarks.common import PYTHON, REPO, RESULTS, driver, record
+
 NEWSFLOW = REPO / ".venv" / "bin" / "newsflow"
 POLL_S = 0.25
 CORPUS_ARGS = ["--layouts", "all", "--compress", "0.1", "--feed-size", "10"]
@@ -68,9 +69,10 @@ def corpus(work: Path, size: int, seed: int) -> Path:
         shutil.rmtree(out, ignore_errors=True)
         started = time.perf_counter()
         subprocess.run(
-            [str(PYTHON), str(REPO / "benchmarks" / "synth_corpus.py"), "--n", str(size)]
+            [str(PYTHON), "-m", "benchmarks.synth_corpus", "--n", str(size)]
             + ["--out", str(out), "--seed", str(seed), *CORPUS_ARGS],
             check=True,
+            cwd=REPO,
             stdout=subprocess.DEVNULL,
         )
         info = json.loads((out / "synth_info.json").read_text())
@@ -118,7 +120,7 @@ def pipeline_command(
         # runs that copy of the code (PYTHONPATH comes before the editable install).
         command = [str(PYTHON), "-m", "newsflow.cli", "run"] if code else [str(NEWSFLOW), "run"]
     else:
-        command = [str(PYTHON), str((code or REPO) / "benchmarks" / "run_flow.py")]
+        command = [str(PYTHON), *driver(code or REPO, "run_flow")]
         command += ["--enrichers", enrichers]
     return command + ["--input", str(docs), "--lake", str(lake), "--batch-size", str(batch_size)]
 
@@ -234,10 +236,7 @@ def run_once(size: int, args: argparse.Namespace, env: dict[str, str]) -> dict[s
         "size": size,
         "enrichers": args.enrichers,
         "label": args.label or args.enrichers,
-        "code": str(args.code or REPO),
-        "command": " ".join(command),
-        "machine": machine(),
-        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "run_command": " ".join(command),
         "load_avg_after": os.getloadavg(),
         "corpus": {k: info[k] for k in ("n", "layouts", "files", "duplicates", "seed")},
         "raw_mb": round(raw_bytes / 1e6, 2),
@@ -268,20 +267,13 @@ def run_once(size: int, args: argparse.Namespace, env: dict[str, str]) -> dict[s
     return result
 
 
-def machine() -> dict[str, Any]:
-    return {
-        "cpus": os.cpu_count(),
-        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-        "python": sys.version.split()[0],
-    }
-
-
-def plot(results: list[dict[str, Any]], out_dir: Path) -> list[Path]:
+def plot(records: list[dict[str, Any]], out_dir: Path) -> list[Path]:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    results = [r["figures"] for r in records]
     series: dict[str, list[dict[str, Any]]] = {}
     for r in results:
         series.setdefault(r.get("label", r["enrichers"]), []).append(r)
@@ -329,21 +321,23 @@ def main() -> int:
     parser.add_argument("--api-url", default=None)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "scale_results.json")
+    parser.add_argument("--results", type=Path, default=RESULTS / "scale_bench.json")
     parser.add_argument("--plot", action="store_true")
     parser.add_argument(
         "--code", type=Path, default=None, help="run this copy of the code (e.g. a git archive)"
     )
     parser.add_argument("--label", default=None, help="name of the series in the plots")
+    parser.add_argument(
+        "--commit",
+        default=None,
+        help="the commit of --code (a git archive has no .git); default: asked of git",
+    )
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
     env = prefect_env(args.work, args.api_url, args.code)
     for size in [int(s) for s in args.sizes.split(",") if s]:
         result = run_once(size, args, env)
-        # Read just before writing: another series may have added runs meanwhile.
-        results = json.loads(args.results.read_text()) if args.results.exists() else []
-        results.append(result)
-        args.results.write_text(json.dumps(results, indent=1) + "\n")
+        record("scale_bench", result, commit=args.commit, code=args.code, results=args.results)
         print(json.dumps({k: v for k, v in result.items() if k not in ("counts",)}), flush=True)
     if args.plot and args.results.exists():
         for path in plot(json.loads(args.results.read_text()), args.results.parent):

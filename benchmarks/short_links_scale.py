@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/short_links_scale.py
+    .venv/bin/python -m benchmarks.short_links_scale
 
 Two shapes of 1,000,000 documents, each timed as one run (all new) and as a run adding
 the last 10,000 to an index of the rest:

@@ -7,7 +7,7 @@ CC-NEWS) of the trafilatura evaluation pages repeated as HTTP responses. Each ca
 runs the ingest task's code (`ingest.fn`, writing a real lake) in a fresh process, so
 its peak RSS is its own.
 
-    .venv/bin/python benchmarks/streaming_ingest.py --jsonl-mb 200 800 --warc-pages 300 1200
+    .venv/bin/python -m benchmarks.streaming_ingest --jsonl-mb 200 800 --warc-pages 300 1200
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ def run_case(raw: Path, lake: Path, stream_min_bytes: int, max_file_bytes: int) 
 
 def in_child(raw: Path, lake: Path, stream_min_bytes: int, max_file_bytes: int) -> dict[str, float]:
     code = (
-        "import json, sys; from pathlib import Path; sys.path.insert(0, 'benchmarks');"
-        "from streaming_ingest import run_case;"
+        "import json; from pathlib import Path;"
+        "from benchmarks.streaming_ingest import run_case;"
         f"print(json.dumps(run_case(Path({str(raw)!r}), Path({str(lake)!r}), "
         f"{stream_min_bytes}, {max_file_bytes})))"
     )

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python benchmarks/synth_corpus.py --n 10000 --out /tmp/synth10k \
+    .venv/bin/python -m benchmarks.synth_corpus --n 10000 --out /tmp/synth10k \
         [--source ../shared/corpus/bbc_fulltext/raw] [--dup-rate 0.3] [--seed 7]
 
 Writes `--out/docs/NNN/NNNNNN.txt` (the input folder to run newsflow on),
@@ -51,7 +51,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from synth_layouts import (
+from benchmarks.synth_layouts import (
     ALL_LAYOUTS,
     CODECS,
     FEED_LAYOUTS,

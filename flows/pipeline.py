@@ -54,11 +54,13 @@ from flows.runners import DASHBOARD_PORT, Runner, flow_on_runner, runs_on
 from flows.validation import allowed_roots, check_dask_scheduler, check_lake, validate
 from newsflow import __version__
 from newsflow.config import PipelineConfig
-from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
+from newsflow.inputs import Batch, Rejected, plan_batches
 from newsflow.lake import UNBATCHED, Lake
 from newsflow.log_filters import SUMMARY
+from newsflow.object_inputs import list_any_inputs
 from newsflow.progress import RunProgress
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
+from newsflow.storage import shown
 from newsflow.summary import counts_table, failures_first, format_run, quality_description
 from newsflow.tables import check_layout, table_versions
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
@@ -278,9 +280,9 @@ def _run(
     ingest_task = ingest.with_options(cache_policy=INGEST_CACHE, **cached, **timeout)  # type: ignore[arg-type]
     clean_task = clean.with_options(cache_policy=CLEAN_CACHE, **cached, **timeout)  # type: ignore[arg-type]
 
-    files, rejected = list_inputs(config.input_dir)
     manifest = lake.read_manifest()
     seen = set(manifest["content_hash"].to_list())
+    files, rejected = list_any_inputs(config.input_dir, lake.root, seen)
     new = [f for f in files if f.content_hash not in seen]
     batches = plan_batches(new, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
     book.batch_labels = labels_from_manifest(manifest, batches)
@@ -301,7 +303,7 @@ def _run(
         "Run %s: %d files in %s; %d new in %d batches, %d already ingested, %d unreadable",
         run_id,
         len(files),
-        config.input_dir,
+        shown(config.input_dir),
         len(new),
         len(batches),
         len(files) - len(new),

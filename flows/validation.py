@@ -20,6 +20,15 @@ from urllib.parse import urlsplit
 
 from newsflow.config import PipelineConfig
 from newsflow.run_config import EnvironmentProblem, ParameterError
+from newsflow.storage import (
+    MissingLocation,
+    StorageError,
+    as_location,
+    check_readable,
+    is_url,
+    resolved,
+    within,
+)
 
 # Folders a run's input_dir and lake_dir must lie in (os.pathsep-separated). `newsflow
 # serve` sets it for the runs it executes: its --allowed-root folders, by default the
@@ -30,7 +39,7 @@ DASK_PORT = 8786
 ANSWER_TIMEOUT_S = 3.0
 
 
-def validate(config: PipelineConfig, roots: Sequence[Path] | None = None) -> None:
+def validate(config: PipelineConfig, roots: Sequence[Path | str] | None = None) -> None:
     """Raise a ParameterError for the first parameter of `config` that cannot work.
 
     Reads no input and writes nothing: the roots come first, so a run pointed outside
@@ -38,15 +47,17 @@ def validate(config: PipelineConfig, roots: Sequence[Path] | None = None) -> Non
     """
     if roots is not None:
         for name, path in (("input_dir", config.input_dir), ("lake_dir", config.lake_dir)):
-            if not any(path.resolve().is_relative_to(root) for root in roots):
+            if not any(within(path, root) for root in roots):
                 allowed = ", ".join(str(r) for r in roots)
                 raise ParameterError(
                     f"{name}: {path} is outside the allowed roots ({allowed}); "
                     f"widen them with {ALLOWED_ROOTS_ENV} or `newsflow serve --allowed-root`"
                 )
-    if not config.input_dir.exists():
+    if is_url(config.input_dir):
+        check_input_url(str(config.input_dir))
+    elif not Path(config.input_dir).exists():
         raise ParameterError(f"input_dir: {config.input_dir} does not exist")
-    if not config.input_dir.is_dir():
+    elif not Path(config.input_dir).is_dir():
         raise ParameterError(f"input_dir: {config.input_dir} is a file, not a folder")
     if config.re_enrich and config.stop_after != "enrich":
         raise ParameterError(
@@ -59,6 +70,17 @@ def validate(config: PipelineConfig, roots: Sequence[Path] | None = None) -> Non
         select_enrichers(config.enrichers)
     except ValueError as exc:
         raise ParameterError(f"enrichers: {exc}") from None
+
+
+def check_input_url(url: str) -> None:
+    """List the object-store input once: a missing bucket is the run's own fault
+    (ParameterError), bad credentials or an endpoint that does not answer the world's."""
+    try:
+        check_readable(url)
+    except MissingLocation as exc:
+        raise ParameterError(f"input_dir: {exc}") from None
+    except StorageError as exc:
+        raise EnvironmentProblem(f"input_dir: {exc}") from None
 
 
 def check_cron(cron: str) -> None:
@@ -117,7 +139,7 @@ def check_prefect_server(timeout_s: float = ANSWER_TIMEOUT_S) -> None:
             raise EnvironmentProblem(problem)
 
 
-def allowed_roots() -> list[Path] | None:
+def allowed_roots() -> list[Path | str] | None:
     """The folders this run must stay in; None: anywhere (a run from the command line).
 
     NEWSFLOW_ALLOWED_ROOTS when set; else, in a deployment run, the input and lake
@@ -136,7 +158,7 @@ def allowed_roots() -> list[Path] | None:
         )
     configured = os.environ.get(ALLOWED_ROOTS_ENV)
     if configured:
-        return [Path(p).resolve() for p in configured.split(os.pathsep) if p]
+        return split_roots(configured)
     if flow_run is None or flow_run.deployment_id is None:
         return None
     from prefect.client.orchestration import get_client
@@ -145,7 +167,7 @@ def allowed_roots() -> list[Path] | None:
         parameters = client.read_deployment(flow_run.deployment_id).parameters
     defaults: dict[str, Any] = (parameters or {}).get("config") or {}
     served = PipelineConfig(**defaults)
-    return [served.input_dir.resolve(), served.lake_dir.resolve()]
+    return [resolved(served.input_dir), served.lake_dir.resolve()]
 
 
 def _current_flow_run() -> Any:
@@ -158,6 +180,20 @@ def _current_flow_run() -> Any:
     return context.flow_run if context else None
 
 
-def roots_env(roots: Sequence[Path]) -> str:
-    """NEWSFLOW_ALLOWED_ROOTS's value for `roots`."""
-    return os.pathsep.join(str(r.resolve()) for r in roots)
+def roots_env(roots: Sequence[Path | str]) -> str:
+    """NEWSFLOW_ALLOWED_ROOTS's value for `roots` (folders, or object-store URLs)."""
+    return os.pathsep.join(str(resolved(r)) for r in roots)
+
+
+def split_roots(text: str) -> list[Path | str]:
+    """NEWSFLOW_ALLOWED_ROOTS's roots. A URL's `scheme://` holds the separator `:`, so a
+    part that is only a scheme joins the part after it again."""
+    parts = text.split(os.pathsep)
+    roots: list[Path | str] = []
+    while parts:
+        part = parts.pop(0)
+        if os.pathsep == ":" and parts and parts[0].startswith("//") and part.isalnum():
+            part = f"{part}:{parts.pop(0)}"
+        if part:
+            roots.append(resolved(as_location(part)))  # type: ignore[arg-type]
+    return roots

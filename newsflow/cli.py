@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flows.runners import DASHBOARD_PORT, RUNNERS, api_shared_with_workers, flow_on_runner
 from newsflow.config import PipelineConfig
@@ -21,6 +21,7 @@ from newsflow.deploy import DEFAULT_CRON, DEFAULT_NAME
 from newsflow.lake import Lake, LakeVersionError
 from newsflow.lock import lake_lock
 from newsflow.run_config import EnvironmentProblem, ParameterError, load_config
+from newsflow.storage import as_location, resolved
 from newsflow.summary import format_run
 
 # Defaults for Prefect's settings unless the user set them: a project-local home,
@@ -43,6 +44,14 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+def input_location(text: str) -> Path | str:
+    """`--input`: a folder, or an object-store URL kept as typed (credentials refused)."""
+    try:
+        return cast("Path | str", as_location(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _config_options(command: argparse.ArgumentParser) -> None:
     """Options of the run's PipelineConfig; unset ones (None) leave the file's, the
     environment's or the default value (see newsflow/run_config.py)."""
@@ -54,7 +63,10 @@ def _config_options(command: argparse.ArgumentParser) -> None:
         "it overrides NEWSFLOW_<FIELD> variables",
     )
     command.add_argument(
-        "--input", type=Path, help=f"raw files folder (default {default.input_dir})"
+        "--input",
+        type=input_location,
+        help=f"raw files folder, or s3://bucket/prefix/ with credentials from AWS_* variables "
+        f"(default {default.input_dir})",
     )
     command.add_argument(
         "--lake", type=Path, help=f"output lake folder (default {default.lake_dir})"
@@ -206,7 +218,7 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
         flags["enrichers"] = [name for name in flags["enrichers"].split(",") if name]
     config = load_config(flags, args.config)
     return config.model_copy(
-        update={"input_dir": config.input_dir.resolve(), "lake_dir": config.lake_dir.resolve()}
+        update={"input_dir": resolved(config.input_dir), "lake_dir": config.lake_dir.resolve()}
     )
 
 
@@ -285,7 +297,7 @@ def _serve(args: argparse.Namespace) -> int:
     roots = args.allowed_root or (None if configured else [config.input_dir, config.lake_dir])
     # Defaults that cannot work (a missing input, folders outside the roots) would fail
     # every scheduled run: refuse them now.
-    validate(config, [r.resolve() for r in roots] if roots else allowed_roots())
+    validate(config, [resolved(r) for r in roots] if roots else allowed_roots())
     problem = server_problem(api_url())
     if problem:
         print(f"newsflow: cannot serve: {problem}", file=sys.stderr)

@@ -9,9 +9,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from expectations.config import QualityConfig
+from newsflow.storage import Location
 
 # Field names tried for each record field, in order; a dotted name ("source.name") is a
 # path into a nested object (or a CSV column spelt so). Fields: title, date, url, body,
@@ -240,7 +241,14 @@ class DedupeConfig(BaseModel, frozen=True):
 class PipelineConfig(BaseModel):
     """Everything one pipeline run needs to know."""
 
-    input_dir: Path = Field(Path("data/raw"), description="Folder of raw article files")
+    # A refused value is not echoed: it may be a storage URL with credentials in it.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    input_dir: Location = Field(
+        Path("data/raw"),
+        description="Folder of raw article files, or an object-store URL (s3://bucket/raw/; "
+        "credentials and endpoint from the AWS_* environment)",
+    )
     lake_dir: Path = Field(Path("data/lake"), description="Root of the output lake")
     lake_name: str | None = Field(
         None,

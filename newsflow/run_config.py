@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from newsflow.config import PipelineConfig
+from newsflow.redact import redact_credentials
 
 ENV_PREFIX = "NEWSFLOW_"
 
@@ -101,7 +102,10 @@ def config_from(values: Mapping[str, Any]) -> PipelineConfig:
         error = exc.errors()[0]
         field = ".".join(str(part) for part in error["loc"]) or "config"
         got = error.get("input")
-        shown = f" (got {got!r})" if not isinstance(got, dict | list) else ""
+        # A storage URL may carry credentials: never echoed.
+        shown = (
+            f" (got {redact_credentials(repr(got))})" if not isinstance(got, dict | list) else ""
+        )
         raise ParameterError(f"{field}: {error['msg']}{shown}") from None
 
 

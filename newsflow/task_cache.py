@@ -26,6 +26,7 @@ from prefect.context import TaskRunContext
 
 from newsflow import __version__
 from newsflow.lake import Lake
+from newsflow.storage import location_key
 
 GENERATION_FILE = ".generation"
 # Long enough for any retry of a run; short enough that old results do not pile up.
@@ -74,7 +75,7 @@ def ingest_key(_: TaskRunContext, inputs: dict[str, Any]) -> str:
     settings = config.model_dump(
         mode="json", include={"input_dir", "max_file_bytes", "stream_min_bytes", "field_mappings"}
     )
-    settings["input_dir"] = str(Path(config.input_dir).resolve())
+    settings["input_dir"] = location_key(config.input_dir)
     return _key("ingest", config.lake_dir, inputs["batch"].batch_id, settings)
 
 

@@ -23,6 +23,7 @@ from newsflow.config import PipelineConfig
 from newsflow.faults import checkpoint
 from newsflow.inputs import Batch, InputFile, digest, storable
 from newsflow.lake import Lake
+from newsflow.object_inputs import local_input_root
 from newsflow.progress import run_logger
 from newsflow.redact import redact_credentials, redact_url
 from newsflow.schema import FILE_MANIFEST, INGESTED, QUARANTINE, rule_counts
@@ -255,7 +256,8 @@ def ingest(batch: Batch, config: PipelineConfig, run_id: str) -> dict[str, Any]:
     """
     lake = Lake(config.lake_dir)
     log = IngestLog()
-    chunks = ingested_chunks(batch, config.input_dir, config, run_id, log)
+    root = local_input_root(batch, config.input_dir, config.lake_dir)  # copies of s3:// input
+    chunks = ingested_chunks(batch, root, config, run_id, log)
     # Counted by the writer, not the reader: the books then catch a row lost in between.
     written = lake.write_chunks(chunks, "ingested", batch.batch_id, run_id)
     quarantined = log.quarantined()

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.s3_server import S3Server, running_seaweedfs
+
 # Before anything imports Prefect: a throwaway home, no telemetry, time to boot.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="newsflow-prefect-")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -59,3 +61,21 @@ def sample_raw(tmp_path: Path) -> Path:
     target = tmp_path / "raw"
     shutil.copytree(SAMPLE_RAW, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """One SeaweedFS S3 server on loopback for the session (tests mark themselves `s3`);
+    each test makes its own bucket with `s3_server.new_bucket()`."""
+    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
+
+
+@pytest.fixture
+def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    """The test server, named in this test's AWS_* environment as a user would."""
+    for key, value in s3_server.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    return s3_server

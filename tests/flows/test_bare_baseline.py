@@ -1,17 +1,17 @@
-"""benchmarks/bare_run.py, the baseline Prefect's share is measured against, does the
-flow's whole work: same counts, same records, and no Prefect run on the way."""
+"""`flows.bare.run_without_prefect`, the baseline Prefect's share is measured against
+(`benchmarks/bare_run.py`), does the flow's whole work: same counts, same records, and
+no Prefect run on the way."""
 
 from __future__ import annotations
 
-import importlib
 import shutil
 from pathlib import Path
-from types import ModuleType
 
 import polars as pl
 import pytest
 
 import flows.pipeline as pipeline
+from flows.bare import run_without_prefect
 from flows.pipeline import newsflow_pipeline
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
@@ -22,19 +22,13 @@ REPO = Path(__file__).resolve().parents[2]
 STAGES = ("ingested", "cleaned", "deduped", "duplicates", "enriched", "quarantine")
 
 
-@pytest.fixture
-def bare_run(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    monkeypatch.syspath_prepend(str(REPO / "benchmarks"))
-    return importlib.import_module("bare_run")
-
-
 def rows(lake: Path, stage: str) -> pl.DataFrame:
     df = Lake(lake).scan(stage).collect().drop("run_id", strict=False)
     return df.select(sorted(df.columns)).sort(pl.all())
 
 
 def test_the_bare_run_does_the_flows_work_without_a_prefect_run(
-    bare_run: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     raw = tmp_path / "raw"
     shutil.copytree(REPO / "data" / "raw", raw)
@@ -45,7 +39,7 @@ def test_the_bare_run_does_the_flows_work_without_a_prefect_run(
 
     monkeypatch.setattr("prefect.task_engine.run_task_sync", no_prefect_run)
     monkeypatch.setattr("prefect.flow_engine.run_flow_sync", no_prefect_run)
-    bare = bare_run.run_without_prefect(PipelineConfig(input_dir=raw, lake_dir=tmp_path / "b"))
+    bare = run_without_prefect(PipelineConfig(input_dir=raw, lake_dir=tmp_path / "b"))
 
     assert bare["status"] == with_prefect["status"] == "completed"
     assert bare["counts"] == with_prefect["counts"]

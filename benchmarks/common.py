@@ -1,0 +1,226 @@
+"""The one helper module `benchmarks/` and `evals/` share.
+
+* Where a measurement was taken: `REPO`, `PYTHON`, `commit_of`, `machine`, and
+  `record`, which appends one `{commit, machine, command, when, figures}` record to the
+  benchmark's results file `benchmarks/results/<benchmark>.json` (one file per
+  benchmark, a list of records).
+* The pipeline's stages as a run would run them, without Prefect (`run_stages`):
+  ingest per batch, line statistics over everything ingested, clean per batch, then
+  dedupe over every cleaned row (the dedupe stage's phases in-process, on a temporary
+  lake: `dedupe_frame`), each stage timed on its own; and the clusters dedupe made
+  (`cluster_ids`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from newsflow.config import DedupeConfig, PipelineConfig
+from newsflow.inputs import InputFile, plan_batches
+from newsflow.lake import Lake
+from newsflow.schema import LINE_DOCS
+from tasks.clean import clean_frame
+from tasks.dedupe_stage import run_dedupe
+from tasks.ingest import ingest_files
+from tasks.line_stats import document_lines, domain_lines, merged_documents
+
+RUN_DATE = dt.date.today()
+REPO = Path(__file__).resolve().parents[1]
+PYTHON = REPO / ".venv" / "bin" / "python"
+RESULTS = REPO / "benchmarks" / "results"
+
+
+def commit_of(code: Path | None = None) -> str:
+    """The short commit hash of `code` (default: this checkout), `+dirty` when it has
+    uncommitted changes; `unknown` for a copy outside git (a `git archive` folder:
+    pass its commit with the benchmark's `--commit`)."""
+    where = str(code or REPO)
+    try:
+        head = subprocess.run(
+            ["git", "-C", where, "rev-parse", "--short", "HEAD"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", where, "status", "--porcelain", "--untracked-files=no"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}+dirty" if dirty else head
+
+
+def driver(code: Path, name: str) -> list[str]:
+    """How to run benchmark script `name` of the code in `code`: as a module where
+    `benchmarks/` is a package (this layout), by path in older snapshots."""
+    if (code / "benchmarks" / "__init__.py").exists():
+        return ["-m", f"benchmarks.{name}"]
+    return [str(code / "benchmarks" / f"{name}.py")]
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on (the machine is shared: load matters)."""
+    import psutil  # a dev dependency, only where a record is written
+
+    return {
+        "cpus": os.cpu_count(),
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": sys.version.split()[0],
+        "load_avg": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def command_line() -> str:
+    """The command that is running, as a reader would type it from the repository root."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    script = ["-m", spec.name] if spec else [sys.argv[0]]
+    return " ".join([".venv/bin/python", *script, *sys.argv[1:]])
+
+
+def record(
+    benchmark: str,
+    figures: dict[str, Any],
+    *,
+    commit: str | None = None,
+    code: Path | None = None,
+    results: Path | None = None,
+) -> Path:
+    """Append one measurement to the benchmark's results file and return its path.
+
+    The file is read just before writing: another series may have added records."""
+    path = results or RESULTS / f"{benchmark}.json"
+    entry = {
+        "commit": commit or commit_of(code),
+        "machine": machine(),
+        "command": command_line(),
+        "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "figures": figures,
+    }
+    records = json.loads(path.read_text()) if path.exists() else []
+    records.append(entry)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(records, indent=1) + "\n")
+    return path
+
+
+def dedupe_frame(
+    cleaned: pl.DataFrame, run_id: str, config: DedupeConfig | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(deduped, duplicates) of the dedupe stage over `cleaned`, on a temporary lake."""
+    with tempfile.TemporaryDirectory(prefix="bench-dedupe-") as tmp:
+        lake = Lake(tmp)
+        for (batch,), part in cleaned.group_by("batch_id", maintain_order=True):
+            lake.write(part, "cleaned", str(batch), run_id)
+        run_dedupe(tmp, run_id, config, submit=False)
+        deduped = lake.scan("deduped").collect().sort("doc_id")
+        return deduped, lake.scan("duplicates").collect().sort("doc_id")
+
+
+@dataclass
+class StageRun:
+    """What ingest, clean and dedupe made of a set of files, and the seconds each took."""
+
+    ingested: pl.DataFrame
+    cleaned: pl.DataFrame
+    quarantined: pl.DataFrame
+    duplicates: pl.DataFrame
+    deduped_rows: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def timing_line(self) -> str:
+        s = self.seconds
+        rate = self.cleaned.height / s["dedupe"] if s["dedupe"] else float("inf")
+        return (
+            f"time: ingest {s['ingest']:.2f} s, line_stats {s['line_stats']:.2f} s, "
+            f"clean {s['clean']:.2f} s, dedupe {s['dedupe']:.2f} s "
+            f"({self.cleaned.height:,} docs -> {rate:,.0f} docs/s); "
+            f"total {sum(s.values()):.2f} s"
+        )
+
+
+def run_stages(
+    root: Path, files: list[InputFile], run_id: str, config: PipelineConfig | None = None
+) -> StageRun:
+    """Ingest, clean and dedupe `files` (paths relative to `root`) as one run would."""
+    config = config or PipelineConfig(input_dir=root)
+    batches = plan_batches(files, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
+    seconds: dict[str, float] = {}
+
+    started = time.perf_counter()
+    ingested, quarantined = [], []
+    for batch in batches:
+        result = ingest_files(batch, root, config, run_id)
+        ingested.append(result.ingested)
+        quarantined.append(result.quarantined)
+    seconds["ingest"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    new = [document_lines(rows, run_id) for rows in ingested]
+    documents = merged_documents(pl.DataFrame(schema=LINE_DOCS), pl.concat([*new]))
+    stats = domain_lines(documents)
+    seconds["line_stats"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    cleaned = []
+    for rows in ingested:
+        kept, _, rejected = clean_frame(rows, RUN_DATE, stats, config.domain_repeat)
+        cleaned.append(kept)
+        quarantined.append(rejected)
+    seconds["clean"] = time.perf_counter() - started
+
+    all_cleaned = pl.concat(cleaned)
+    started = time.perf_counter()
+    deduped, duplicates = dedupe_frame(all_cleaned, run_id)
+    seconds["dedupe"] = time.perf_counter() - started
+    return StageRun(
+        ingested=pl.concat(ingested),
+        cleaned=all_cleaned,
+        quarantined=pl.concat(quarantined),
+        duplicates=duplicates,
+        deduped_rows=deduped.height,
+        seconds=seconds,
+    )
+
+
+def cluster_ids(doc_ids: Iterable[str], merged: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """doc_id -> the cluster it ended in, from the duplicates' (doc_id, kept_doc_id) rows.
+
+    Union-find rather than reading `kept_doc_id` directly, so the scores stay right
+    if a dedupe ever writes chains (a -> b -> c) instead of stars.
+    """
+    parent = {d: d for d in doc_ids}
+
+    def root(d: str) -> str:
+        while parent.setdefault(d, d) != d:
+            parent[d] = parent[parent[d]]
+            d = parent[d]
+        return d
+
+    for a, b in merged:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {d: root(d) for d in list(parent)}
+
+
+def ratio(hits: int, total: int) -> float | None:
+    return hits / total if total else None
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"

@@ -1,0 +1,94 @@
+"""The flow's body with every task called as a plain function: no Prefect run at all.
+
+The baseline Prefect's share of a run is measured against (`benchmarks/bare_run.py`,
+`benchmarks/prefect_ab.py`): same batches, same order of submission, same lake, on a
+`ThreadPoolExecutor` as wide as the flow's task runner. What is left out is all that
+Prefect adds: flow and task runs created and tracked on the API, state changes, retries
+and timeouts, result handling, cache lookups, run loggers shipping to the server,
+artifacts. Prefect is still imported (the task modules are decorated).
+
+It lives beside the flow because it swaps the flow module's own names: a change to
+what the flow body calls must keep this list right, and
+`tests/flows/test_bare_baseline.py` fails when it does not.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from typing import Any
+from unittest.mock import patch
+
+from prefect.utilities.annotations import quote
+
+from newsflow.config import PipelineConfig
+
+LOGGER = logging.getLogger("newsflow.bare")
+# The task objects the flow body submits, by their names in `flows.pipeline`; dedupe's
+# phase tasks (`DEDUPE_PHASES`), which `run_dedupe` submits, by their names in
+# `tasks.dedupe_stage`.
+TASKS = (
+    "ingest",
+    "line_stats",
+    "clean",
+    "quality_gate",
+    "roll_back",
+    "enrich",
+    "quality_check",
+    "commit",
+)
+
+DEDUPE_PHASES = (
+    "plan_dedupe",
+    "fingerprint_batch",
+    "split_bands",
+    "find_candidates",
+    "route_pairs",
+    "route_shingles",
+    "verify_pairs",
+    "connect_components",
+    "route_rows",
+    "merge_partition",
+    "finish",
+)
+
+
+class PlainTask:
+    """Stands in for a Prefect task inside the flow body: `submit` runs its function."""
+
+    def __init__(self, task: Any, pool: ThreadPoolExecutor) -> None:
+        self.fn = task.fn
+        self.name = task.name
+        self.pool = pool
+
+    def with_options(self, **_options: Any) -> PlainTask:
+        return self
+
+    def submit(self, *args: Any, **kwargs: Any) -> Future[Any]:
+        plain = (arg.unwrap() if isinstance(arg, quote) else arg for arg in args)
+        return self.pool.submit(self.fn, *plain, **kwargs)
+
+
+def run_without_prefect(config: PipelineConfig) -> dict[str, Any]:
+    """The flow body of `flows.pipeline` with Prefect's task machinery swapped out (and
+    put back after); returns what the flow returns."""
+    import flows.pipeline as pipeline
+    import tasks.dedupe_stage as dedupe_stage
+
+    runner: Any = pipeline.newsflow_pipeline.task_runner
+    workers = runner._max_workers  # no public accessor
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        swaps: dict[str, Any] = {name: PlainTask(getattr(pipeline, name), pool) for name in TASKS}
+        # The tasks log through `newsflow.progress.run_logger`, which needs no run.
+        swaps |= {
+            "as_completed": as_completed,
+            "get_run_logger": lambda: LOGGER,
+            "create_table_artifact": lambda **_kw: None,
+            "_was_cached": lambda _future: False,
+        }
+        phases: dict[str, Any] = {
+            name: PlainTask(getattr(dedupe_stage, name), pool) for name in DEDUPE_PHASES
+        }
+        with patch.multiple(pipeline, **swaps), patch.multiple(dedupe_stage, **phases):
+            result: dict[str, Any] = pipeline.newsflow_pipeline.fn(config)
+    return result

@@ -1,0 +1,49 @@
+"""A run over `s3://` input SIGKILLed during ingest, then run again: the lake holds the
+rows of one clean run over the same files in a folder, and the re-run fetches nothing
+the killed run had already downloaded (its copies wait in the input cache)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.lakes import (
+    BATCH_SIZE,
+    PrefectServer,
+    Run,
+    assert_consistent,
+    assert_readable,
+    assert_same_rows,
+    newsflow_run,
+    temp_files,
+)
+from tests.s3_server import S3Server
+
+pytestmark = [pytest.mark.flow, pytest.mark.s3]
+
+
+def test_killed_during_ingest_then_rerun_loses_and_duplicates_nothing(
+    prefect_api: PrefectServer,
+    corpus: Path,
+    reference: tuple[Path, Run],
+    s3_server: S3Server,
+    tmp_path: Path,
+) -> None:
+    bucket = s3_server.new_bucket("crash")
+    uploaded = s3_server.upload(corpus, bucket, "raw")
+    env = {**prefect_api.env, **s3_server.env()}
+    url, lake = f"s3://{bucket}/raw/", tmp_path / "lake"
+
+    killed = newsflow_run(env, url, lake, "--batch-size", BATCH_SIZE, kill_at="ingest.file:5")  # type: ignore[arg-type]
+    assert killed.killed, killed.output[-3000:]
+    assert_readable(lake)
+    assert s3_server.bytes_sent(bucket) == uploaded  # listing fetched every object once
+
+    rerun = newsflow_run(env, url, lake, "--batch-size", BATCH_SIZE)  # type: ignore[arg-type]
+    assert rerun.returncode == 0, rerun.output[-3000:]
+    assert s3_server.bytes_sent(bucket) == uploaded  # and the re-run fetched none again
+    assert_readable(lake)
+    assert temp_files(lake) == []
+    assert_consistent(lake)
+    assert_same_rows(reference[0], lake)
