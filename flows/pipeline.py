@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import polars as pl
 from prefect import flow, get_run_logger
@@ -41,6 +41,7 @@ from prefect.utilities.annotations import quote
 
 from expectations.report import artifact_rows, pass_rates, write_quality_reports
 from expectations.validate import StageValidation
+from flows.lake_slot import lake_slot
 from flows.run_names import (
     artifact_key,
     current_run_id,
@@ -49,12 +50,12 @@ from flows.run_names import (
     labels_from_manifest,
     named,
 )
-from flows.validation import allowed_roots, check_lake, validate
+from flows.runners import DASHBOARD_PORT, Runner, flow_on_runner, runs_on
+from flows.validation import allowed_roots, check_dask_scheduler, check_lake, validate
 from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, plan_batches
 from newsflow.lake import UNBATCHED, Lake
-from newsflow.lock import lake_lock
 from newsflow.log_filters import SUMMARY
 from newsflow.object_inputs import list_any_inputs
 from newsflow.progress import RunProgress
@@ -67,7 +68,13 @@ from tasks.clean import clean
 from tasks.commit import commit
 from tasks.dedupe_lake import dedupe_behind, unenriched_batches
 from tasks.dedupe_stage import run_dedupe
-from tasks.enrich import enrich, outdated_batches, per_document_steps, warm_up
+from tasks.enrich import (
+    enrich,
+    enrich_workers_held,
+    outdated_batches,
+    per_document_steps,
+    warm_up,
+)
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
@@ -200,27 +207,49 @@ def _pending_enrich(lake: Lake) -> list[str]:
     flow_run_name=flow_run_name,
     task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]
 )
-def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
+def newsflow_pipeline(
+    config: PipelineConfig | None = None,
+    runner: Runner = "threads",
+    dask_address: str | None = None,
+    workers: int | None = None,
+    dask_dashboard_port: int = DASHBOARD_PORT,
+) -> dict[str, Any]:
     """Run every stage over the input folder; returns the run manifest (also in runs/).
 
-    One run writes a lake at a time: a second run waits for the lake's lock up to
-    `lock_wait_seconds`, then fails with a message naming the run that holds it.
+    `runner` and the rest choose where tasks run (flows/runners.py): a deployment run
+    asking for Dask runs this flow again as a subflow on a DaskTaskRunner.
+    One run writes a lake at a time: a second run waits for the lake (its concurrency
+    limit, then its lock) up to `lock_wait_seconds`, then fails naming who holds it.
     """
     config = config or PipelineConfig()
     # Bad parameters (or a run outside a deployment's allowed roots) and a lake that
     # cannot be written fail here, in one line, before anything is read or written.
     validate(config, allowed_roots())
     check_lake(config.lake_dir)
+    # Served runs unpickle this function with only the globals its body names, and the
+    # parameter annotations are resolved from those: the body must name `Runner`.
+    runner_args: tuple[Runner, str | None, int | None, int] = (
+        cast(Runner, runner),
+        dask_address,
+        workers,
+        dask_dashboard_port,
+    )
+    context = FlowRunContext.get()
+    if context is not None and not runs_on(context.task_runner, runner, workers):
+        if dask_address:  # one line in seconds, not Dask's 30 s wait and traceback
+            check_dask_scheduler(dask_address)
+        return flow_on_runner(newsflow_pipeline, *runner_args)(config, *runner_args)
     logger = get_run_logger()
     run_id = current_run_id()
     lake = Lake(config.lake_dir)
     stages = ("ingest", *STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1])
-    asked = time.perf_counter()
+    slot = lake_slot(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
     with (
-        lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning),
+        enrich_workers_held(),  # no worker process outlives the run
+        slot as waited,
         RunProgress(run_id, logger, stages, artifacts=True) as progress,
     ):
-        return _run(config, run_id, lake, progress, lock_wait_s=time.perf_counter() - asked)
+        return _run(config, run_id, lake, progress, lock_wait_s=waited)
 
 
 def _run(

@@ -23,6 +23,8 @@ P = ParamSpec("P")
 R = TypeVar("R")
 Runner = Literal["threads", "dask"]
 RUNNERS: tuple[Runner, ...] = ("threads", "dask")
+# Dask's own default; on loopback here. The dashboard needs bokeh (in the lock).
+DASHBOARD_PORT = 8787
 
 # distributed logs ~70 INFO lines per cluster start and stop; read when it is imported,
 # and inherited by the worker processes a LocalCluster spawns.
@@ -59,24 +61,31 @@ def api_shared_with_workers() -> Iterator[str]:
         yield server.api_url
 
 
-def local_cluster_kwargs(workers: int | None) -> dict[str, Any]:
+def local_cluster_kwargs(
+    workers: int | None, dashboard_port: int = DASHBOARD_PORT
+) -> dict[str, Any]:
     """A LocalCluster of single-threaded processes on loopback, one per core by default.
 
     One thread per process: the stages are Python-heavy (ftfy, spaCy, YAKE), so extra
-    threads in a worker would only contend for its GIL.
+    threads in a worker would only contend for its GIL. The dashboard (bokeh) listens on
+    loopback at `dashboard_port` (0: any free port; a busy one makes Dask pick another).
     """
     return {
         "n_workers": workers or os.cpu_count() or 1,
         "threads_per_worker": 1,
         "processes": True,
         "host": "127.0.0.1",
+        "dashboard_address": f"127.0.0.1:{dashboard_port}",
     }
 
 
 def make_task_runner(
-    runner: Runner, dask_address: str | None = None, workers: int | None = None
+    runner: Runner,
+    dask_address: str | None = None,
+    workers: int | None = None,
+    dashboard_port: int = DASHBOARD_PORT,
 ) -> TaskRunner[Any]:
-    """The task runner for `newsflow run --runner …`.
+    """The task runner for `newsflow run --runner …` (and a deployment's `runner`).
 
     `workers` is threads for `threads` (None: Prefect's default pool size) and worker
     processes for a LocalCluster; with `dask_address` the cluster is already sized.
@@ -96,11 +105,18 @@ def make_task_runner(
 
     if dask_address:
         return DaskTaskRunner(address=dask_address)
-    return DaskTaskRunner(cluster_kwargs=local_cluster_kwargs(workers))
+    # A LocalCluster (and its worker processes) lives as long as the flow run that made
+    # it: prefect-dask closes it when the run ends; its workers end with their parent
+    # process (distributed watches it), also when that process is killed outright.
+    return DaskTaskRunner(cluster_kwargs=local_cluster_kwargs(workers, dashboard_port))
 
 
 def flow_on_runner(
-    flow: Flow[P, R], runner: Runner, dask_address: str | None, workers: int | None
+    flow: Flow[P, R],
+    runner: Runner,
+    dask_address: str | None,
+    workers: int | None,
+    dashboard_port: int = DASHBOARD_PORT,
 ) -> Flow[P, R]:
     """`flow` with its tasks sent to the chosen runner.
 
@@ -109,4 +125,21 @@ def flow_on_runner(
     """
     if runner == "threads" and not workers and not dask_address:
         return flow
-    return flow.with_options(task_runner=make_task_runner(runner, dask_address, workers))
+    return flow.with_options(
+        task_runner=make_task_runner(runner, dask_address, workers, dashboard_port)
+    )
+
+
+def runs_on(task_runner: object, runner: Runner, workers: int | None) -> bool:
+    """Whether a flow run's `task_runner` is the one `runner` and `workers` ask for.
+
+    A deployment run starts on the flow's default (threads); one whose parameters ask
+    for Dask, or another thread count, runs the flow again as a subflow on that runner.
+    """
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    if runner == "threads":
+        return isinstance(task_runner, ThreadPoolTaskRunner) and (
+            not workers or getattr(task_runner, "_max_workers", None) == workers
+        )
+    return not isinstance(task_runner, ThreadPoolTaskRunner)

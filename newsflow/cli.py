@@ -15,7 +15,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, cast
 
-from flows.runners import RUNNERS, api_shared_with_workers, flow_on_runner
+from flows.runners import DASHBOARD_PORT, RUNNERS, api_shared_with_workers, flow_on_runner
 from newsflow.config import PipelineConfig
 from newsflow.deploy import DEFAULT_CRON, DEFAULT_NAME
 from newsflow.lake import Lake, LakeVersionError
@@ -74,6 +74,34 @@ def _config_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--batch-size", type=int, help=f"files per batch (default {default.batch_size})"
     )
+    command.add_argument(
+        "--lock-wait",
+        type=float,
+        metavar="SECONDS",
+        help="how long to wait for another run writing the same lake "
+        f"(default {default.lock_wait_seconds:g})",
+    )
+
+
+def _runner_options(command: argparse.ArgumentParser, what: str) -> None:
+    """Where tasks run; for `serve`, the deployment's defaults (the form offers them)."""
+    command.add_argument(
+        "--runner", choices=RUNNERS, default="threads", help=f"{what} (default threads)"
+    )
+    command.add_argument(
+        "--dask-address", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (dask only)"
+    )
+    command.add_argument(
+        "--workers",
+        type=int,
+        help="threads, or processes of the local Dask cluster (default: one per core)",
+    )
+    command.add_argument(
+        "--dask-dashboard-port",
+        type=int,
+        default=DASHBOARD_PORT,
+        help=f"a local Dask cluster's dashboard port on 127.0.0.1 (default {DASHBOARD_PORT})",
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,17 +130,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="enrich every batch again (new enrichers)",
     )
-    run.add_argument(
-        "--runner", choices=RUNNERS, default="threads", help="where tasks run (default threads)"
-    )
-    run.add_argument(
-        "--dask-address", help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786 (dask only)"
-    )
-    run.add_argument(
-        "--workers",
-        type=int,
-        help="threads, or processes of the local Dask cluster (default: one per core)",
-    )
+    _runner_options(run, "where tasks run")
     serve = sub.add_parser(
         "serve", help="register the scheduled deployment and run its flow runs (needs a server)"
     )
@@ -125,6 +143,11 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         help="a folder runs may read input from and write lakes to (repeat for more; default: "
         "NEWSFLOW_ALLOWED_ROOTS, else the --input and --lake folders)",
+    )
+    _runner_options(serve, "the runs' default runner")
+    serve.add_argument(
+        "--alert-webhook",
+        help="URL to POST to when a run fails, crashes or is late (Prefect automations)",
     )
     server = sub.add_parser(
         "server", help="start the local Prefect server (and UI) in the background for runs"
@@ -179,6 +202,7 @@ CONFIG_FLAGS = {
     "stop_after": "stop_after",
     "re_enrich": "re_enrich",
     "enrichers": "enrichers",
+    "lock_wait": "lock_wait_seconds",
 }
 
 
@@ -245,12 +269,13 @@ def _run(args: argparse.Namespace) -> int:
 
         summary_off_console()
 
-        pipeline = flow_on_runner(newsflow_pipeline, args.runner, args.dask_address, args.workers)
+        runner = (args.runner, args.dask_address, args.workers, args.dask_dashboard_port)
+        pipeline = flow_on_runner(newsflow_pipeline, *runner)
         with (
             api_shared_with_workers() if args.runner == "dask" else nullcontext(),
             heartbeats_only_if_set(),
         ):
-            run = pipeline(config)
+            run = pipeline(config, *runner)
     print(format_run(run))
     return 0
 
@@ -280,7 +305,18 @@ def _serve(args: argparse.Namespace) -> int:
     if roots:  # the runs `serve` executes are its subprocesses: they inherit the roots
         os.environ[ALLOWED_ROOTS_ENV] = roots_env(roots)
     print(f"newsflow: runs may use folders under {os.environ[ALLOWED_ROOTS_ENV]}", file=sys.stderr)
-    serve_pipeline(config, name=args.name, cron=args.cron)
+    if args.alert_webhook:
+        from newsflow.alerts import ensure_alerts
+
+        ensure_alerts(args.alert_webhook)
+        print(f"newsflow: alerts on failed, crashed and late runs go to {args.alert_webhook}")
+    runner = {
+        "runner": args.runner,
+        "dask_address": args.dask_address,
+        "workers": args.workers,
+        "dask_dashboard_port": args.dask_dashboard_port,
+    }
+    serve_pipeline(config, name=args.name, cron=args.cron, task_runner=runner)
     return 0
 
 

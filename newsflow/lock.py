@@ -54,17 +54,22 @@ def lake_lock(
     wait_seconds: float,
     on_wait: Any = None,
     poll_seconds: float = 0.5,
+    report_seconds: float = 50.0,
+    waited_before: float = 0.0,
 ) -> Iterator[None]:
     """Hold the lake's write lock, waiting up to `wait_seconds` for another run.
 
-    `on_wait(message)` is called once when the lock is busy, so the caller can log
-    that this run is waiting and for whom. Raises LakeBusyError when the wait ends.
+    `on_wait(message)` is called when the lock is found busy and again every
+    `report_seconds` while it stays so, so a waiting run says so (and for whom) at
+    least once a minute. Raises LakeBusyError when the wait ends. `waited_before`: the
+    part of `wait_seconds` the run already spent waiting for the lake elsewhere.
     """
     lake_root.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path(lake_root), os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        deadline = time.monotonic() + wait_seconds
-        told = False
+        started = time.monotonic() - waited_before
+        deadline = started + wait_seconds
+        next_report = started
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -75,9 +80,10 @@ def lake_lock(
                     raise LakeBusyError(
                         f"{busy}; gave up after {wait_seconds:g} s (lock_wait_seconds)"
                     ) from None
-                if not told and on_wait is not None:
-                    on_wait(f"{busy}; waiting up to {wait_seconds:g} s")
-                    told = True
+                now = time.monotonic()
+                if on_wait is not None and now >= next_report:
+                    on_wait(f"{busy}; waited {now - started:.0f} of {wait_seconds:g} s")
+                    next_report = now + report_seconds
                 time.sleep(poll_seconds)
         info = {
             "run_id": run_id,

@@ -20,6 +20,7 @@ import importlib.metadata
 import json
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,11 @@ def warm_up(names: Sequence[str] | None = None) -> None:
     """Start the worker processes of the chosen enrichers and load their models in the
     background, for a run about to enrich enough documents to use them."""
     workers.warm([e.load_model for e in select_enrichers(names) if e.load_model])
+
+
+def enrich_workers_held() -> AbstractContextManager[None]:
+    """Hold the enrichers' worker processes for a run: they end when it ends."""
+    return workers.held_by_run()
 
 
 def per_document_steps(names: Sequence[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 The model-bound enrichers (spaCy NER, YAKE, py3langid) are Python that holds the GIL,
 so Prefect's thread pool runs them one at a time on one core: all enrichers ran at
 ~11 docs/s however many cores the machine had. Each worker process loads its models
-once (on first use) and lives as long as the process that started it, so a run pays
+once (on first use) and lives until the run ends (`shut_down`), so a run pays
 the loads once per worker, not per batch.
 
 Results are the ones the same function gives in-process: each document is handled on
@@ -12,16 +12,29 @@ in-process, where a worker's start-up (about 2 s with spaCy) would cost more tha
 `NEWSFLOW_ENRICH_WORKERS` sets the number of processes (default: the CPUs this
 process may use; 1 turns the pool off). A run that will enrich many documents starts
 the workers and their models early (`warm`), while it ingests.
+
+The workers end with the run: the flow holds them (`held_by_run`) and they are shut
+down when it ends, however it ends (a cancel arrives as SIGTERM, which Prefect turns
+into an exception). A parent killed
+outright (SIGKILL, out of memory) runs no code, so each worker also watches its parent:
+Linux's parent-death signal ends it at once, and a thread that polls the parent's pid
+ends it within a second elsewhere (and when the parent died before the signal was set).
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
+import sys
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -32,8 +45,13 @@ WORKERS_ENV = "NEWSFLOW_ENRICH_WORKERS"
 MIN_ROWS = 128
 CHUNKS_PER_WORKER = 4
 
+# How often a worker checks that the process that started it is still alive.
+PARENT_POLL_SECONDS = 0.5
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
 _LOCK = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+_runs = 0  # runs in this process using the pool (tests run flows in threads)
 # Told the number of items of each chunk as it comes back (the enrich task sets it, for
 # progress lines); per thread, so concurrent batches report apart.
 ON_CHUNK: ContextVar[Callable[[int], None] | None] = ContextVar("on_chunk", default=None)
@@ -53,6 +71,25 @@ def _pool_workers() -> int:
     return 1 if multiprocessing.current_process().daemon else worker_count()
 
 
+def _die_with_parent(parent_pid: int) -> None:
+    """Pool initializer: end this worker when `parent_pid` (the run's process) ends."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        # Sent when the thread that started this worker exits. The pool lives no longer
+        # than the run (`shut_down`), and the threads that submit to it (the flow's, the
+        # task runner's) outlive the run, so this only fires when the process dies.
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True).start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)  # re-parented: the run's process is gone, and so is our caller
+
+
 def _executor(workers: int) -> ProcessPoolExecutor:
     global _pool
     with _LOCK:
@@ -60,7 +97,12 @@ def _executor(workers: int) -> ProcessPoolExecutor:
             # spawn, not fork: the parent runs polars' and Prefect's threads, and a
             # forked child can inherit one of their locks held.
             context = multiprocessing.get_context("spawn")
-            _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+            _pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=context,
+                initializer=_die_with_parent,
+                initargs=(os.getpid(),),
+            )
         return _pool
 
 
@@ -70,6 +112,56 @@ def _discard(pool: ProcessPoolExecutor) -> None:
         if _pool is pool:
             _pool = None
     pool.shutdown(wait=False, cancel_futures=True)
+
+
+def worker_pids() -> list[int]:
+    """The pids of the worker processes running now (none without a pool)."""
+    pool = _pool
+    processes = getattr(pool, "_processes", None) or {}
+    return [p.pid for p in list(processes.values()) if p.pid is not None and p.is_alive()]
+
+
+@contextmanager
+def held_by_run() -> Iterator[None]:
+    """Mark a run as using the pool; when the last such run ends (however it ends: a
+    cancel arrives as an exception), the worker processes are shut down."""
+    global _runs
+    with _LOCK:
+        _runs += 1
+    try:
+        yield
+    finally:
+        with _LOCK:
+            _runs -= 1
+            last = _runs == 0
+        if last:
+            shut_down()
+
+
+def shut_down(grace_seconds: float = 5.0) -> None:
+    """End the worker processes now: queued chunks are dropped, running ones abandoned.
+
+    Called when a run ends (completed, failed or cancelled): the next run in this
+    process starts a new pool. Workers are terminated rather than drained, so a cancel
+    stops their work within seconds; a worker that ignores SIGTERM is killed after
+    `grace_seconds`.
+    """
+    global _pool
+    with _LOCK:
+        pool, _pool = _pool, None
+    if pool is None:
+        return
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + grace_seconds
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(1.0)
 
 
 def _load(loader: Callable[[], object]) -> None:

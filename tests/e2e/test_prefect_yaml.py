@@ -20,11 +20,24 @@ from tests.e2e.processes import BIN, REPO
 POOL = "newsflow-process"
 
 
+def deployments() -> dict[str, dict[str, Any]]:
+    spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    return {d["name"]: d for d in spec["deployments"]}
+
+
 @pytest.fixture(scope="module")
 def deployment() -> dict[str, Any]:
-    spec = yaml.safe_load((REPO / "prefect.yaml").read_text())
-    [only] = spec["deployments"]
-    return dict(only)
+    return deployments()["newsflow-nightly"]
+
+
+def test_the_dask_deployment_passes_its_runner_as_flow_parameters() -> None:
+    dask = deployments()["newsflow-dask"]
+    flow: Flow[Any, Any] = load_flow_from_entrypoint(dask["entrypoint"])
+    validated = flow.validate_parameters(dask["parameters"])
+    assert validated["runner"] == "dask"
+    assert validated["dask_address"].startswith("tcp://")
+    with pytest.raises(ParameterTypeError, match="runner"):
+        flow.validate_parameters({**dask["parameters"], "runner": "spark"})
 
 
 def test_the_entrypoint_is_the_pipeline_and_its_parameters_validate(

@@ -208,3 +208,18 @@ def test_re_enrich_applies_new_enrichers_to_every_batch(sample_raw: Path, tmp_pa
     for path in Lake(lake).files("enriched"):
         named = pq.read_schema(path).metadata[b"newsflow.enrichers"].decode().split(",")
         assert named == [name for name in ENRICHERS if name in [*CHEAP, *renamed]]
+
+
+def test_lock_wait_is_an_option_of_the_command_line(
+    holder_process: tuple[Path, subprocess.Popen[bytes]],
+    sample_raw: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from newsflow.cli import main
+
+    lake, _ = holder_process
+    argv = ["run", "--input", str(sample_raw), "--lake", str(lake), "--lock-wait", "0.5"]
+    assert main([*argv, "--enrichers", ",".join(CHEAP)]) == 1
+    [line] = capsys.readouterr().err.strip().splitlines()
+    assert "gave up after 0.5 s" in line
+    assert not Lake(lake).files("ingested")

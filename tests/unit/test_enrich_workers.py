@@ -4,10 +4,13 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 
 import flows.pipeline
@@ -97,3 +100,99 @@ def test_a_run_warms_the_enrichers_only_when_it_will_use_workers(
     _warm_up(config, batches_of(size) if size else [], tasks_here)
     # Tasks on Dask enrich in its worker processes: nothing to start here.
     assert calls == ([["language_v2"]] if warmed and tasks_here else [])
+
+
+def wait_gone(pids: list[int], timeout_s: float) -> list[int]:
+    """The pids of `pids` still running after up to `timeout_s` (zombies count as gone)."""
+    deadline = time.monotonic() + timeout_s
+    alive = pids
+    while time.monotonic() < deadline:
+        alive = [p for p in pids if psutil.pid_exists(p) and not is_zombie(p)]
+        if not alive:
+            break
+        time.sleep(0.1)
+    return alive
+
+
+def is_zombie(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_the_last_run_to_end_shuts_the_workers_down(
+    monkeypatch: pytest.MonkeyPatch, no_pool: None
+) -> None:
+    monkeypatch.setenv(workers.WORKERS_ENV, "2")
+    with workers.held_by_run():
+        with workers.held_by_run():  # a second run in this process, ending first
+            workers.map_chunks(pid_of, list(range(workers.MIN_ROWS)))
+            pids = workers.worker_pids()
+        assert len(pids) == 2
+        assert workers.worker_pids() == pids  # still in use by the other run
+    assert workers._pool is None
+    assert wait_gone(pids, 10) == []
+
+
+def test_a_failing_run_still_shuts_the_workers_down(
+    monkeypatch: pytest.MonkeyPatch, no_pool: None
+) -> None:
+    monkeypatch.setenv(workers.WORKERS_ENV, "2")
+    pids: list[int] = []
+
+    def failing_run() -> None:
+        with workers.held_by_run():
+            workers.map_chunks(pid_of, list(range(workers.MIN_ROWS)))
+            pids.extend(workers.worker_pids())
+            raise KeyError("the run failed")
+
+    with pytest.raises(KeyError):
+        failing_run()
+    assert len(pids) == 2
+    assert wait_gone(pids, 10) == []
+
+
+KILLED_PARENT = """
+import os, sys, time
+os.environ["{env}"] = "2"
+from tasks.enrichers import workers
+from tests.unit.test_enrich_workers import pid_of
+workers.map_chunks(pid_of, list(range(workers.MIN_ROWS)))
+print(" ".join(map(str, workers.worker_pids())), flush=True)
+time.sleep(600)
+"""
+
+
+def test_workers_die_with_a_parent_killed_outright(tmp_path: Path) -> None:
+    """SIGKILL runs no clean-up in the parent: the workers must notice by themselves."""
+    script = KILLED_PARENT.format(env=workers.WORKERS_ENV)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert parent.stdout is not None
+        pids = [int(p) for p in parent.stdout.readline().split()]
+        assert len(pids) == 2, pids
+        assert all(psutil.Process(p).ppid() == parent.pid for p in pids)
+        parent.kill()
+        parent.wait()
+        assert wait_gone(pids, 5) == []
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        parent.wait()
+
+
+def test_a_worker_whose_parent_is_gone_exits_at_once() -> None:
+    """The race the parent-death signal leaves: the parent died before it was armed."""
+    child = subprocess.run(
+        [sys.executable, "-c", "from tasks.enrichers import workers; workers._die_with_parent(1)"],
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=60,
+    )
+    assert child.returncode == 1

@@ -1,0 +1,113 @@
+"""One run per lake: a Prefect global concurrency limit named after the lake, then the
+lake's lock file (newsflow/lock.py).
+
+The limit makes a second run on a lake queue in Prefect, visibly, for CLI and
+deployment runs alike, wherever they run; the lock file still guards a lake that runs
+without a shared server (each `newsflow run` on its own temporary server) and is what
+the lake itself records. A waiting run logs that it waits, for what and for how long,
+at least once a minute; it gives up after `lock_wait_seconds` in all.
+
+A slot is a lease the run renews while it holds it: a run killed outright frees the
+lake when the lease lapses (`LEASE_SECONDS`, Prefect's minimum), not never.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager, suppress
+from pathlib import Path
+
+from newsflow.config import lake_slug
+from newsflow.lock import LakeBusyError, lake_lock
+
+RunLogger = logging.Logger | logging.LoggerAdapter[logging.Logger]
+LEASE_SECONDS = 60
+LIMIT_PREFIX = "newsflow-lake-"
+# A waiting run says so this often (the issue asks for at least once a minute).
+REPORT_SECONDS = 50.0
+MIN_TRY_SECONDS = 5.0
+
+
+def lake_limit_name(lake_dir: Path | str, lake_name: str | None = None) -> str:
+    """The Prefect global concurrency limit that admits one run per lake: named after a
+    configured `lake_name`; else after the lake's slug plus a short hash of its full
+    path, since two lakes may end in the same two folders (slugs are for reading)."""
+    if lake_name:
+        return f"{LIMIT_PREFIX}{lake_slug(lake_dir, lake_name)}"
+    full_path = str(Path(lake_dir).expanduser().resolve())
+    digest = hashlib.sha1(full_path.encode()).hexdigest()[:8]
+    return f"{LIMIT_PREFIX}{lake_slug(lake_dir)}-{digest}"
+
+
+def ensure_lake_limit(name: str) -> None:
+    """Create the limit (one slot) if it is missing; a limit set by hand is left as is
+    (an operator may have raised it, or turned it off)."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            with suppress(ObjectAlreadyExists):  # another run created it first
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=name, limit=1)
+                )
+
+
+def _hold_limit(stack: ExitStack, name: str, wait_seconds: float, logger: RunLogger) -> None:
+    """Enter the limit's slot on `stack`, waiting in steps so the wait is reported."""
+    from prefect.concurrency.sync import concurrency
+
+    started = time.monotonic()
+    while True:
+        waited = time.monotonic() - started
+        # At least a few seconds per try: asking the server takes time even when free.
+        step = max(min(REPORT_SECONDS, wait_seconds - waited), MIN_TRY_SECONDS)
+        try:
+            stack.enter_context(
+                concurrency(name, occupy=1, timeout_seconds=step, lease_duration=LEASE_SECONDS)
+            )
+            return
+        except TimeoutError:
+            waited = time.monotonic() - started
+            if waited >= wait_seconds:
+                raise LakeBusyError(
+                    f"another run holds the lake's concurrency limit {name}; gave up after "
+                    f"{wait_seconds:g} s (lock_wait_seconds)"
+                ) from None
+            logger.warning(
+                "Waiting for the lake: another run holds its concurrency limit %s "
+                "(waited %.0f of %g s)",
+                name,
+                waited,
+                wait_seconds,
+            )
+
+
+@contextmanager
+def lake_slot(
+    lake_root: Path,
+    lake_name: str | None,
+    run_id: str,
+    wait_seconds: float,
+    logger: RunLogger,
+) -> Iterator[float]:
+    """Hold the lake for this run: its concurrency limit, then its lock. Yields the
+    seconds spent waiting for them (the run's time does not include them)."""
+    started = time.monotonic()
+    name = lake_limit_name(lake_root, lake_name)
+    with ExitStack() as stack:
+        try:
+            ensure_lake_limit(name)
+        except Exception as exc:  # the lock below still keeps one writer per lake
+            logger.warning("No concurrency limit for the lake (%s); the lake lock alone", exc)
+        else:
+            _hold_limit(stack, name, wait_seconds, logger)
+        report = {"report_seconds": REPORT_SECONDS, "waited_before": time.monotonic() - started}
+        stack.enter_context(lake_lock(lake_root, run_id, wait_seconds, logger.warning, **report))
+        yield time.monotonic() - started
