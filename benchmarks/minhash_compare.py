@@ -31,9 +31,8 @@ from datasketch import MinHash
 from newsflow.config import DedupeConfig, PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
 from tasks.clean import clean_frame
-from tasks.fingerprints import shingle_sets
+from tasks.fingerprints import hash64, shingle_sets
 from tasks.ingest import ingest_files
-from tasks.fingerprints import hash64
 from tasks.minhash import signatures
 
 Signer = Callable[[pl.Series, DedupeConfig], np.ndarray]

@@ -1,4 +1,4 @@
-"""Shared fixtures: a private Prefect home, no network, one Prefect test server per session."""
+"""Shared fixtures: a private Prefect home, no network, one Prefect server per session."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="newsflow-prefect-")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+from tests.e2e.fixtures import ServedDeployment, served  # noqa: E402
+from tests.prefect_server import PrefectServer, reporting_to, running_prefect_server  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RAW = REPO / "data" / "raw"
@@ -39,18 +42,38 @@ def _loopback_only(self: socket.socket, address: object) -> None:
     _real_connect(self, address)  # type: ignore[arg-type]
 
 
+# Every test in these folders carries the folder's marker (pyproject.toml), new ones too.
+FOLDER_MARKERS = {"e2e": "e2e", "browser": "browser", "flows": "flow"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.relative_to(REPO / "tests").parts[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
 @pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    """One Prefect test server for every flow test in the session."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """The session's one Prefect server (tests/prefect_server.py); flows called in this
+    process report to it too."""
+    root = tmp_path_factory.mktemp("prefect")
+    with running_prefect_server(root) as server, reporting_to(server):
+        yield server
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+
+@pytest.fixture(scope="session")
+def served_deployment(
+    prefect_server: PrefectServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedDeployment]:
+    """`newsflow serve` against the session's server, once for the e2e and browser tests."""
+    with served(prefect_server, tmp_path_factory.mktemp("served")) as deployment:
+        yield deployment
 
 
 @pytest.fixture

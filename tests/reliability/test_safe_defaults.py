@@ -23,8 +23,9 @@ from newsflow.lake import Lake
 from newsflow.redact import MASK, redact_credentials, redact_url
 from tasks.ingest import ingest_files
 from tasks.urls import canonical_url
+from tests.prefect_server import PrefectServer
 from tests.reliability.corpus import CREDENTIAL_FILES, TOKEN
-from tests.reliability.lakes import PrefectServer, Run
+from tests.reliability.lakes import Run
 
 
 def cells_holding(path: Path, needle: str) -> list[str]:
@@ -36,7 +37,7 @@ def cells_holding(path: Path, needle: str) -> list[str]:
 
 @pytest.mark.flow
 def test_no_credential_reaches_the_lake_the_logs_or_prefect(
-    prefect_api: PrefectServer, reference: tuple[Path, Run]
+    prefect_server: PrefectServer, reference: tuple[Path, Run]
 ) -> None:
     lake, run = reference
     ingested = Lake(lake).scan("ingested").collect()
@@ -52,10 +53,10 @@ def test_no_credential_reaches_the_lake_the_logs_or_prefect(
     leaks += [str(p) for p in lake.rglob("*") if p.is_file() and token in p.read_bytes().lower()]
     assert leaks == []
     assert TOKEN.lower() not in run.output.lower()
-    stored = [p for home in prefect_api.homes for p in home.rglob("*") if p.is_file()]
+    stored = [p for home in prefect_server.homes for p in home.rglob("*") if p.is_file()]
     assert stored, "Prefect stored nothing: the search below would prove nothing"
     assert [p for p in stored if token in p.read_bytes().lower()] == []
-    assert TOKEN.lower() not in prefect_api.log.read_text().lower()
+    assert TOKEN.lower() not in prefect_server.log.read_text().lower()
 
 
 def credential_rows(root: Path) -> tuple[list[str], list[str]]:

@@ -105,7 +105,8 @@ def test_clean_dates_a_column_as_the_date_expressions_do() -> None:
         None,
         dt.date(2999, 12, 31),
     ]
-    rows = ingested_rows(*({"doc_id": f"d{i}", "date_raw": r, "url": u} for i, (r, u) in enumerate(zip(raws, urls, strict=True))))
+    pairs = enumerate(zip(raws, urls, strict=True))
+    rows = ingested_rows(*({"doc_id": f"d{i}", "date_raw": r, "url": u} for i, (r, u) in pairs))
     cleaned = clean_frame(rows, RUN_DATE)[0].sort("doc_id")
     columns = ["published_date", "date_source", "date_flag"]
     assert cleaned.select(columns).rows() == expected.select(columns).rows()
