@@ -29,7 +29,10 @@ def _open_offline(browser: object, page_path: Path, blocked: list[str]) -> objec
 
 
 def test_report_shows_the_numbers_and_stays_offline(browser: object, tmp_path: Path) -> None:
-    short = {"doc_id": "json-1", "body": "Chat with us. See the news as it unfolds."}
+    short: dict[str, object] = {
+        "doc_id": "json-1",
+        "body": "Chat with us. See the news as it unfolds.",
+    }
     results = [
         validate("ingested", ingested()),
         validate(

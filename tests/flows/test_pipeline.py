@@ -150,9 +150,11 @@ def test_every_stage_reads_back_with_the_contract_in_three_readers(
         hive = stage == "enriched"
         via_polars = pl.scan_parquet(files, hive_partitioning=hive).collect()
         via_pandas = pd.read_parquet(folder)
-        via_duckdb = duckdb.sql(
+        relation = duckdb.sql(
             f"select * from read_parquet('{folder}/**/*.parquet', hive_partitioning={hive})"
-        ).pl()
+        )
+        assert relation is not None  # a select always gives a relation
+        via_duckdb = relation.pl()
         for frame_columns in (via_polars.columns, list(via_pandas.columns), via_duckdb.columns):
             assert set(frame_columns) == set(schema.names()), stage
         assert len(via_pandas) == via_polars.height == via_duckdb.height

@@ -107,7 +107,8 @@ POISON = ["1" * 5000, "-" + "9" * 4400, "[" * 3000 + "]" * 3000, "NaN", "-Infini
 def json_documents(draw: st.DrawFn) -> str:
     items = draw(st.lists(json_records | json_values, max_size=5))
     lines = [json.dumps(x) for x in items]
-    if lines and draw(st.booleans()):
+    poisoned: bool = draw(st.booleans())
+    if lines and poisoned:
         i = draw(st.integers(0, len(lines) - 1))
         field = draw(st.sampled_from(["title", "body", "date", "url"]))
         lines[i] = f'{{"{field}": {draw(st.sampled_from(POISON))}, "title": "t"}}'

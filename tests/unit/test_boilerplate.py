@@ -6,6 +6,7 @@ All article text here is invented; the two seeds are the project's own sample fi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
@@ -25,7 +26,7 @@ RUN_DATE = dt.date(2026, 11, 23)
 GAZETTE = "https://www.examplegazette.com/news/story?id=7"
 
 
-def ingested(*rows: dict[str, object]) -> pl.DataFrame:
+def ingested(*rows: Mapping[str, object]) -> pl.DataFrame:
     return ingested_rows(
         *({"date_raw": "20211208", "doc_id": f"d{i}", **row} for i, row in enumerate(rows))
     )

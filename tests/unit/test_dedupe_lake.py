@@ -20,7 +20,7 @@ from tasks.dedupe_lake import dedupe
 from tasks.shuffle import Shuffle
 from tests.articles import MARKET, SCATTERED_COPIES, body, cleaned
 
-ROWS = [
+ROWS: list[dict[str, object]] = [
     *SCATTERED_COPIES,
     {"doc_id": "z", "body": body(MARKET[2:]) + "\n\nA paragraph of its own.", "batch_id": "b3"},
 ]

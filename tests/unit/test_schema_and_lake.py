@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -47,7 +47,9 @@ def test_conform_orders_and_casts_columns() -> None:
         (lambda df: df.with_columns(record_index=pl.lit("seven")), "do not cast"),
     ],
 )
-def test_conform_refuses_drift(change, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_conform_refuses_drift(
+    change: Callable[[pl.DataFrame], pl.DataFrame], message: str
+) -> None:
     df = pl.DataFrame([ingested_row()])
     with pytest.raises(SchemaDriftError, match=message):
         conform(change(df), INGESTED)
@@ -118,7 +120,7 @@ def test_enriched_is_partitioned_by_month_and_reads_back_whole(tmp_path: Path) -
     lake = Lake(tmp_path)
     rows = []
     for i, month in enumerate([dt.date(2021, 12, 8), dt.date(2022, 1, 3), None]):
-        row = {name: None for name in ENRICHED.names()}
+        row: dict[str, object] = {name: None for name in ENRICHED.names()}
         row.update(
             doc_id=f"d{i}",
             run_id="r",
