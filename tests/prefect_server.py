@@ -85,7 +85,9 @@ def running_prefect_server(root: Path) -> Iterator[PrefectServer]:
 
 @contextmanager
 def reporting_to(server: PrefectServer) -> Iterator[None]:
-    """Flows and tasks called in this process report to `server`."""
+    """Flows and tasks called in this process report to `server`. The setting lives in a
+    context variable: a thread a test starts must run in a copy of the test's context
+    (`contextvars.copy_context().run`), or Prefect would boot a temporary server there."""
     from prefect.logging.handlers import APILogHandler
     from prefect.settings import PREFECT_API_URL, temporary_settings
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import signal
 import subprocess
@@ -107,8 +108,11 @@ def test_a_second_run_waits_then_refuses_without_touching_the_lake(
 
 def test_two_runs_started_together_write_one_runs_rows(sample_raw: Path, tmp_path: Path) -> None:
     together, alone = tmp_path / "together", tmp_path / "alone"
+    # Threads start with an empty context: each runs in a copy of this one, which
+    # points Prefect at the session's server (tests/prefect_server.py).
+    contexts = [contextvars.copy_context() for _ in range(2)]
     with ThreadPoolExecutor(2) as pool:
-        first, second = pool.map(lambda _: run(sample_raw, together), range(2))
+        first, second = pool.map(lambda ctx: ctx.run(run, sample_raw, together), contexts)
     run(sample_raw, alone)
     # Whichever went second found every file ingested already and did no stage work.
     assert sorted([first["counts"]["files_new"], second["counts"]["files_new"]]) == [0, 7]

@@ -20,7 +20,7 @@ import tasks.ingest
 from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
 from newsflow.lake import Lake
-from newsflow.redact import MASK, redact_credentials, redact_url
+from newsflow.redact import MASK, redact_authority, redact_credentials, redact_url
 from tasks.ingest import ingest_files
 from tasks.urls import canonical_url
 from tests.prefect_server import PrefectServer
@@ -59,9 +59,9 @@ def test_no_credential_reaches_the_lake_the_logs_or_prefect(
     assert TOKEN.lower() not in prefect_server.log.read_text().lower()
 
 
-def credential_rows(root: Path) -> tuple[list[str], list[str]]:
-    """The URLs of the ingested credential files and the details of their quarantine
-    rows, as the shipped ingest (`ingest_files`) writes them."""
+def credential_rows(root: Path) -> tuple[list[str], list[str], list[str]]:
+    """The URLs of the ingested credential files, the details of their quarantine rows,
+    and every ingested cell as text, as the shipped ingest (`ingest_files`) writes them."""
     for name, text in CREDENTIAL_FILES.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
@@ -69,7 +69,8 @@ def credential_rows(root: Path) -> tuple[list[str], list[str]]:
     assert rejected == []
     [batch] = plan_batches(files, batch_size=100, max_bytes=1 << 30)
     result = ingest_files(batch, root, PipelineConfig(), "run-creds")
-    return result.ingested["url"].to_list(), result.quarantined["detail"].to_list()
+    cells = [str(value) for row in result.ingested.iter_rows() for value in row]
+    return result.ingested["url"].to_list(), result.quarantined["detail"].to_list(), cells
 
 
 def test_ingest_redacts_the_token_that_would_otherwise_reach_the_rows(
@@ -77,15 +78,15 @@ def test_ingest_redacts_the_token_that_would_otherwise_reach_the_rows(
 ) -> None:
     """The end-to-end check above can only fail if the token reaches ingest's output:
     with redaction switched off it does, in every URL and the quarantine detail."""
-    urls, details = credential_rows(tmp_path / "redacted")
+    urls, details, cells = credential_rows(tmp_path / "redacted")
     assert len(urls) == 3
     assert len(details) == 1
-    leaked = [text for text in urls + details if TOKEN.lower() in text.lower()]
+    leaked = [text for text in cells + details if TOKEN.lower() in text.lower()]
     assert leaked == []
 
     monkeypatch.setattr(tasks.ingest, "redact_url", lambda url: url)
     monkeypatch.setattr(tasks.ingest, "redact_credentials", lambda text: text)
-    urls, details = credential_rows(tmp_path / "unredacted")
+    urls, details, _ = credential_rows(tmp_path / "unredacted")
     # The HTML parser lower-cases the URL it found: the checks above ignore case.
     assert all(TOKEN.lower() in text.lower() for text in urls + details), urls + details
 
@@ -142,6 +143,24 @@ def test_redacted_text_keeps_no_user_or_password(
     redacted = redact_credentials(text)
     assert redacted == f"{before}{with_credentials(scheme, MASK, rest)} end"
     assert redact_credentials(redacted) == redacted
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("cms:s3cret@harbour.example.net", f"{MASK}@harbour.example.net"),
+        ("token@news.example.org:8443", f"{MASK}@news.example.org:8443"),
+        ("The Harbour Gazette", "The Harbour Gazette"),
+        ("News@Home", "News@Home"),  # no host: a name with an at sign
+        ("Follow @gazette on example.social", "Follow @gazette on example.social"),
+        (None, None),
+    ],
+)
+def test_a_site_name_that_is_an_authority_loses_its_user_info(
+    name: str | None, expected: str | None
+) -> None:
+    """HTML extraction names a page's site by its URL's host, user info included."""
+    assert redact_authority(name) == expected
 
 
 @pytest.mark.parametrize(
