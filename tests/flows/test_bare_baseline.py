@@ -36,6 +36,7 @@ def rows(lake: Path, stage: str) -> pl.DataFrame:
     return df.select(sorted(df.columns)).sort(pl.all())
 
 
+@pytest.mark.slow
 def test_the_bare_run_does_the_flows_work_without_a_prefect_run(
     bare_run: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -106,6 +106,7 @@ def test_a_second_run_waits_then_refuses_without_touching_the_lake(
     assert not (lake / "runs").exists()
 
 
+@pytest.mark.slow
 def test_two_runs_started_together_write_one_runs_rows(sample_raw: Path, tmp_path: Path) -> None:
     together, alone = tmp_path / "together", tmp_path / "alone"
     # Threads start with an empty context: each runs in a copy of this one, which
@@ -175,6 +176,7 @@ def walks_of(function: Callable[..., Any], argument: str) -> Iterator[list[tuple
         threading.setprofile(None)
 
 
+@pytest.mark.slow
 def test_prefect_does_not_walk_a_batchs_file_entries(sample_raw: Path, tmp_path: Path) -> None:
     """Prefect searches task arguments for futures with its public `visit_collection`,
     one call per element it walks into: it never walks into a quoted argument's parts,
@@ -188,6 +190,7 @@ def test_prefect_does_not_walk_a_batchs_file_entries(sample_raw: Path, tmp_path:
     assert [path for path in walked if path[-1] == "InputFile"] == []
 
 
+@pytest.mark.slow
 def test_a_full_refresh_never_reuses_cached_results(sample_raw: Path, tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     run(sample_raw, lake)
@@ -196,6 +199,7 @@ def test_a_full_refresh_never_reuses_cached_results(sample_raw: Path, tmp_path: 
     assert refreshed["counts"]["enriched"] == 7
 
 
+@pytest.mark.slow
 def test_stopping_after_clean_then_catching_up(sample_raw: Path, tmp_path: Path) -> None:
     partial, whole = tmp_path / "partial", tmp_path / "whole"
     first = run(sample_raw, partial, stop_after="clean")
@@ -216,6 +220,7 @@ def test_stopping_after_clean_then_catching_up(sample_raw: Path, tmp_path: Path)
         assert rows(partial, stage).equals(rows(whole, stage)), stage
 
 
+@pytest.mark.slow
 def test_re_enrich_applies_new_enrichers_to_every_batch(sample_raw: Path, tmp_path: Path) -> None:
     lake = tmp_path / "lake"
     run(sample_raw, lake, enrichers=["counts_v2"])

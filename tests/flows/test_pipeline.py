@@ -183,6 +183,7 @@ def test_rerun_on_unchanged_input_changes_nothing(sample_raw: Path, tmp_path: Pa
         assert without_run_ids(stage_rows(lake, stage)).equals(rows), stage
 
 
+@pytest.mark.slow
 def test_only_new_files_are_ingested_and_full_refresh_reprocesses_all(
     sample_raw: Path, tmp_path: Path
 ) -> None:

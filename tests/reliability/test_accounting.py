@@ -79,6 +79,7 @@ LOSSES = {
 
 @pytest.mark.usefixtures("prefect_server")
 @pytest.mark.parametrize("stage", sorted(LOSSES))
+@pytest.mark.slow
 def test_a_row_lost_at_a_stage_fails_the_run_naming_the_identity(
     stage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -64,6 +64,7 @@ def finish(server: PrefectServer, raw: Path, lake: Path, reference: Path) -> Non
     assert_same_rows(reference, lake)
 
 
+@pytest.mark.slow
 def test_the_reference_lake_is_consistent(reference: tuple[Path, Run]) -> None:
     lake, _ = reference
     assert_readable(lake)
@@ -71,6 +72,7 @@ def test_the_reference_lake_is_consistent(reference: tuple[Path, Run]) -> None:
     assert temp_files(lake) == []
 
 
+@pytest.mark.slow
 def test_kills_during_first_runs_then_a_rerun_give_the_rows_of_one_clean_run(
     prefect_server: PrefectServer, corpus: Path, reference: tuple[Path, Run], tmp_path: Path
 ) -> None:
@@ -81,6 +83,7 @@ def test_kills_during_first_runs_then_a_rerun_give_the_rows_of_one_clean_run(
     finish(prefect_server, corpus, lake, reference[0])
 
 
+@pytest.mark.slow
 def test_a_kill_while_adding_to_a_lake_then_a_rerun_give_the_rows_of_one_clean_run(
     prefect_server: PrefectServer,
     corpus: Path,
@@ -94,6 +97,7 @@ def test_a_kill_while_adding_to_a_lake_then_a_rerun_give_the_rows_of_one_clean_r
     finish(prefect_server, corpus, lake, reference[0])
 
 
+@pytest.mark.slow
 def test_a_kill_while_rolling_back_a_failed_run_then_the_fixed_run_gives_the_rows_of_one_clean_run(
     prefect_server: PrefectServer, corpus: Path, reference: tuple[Path, Run], tmp_path: Path
 ) -> None:

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.flow
 LISTING_QUARANTINE = "quarantine/ingest-unbatched.parquet"
 
 
+@pytest.mark.slow
 def test_the_input_in_two_halves_gives_the_rows_of_one_run(
     prefect_server: PrefectServer,
     corpus: Path,

@@ -36,6 +36,7 @@ def cells_holding(path: Path, needle: str) -> list[str]:
 
 
 @pytest.mark.flow
+@pytest.mark.slow
 def test_no_credential_reaches_the_lake_the_logs_or_prefect(
     prefect_server: PrefectServer, reference: tuple[Path, Run]
 ) -> None:
