@@ -53,10 +53,12 @@ FOLDER_MARKERS = {"e2e": "e2e", "browser": "browser", "flows": "flow"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = REPO / "tests"
     for item in items:
-        folder = item.path.relative_to(REPO / "tests").parts[0]
-        if folder in FOLDER_MARKERS:
-            item.add_marker(FOLDER_MARKERS[folder])
+        if item.path.is_relative_to(tests):
+            folder = item.path.relative_to(tests).parts[0]
+            if folder in FOLDER_MARKERS:
+                item.add_marker(FOLDER_MARKERS[folder])
 
 
 @pytest.fixture(autouse=True)
