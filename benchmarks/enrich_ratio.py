@@ -10,7 +10,9 @@ the two that run a model or a word table, entities and keywords), then with ever
 enricher (the default). Rounds alternate cheap, all, cheap, all, so load from other
 work on a shared machine falls on both alike. The times are the run's own (`total_s`
 and `enrich_s` in its manifest: the Prefect server's start-up is not counted); speed is
-unique enriched records per second (duplicates never reach enrich); the CPU seconds of
+unique enriched records per second (duplicates never reach enrich); "command s" is the
+`newsflow run` command's wall time as a user times it (with no server up it includes
+the temporary Prefect server's start-up, ~10 s); the CPU seconds of
 each run's process tree are printed too, as a check less sensitive to other load (they
 include the temporary Prefect server's start-up). Prints every round,
 the medians and the ratio all / cheap, with the commit measured.
@@ -31,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +54,11 @@ def one_run(folder: Path, enrichers: list[str] | None, code: Path | None = None)
         if code is not None:
             env["PYTHONPATH"] = str(code.resolve())
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
         done = subprocess.run(
             command, capture_output=True, text=True, env=env, check=False, cwd=code
         )
+        command_s = time.perf_counter() - started
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
@@ -61,6 +66,9 @@ def one_run(folder: Path, enrichers: list[str] | None, code: Path | None = None)
         run = json.loads(manifest.read_text())
         # CPU seconds of the whole process tree (CLI, enrich workers, the temporary Prefect
         # server): on a shared machine they move much less than wall time with the load.
+        # What a user timing `newsflow run` sees: the run plus, without a server up, the
+        # temporary Prefect server's start-up.
+        run["command_s"] = command_s
         run["cpu_s"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         return run
 
@@ -88,10 +96,10 @@ def main() -> None:
 
     print(f"commit {commit()}, folder {args.folder}, cheap = {','.join(CHEAP_ENRICHERS)}")
     print(
-        "| round | enrichers | enriched | run s | enrich s | records/s | CPU s (process tree) "
-        "| enrich s by enricher |"
+        "| round | enrichers | enriched | run s | command s | enrich s | records/s "
+        "| CPU s (process tree) | enrich s by enricher |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     runs: dict[str, list[dict[str, Any]]] = {label: [] for label, _, _ in configurations}
     for round_no in range(1, args.rounds + 1):
         for label, enrichers, code in configurations:
@@ -105,19 +113,21 @@ def main() -> None:
             )
             total, enrich = timings["total_s"], timings["enrich_s"]
             print(
-                f"| {round_no} | {label} | {enriched} | {total:.1f} | {enrich:.1f} | "
+                f"| {round_no} | {label} | {enriched} | {total:.1f} | "
+                f"{manifest['command_s']:.1f} | {enrich:.1f} | "
                 f"{enriched / total:.1f} | {manifest['cpu_s']:.0f} | {by_enricher} |",
                 flush=True,
             )
 
     def median(label: str, key: str) -> float:
         return statistics.median(
-            m[key] if key == "cpu_s" else m["timings"][key] for m in runs[label]
+            m[key] if key in ("cpu_s", "command_s") else m["timings"][key] for m in runs[label]
         )
 
     for label in list(runs)[1:]:
         for key, what in (
             ("total_s", "whole run"),
+            ("command_s", "`newsflow run` command, temporary server included"),
             ("enrich_s", "enrich stage"),
             ("cpu_s", "CPU of the process tree"),
         ):

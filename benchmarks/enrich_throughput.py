@@ -16,7 +16,7 @@ numpy use one thread (spaCy's matrix products go through blis, single-threaded),
 the rates are per core.
 
 `--ner-variants N` also times NER on the first N bodies two ways: spaCy's whole
-pipeline, and the NER component alone (what entities_v2 runs, there per line).
+pipeline, and the NER component alone (what entities_v3 runs, there per line).
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def ner_variants(bodies: list[str]) -> None:
         "whole pipeline (" + ",".join(full.pipe_names) + ")": timed(
             "whole", lambda: list(full.pipe(bodies, batch_size=entities.BATCH_SIZE))
         ),
-        "ner only (entities_v2)": timed("ner", lambda: entities.ner_spans(bodies)),
+        "ner only (entities_v3)": timed("ner", lambda: entities.ner_spans(bodies)),
     }
     for label, seconds in rates.items():
         print(f"| {label} | {n / seconds:,.1f} |")

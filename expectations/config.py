@@ -108,6 +108,9 @@ class QualityConfig(BaseModel, frozen=True):
     quarantine_stages: tuple[str, ...] = Field(
         ("cleaned",), description="Stages whose failing rows are quarantined"
     )
+    report_examples: int = Field(
+        5, ge=0, description="Example rows shown per failing expectation in the report"
+    )
     policies: dict[str, ExpectationPolicy] = Field(
         default_factory=lambda: dict(DEFAULT_POLICIES),
         description="Policy per expectation name; a partial dict overrides the defaults",

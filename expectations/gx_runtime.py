@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 import threading
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import polars as pl
 import pyarrow as pa
+
+if TYPE_CHECKING:  # pandas (~0.5 s) is imported by runs that validate, not by every run
+    import pandas as pd
 
 GX_LOCK = threading.RLock()
 DATASOURCE = "newsflow"
@@ -51,11 +53,15 @@ def _pandas_type(arrow_type: pa.DataType) -> Any:
     # Timestamps go to numpy datetime64 (None = pyarrow's default): GX compares those
     # with datetime bounds and names their type; everything else stays Arrow-backed, so
     # Int64 with nulls stays an integer column instead of turning into floats.
+    import pandas as pd
+
     return None if pa.types.is_timestamp(arrow_type) else pd.ArrowDtype(arrow_type)
 
 
 def _numpy_type(arrow_type: pa.DataType) -> Any:
     # Nullable integers stay integers; the rest is numpy/object, which GX reads fastest.
+    import pandas as pd
+
     return pd.Int64Dtype() if pa.types.is_integer(arrow_type) else None
 
 

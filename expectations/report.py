@@ -2,31 +2,42 @@
 
 Layout under the lake:
 
-    quality/<run_id>/<stage>.json   summary rows, failing doc_ids, quarantine, GX result
+    quality/<run_id>/<stage>.json   summary rows, failing doc_ids and examples, quarantine,
+                                    GX result
     quality/<run_id>/summary.json   summary rows of every stage, critical failures, paths
+    quality/<run_id>/failing_rows.parquet   every row that failed an expectation: stage,
+                                    rule, doc_id, title, source_file, column, value
     quality/<run_id>/report.html    the self-contained report (html_report.py)
-    quality/latest.html             copy of the newest report
+    quality/latest.html             the newest report
     quality/latest.json             {"run_id": ..., "summary": ...}: what `report` reads
-    quality/docs/                   GX Data Docs (site "newsflow_quality")
 
-Only `write_quality_reports` touches GX (for the Data Docs); reading back is cheap.
+The report shows example rows per failing expectation, the run's quarantine by rule
+(read from quarantine/) and pass rates over the last runs (from the run manifests).
+GX's Data Docs are not built: offline they were unstyled, their index empty and their
+status blank, and this page shows more; a `quality/docs/` left by an older newsflow is
+removed so no broken page stays behind.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+
 from expectations.html_report import render_report
 from expectations.validate import StageValidation
-from newsflow.lake import write_json
+from newsflow.lake import Lake, write_json
 
 QUALITY_DIR = "quality"
+FAILING_ROWS_FILE = "failing_rows.parquet"
+# Runs the history chart covers, this one included.
+HISTORY_RUNS = 12
 DOCS_NOTE = (
-    "Great Expectations Data Docs for this run are in quality/docs/index.html. Their "
-    "styling comes from CDNs, which are stripped for offline use, so they render plain; "
-    "this page is the self-contained view."
+    "Every run's results are also in quality/<run_id>/ as JSON (GX's own validation "
+    "result per stage included); newsflow builds no GX Data Docs."
 )
 
 
@@ -101,6 +112,9 @@ def summary_text(summary: dict[str, Any]) -> str:
         lines.append(f"  CRITICAL {line}")
     if summary.get("report"):
         lines.append(f"  report: {summary['report']}")
+    failing_rows = summary.get("paths", {}).get("failing_rows")
+    if failing_rows:
+        lines.append(f"  failing rows: {failing_rows}")
     return "\n".join(lines)
 
 
@@ -113,40 +127,125 @@ def latest_summary(lake_root: Path) -> dict[str, Any] | None:
     return loaded
 
 
+def pass_rates(results: list[StageValidation]) -> dict[str, float]:
+    """`<stage>.<expectation>` -> % of checked rows that met it: what a run manifest
+    keeps for the report's history."""
+    return {
+        f"{r.stage}.{row['expectation']}": round(100.0 - row["unexpected_percent"], 3)
+        for r in results
+        for row in r.summary
+    }
+
+
+def _recorded_rates(lake: Lake, run: dict[str, Any]) -> dict[str, float] | None:
+    """A past run's pass rates: from its manifest, or for a run recorded before
+    manifests kept them, from its quality summary."""
+    quality = run.get("quality") or {}
+    if quality.get("pass_rates"):
+        return dict(quality["pass_rates"])
+    path = lake.root / QUALITY_DIR / str(run.get("run_id")) / "summary.json"
+    if not quality or not path.exists():
+        return None
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    return {
+        f"{stage['stage']}.{row['expectation']}": round(100.0 - row["unexpected_percent"], 3)
+        for stage in summary.get("stages", [])
+        for row in stage["summary"]
+    }
+
+
+def pass_rate_history(
+    lake: Lake, run_id: str, current: dict[str, float], runs: int = HISTORY_RUNS
+) -> dict[str, Any]:
+    """{"runs": run ids oldest first, "rates": {expectation: [% per run, None where a
+    run did not check it]}} over the last `runs` runs with quality results."""
+    past = [
+        (run["run_id"], rates)
+        for run in lake.runs()
+        if run.get("run_id") != run_id and (rates := _recorded_rates(lake, run))
+    ]
+    shown = [*past[-(runs - 1) :], (run_id, current)] if runs > 1 else [(run_id, current)]
+    names = list(dict.fromkeys(name for _, rates in shown for name in rates))
+    return {
+        "runs": [run for run, _ in shown],
+        "rates": {name: [rates.get(name) for _, rates in shown] for name in names},
+    }
+
+
+def quarantine_by_rule(lake: Lake, run_id: str, examples: int) -> list[dict[str, Any]]:
+    """The rows this run quarantined (files and records at ingest, records at clean and
+    at the quality gate), by stage and rule: count and up to `examples` rows each."""
+    rows = lake.scan("quarantine").filter(pl.col("run_id") == run_id).collect()
+    order = {"ingest": 0, "clean": 1, "quality": 2}
+    groups = sorted(
+        rows.partition_by("stage", "rule", maintain_order=True, as_dict=True).items(),
+        key=lambda kv: (order.get(str(kv[0][0]), 9), -kv[1].height),
+    )
+    return [
+        {
+            "stage": stage,
+            "rule": rule,
+            "rows": group.height,
+            "examples": group.head(examples)
+            .select("source_file", "record_index", "detail", "doc_id")
+            .to_dicts(),
+        }
+        for (stage, rule), group in groups
+    ]
+
+
 def write_quality_reports(
     lake_root: Path,
     run_id: str,
     results: list[StageValidation],
     *,
-    data_docs: bool = True,
     records: dict[str, int] | None = None,
+    examples: int = 5,
 ) -> dict[str, Path]:
-    """Write a run's results (JSON, report, Data Docs); returns the paths by name.
+    """Write a run's results (JSON, failing rows, report); returns the paths by name.
 
-    Names: one per stage, `summary`, `report`, `latest`, `docs` (when built). `records`
-    holds the run's `ingested` and `metadata_only` counts, for the note on the latter.
+    Names: one per stage, `summary`, `report`, `latest`, `failing_rows` (when a row
+    failed). `records` holds the run's `ingested` and `metadata_only` counts, for the
+    note on the latter; `examples` is the number of example rows per failing expectation
+    and per quarantine rule.
     """
+    lake = Lake(lake_root)
     quality = Path(lake_root) / QUALITY_DIR
     run_dir = quality / run_id
     paths: dict[str, Path] = {}
-    for result in results:
+    stages = [r.to_json(examples) for r in results]
+    for result, stage in zip(results, stages, strict=True):
         paths[result.stage] = run_dir / f"{result.stage}.json"
-        write_json(result.to_json(), paths[result.stage])
+        write_json(stage, paths[result.stage])
+    failing = [r.failing_rows for r in results if not r.failing_rows.is_empty()]
+    if failing:
+        relative = f"{QUALITY_DIR}/{run_id}/{FAILING_ROWS_FILE}"
+        paths["failing_rows"] = lake.write_report_table(pl.concat(failing), relative, run_id)
     summary = quality_summary(run_id, results, records)
+    rates = summary["pass_rates"] = pass_rates(results)
+    quarantine = quarantine_by_rule(lake, run_id, examples)
+    history = pass_rate_history(lake, run_id, rates)
     note = summary["metadata_only_note"]
-    html = render_report(run_id, [r.to_json() for r in results], DOCS_NOTE, note)
     paths["report"] = run_dir / "report.html"
     paths["latest"] = quality / "latest.html"
-    for target in (paths["report"], paths["latest"]):
+    relative_rows = f"{run_id}/{FAILING_ROWS_FILE}"  # from quality/latest.html
+    for target, link in ((paths["report"], FAILING_ROWS_FILE), (paths["latest"], relative_rows)):
+        html = render_report(
+            run_id,
+            stages,
+            DOCS_NOTE,
+            note,
+            quarantine=quarantine,
+            history=history,
+            rows_link=link if failing else None,
+            rows_path=str(paths["failing_rows"]) if failing else None,
+        )
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
         tmp.write_text(html, encoding="utf-8")
         tmp.replace(target)
-    if data_docs and results:
-        from expectations.data_docs import build_data_docs
-
-        stages = [(r.stage, r.gx_result) for r in results if r.gx_result]
-        paths["docs"] = build_data_docs(quality / "docs", run_id, stages)
+    # Data Docs an older newsflow built: unstyled offline, empty index (see above).
+    shutil.rmtree(quality / "docs", ignore_errors=True)
     summary["report"] = str(paths["report"])
     summary["paths"] = {name: str(p) for name, p in paths.items()}
     paths["summary"] = run_dir / "summary.json"

@@ -28,6 +28,30 @@ RESULT_FORMAT = {
     "return_unexpected_index_query": False,
 }
 QUARANTINE_COLUMNS = {"doc_id": pl.String(), "rule": pl.String(), "detail": pl.String()}
+# Columns that say which record a failing row is, for the report; never handed to GX.
+CONTEXT_COLUMNS = ("title", "source_file", "source_files")
+# Every row that failed an expectation: quality/<run_id>/failing_rows.parquet.
+FAILING_ROWS = pl.Schema(
+    {
+        "stage": pl.String(),
+        "rule": pl.String(),
+        "doc_id": pl.String(),
+        "title": pl.String(),
+        "source_file": pl.String(),
+        "column": pl.String(),
+        "value": pl.String(),
+    }
+)
+# A failing value is shown up to this many characters (a body is not a value to read).
+VALUE_CHARS = 300
+
+
+def shown_value(value: Any) -> str | None:
+    """A failing value as text for the report: None stays null, long text is cut."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= VALUE_CHARS else f"{text[:VALUE_CHARS]}…"
 
 
 @dataclass
@@ -36,7 +60,8 @@ class StageValidation:
 
     `summary`: one row per rule (see `summary_row`); `failing`: doc_ids per rule as GX
     listed them; `quarantine`: (doc_id, rule, detail), first quarantining rule wins;
-    `gx_result`: GX's validation result as JSON.
+    `gx_result`: GX's validation result as JSON; `failing_rows`: every failing row with
+    its title, source file and offending value (FAILING_ROWS).
     """
 
     stage: str
@@ -48,6 +73,7 @@ class StageValidation:
     gx_result: dict[str, Any]
     seconds: float = 0.0
     suite: list[dict[str, Any]] = field(default_factory=list)
+    failing_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=FAILING_ROWS))
 
     def rows_to_quarantine(self) -> pl.DataFrame:
         """doc_id, rule, detail of every row to quarantine (empty outside quarantine_stages)."""
@@ -61,7 +87,15 @@ class StageValidation:
             if row["severity"] == "critical" and not row["success"]
         ]
 
-    def to_json(self) -> dict[str, Any]:
+    def examples(self, per_rule: int) -> dict[str, list[dict[str, Any]]]:
+        """Up to `per_rule` failing rows per rule, in the order GX listed them."""
+        by_rule = self.failing_rows.group_by("rule", maintain_order=True).head(per_rule)
+        examples: dict[str, list[dict[str, Any]]] = {}
+        for row in by_rule.drop("stage").to_dicts():
+            examples.setdefault(row.pop("rule"), []).append(row)
+        return examples
+
+    def to_json(self, examples: int = 5) -> dict[str, Any]:
         return {
             "stage": self.stage,
             "run_date": self.run_date.isoformat(),
@@ -69,6 +103,7 @@ class StageValidation:
             "seconds": round(self.seconds, 3),
             "summary": self.summary,
             "failing_doc_ids": self.failing,
+            "failing_examples": self.examples(examples),
             "quarantine": self.quarantine.to_dicts(),
             "gx_result": self.gx_result,
         }
@@ -236,7 +271,46 @@ def checked_frames(
 
     checked = helper_columns(stage, frame)
     rows = [c for c in stage_checks(stage, config, run_date) if c.rule not in SCHEMA_RULES]
-    return checked.head(0), checked.select(_read_columns(rows, checked.columns))
+    context = [c for c in CONTEXT_COLUMNS if c in checked.columns]
+    names = list(dict.fromkeys([*_read_columns(rows, checked.columns), *context]))
+    return checked.head(0), checked.select(names)
+
+
+def failing_rows(
+    stage: str, by_rule: dict[str, list[dict[str, Any]]], rows_frame: pl.DataFrame
+) -> pl.DataFrame:
+    """Every row GX listed as failing, per rule, with the record's title and source file
+    (from `rows_frame`'s context columns) and the offending value."""
+    listed = [
+        {
+            "rule": rule,
+            "doc_id": doc_id,
+            "column": result["expectation_config"]["kwargs"].get("column"),
+            "value": shown_value(value),
+        }
+        for rule, results in by_rule.items()
+        for result in results
+        for doc_id, value in _failing(result)
+    ]
+    schema = {k: FAILING_ROWS[k] for k in ("rule", "doc_id", "column", "value")}
+    failing = pl.DataFrame(listed, schema=schema)
+    present = set(rows_frame.columns)
+    nothing = pl.lit(None, pl.String)
+    # ingested and cleaned name one source file; deduped and enriched every copy's.
+    source_file = (
+        pl.col("source_file")
+        if "source_file" in present
+        else pl.col("source_files").list.join(", ")
+        if "source_files" in present
+        else nothing
+    )
+    context = rows_frame.select(
+        "doc_id",
+        title=pl.col("title") if "title" in present else nothing,
+        source_file=source_file,
+    ).unique("doc_id", keep="first", maintain_order=True)
+    joined = failing.join(context, on="doc_id", how="left", maintain_order="left")
+    return joined.with_columns(stage=pl.lit(stage)).select(FAILING_ROWS.names())
 
 
 def validate_stage(
@@ -272,10 +346,12 @@ def validate_checked(
     checks = stage_checks(stage, config, run_date)
     schema = [c for c in checks if c.rule in SCHEMA_RULES]
     rows = [c for c in checks if c.rule not in SCHEMA_RULES]
+    # GX copies its frame for every row condition: it gets the checked columns only.
+    checked = rows_frame.select(_read_columns(rows, rows_frame.columns))
     with GX_LOCK:
         gx_json = _merged(
             _run_suite(stage, "schema", as_pandas(schema_frame), schema),
-            _run_suite(stage, "rows", as_pandas(rows_frame, arrow_backed=False), rows),
+            _run_suite(stage, "rows", as_pandas(checked, arrow_backed=False), rows),
         )
         suite_json = [c.expectation.configuration.to_json_dict() for c in checks]
     by_rule: dict[str, list[dict[str, Any]]] = {}
@@ -298,4 +374,5 @@ def validate_checked(
         gx_result=gx_json,
         seconds=time.perf_counter() - started,
         suite=suite_json,
+        failing_rows=failing_rows(stage, by_rule, rows_frame),
     )

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,18 +39,30 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
-from expectations.report import artifact_rows, write_quality_reports
+from expectations.report import artifact_rows, pass_rates, write_quality_reports
 from expectations.validate import StageValidation
+from flows.run_names import (
+    artifact_key,
+    current_run_id,
+    flow_run_name,
+    flow_run_ui_url,
+    labels_from_manifest,
+    named,
+)
+from flows.validation import allowed_roots, check_lake, validate
 from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, list_inputs, plan_batches
 from newsflow.lake import UNBATCHED, Lake
 from newsflow.lock import lake_lock
+from newsflow.log_filters import SUMMARY
+from newsflow.progress import RunProgress
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
+from newsflow.summary import counts_table, failures_first, format_run, quality_description
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
 from tasks.dedupe_lake import dedupe, unenriched_batches
-from tasks.enrich import enrich, outdated_batches, select_enrichers, warm_up
+from tasks.enrich import enrich, outdated_batches, per_document_steps, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
 from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
@@ -97,6 +108,8 @@ class RunBook:
     unmapped_columns: ColumnCounts = field(default_factory=dict)
     # Critical failures found at ingest (a text column no field mapping uses).
     mapping_failures: list[str] = field(default_factory=list)
+    # Short readable names of batches for task runs (flows/run_names.py).
+    batch_labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def run_date(self) -> dt.date:
@@ -109,11 +122,6 @@ class AccountingError(RuntimeError):
 
 class QualityError(RuntimeError):
     """A critical expectation failed: the data, not one row, is wrong."""
-
-
-def new_run_id() -> str:
-    """Sortable by start time, unique across machines."""
-    return f"{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
 def check_books(counts: dict[str, int], ran: set[str] | None = None) -> list[dict[str, Any]]:
@@ -182,7 +190,11 @@ def _pending_enrich(lake: Lake) -> list[str]:
     return sorted(unenriched_batches(lake) | outdated_batches(lake))
 
 
-@flow(name="newsflow", task_runner=ThreadPoolTaskRunner(max_workers=4))  # type: ignore[arg-type]
+@flow(
+    name="newsflow",
+    flow_run_name=flow_run_name,
+    task_runner=ThreadPoolTaskRunner(max_workers=4),  # type: ignore[arg-type]
+)
 def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
     """Run every stage over the input folder; returns the run manifest (also in runs/).
 
@@ -190,17 +202,33 @@ def newsflow_pipeline(config: PipelineConfig | None = None) -> dict[str, Any]:
     `lock_wait_seconds`, then fails with a message naming the run that holds it.
     """
     config = config or PipelineConfig()
-    select_enrichers(config.enrichers)  # an unknown enricher name fails before any work
+    # Bad parameters (or a run outside a deployment's allowed roots) and a lake that
+    # cannot be written fail here, in one line, before anything is read or written.
+    validate(config, allowed_roots())
+    check_lake(config.lake_dir)
     logger = get_run_logger()
-    run_id = new_run_id()
+    run_id = current_run_id()
     lake = Lake(config.lake_dir)
-    with lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning):
-        return _run(config, run_id, lake)
+    stages = ("ingest", *STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1])
+    asked = time.perf_counter()
+    with (
+        lake_lock(lake.root, run_id, config.lock_wait_seconds, on_wait=logger.warning),
+        RunProgress(run_id, logger, stages, artifacts=True) as progress,
+    ):
+        return _run(config, run_id, lake, progress, lock_wait_s=time.perf_counter() - asked)
 
 
-def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
+def _run(
+    config: PipelineConfig,
+    run_id: str,
+    lake: Lake,
+    progress: RunProgress,
+    lock_wait_s: float = 0,
+) -> dict[str, Any]:
     logger = get_run_logger()
     book = RunBook(run_id)
+    if lock_wait_s >= 0.1:  # shown apart from the run's own time
+        book.timings["lock_wait_s"] = lock_wait_s
     lake_dir = str(config.lake_dir)
     timings, counts, ran = book.timings, book.counts, book.ran
     if config.full_refresh:
@@ -218,9 +246,11 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     clean_task = clean.with_options(cache_policy=CLEAN_CACHE, **cached, **timeout)  # type: ignore[arg-type]
 
     files, rejected = list_inputs(config.input_dir)
-    seen = set(lake.read_manifest()["content_hash"].to_list())
+    manifest = lake.read_manifest()
+    seen = set(manifest["content_hash"].to_list())
     new = [f for f in files if f.content_hash not in seen]
     batches = plan_batches(new, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
+    book.batch_labels = labels_from_manifest(manifest, batches)
     # Left by a run killed before its commit, and not planned again (input changed).
     left = lake.uncommitted_batches() - {b.batch_id for b in batches}
     if left:
@@ -260,9 +290,14 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     t0 = time.perf_counter()
     ingest_config = _unwalked(config, tasks_here)
     ingest_futures = [
-        ingest_task.submit(_unwalked(b, tasks_here), ingest_config, run_id) for b in batches
+        named(ingest_task, "ingest", b.batch_id, book.batch_labels).submit(
+            _unwalked(b, tasks_here), ingest_config, run_id
+        )
+        for b in batches
     ]
     ingested_batches = []
+    ingested_rows: dict[str, int] = {}
+    progress.start("ingest", {b.batch_id: len(b.files) for b in batches}, unit="files")
     for done, future in enumerate(as_completed(ingest_futures), start=1):
         result = future.result()
         manifests.append(result["manifest"])
@@ -287,6 +322,9 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             " (cached: unchanged since an earlier attempt)" if was_cached else "",
         )
         ingested_batches.append(result["batch_id"])
+        ingested_rows[result["batch_id"]] = result["ingested"]
+        progress.finish("ingest", result["batch_id"])
+    progress.end("ingest")
     if ingested_batches:
         t1 = time.perf_counter()
         counted = book.line_stats = (
@@ -305,11 +343,14 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             counted["repeated_lines"],
         )
     clean_futures = [
-        clean_task.submit(b, lake_dir, run_id, book.run_date, config.domain_repeat)
+        named(clean_task, "clean", b, book.batch_labels).submit(
+            b, lake_dir, run_id, book.run_date, config.domain_repeat
+        )
         for b in ingested_batches
     ]
     if ingested_batches:
         ran.add("clean")
+    progress.start("clean", ingested_rows)
     cleaned_rows: dict[str, int] = {}
     for done, future in enumerate(as_completed(clean_futures), start=1):
         result = future.result()
@@ -331,6 +372,8 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
             result["quarantined"],
             " (cached)" if _was_cached(future) else "",
         )
+        progress.finish("clean", result["batch_id"])
+    progress.end("clean")
     timings["ingest_clean_s"] = time.perf_counter() - t0
     if ingested_batches and config.quality.enabled:
         _gate(config, {b: cleaned_rows.get(b, 0) for b in ingested_batches}, book)
@@ -400,7 +443,7 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
     elif todo:
         ran.add("enrich")
         counts["deduped"] = lake.count("deduped")
-        _enrich_batches(config, lake, todo, deduped, book)
+        _enrich_batches(config, lake, todo, deduped, book, progress)
     if ran == {"ingest"}:
         logger.info("No new input: dedupe and enrich are up to date, nothing to do")
     elif config.quality.enabled:
@@ -410,7 +453,12 @@ def _run(config: PipelineConfig, run_id: str, lake: Lake) -> dict[str, Any]:
 
 
 def _enrich_batches(
-    config: PipelineConfig, lake: Lake, todo: list[str], deduped: dict[str, Any], book: RunBook
+    config: PipelineConfig,
+    lake: Lake,
+    todo: list[str],
+    deduped: dict[str, Any],
+    book: RunBook,
+    progress: RunProgress,
 ) -> None:
     """Enrich the `todo` batches, then drop enriched files of superseded batches.
 
@@ -421,8 +469,15 @@ def _enrich_batches(
     enrich_task = enrich.with_options(timeout_seconds=config.task_timeout_seconds)
     present = {p.stem for p in lake.files("deduped")}
     written = []
+    # A unit is a document through one per-document enricher (tasks report chunks).
+    steps = per_document_steps(config.enrichers)
+    rows = lake.written("deduped")
+    totals = {b: rows[b].rows * steps for b in todo if b in present and b in rows}
+    progress.start("enrich", totals, unit="documents", scale=steps)
     enrich_futures = [
-        enrich_task.submit(b, str(config.lake_dir), book.run_id, config.enrichers)
+        named(enrich_task, "enrich", b, book.batch_labels).submit(
+            b, str(config.lake_dir), book.run_id, config.enrichers
+        )
         for b in todo
         if b in present
     ]
@@ -438,6 +493,8 @@ def _enrich_batches(
             result["batch_id"],
             result["enriched"],
         )
+        progress.finish("enrich", result["batch_id"])
+    progress.end("enrich")
     # Only the batches enriched here are replaced; the others are current. A
     # rebuilt index may have renamed batches: then every stale file goes.
     names = None if deduped["rebuilt"] or config.re_enrich else [*deduped["touched"], *todo]
@@ -524,13 +581,18 @@ def _report_quality(
     merged = {v.stage: v for v in book.validations} | results
     book.validations = [merged[s] for s in order if s in merged]
     records = {k: book.counts.get(k, 0) for k in ("ingested", "metadata_only")}
-    paths = write_quality_reports(lake.root, book.run_id, book.validations, records=records)
+    paths = write_quality_reports(
+        lake.root,
+        book.run_id,
+        book.validations,
+        records=records,
+        examples=config.quality.report_examples,
+    )
     rows = artifact_rows(book.validations)
     create_table_artifact(
-        key="newsflow-quality",
-        table=rows,
-        description=f"newsflow run {book.run_id}: expectations per stage "
-        f"(report: {paths['report']})",
+        key=artifact_key("newsflow-quality", config),
+        table=failures_first(rows),
+        description=quality_description(book.run_id, paths["report"], rows),
     )
     failures = [line for v in book.validations for line in v.critical_failures()]
     book.quality = {
@@ -538,6 +600,8 @@ def _report_quality(
         "expectations": len(rows),
         "failed": sum(not r["success"] for r in rows),
         "critical_failures": failures,
+        # Per expectation, for the history chart of later runs' reports.
+        "pass_rates": pass_rates(book.validations),
     }
     book.timings["quality_report_s"] = time.perf_counter() - t0
 
@@ -570,6 +634,7 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         "accounting": books,
         "timings": {k: round(v, 3) for k, v in timings.items()},
         "lake": str(lake.root.resolve()),
+        "ui_url": flow_run_ui_url(),
     }
     run["status"] = (
         "unbalanced"
@@ -579,10 +644,11 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         else "completed"
     )
     lake.write_run(run)
+    get_run_logger().info("Summary of the run:\n%s", format_run(run), extra={SUMMARY: True})
     create_table_artifact(
-        key="newsflow-run-counts",
-        table=[{"count": k, "value": v} for k, v in sorted(counts.items())],
-        description=f"newsflow run {run_id}: rows per stage",
+        key=artifact_key("newsflow-run-counts", config),
+        table=counts_table(counts, run["timings"]),
+        description=f"newsflow run {run_id}: rows per stage, in stage order, with seconds",
     )
     if run["status"] != "completed":
         broken = "; ".join(

@@ -1,4 +1,4 @@
-"""`newsflow run | serve | report`: the command line over the flow and the lake.
+"""`newsflow run | serve | server | report`: the command line over the flow and the lake.
 
 Prefect is imported only inside `run` and `serve`, after its settings are defaulted here, so
 `report` stays fast and every run is quiet and offline by default.
@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from flows.runners import RUNNERS, api_shared_with_workers, flow_on_runner
+from newsflow.config import PipelineConfig
 from newsflow.deploy import DEFAULT_CRON, DEFAULT_NAME
 from newsflow.lake import Lake, LakeVersionError
+from newsflow.run_config import EnvironmentProblem, ParameterError, load_config
+from newsflow.summary import format_run
 
 # Defaults for Prefect's settings unless the user set them: a project-local home,
 # no telemetry (the machine may be offline), and time for the local server to boot.
@@ -29,18 +32,51 @@ PREFECT_DEFAULTS = {
 }
 
 
+class _VersionAction(argparse.Action):
+    """--version: computed only when asked (it may call git)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from newsflow.version import version_text
+
+        print(version_text())
+        parser.exit()
+
+
+def _config_options(command: argparse.ArgumentParser) -> None:
+    """Options of the run's PipelineConfig; unset ones (None) leave the file's, the
+    environment's or the default value (see newsflow/run_config.py)."""
+    default = PipelineConfig()
+    command.add_argument(
+        "--config",
+        type=Path,
+        help="TOML or YAML file of PipelineConfig fields; flags given here override it, "
+        "it overrides NEWSFLOW_<FIELD> variables",
+    )
+    command.add_argument(
+        "--input", type=Path, help=f"raw files folder (default {default.input_dir})"
+    )
+    command.add_argument(
+        "--lake", type=Path, help=f"output lake folder (default {default.lake_dir})"
+    )
+    command.add_argument(
+        "--batch-size", type=int, help=f"files per batch (default {default.batch_size})"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsflow", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0, help="print the package and code versions"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="ingest, clean, dedupe and enrich an input folder")
-    run.add_argument("--input", type=Path, default=Path("data/raw"), help="raw files folder")
-    run.add_argument("--lake", type=Path, default=Path("data/lake"), help="output lake folder")
-    run.add_argument("--batch-size", type=int, default=500, help="files per batch (default 500)")
-    run.add_argument("--full-refresh", action="store_true", help="reprocess every file")
+    _config_options(run)
+    run.add_argument(
+        "--full-refresh", action="store_true", default=None, help="reprocess every file"
+    )
     run.add_argument(
         "--stop-after",
         choices=("clean", "dedupe", "enrich"),
-        default="enrich",
         help="last stage to run; the next run catches up (default enrich)",
     )
     run.add_argument(
@@ -48,7 +84,10 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated enrichers to run, e.g. counts_v2,source_v2 (default: all)",
     )
     run.add_argument(
-        "--re-enrich", action="store_true", help="enrich every batch again (new enrichers)"
+        "--re-enrich",
+        action="store_true",
+        default=None,
+        help="enrich every batch again (new enrichers)",
     )
     run.add_argument(
         "--runner", choices=RUNNERS, default="threads", help="where tasks run (default threads)"
@@ -66,103 +105,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--cron", default=DEFAULT_CRON, help=f'schedule (default "{DEFAULT_CRON}")')
     serve.add_argument("--name", default=DEFAULT_NAME, help=f"deployment (default {DEFAULT_NAME})")
-    serve.add_argument("--input", type=Path, default=Path("data/raw"), help="default input")
-    serve.add_argument("--lake", type=Path, default=Path("data/lake"), help="default lake")
-    serve.add_argument("--batch-size", type=int, default=500, help="default files per batch")
+    _config_options(serve)
+    serve.add_argument(
+        "--allowed-root",
+        type=Path,
+        action="append",
+        help="a folder runs may read input from and write lakes to (repeat for more; default: "
+        "NEWSFLOW_ALLOWED_ROOTS, else the --input and --lake folders)",
+    )
+    server = sub.add_parser(
+        "server", help="start the local Prefect server (and UI) in the background for runs"
+    )
+    server.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (default 4200)")
+    server.add_argument("--stop", action="store_true", help="stop the server started here")
     report = sub.add_parser("report", help="print the last run's manifest")
     report.add_argument("--lake", type=Path, default=Path("data/lake"))
     report.add_argument("--json", action="store_true", help="print the raw JSON manifest")
     return parser
-
-
-# Row counts in the summary, each with the stage that makes it.
-STAGES_COUNTED = {
-    "records_in": "ingest",
-    "ingested": "ingest",
-    "cleaned": "clean",
-    "passed_quality": "clean",
-    "deduped": "dedupe",
-    "enriched": "enrich",
-}
-
-
-# Unmapped source columns named in the summary (all are in the run manifest).
-UNMAPPED_SHOWN = 8
-
-
-def format_run(run: dict[str, Any]) -> str:
-    """A run manifest as the summary people read at the end of a run."""
-    lines = [f"run {run['run_id']}  {run['status']}  ({run['timings'].get('total_s', 0):.1f} s)"]
-    counts = run["counts"]
-    lines.append(
-        "  files:   "
-        + ", ".join(
-            f"{counts.get(k, 0)} {k.removeprefix('files_')}"
-            for k in ("files_seen", "files_new", "files_unchanged", "files_quarantined")
-        )
-    )
-    # deduped and enriched count the lake after those stages; a run that did not reach
-    # them (nothing new, or stop_after) has no such count.
-    ran = set(run.get("stages_run", STAGES_COUNTED))
-    shown = [
-        k
-        for k, stage in STAGES_COUNTED.items()
-        if stage in ran and (k in counts or k != "passed_quality")
-    ]
-    lines.append("  rows:    " + " -> ".join(f"{k} {counts.get(k, 0)}" for k in shown))
-    if counts.get("metadata_only"):
-        only, ingested = counts["metadata_only"], counts.get("ingested", 0)
-        share = f" ({100 * only / ingested:.1f} % of ingested)" if ingested else ""
-        lines.append(
-            f"  metadata only: {only} records with a title or URL but no body{share}, "
-            "in metadata_only/"
-        )
-    if counts.get("batches_rolled_back"):
-        lines.append(
-            f"  rolled back: the {counts['batches_rolled_back']} new batches of this run "
-            "(no stage keeps their rows; the next run reads their files again)"
-        )
-    skipped = [s for s in ("clean", "dedupe", "enrich") if s not in ran]
-    if skipped:
-        lines.append(f"  not run this time: {', '.join(skipped)}")
-    lines.append(f"  duplicates merged: {counts.get('duplicates', 0)}")
-    for stage, rules in run["quarantined"].items():
-        if rules:
-            lines.append(
-                f"  quarantined at {stage}: "
-                + ", ".join(f"{n} {rule}" for rule, n in rules.items())
-            )
-    if run["removed_lines"]:
-        lines.append(
-            "  boilerplate removed: "
-            + ", ".join(f"{n} {rule}" for rule, n in run["removed_lines"].items())
-        )
-    unmapped = run.get("unmapped_columns") or {}
-    if unmapped:
-        shown_columns = sorted(unmapped.items(), key=lambda item: -item[1]["rows"])
-        lines.append(
-            "  source columns no mapping uses: "
-            + ", ".join(
-                f"{name} ({c['rows']} rows"
-                + (f", {c['text_like']} text-like)" if c["text_like"] else ")")
-                for name, c in shown_columns[:UNMAPPED_SHOWN]
-            )
-            + (
-                f" and {len(unmapped) - UNMAPPED_SHOWN} more"
-                if len(unmapped) > UNMAPPED_SHOWN
-                else ""
-            )
-        )
-    lines += [f"  CRITICAL {line}" for line in run.get("mapping_failures", [])]
-    quality = run.get("quality") or {}
-    if quality:
-        lines.append(
-            f"  quality: {quality['expectations'] - quality['failed']}/{quality['expectations']}"
-            f" expectations passed; report {quality['report']}"
-        )
-        lines += [f"  CRITICAL {line}" for line in quality["critical_failures"]]
-    lines.append(f"  lake:    {run['lake']}  (manifest in runs/{run['run_id']}.json)")
-    return "\n".join(lines)
 
 
 def _prefect_defaults() -> None:
@@ -193,57 +152,144 @@ def heartbeats_only_if_set() -> Iterator[None]:
         yield
 
 
+# Command-line options -> PipelineConfig fields.
+CONFIG_FLAGS = {
+    "input": "input_dir",
+    "lake": "lake_dir",
+    "batch_size": "batch_size",
+    "full_refresh": "full_refresh",
+    "stop_after": "stop_after",
+    "re_enrich": "re_enrich",
+    "enrichers": "enrichers",
+}
+
+
+def _config(args: argparse.Namespace) -> PipelineConfig:
+    """The run's PipelineConfig: flags over --config FILE over NEWSFLOW_* over defaults.
+    Paths absolute: Dask workers (and served flow runs) need not share our directory."""
+    flags = {
+        field: getattr(args, option)
+        for option, field in CONFIG_FLAGS.items()
+        if getattr(args, option, None) is not None
+    }
+    if "enrichers" in flags:
+        flags["enrichers"] = [name for name in flags["enrichers"].split(",") if name]
+    config = load_config(flags, args.config)
+    return config.model_copy(
+        update={"input_dir": config.input_dir.resolve(), "lake_dir": config.lake_dir.resolve()}
+    )
+
+
+@contextmanager
+def _local_server_if_up() -> Iterator[None]:
+    """Run against the server `newsflow server` started, when no Prefect API is
+    configured and it answers; otherwise as before (the configured server, or Prefect's
+    temporary one)."""
+    from newsflow import local_server
+    from newsflow.deploy import api_url
+
+    server = None if api_url() else local_server.running()
+    if server is None:
+        yield
+        return
+    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
+
+    print(f"newsflow: using the Prefect server at {server.url} (newsflow server)", file=sys.stderr)
+    with temporary_settings(updates={PREFECT_API_URL: server.api_url, PREFECT_UI_URL: server.url}):
+        yield
+
+
 def _run(args: argparse.Namespace) -> int:
     _prefect_defaults()
-    if not args.input.is_dir():
-        print(f"newsflow: input folder {args.input} does not exist", file=sys.stderr)
-        return 2
+    config = _config(args)
     if args.dask_address and args.runner != "dask":
         print("newsflow: --dask-address needs --runner dask", file=sys.stderr)
         return 2
     if args.workers is not None and (args.workers < 1 or args.dask_address):
         print("newsflow: --workers must be >= 1 and sizes only a local pool", file=sys.stderr)
         return 2
-    from flows.pipeline import newsflow_pipeline
-    from newsflow.config import PipelineConfig
-
-    # Absolute paths: Dask workers (and served flow runs) need not share our directory.
-    config = PipelineConfig(
-        input_dir=args.input.resolve(),
-        lake_dir=args.lake.resolve(),
-        batch_size=args.batch_size,
-        full_refresh=args.full_refresh,
-        stop_after=args.stop_after,
-        re_enrich=args.re_enrich,
-        enrichers=args.enrichers.split(",") if args.enrichers else None,
+    from flows.validation import (
+        allowed_roots,
+        check_dask_scheduler,
+        check_lake,
+        check_prefect_server,
+        validate,
     )
-    pipeline = flow_on_runner(newsflow_pipeline, args.runner, args.dask_address, args.workers)
-    with (
-        api_shared_with_workers() if args.runner == "dask" else nullcontext(),
-        heartbeats_only_if_set(),
-    ):
-        run = pipeline(config)
+
+    validate(config, allowed_roots())  # the flow checks again: a deployment run has no CLI
+    check_lake(config.lake_dir)
+    if args.dask_address:
+        check_dask_scheduler(args.dask_address)
+    with _local_server_if_up():
+        check_prefect_server()
+        from flows.pipeline import newsflow_pipeline
+        from newsflow.log_filters import summary_off_console
+
+        summary_off_console()
+
+        pipeline = flow_on_runner(newsflow_pipeline, args.runner, args.dask_address, args.workers)
+        with (
+            api_shared_with_workers() if args.runner == "dask" else nullcontext(),
+            heartbeats_only_if_set(),
+        ):
+            run = pipeline(config)
     print(format_run(run))
     return 0
 
 
 def _serve(args: argparse.Namespace) -> int:
     _prefect_defaults()
-    from newsflow.config import PipelineConfig
+    from flows.validation import (
+        ALLOWED_ROOTS_ENV,
+        allowed_roots,
+        check_cron,
+        roots_env,
+        validate,
+    )
     from newsflow.deploy import api_url, serve_pipeline, server_problem
 
+    config = _config(args)
+    check_cron(args.cron)
+    configured = os.environ.get(ALLOWED_ROOTS_ENV)
+    roots = args.allowed_root or (None if configured else [config.input_dir, config.lake_dir])
+    # Defaults that cannot work (a missing input, folders outside the roots) would fail
+    # every scheduled run: refuse them now.
+    validate(config, [r.resolve() for r in roots] if roots else allowed_roots())
     problem = server_problem(api_url())
     if problem:
         print(f"newsflow: cannot serve: {problem}", file=sys.stderr)
         return 1
-    config = PipelineConfig(
-        input_dir=args.input.resolve(), lake_dir=args.lake.resolve(), batch_size=args.batch_size
-    )
+    if roots:  # the runs `serve` executes are its subprocesses: they inherit the roots
+        os.environ[ALLOWED_ROOTS_ENV] = roots_env(roots)
+    print(f"newsflow: runs may use folders under {os.environ[ALLOWED_ROOTS_ENV]}", file=sys.stderr)
     serve_pipeline(config, name=args.name, cron=args.cron)
     return 0
 
 
-COMMANDS = {"run": _run, "serve": _serve}
+def _server(args: argparse.Namespace) -> int:
+    _prefect_defaults()
+    from newsflow import local_server
+
+    if args.stop:
+        stopped = local_server.stop()
+        home = local_server.prefect_home()
+        print(
+            f"newsflow: stopped the Prefect server at {stopped.url}"
+            if stopped
+            else f"newsflow: no Prefect server of {home} was running",
+            file=sys.stderr,
+        )
+        return 0
+    server = local_server.start(args.port)
+    print(server.url)
+    print(
+        "newsflow: `newsflow run` uses it while it is up; stop it with `newsflow server --stop`",
+        file=sys.stderr,
+    )
+    return 0
+
+
+COMMANDS = {"run": _run, "serve": _serve, "server": _server}
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -269,6 +315,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsflow: interrupted", file=sys.stderr)
         return 130
+    except ParameterError as exc:  # the run's own parameters: nothing was read or written
+        print(f"newsflow: {exc}", file=sys.stderr)
+        return 2
+    except EnvironmentProblem as exc:
+        print(f"newsflow: {exc}", file=sys.stderr)
+        return 1
     except LakeVersionError as exc:  # the user must choose: nothing was written
         print(f"newsflow: {args.command} refused: {exc}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ Nothing happens at import time; defaults are what a first run on `data/raw` need
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -241,6 +242,11 @@ class PipelineConfig(BaseModel):
 
     input_dir: Path = Field(Path("data/raw"), description="Folder of raw article files")
     lake_dir: Path = Field(Path("data/lake"), description="Root of the output lake")
+    lake_name: str | None = Field(
+        None,
+        description="The lake's name in run names, artifact keys and the concurrency limit "
+        "(default: the lake folder's last two path parts)",
+    )
     batch_size: int = Field(500, ge=1, description="Files per batch at most")
     batch_max_bytes: int = Field(
         256 * 1024 * 1024, ge=1, description="Raw bytes per batch at most (a file is never split)"
@@ -299,7 +305,7 @@ class PipelineConfig(BaseModel):
     enrichers: list[str] | None = Field(
         None,
         description="Enrichers to run, by versioned name (counts_v2, source_v2, language_v2, "
-        "dateline_v2, entities_v2, keywords_v2, quality_v2); null runs them all. The columns of "
+        "dateline_v2, entities_v3, keywords_v2, quality_v2); null runs them all. The columns of "
         "the others stay null",
     )
     field_mappings: dict[str, dict[str, list[str]]] = Field(
@@ -328,3 +334,11 @@ class PipelineConfig(BaseModel):
     def mappings(self) -> list[dict[str, list[str]]]:
         """User mappings first, then the built-in ones (the generic one last)."""
         return [*self.field_mappings.values(), *BUILTIN_FIELD_MAPPINGS.values()]
+
+
+def lake_slug(lake_dir: Path | str, lake_name: str | None = None) -> str:
+    """The lake's short name for keys (artifact keys, concurrency limits, run names):
+    `lake_name` as a slug if set, else the slug of the resolved lake path's last two
+    parts (`/srv/news/lake` -> `news-lake`), so two lakes named `lake` stay apart."""
+    text = lake_name or "-".join(Path(lake_dir).resolve().parts[-2:])
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "lake"

@@ -359,6 +359,20 @@ class Lake:
         write_json(run, path)
         return path
 
+    def runs(self) -> list[dict[str, Any]]:
+        """Every run manifest, oldest first by start time."""
+        loaded = [
+            json.loads(p.read_text(encoding="utf-8")) for p in (self.root / "runs").glob("*.json")
+        ]
+        return sorted(loaded, key=lambda r: str(r.get("started_at", "")))
+
+    def write_report_table(self, df: pl.DataFrame, path: str, run_id: str) -> Path:
+        """Write a report's table (not a stage: `quality/<run_id>/failing_rows.parquet`)
+        at `path` under the lake, atomically, with the standard footer."""
+        target = self.root / path
+        write_parquet(df, target, self.file_metadata(run_id))
+        return target
+
     def last_run(self) -> dict[str, Any] | None:
         """The newest run manifest, by its start time."""
         runs = sorted((self.root / "runs").glob("*.json"))

@@ -105,7 +105,7 @@ DEDUPED = pl.Schema(
 
 # `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
 # The other added columns come from the enrichers of tasks/enrich.py, in registry order
-# (counts_v2, source_v2, language_v2, dateline_v2, entities_v2, keywords_v2, quality_v2);
+# (counts_v2, source_v2, language_v2, dateline_v2, entities_v3, keywords_v2, quality_v2);
 # columns of an enricher a run did not select are null.
 ENRICHED = pl.Schema(
     {
@@ -367,17 +367,17 @@ DESCRIPTIONS: dict[str, str] = {
     "(dateline_v2)",
     "people": "People named in the title or body (spaCy PERSON, checked: a city, a team or "
     "junk is no person), most salient first: headline, then lead, then most mentioned; a lone "
-    "surname joins its full name; empty unless the body is English (entities_v2)",
+    "surname joins its full name; empty unless the body is English (entities_v3)",
     "organizations": "Organisations named in the title or body (spaCy ORG, plus city-named "
     "teams before a score on results lines), most salient first; empty unless the body is "
-    "English (entities_v2)",
+    "English (entities_v3)",
     "places": "Places named in the title or body (spaCy GPE and LOC, plus people and "
     "countries the gazetteer or a preposition says are places), most salient first; empty "
-    "unless the body is English (entities_v2)",
+    "unless the body is English (entities_v3)",
     "entities": "Every name of people, organizations and places in salience order, as "
     "{text, type: person|organization|place, mentions: in title and body, first_offset: "
     "characters into body of its first mention, null when only the title names it} "
-    "(entities_v2)",
+    "(entities_v3)",
     "keywords": 'Up to 10 key phrases of the title and body, best first: names ("Margaret '
     'Holloway", "Bank of England") and one- or two-word phrases, scored by title and lead '
     "position, frequency in the article and rarity in wordfreq's fixed word list for the "

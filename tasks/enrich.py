@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from newsflow import progress
 from newsflow.lake import DEDUPED_RUN_KEY, Lake
 from newsflow.schema import ENRICHED, SCHEMA_VERSION
 from tasks.authors import author_names
@@ -65,7 +66,7 @@ ENRICHERS: dict[str, Enricher] = {
         Enricher(
             entities.NAME,
             entities.COLUMNS,
-            entities.entities_v2,
+            entities.entities_v3,
             entities.PACKAGES,
             entities.load_models,
         ),
@@ -89,7 +90,8 @@ REPLACED = {
     "source_v1": "source_v2",
     "language_v1": "language_v2",
     "dateline_v1": "dateline_v2",
-    "entities_v1": "entities_v2",
+    "entities_v1": "entities_v3",
+    "entities_v2": "entities_v3",
     "keywords_v1": "keywords_v2",
     "quality_v1": "quality_v2",
 }
@@ -111,6 +113,13 @@ def warm_up(names: Sequence[str] | None = None) -> None:
     """Start the worker processes of the chosen enrichers and load their models in the
     background, for a run about to enrich enough documents to use them."""
     workers.warm([e.load_model for e in select_enrichers(names) if e.load_model])
+
+
+def per_document_steps(names: Sequence[str] | None = None) -> int:
+    """How many of the chosen enrichers go through the documents chunk by chunk in
+    worker processes (those with a model): the steps a document's enrich progress counts
+    (at least 1, for a run of vectorised enrichers only, counted per batch)."""
+    return max(1, sum(1 for e in select_enrichers(names) if e.load_model))
 
 
 def enricher_metadata(enrichers: Sequence[Enricher]) -> dict[str, str]:
@@ -150,7 +159,7 @@ def authors_or_byline(authors: pl.Expr, byline: pl.Expr) -> pl.Expr:
 
 def outdated_batches(lake: Lake) -> set[str]:
     """Batches with an enriched/ file written under an older schema or by an enricher
-    no longer registered (entities_v1, replaced by entities_v2): enriching them again
+    no longer registered (entities_v1, replaced by entities_v3): enriching them again
     keeps enriched/ one schema, readable as one table. A file made by a chosen subset
     of today's enrichers is current."""
     outdated = set()
@@ -233,7 +242,12 @@ def enrich(
     source = lake.stage_dir("deduped") / f"{batch_id}.parquet"
     deduped = pl.read_parquet(source)
     seconds: dict[str, float] = {}
-    enriched = enrich_frame(with_site_names(deduped, lake), chosen, seconds)
+    # Each chunk of documents an enricher's workers return counts to the run's progress.
+    reporting = workers.ON_CHUNK.set(progress.reporter(run_id, "enrich", batch_id))
+    try:
+        enriched = enrich_frame(with_site_names(deduped, lake), chosen, seconds)
+    finally:
+        workers.ON_CHUNK.reset(reporting)
     # Which deduped/ file this was made from: a later run (stop_after, re_enrich) may
     # enrich a file an earlier run deduped, and the lake must still see them as a pair.
     metadata = {**enricher_metadata(chosen), DEDUPED_RUN_KEY: lake.run_of(source)}

@@ -126,13 +126,14 @@ def merge_validations(stage: str, parts: list[StageValidation]) -> StageValidati
         },
         seconds=sum(p.seconds for p in parts),
         suite=parts[0].suite,
+        failing_rows=pl.concat([p.failing_rows for p in parts]),
     )
 
 
 def _gate_run_name() -> str:
     """quality-gate-<first batch>+<number of other batches>."""
     batch_ids = task_run.parameters["batch_ids"]
-    return f"quality-gate-{batch_ids[0]}+{len(batch_ids) - 1}"
+    return f"quality-gate-{batch_ids[0][:6]}+{len(batch_ids) - 1}"
 
 
 @task(

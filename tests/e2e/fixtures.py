@@ -44,6 +44,8 @@ def served(server: PrefectServer, root: Path) -> Iterator[ServedDeployment]:
     log = server.logs / "newsflow-serve.log"
     cmd = [str(BIN / "newsflow"), "serve", "--cron", CRON, "--name", DEPLOYMENT]
     cmd += ["--input", str(default_input), "--lake", str(default_lake), "--batch-size", "2"]
+    # Tests run the deployment on folders beside `root` (all under pytest's base temp).
+    cmd += ["--allowed-root", str(root.parent)]
     proc = spawn(cmd, env, log)
     found: dict[str, Any] = {}
 

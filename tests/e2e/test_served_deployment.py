@@ -12,6 +12,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from newsflow.config import lake_slug
 from newsflow.lake import Lake
 from tests.conftest import SAMPLE_RAW, SEED_DATED, SEED_HEADED
 from tests.e2e.fixtures import CRON, ServedDeployment, wait_for_flow_run
@@ -82,13 +83,20 @@ def test_a_run_started_through_the_api_completes_and_fills_the_lake(
 def test_the_run_leaves_its_counts_as_an_artifact(
     api_run: tuple[dict[str, Any], str, Path], served_deployment: ServedDeployment
 ) -> None:
-    flow_run, state, _ = api_run
+    flow_run, state, lake = api_run
     assert state == "COMPLETED"
     artifacts = served_deployment.server.call(
         "POST", "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [flow_run["id"]]}}}
     )
     by_key = {a["key"]: a for a in artifacts}
-    assert "newsflow-run-counts" in by_key
-    table = by_key["newsflow-run-counts"]["data"]
+    key = f"newsflow-run-counts-{lake_slug(lake)}"  # one key per lake
+    assert key in by_key
+    table = by_key[key]["data"]
     rows = json.loads(table) if isinstance(table, str) else table
-    assert {"count": "enriched", "value": 7} in rows
+    assert {"stage": "enrich", "count": "enriched", "value": 7} in [
+        {k: row[k] for k in ("stage", "count", "value")} for row in rows
+    ]
+    # The flow run is named by its lake and the run id of the lake's manifest.
+    [manifest_path] = (lake / "runs").glob("*.json")
+    name = served_deployment.server.call("GET", f"/flow_runs/{flow_run['id']}")["name"]
+    assert name == f"{lake_slug(lake)} {manifest_path.stem}"

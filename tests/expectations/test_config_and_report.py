@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import polars as pl
 import pytest
 from pydantic import ValidationError
 
@@ -13,9 +14,13 @@ from expectations.report import (
     artifact_rows,
     latest_summary,
     metadata_only_note,
+    pass_rate_history,
+    quarantine_by_rule,
     summary_text,
     write_quality_reports,
 )
+from newsflow.lake import Lake
+from newsflow.schema import QUARANTINE
 from tests.expectations.stage_fixtures import cleaned, ingested, validate
 
 
@@ -43,16 +48,27 @@ def test_reports_are_written_and_read_back(tmp_path: Path) -> None:
         validate("ingested", ingested()),
         validate("cleaned", cleaned(ingested({"doc_id": "json-1", "body": "Too short."}))),
     ]
+    stale_docs = tmp_path / "quality" / "docs" / "index.html"  # an older newsflow's Data Docs
+    stale_docs.parent.mkdir(parents=True)
+    stale_docs.write_text("<html></html>")
     paths = write_quality_reports(tmp_path, "run-7", results)
     assert paths["report"] == tmp_path / "quality" / "run-7" / "report.html"
-    for name in ("ingested", "cleaned", "summary", "report", "latest", "docs"):
+    for name in ("ingested", "cleaned", "summary", "report", "latest", "failing_rows"):
         assert paths[name].exists(), name
+    assert not stale_docs.parent.exists()
     stage = json.loads(paths["cleaned"].read_text())
     assert stage["failing_doc_ids"] == {"body_min_words": ["json-1"]}
     assert stage["gx_result"]["suite_name"] == "newsflow_cleaned"
-    docs = paths["docs"].read_text()
-    assert "cdn.jsdelivr" not in docs
-    assert '<script src="http' not in docs
+    (example,) = stage["failing_examples"]["body_min_words"]
+    assert example == {
+        "doc_id": "json-1",
+        "title": "Ferry to stop running",
+        "source_file": "a.json",
+        "column": "qc_body_words",
+        "value": "2",
+    }
+    failing = pl.read_parquet(paths["failing_rows"])
+    assert failing.filter(pl.col("rule") == "body_min_words")["doc_id"].to_list() == ["json-1"]
 
     summary = latest_summary(tmp_path)
     assert summary is not None
@@ -61,6 +77,7 @@ def test_reports_are_written_and_read_back(tmp_path: Path) -> None:
     assert "cleaned: 4 rows, 15/16 expectations passed, 1 rows to quarantine" in text
     assert "warning  body_min_words: 25.0% (1) failed" in text
     assert str(paths["report"]) in text
+    assert f"failing rows: {paths['failing_rows']}" in text
 
     rows = artifact_rows(results)
     assert len(rows) == sum(len(r.summary) for r in results)
@@ -89,3 +106,63 @@ def test_the_metadata_only_note_says_when_most_records_had_no_body() -> None:
     most = metadata_only_note({"ingested": 10, "metadata_only": 8})
     assert most is not None
     assert "most of this run's records are metadata-only" in most
+
+
+def test_history_takes_pass_rates_from_the_last_run_manifests(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    for i in range(4):
+        rates = {"cleaned.body_min_words": 90.0 + i}
+        if i == 2:
+            rates["enriched.language_known"] = 50.0  # checked by one run only
+        lake.write_run(
+            {
+                "run_id": f"run-{i}",
+                "started_at": f"2024-01-0{i + 1}",
+                "quality": {"pass_rates": rates},
+            }
+        )
+    lake.write_run({"run_id": "run-x", "started_at": "2024-01-09", "quality": {}})  # no quality
+    history = pass_rate_history(lake, "run-now", {"cleaned.body_min_words": 99.0}, runs=3)
+    assert history == {
+        "runs": ["run-2", "run-3", "run-now"],
+        "rates": {
+            "cleaned.body_min_words": [92.0, 93.0, 99.0],
+            "enriched.language_known": [50.0, None, None],
+        },
+    }
+
+
+def test_quarantine_of_this_run_by_stage_and_rule_with_examples(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+
+    def rows(run_id: str, stage: str, rule: str, n: int) -> pl.DataFrame:
+        return pl.DataFrame(
+            {
+                "source_file": [f"{rule}-{i}.json" for i in range(n)],
+                "record_index": [i for i in range(n)],
+                "stage": stage,
+                "rule": rule,
+                "detail": f"{rule} found",
+                "doc_id": [f"{rule}-{i}" for i in range(n)],
+                "run_id": run_id,
+                "batch_id": "b1",
+            },
+            schema=QUARANTINE,
+        )
+
+    lake.write(rows("old", "ingest", "invalid_json", 5), "quarantine", "ingest-b0", "old")
+    both = pl.concat(
+        [rows("new", "quality", "body_min_words", 1), rows("new", "clean", "empty_body", 2)]
+    )
+    lake.write(both, "quarantine", "quality-b1", "new")
+    lake.write(rows("new", "ingest", "no_text", 4), "quarantine", "ingest-b1", "new")
+    found = quarantine_by_rule(lake, "new", examples=3)
+    assert [(q["stage"], q["rule"], q["rows"]) for q in found] == [
+        ("ingest", "no_text", 4),
+        ("clean", "empty_body", 2),
+        ("quality", "body_min_words", 1),
+    ]
+    assert [e["source_file"] for e in found[0]["examples"]] == [
+        f"no_text-{i}.json" for i in range(3)
+    ]
+    assert set(found[0]["examples"][0]) == {"source_file", "record_index", "detail", "doc_id"}

@@ -96,9 +96,9 @@ def test_enriched_files_name_the_enrichers_that_made_them(
         meta = pq.read_schema(path).metadata
         assert meta[b"newsflow.enrichers"].decode().split(",") == list(ENRICHERS)
         models = json.loads(meta[b"newsflow.enricher_models"])
-        assert "entities_v2" in models
+        assert "entities_v3" in models
         assert models["keywords_v2"].startswith("wordfreq==")
-    assert run_manifest["timings"]["enrich_entities_v2_s"] > 0
+    assert run_manifest["timings"]["enrich_entities_v3_s"] > 0
     # Each enricher's cost is in the manifest.
     assert all(f"enrich_{name}_s" in run_manifest["timings"] for name in ENRICHERS)
 

@@ -18,7 +18,7 @@ from newsflow.schema import CLEANED, DEDUPED, DUPLICATES, ENRICHED
 from tasks.enrich import ENRICHERS, enrich_frame, select_enrichers, with_site_names
 from tasks.enrichers.counts import counts_v2
 from tasks.enrichers.dateline import dateline_v2
-from tasks.enrichers.entities import entities_v2, normalised
+from tasks.enrichers.entities import entities_v3, normalised
 from tasks.enrichers.keywords import keywords_v2
 from tasks.enrichers.language import language_v2
 from tasks.enrichers.quality import TRUNCATED_FACTOR, quality_v2, ramp
@@ -283,7 +283,7 @@ def test_a_signature_credits_its_agency() -> None:
     assert (row["dateline_agency"], row["byline"]) == ("AP", "Jane Doe")
 
 
-# -- entities_v2 ---------------------------------------------------------------------
+# -- entities_v3 ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -304,7 +304,7 @@ def test_entity_names_are_normalised(mention: str, name: str) -> None:
 
 
 def test_entities_of_an_english_article() -> None:
-    row = entities_v2(deduped([ENGLISH])).row(0, named=True)
+    row = entities_v3(deduped([ENGLISH])).row(0, named=True)
     # Lone surnames ("Holloway said") count for the full name, not as extra entries.
     assert row["people"] == ["Margaret Holloway", "John Carver"]
     assert {"European Union", "United Nations", "NATO"} <= set(row["organizations"])
@@ -313,7 +313,7 @@ def test_entities_of_an_english_article() -> None:
 
 
 def test_non_english_and_empty_bodies_get_no_entities() -> None:
-    out = entities_v2(deduped([GERMAN, FRENCH, "", None]))
+    out = entities_v3(deduped([GERMAN, FRENCH, "", None]))
     assert out.rows() == [([], [], [], [])] * 4
 
 
@@ -331,7 +331,7 @@ def test_language_reads_the_head_of_the_body() -> None:
 def test_entities_follow_the_language_column_when_present() -> None:
     # language_v2 ran and said German: the English model is not asked.
     frame = deduped([ENGLISH]).with_columns(language=pl.lit("de"))
-    assert entities_v2(frame).row(0) == ([], [], [], [])
+    assert entities_v3(frame).row(0) == ([], [], [], [])
 
 
 # -- keywords_v2 (more in test_keywords.py) ----------------------------------------
@@ -370,7 +370,7 @@ def test_a_teasers_marker_and_cut_word_are_never_keywords() -> None:
 
 def test_a_teasers_cut_word_is_never_a_name() -> None:
     cut = TEASER.replace("the NATO secretary gen…", "Secretary General Jens Stolt…")
-    row = entities_v2(deduped([cut], body_truncated=[True])).row(0, named=True)
+    row = entities_v3(deduped([cut], body_truncated=[True])).row(0, named=True)
     assert "Margaret Holloway" in row["people"]
     names = row["people"] + row["organizations"] + row["places"]
     assert not [n for n in names if "Stolt" in n or "chars" in n]  # "Jens Stolt" unflagged

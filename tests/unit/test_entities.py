@@ -1,4 +1,4 @@
-"""entities_v2's rules on small invented texts.
+"""entities_v3's rules on small invented texts.
 
 Most tests hand `entity_records` the NER spans themselves (start, end, label per line),
 so each pins one rule whatever the model would say; a few run the real model.
@@ -14,11 +14,12 @@ from hypothesis import strategies as st
 
 from newsflow.schema import ENRICHED
 from tasks.enrichers.entities import (
-    entities_v2,
+    entities_v3,
     entity_records,
     entity_rows,
     is_results_line,
     lines_of,
+    may_name,
 )
 from tests.unit.test_enrich import deduped
 
@@ -50,13 +51,68 @@ def typed(found: list[dict[str, object]]) -> set[tuple[object, object]]:
 
 
 def test_each_paragraph_is_read_on_its_own_with_its_offset() -> None:
-    body = "First paragraph here.\n\nSecond one."
+    body = "Anna Moss spoke here.\n\nApex Corp did too."
     lines = lines_of("The title", body)
     assert [(line.text, line.offset) for line in lines] == [
         ("The title", None),
-        ("First paragraph here.", 0),
-        ("Second one.", 23),
+        ("Anna Moss spoke here.", 0),
+        ("Apex Corp did too.", 23),
     ]
+
+
+def test_only_sentences_that_could_hold_a_name_are_read_at_their_offsets() -> None:
+    body = (
+        "It was late. The talks in Geneva ended. Then it stopped. But Anna Moss did.\n"
+        "it rained all day.\n"
+        "Australia will play three matches."
+    )
+    read = [(line.text, line.offset) for line in lines_of("", body)]
+    assert read == [
+        ("The talks in Geneva ended.", body.index("The talks")),
+        ("But Anna Moss did.", body.index("But Anna")),
+        ("Australia will play three matches.", body.index("Australia")),
+    ]
+
+
+def test_a_capital_anywhere_but_a_common_opening_word_may_start_a_name() -> None:
+    assert may_name("Australia will play.")  # a country opening the sentence
+    assert may_name("the head of Apex spoke.")
+    assert may_name('"Moss said so," he added.')
+    assert not may_name("The talks ended.")
+    assert not may_name('"It was late," he said.')
+    assert not may_name("there was nothing to add.")
+
+
+def test_a_line_in_capitals_or_of_results_is_read_whole() -> None:
+    body = "THE MARKET CLOSED. IT FELL.\nAtlanta 5 Houston 3. It was over."
+    assert [line.text for line in lines_of("", body)] == body.split("\n")
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["Kiev", "it", "The", "said", "Anna Moss", ".", "!", "\n", "rain", '"']),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_every_capital_but_an_opening_common_word_is_read_where_it_stands(
+    words: list[str],
+) -> None:
+    body = " ".join(words)
+    lines = [line for line in lines_of("", body) if line.offset is not None]
+    for line in lines:
+        start = line.offset
+        assert start is not None
+        assert body[start : start + len(line.text)] == line.text
+    covered = {
+        i
+        for line in lines
+        if line.offset is not None
+        for i in range(line.offset, line.offset + len(line.text))
+    }
+    for name in re.finditer(r"Kiev|Anna Moss", body):
+        assert name.start() in covered
 
 
 def test_a_span_is_cut_at_a_sentence_end_and_loses_number_tokens() -> None:
@@ -230,7 +286,7 @@ def test_the_lists_are_the_entities_column_by_type_in_its_order() -> None:
         "Prime Minister Margaret Holloway met President John Carver in Washington on "
         "Tuesday.\n\nHolloway and Carver discussed the European Union and NATO in Brussels."
     )
-    out = entities_v2(deduped([body], title=["Holloway meets Carver"]))
+    out = entities_v3(deduped([body], title=["Holloway meets Carver"]))
     assert out.schema["entities"] == ENRICHED["entities"]
     row = out.row(0, named=True)
     assert row["people"] == ["Margaret Holloway", "John Carver"]
@@ -267,7 +323,7 @@ def test_offsets_always_point_into_the_body_at_the_name(words: list[str], label:
 
 
 def test_entities_of_non_english_rows_are_empty_lists() -> None:
-    out = entities_v2(deduped(["Die Regierung in Berlin hat am Mittwoch getagt, sagte er.", None]))
+    out = entities_v3(deduped(["Die Regierung in Berlin hat am Mittwoch getagt, sagte er.", None]))
     assert out["entities"].to_list() == [[], []]
     lists = {c: pl.List(pl.String) for c in ("people", "organizations", "places")}
     assert out.schema == pl.Schema({**lists, "entities": ENRICHED["entities"]})

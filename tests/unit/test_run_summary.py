@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from newsflow.cli import format_run
+from newsflow.summary import counts_table, failures_first, quality_description
 
 
 def manifest(stages: list[str], counts: dict[str, int]) -> dict[str, Any]:
@@ -77,3 +79,62 @@ def test_a_summary_names_at_most_a_few_unmapped_columns() -> None:
     assert "c07 (1 rows)" in text
     assert "c08" not in text
     assert "and 4 more" in text
+
+
+def test_the_time_is_the_run_s_own_with_a_lock_wait_apart_and_the_ui_link_last() -> None:
+    run = manifest(["ingest"], {}) | {"ui_url": "http://127.0.0.1:4200/runs/flow-run/x"}
+    run["timings"] = {"total_s": 13.6, "lock_wait_s": 301.2}
+    lines = format_run(run).splitlines()
+    assert lines[0] == "run r1  completed  (13.6 s; waited 301.2 s for the lake first)"
+    assert lines[-1] == "  ui:      http://127.0.0.1:4200/runs/flow-run/x"
+    assert "waited" not in format_run(manifest(["ingest"], {})).splitlines()[0]
+
+
+def test_the_counts_table_is_in_stage_order_with_seconds_per_stage() -> None:
+    counts = {"enriched": 7, "deduped": 7, "cleaned": 9, "ingested": 9, "records_in": 9}
+    counts |= {"files_seen": 7, "passed_quality": 9, "duplicates": 2, "zz_new_count": 1}
+    timings = {"plan_s": 0.1, "ingest_clean_s": 1.5, "quality_gate_s": 0.4}
+    timings |= {"dedupe_s": 0.7, "enrich_s": 2.0, "total_s": 5.0, "lock_wait_s": 3.0}
+    rows = counts_table(counts, timings)
+    assert [r["count"] for r in rows if r["count"]] == [
+        "files_seen",
+        "records_in",
+        "ingested",
+        "cleaned",
+        "passed_quality",
+        "deduped",
+        "duplicates",
+        "enriched",
+        "zz_new_count",
+    ]
+    first: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        first.setdefault(row["stage"], row)
+    seconds = {stage: row["seconds"] for stage, row in first.items()}
+    assert seconds == {
+        "plan": 0.1,
+        "ingest": 1.5,
+        "clean": None,  # within ingest's time: they overlap batch by batch
+        "quality_gate": 0.4,
+        "dedupe": 0.7,
+        "enrich": 2.0,
+        "other": None,
+        "run (wall time)": 5.0,
+        "waiting for the lake": 3.0,
+    }
+    assert {r["value"] for r in rows if r["count"] == "ingested"} == {9}
+    assert sum(r["seconds"] is not None for r in rows if r["stage"] == "ingest") == 1
+
+
+def test_the_quality_table_puts_failures_first_and_links_the_report(tmp_path: Path) -> None:
+    rows = [
+        {"stage": "ingested", "expectation": "a", "success": True},
+        {"stage": "cleaned", "expectation": "b", "success": False},
+        {"stage": "cleaned", "expectation": "c", "success": True},
+        {"stage": "enriched", "expectation": "d", "success": False},
+    ]
+    assert [r["expectation"] for r in failures_first(rows)] == ["b", "d", "a", "c"]
+    report = tmp_path / "quality" / "r1" / "report.html"
+    text = quality_description("r1", report, rows)
+    assert "2 of 4 expectations failed" in text
+    assert f"]({report.as_uri()})" in text
