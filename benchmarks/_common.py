@@ -1,13 +1,15 @@
 """Shared pieces of the dedupe benchmarks: run the pipeline's pure stages, read clusters.
 
-The stages run as a pipeline run would run them, without Prefect or a lake: ingest
-per batch, line statistics over everything ingested, clean per batch, then dedupe
-over every cleaned row. Each stage is timed on its own.
+The stages run as a pipeline run would run them, without Prefect: ingest per batch,
+line statistics over everything ingested, clean per batch, then dedupe over every
+cleaned row (the dedupe stage's phases in-process, on a temporary lake: `dedupe_frame`).
+Each stage is timed on its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,15 +17,29 @@ from pathlib import Path
 
 import polars as pl
 
-from newsflow.config import PipelineConfig
+from newsflow.config import DedupeConfig, PipelineConfig
 from newsflow.inputs import InputFile, plan_batches
+from newsflow.lake import Lake
 from newsflow.schema import LINE_DOCS
 from tasks.clean import clean_frame
-from tasks.dedupe import dedupe_frame
+from tasks.dedupe_stage import run_dedupe
 from tasks.ingest import ingest_files
 from tasks.line_stats import document_lines, domain_lines, merged_documents
 
 RUN_DATE = dt.date.today()
+
+
+def dedupe_frame(
+    cleaned: pl.DataFrame, run_id: str, config: DedupeConfig | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(deduped, duplicates) of the dedupe stage over `cleaned`, on a temporary lake."""
+    with tempfile.TemporaryDirectory(prefix="bench-dedupe-") as tmp:
+        lake = Lake(tmp)
+        for (batch,), part in cleaned.group_by("batch_id", maintain_order=True):
+            lake.write(part, "cleaned", str(batch), run_id)
+        run_dedupe(tmp, run_id, config, submit=False)
+        deduped = lake.scan("deduped").collect().sort("doc_id")
+        return deduped, lake.scan("duplicates").collect().sort("doc_id")
 
 
 @dataclass

@@ -19,12 +19,11 @@ import time
 from pathlib import Path
 
 import polars as pl
-from _common import run_stages
+from _common import dedupe_frame, run_stages
 from polars.testing import assert_frame_equal
 from run_flow import enricher_names
 
 from newsflow.inputs import list_inputs
-from tasks.dedupe import dedupe_frame
 from tasks.enrich import enrich_frame, select_enrichers
 from tasks.enrichers import workers
 

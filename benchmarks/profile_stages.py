@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import polars as pl
-from _common import RUN_DATE
+from _common import RUN_DATE, dedupe_frame
 from pyinstrument import Profiler
 from run_flow import enricher_names
 
@@ -28,7 +28,6 @@ from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
 from newsflow.schema import LINE_DOCS
 from tasks.clean import clean_frame
-from tasks.dedupe import dedupe_frame
 from tasks.enrich import enrich_frame, select_enrichers
 from tasks.ingest import ingest_files
 from tasks.line_stats import document_lines, domain_lines, merged_documents

@@ -23,11 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from _common import run_stages
+from _common import dedupe_frame, run_stages
 
 from newsflow.config import DedupeConfig
 from newsflow.inputs import list_inputs
-from tasks.dedupe import dedupe_frame
 from tasks.fingerprints import fingerprints
 
 CORPORA = ("newsplease_5w1h/news_cluster", "dragnet_meta/meta", "bbc_fulltext/raw")

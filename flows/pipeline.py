@@ -1,5 +1,5 @@
 """The DAG: plan batches -> ingest per batch in parallel -> line stats (one task) -> clean per
-batch in parallel -> one dedupe -> enrich per batch.
+batch in parallel -> dedupe (its phase tasks, tasks/dedupe_stage.py) -> enrich per batch.
 
 Dedupe is incremental (a persistent index in the lake): it rewrites the deduped/ files
 of the batches whose clusters gained a document, and only those batches are enriched
@@ -59,9 +59,12 @@ from newsflow.log_filters import SUMMARY
 from newsflow.progress import RunProgress
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.summary import counts_table, failures_first, format_run, quality_description
+from newsflow.tables import check_layout, table_versions
 from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
 from tasks.clean import clean
-from tasks.dedupe_lake import dedupe, unenriched_batches
+from tasks.commit import commit
+from tasks.dedupe_lake import dedupe_behind, unenriched_batches
+from tasks.dedupe_stage import run_dedupe
 from tasks.enrich import enrich, outdated_batches, per_document_steps, warm_up
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
@@ -231,6 +234,7 @@ def _run(
         book.timings["lock_wait_s"] = lock_wait_s
     lake_dir = str(config.lake_dir)
     timings, counts, ran = book.timings, book.counts, book.ran
+    check_layout(lake.root)  # an old-layout lake is migrated once, by `newsflow migrate`
     if config.full_refresh:
         logger.info("Full refresh: clearing stage outputs under %s", lake.root)
         lake.clear_outputs()
@@ -387,15 +391,9 @@ def _run(
         book.mapping_failures = text_like_failures(book.unmapped_columns)
     committed = _commit(lake, ingested_batches, book)
 
-    # A lake whose dedupe outputs or index are missing or behind cleaned/ (deleted,
-    # written before the index existed, or a run that stopped after clean) is brought
-    # up to date even without new input.
-    indexed, in_cleaned = lake.count("dedupe_index"), lake.count("cleaned")
-    stale = in_cleaned > 0 and not (
-        lake.files("deduped")
-        and indexed == in_cleaned
-        and indexed == lake.count("deduped") + lake.count("duplicates")
-    )
+    # A lake whose dedupe outputs or index are behind cleaned/ is brought up to date
+    # even without new input.
+    stale = dedupe_behind(lake)
     wants = STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1]
     # A run the gate failed has rolled its batches back: nothing new reaches dedupe.
     if not committed:
@@ -406,10 +404,8 @@ def _run(
     elif batches or stale:
         ran.add("dedupe")
         t0 = time.perf_counter()
-        deduped = (
-            dedupe.with_options(**timeout)  # type: ignore[arg-type]
-            .submit(lake_dir, run_id, config.dedupe)
-            .result()
+        deduped = run_dedupe(
+            lake_dir, run_id, config.dedupe, timeout_seconds=config.task_timeout_seconds
         )
         counts.update(
             lake_cleaned=deduped["cleaned"],
@@ -643,6 +639,15 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         if critical
         else "completed"
     )
+    # The only write readers see: a run that failed (or stops here) commits nothing,
+    # and the next one that completes commits its work too. The manifest comes last.
+    t0 = time.perf_counter()
+    run["committed"] = run["status"] == "completed"
+    if run["committed"]:
+        run["tables"] = commit.submit(str(lake.root), run_id).result()
+    else:
+        run["tables"] = table_versions(lake.root)
+    run["timings"]["commit_s"] = round(time.perf_counter() - t0, 3)
     lake.write_run(run)
     get_run_logger().info("Summary of the run:\n%s", format_run(run), extra={SUMMARY: True})
     create_table_artifact(

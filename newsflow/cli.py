@@ -1,4 +1,4 @@
-"""`newsflow run | serve | server | report`: the command line over the flow and the lake.
+"""`newsflow run | serve | server | report | vacuum | migrate`: the command line over the lake.
 
 Prefect is imported only inside `run` and `serve`, after its settings are defaulted here, so
 `report` stays fast and every run is quiet and offline by default.
@@ -19,6 +19,7 @@ from flows.runners import RUNNERS, api_shared_with_workers, flow_on_runner
 from newsflow.config import PipelineConfig
 from newsflow.deploy import DEFAULT_CRON, DEFAULT_NAME
 from newsflow.lake import Lake, LakeVersionError
+from newsflow.lock import lake_lock
 from newsflow.run_config import EnvironmentProblem, ParameterError, load_config
 from newsflow.summary import format_run
 
@@ -121,6 +122,11 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print the last run's manifest")
     report.add_argument("--lake", type=Path, default=Path("data/lake"))
     report.add_argument("--json", action="store_true", help="print the raw JSON manifest")
+    vacuum = sub.add_parser("vacuum", help="expire table versions older than --retain hours")
+    vacuum.add_argument("--lake", type=Path, default=Path("data/lake"))
+    vacuum.add_argument("--retain", type=int, required=True, metavar="HOURS")
+    migrate = sub.add_parser("migrate", help="convert a lake of the folder layout to tables")
+    migrate.add_argument("--lake", type=Path, required=True)
     return parser
 
 
@@ -266,6 +272,32 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _vacuum(args: argparse.Namespace) -> int:
+    from newsflow.tables import check_layout, vacuum
+
+    if args.retain < 0:
+        print("newsflow: --retain must be >= 0 hours", file=sys.stderr)
+        return 2
+    check_layout(args.lake)
+    with lake_lock(args.lake.resolve(), f"vacuum-{os.getpid()}", wait_seconds=0):
+        deleted = vacuum(args.lake.resolve(), args.retain)
+    print(f"vacuum: {sum(deleted.values())} files deleted ({args.retain} h of versions kept)")
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from newsflow.tables import migrate, old_layout_folders
+
+    lake = args.lake.resolve()
+    if not old_layout_folders(lake):
+        print(f"newsflow: migrate refused: {args.lake} has no folders to migrate", file=sys.stderr)
+        return 2
+    with lake_lock(lake, f"migrate-{os.getpid()}", wait_seconds=0):
+        versions = migrate(lake, f"migrate-{os.getpid()}")
+    print(f"migrated {args.lake}: {len(versions)} tables under {lake / 'tables'}")
+    return 0
+
+
 def _server(args: argparse.Namespace) -> int:
     _prefect_defaults()
     from newsflow import local_server
@@ -289,7 +321,13 @@ def _server(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "serve": _serve, "server": _server}
+COMMANDS = {
+    "run": _run,
+    "serve": _serve,
+    "server": _server,
+    "vacuum": _vacuum,
+    "migrate": _migrate,
+}
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -301,8 +339,11 @@ def _report(args: argparse.Namespace) -> int:
         print(json.dumps(run, indent=2))
         return 0
     from expectations.report import latest_summary, summary_text
+    from newsflow.tables import describe, snapshot
 
     print(format_run(run))
+    if "tables" in run:  # as of this run, whatever has been committed since
+        print(describe(snapshot(args.lake, run["run_id"])))
     quality = latest_summary(args.lake)
     print(summary_text(quality) if quality else "no quality results yet")
     return 0

@@ -167,7 +167,7 @@ class RepeatThresholds(BaseModel, frozen=True):
 
 
 class DedupeConfig(BaseModel, frozen=True):
-    """How dedupe recognises copies of one article (see tasks/dedupe.py).
+    """How dedupe recognises copies of one article (see tasks/dedupe_rules.py).
 
     Defaults follow the published near-duplicate settings for web text (5-word
     shingles, 128 permutations, verified similarity 0.7-0.8); the reasons are

@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -45,7 +46,10 @@ STAGES = (
 # (pyarrow refuses a dataset whose partition key is also a file column).
 PARTITION_KEYS = {"enriched": "published_month"}
 UNKNOWN_PARTITION = "unknown"
-MANIFEST_FILE = "manifest/files.parquet"
+MANIFEST_FILE = "files.parquet"  # in the working copy's manifest/ folder
+# The pipeline's working copy of every stage: what its tasks write and read back. Readers
+# read the Delta tables committed from it (newsflow/tables.py), never this folder.
+WORK_DIR = "_work"
 # The files one batch writes before the run commits it (adds its input files to the
 # manifest): `<stage>/<batch_id>.parquet`, and `quarantine/<prefix><batch_id>.parquet`
 # for ingest's, clean's and the quality gate's quarantine. Ingested last in the tuple:
@@ -58,6 +62,9 @@ BATCH_QUARANTINE_PREFIXES = ("quality-", "clean-", "ingest-")
 UNBATCHED = "unbatched"
 # Footer entry of an enriched/ file naming the run that wrote the deduped/ file it came from.
 DEDUPED_RUN_KEY = "newsflow.deduped_run_id"
+# Working files a stage's tasks hand each other within one run (not a stage: no reader
+# looks here, and the stage removes its own when it is done).
+SCRATCH_DIR = "_scratch"
 
 
 class LakeVersionError(RuntimeError):
@@ -121,13 +128,14 @@ def write_json(obj: Any, path: Path) -> None:
 
 
 class Lake:
-    """A lake rooted at one local folder: `<root>/<stage>/<name>.parquet`."""
+    """A lake rooted at one local folder; the pipeline works in
+    `<root>/_work/<stage>/<name>.parquet` and readers read `<root>/tables/<stage>`."""
 
     def __init__(self, root: Path | str) -> None:
         self.root = Path(root)
 
     def stage_dir(self, stage: str) -> Path:
-        return self.root / stage
+        return self.root / WORK_DIR / stage
 
     def file_metadata(self, run_id: str) -> dict[str, str]:
         return {
@@ -202,8 +210,18 @@ class Lake:
             return []
         return sorted(p for p in folder.rglob("*.parquet") if not p.name.startswith("."))
 
+    def snapshot(self, run_id: str | None = None) -> Any:
+        """What readers read: every table as of run `run_id` (default: the last run),
+        from the committed Delta versions (newsflow/tables.py). `scan` below is the
+        pipeline's working copy, uncommitted work included."""
+        from newsflow.tables import snapshot  # tables builds on this module
+
+        return snapshot(self.root, run_id)
+
     def scan(self, stage: str) -> pl.LazyFrame:
-        """All rows of a stage, typed by the contract (empty when nothing is written)."""
+        """All rows of a stage in the working copy (this run's uncommitted work
+        included: tasks read their inputs so), typed by the contract (empty when
+        nothing is written). Readers use `snapshot()`."""
         schema = STAGE_SCHEMAS[stage]
         files = self.files(stage)
         if not files:
@@ -255,6 +273,10 @@ class Lake:
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
         return len(stale)
+
+    def scratch(self, name: str) -> Scratch:
+        """The working area `<root>/_scratch/<name>/` of one stage in one run."""
+        return Scratch(self.root / SCRATCH_DIR / name)
 
     def schema_versions(self) -> dict[str, set[str]]:
         """Folder -> the schema versions named by the footers of its oldest and newest
@@ -341,7 +363,7 @@ class Lake:
     # -- the file manifest: which inputs were seen, by content hash ----------------
 
     def read_manifest(self) -> pl.DataFrame:
-        path = self.root / MANIFEST_FILE
+        path = self.stage_dir("manifest") / MANIFEST_FILE
         if not path.exists():
             return pl.DataFrame(schema=STAGE_SCHEMAS["manifest"])
         return conform(pl.read_parquet(path), STAGE_SCHEMAS["manifest"], name="manifest")
@@ -350,7 +372,8 @@ class Lake:
         merged = pl.concat([self.read_manifest(), rows], how="vertical_relaxed")
         merged = merged.unique("content_hash", keep="last", maintain_order=True)
         merged = conform(merged, STAGE_SCHEMAS["manifest"], name="manifest")
-        write_parquet(merged, self.root / MANIFEST_FILE, self.file_metadata(run_id))
+        path = self.stage_dir("manifest") / MANIFEST_FILE
+        write_parquet(merged, path, self.file_metadata(run_id))
 
     # -- run manifests ---------------------------------------------------------------
 
@@ -380,3 +403,60 @@ class Lake:
             return None
         loaded = [json.loads(p.read_text(encoding="utf-8")) for p in runs]
         return max(loaded, key=lambda r: str(r.get("started_at", "")))
+
+
+class Scratch:
+    """Parquet files a stage's tasks hand each other, on the lake's storage so that
+    workers on other machines share them: `<area>/<folder>/.../<name>.parquet`.
+
+    A partition is a folder; each task writing to it writes its own file, and a task
+    reading it reads every file in name order. Files are written atomically, so a
+    retried task simply writes its file again. `io` counts files written and read per
+    top folder (for tests of what a run touches).
+    """
+
+    io: Counter[tuple[str, str]] = Counter()
+
+    def __init__(self, area: Path) -> None:
+        self.area = area
+
+    def write(self, df: pl.DataFrame, *path: str) -> None:
+        """Write `df` as `<area>/<path...>.parquet` (lz4: read once, soon)."""
+        target = self.area.joinpath(*path[:-1], f"{path[-1]}.parquet")
+        _atomic_replace(target, lambda tmp: df.write_parquet(tmp, compression="lz4"))
+        self.io["write", path[0]] += 1
+
+    def files(self, *folder: str) -> list[Path]:
+        where = self.area.joinpath(*folder)
+        if not where.is_dir():
+            return []
+        return sorted(p for p in where.glob("*.parquet") if not p.name.startswith("."))
+
+    def folders(self, *folder: str) -> list[str]:
+        """Names of the partitions (sub-folders) of a folder, sorted."""
+        where = self.area.joinpath(*folder)
+        return sorted(p.name for p in where.iterdir() if p.is_dir()) if where.is_dir() else []
+
+    def read(self, schema: pl.Schema, *path: str) -> pl.DataFrame:
+        """The rows of `<path...>.parquet`, or of every file in the folder `<path...>`
+        (empty with `schema`'s columns when there is none)."""
+        single = self.area.joinpath(*path[:-1], f"{path[-1]}.parquet")
+        files = [single] if single.exists() else self.files(*path)
+        self.io["read", path[0]] += len(files)
+        if not files:
+            return pl.DataFrame(schema=schema)
+        frames = [pl.read_parquet(p) for p in files]
+        return pl.concat(frames, how="vertical_relaxed").select(
+            pl.col(c).cast(t) for c, t in schema.items()
+        )
+
+    def clear(self) -> None:
+        """Remove the area, and the folders above it up to `_scratch/` once empty."""
+        shutil.rmtree(self.area, ignore_errors=True)
+        for folder in self.area.parents:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (another area), or already gone
+                break
+            if folder.name == SCRATCH_DIR:
+                break

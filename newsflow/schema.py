@@ -212,7 +212,7 @@ LINE_STATS = pl.Schema(
 )
 
 # What dedupe knows about every cleaned document it has seen, so a later run matches new
-# documents against all earlier ones without re-reading their text (tasks/dedupe_lake.py).
+# documents against all earlier ones without re-reading their text (tasks/dedupe_stage.py).
 DEDUPE_INDEX = pl.Schema(
     {
         "doc_id": pl.String(),

@@ -13,8 +13,6 @@ Jaccard |A∩B|/|A∪B| and by containment |A∩B|/min(|A|,|B|).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import polars as pl
 import rensa
@@ -103,69 +101,6 @@ def plausible(
         containment + ESTIMATE_MARGIN * error * scale >= config.containment_threshold
     )
     return keep
-
-
-def signature_matrix(signature: pl.Series, config: DedupeConfig) -> np.ndarray:
-    """A List(UInt32) signature column (num_perm values per row) as rows x num_perm."""
-    return np.asarray(signature.list.to_array(config.num_perm).to_numpy(), np.uint32)
-
-
-# Exploded pool keys joined at a time: keys are split into parts by value, so a part's
-# join table and its hits (mostly a document meeting itself in every band) stay small.
-# At 1M documents 4M keys a part added 1.11 GB at the peak, 1M keys 0.73 GB, same pairs.
-PAIR_PART_KEYS = 1_000_000
-
-
-def candidate_pairs(
-    query: pl.DataFrame,
-    pool: pl.DataFrame,
-    keep: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
-) -> pl.DataFrame:
-    """Pairs (doc_id, other_doc_id) of a query row and a pool row sharing a band key.
-
-    Both frames have `doc_id` and `band_keys`; a document is never its own candidate.
-    The pool (the whole index) is exploded with integer row numbers, not ids, one part
-    of the key space at a time, and cut to the keys the query holds before the join.
-    `keep` filters each part's hits (q, p: row numbers in query and pool) before any id
-    is looked up, so only the pairs it keeps are ever held together.
-    """
-    total = int(pool["band_keys"].list.len().sum() or 0)
-    parts = 1 + total // PAIR_PART_KEYS
-
-    def keys(df: pl.DataFrame, row: str, part: int) -> pl.DataFrame:
-        mine = pl.col("band_keys")
-        if parts > 1:
-            mine = mine.list.filter(pl.element() % parts == part)
-        return df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias(row), key=mine).explode(
-            "key", empty_as_null=False
-        )
-
-    # The pool row of each query row's own document, to drop self-hits before `unique`.
-    own = (
-        query.select("doc_id")
-        .with_row_index("q")
-        .join(pool.select("doc_id").with_row_index("own"), on="doc_id")
-        .select("q", "own")
-    )
-    found = []
-    for part in range(parts):
-        left = keys(query, "q", part).drop_nulls("key")
-        right = keys(pool, "p", part).join(left.select("key").unique(), on="key", how="semi")
-        hits = (
-            left.join(right, on="key")
-            .join(own, on="q", how="left")
-            .filter(pl.col("own").is_null() | (pl.col("own") != pl.col("p")))
-        )
-        hits = hits.select("q", "p").unique()
-        found.append(hits if keep is None else keep(hits))
-    hits = pl.concat(found).unique()
-    pairs = pl.DataFrame(
-        {
-            "doc_id": query["doc_id"].gather(hits["q"]),
-            "other_doc_id": pool["doc_id"].gather(hits["p"]),
-        }
-    )
-    return pairs.filter(pl.col("doc_id") != pl.col("other_doc_id"))
 
 
 def pair_similarity(pairs: pl.DataFrame, shingles: pl.DataFrame) -> pl.DataFrame:

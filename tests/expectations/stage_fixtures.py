@@ -11,9 +11,9 @@ import polars as pl
 from expectations.config import QualityConfig
 from expectations.validate import StageValidation, validate_stage
 from tasks.clean import clean_frame
-from tasks.dedupe import dedupe_frame
 from tasks.enrich import enrich_frame, select_enrichers
 from tests.articles import FERRY, FERRY_OTHER_WRITER, LIBRARY, MARKET, body, ingested_rows
+from tests.dedupe_on_lake import dedupe_frame
 
 RUN_DATE = dt.date(2024, 3, 1)
 

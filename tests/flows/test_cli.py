@@ -10,6 +10,7 @@ import pytest
 
 import tasks.clean
 from newsflow.cli import main
+from newsflow.lake import Lake
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
@@ -26,14 +27,20 @@ def test_run_prints_a_summary_and_report_repeats_it(
         in summary
     )
     assert "3 comment_disclaimer_v1" in summary
-    assert len(list((lake / "ingested").glob("*.parquet"))) == 4  # 7 files, 2 per batch
+    assert len(Lake(lake).files("ingested")) == 4  # 7 files, 2 per batch
     assert main(["report", "--lake", str(lake)]) == 0
     report = capsys.readouterr().out.splitlines()
     summary_lines = summary.strip().splitlines()
     assert report[1 : len(summary_lines)] == summary_lines[1:]
-    quality = report[len(summary_lines) :]
+    # As of the run: the tables' versions and rows it committed, then its quality.
+    tables = report[len(summary_lines)]
+    assert tables.strip().startswith("tables:")
+    assert "enriched v1 (7)" in tables
+    assert "ingested v1 (9)" in tables
+    quality = report[len(summary_lines) + 1 :]
     assert quality[0].startswith("quality of run ")
     assert any(line.strip().startswith("cleaned: 9 rows") for line in quality)
+    # The report's path, then (since the report of issue 28) its failing rows' file.
     assert any(line.strip().endswith("report.html") for line in quality)
 
 

@@ -148,7 +148,7 @@ def test_a_run_split_in_two_gives_the_rows_of_one_run(one_run: Path, tmp_path: P
     assert_same(before, snapshot(lake))
 
     # An index lost (or a lake from before it existed) is rebuilt from cleaned/.
-    shutil.rmtree(lake / "dedupe_index")
+    shutil.rmtree(Lake(lake).stage_dir("dedupe_index"))
     rebuilt = run(raw, lake)
     assert rebuilt["counts"]["dedupe_new"] == first["counts"]["cleaned"] + len(PART_TWO)
     assert_same(before, snapshot(lake))

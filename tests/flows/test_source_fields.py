@@ -16,7 +16,7 @@ from expectations.config import ExpectationPolicy, QualityConfig
 from flows.pipeline import newsflow_pipeline
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
-from tasks.dedupe_lake import dedupe
+from tasks.dedupe_stage import run_dedupe
 from tasks.enrich import ENRICHERS, enrich
 from tests.articles import FERRY, FERRY_OTHER_WRITER, LIBRARY, MARKET, body, cleaned
 
@@ -211,7 +211,7 @@ def test_authors_and_tags_of_merged_copies_reach_enriched(tmp_path: Path) -> Non
     lake = Lake(tmp_path)
     for (batch,), part in copies.group_by("batch_id", maintain_order=True):
         lake.write(part, "cleaned", str(batch), "r0")
-    result = dedupe.fn(str(tmp_path), "r1")
+    result = run_dedupe(str(tmp_path), "r1", submit=False)
     for batch in result["batches"]:
         enrich.fn(batch, str(tmp_path), "r1", NO_MODEL)
     [row] = lake.scan("enriched").collect().rows(named=True)

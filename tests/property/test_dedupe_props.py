@@ -14,9 +14,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsflow.schema import DEDUPE_INDEX, DEDUPED, empty
-from tasks.dedupe import dedupe_frame, dedupe_update
+from newsflow.schema import DEDUPED
 from tests.articles import body, cleaned, flattened
+from tests.dedupe_on_lake import DedupeLake, dedupe_frame
 
 WORDS = [
     *("harbour", "ferry", "council", "petition", "island", "trader", "bridge", "winter"),
@@ -124,21 +124,15 @@ def test_documents_split_over_two_runs_give_the_records_of_one(
     order = data.draw(st.permutations(range(df.height)))
     cut = data.draw(st.integers(0, df.height))
     shuffled = df[list(order)]
-
-    def fetch(ids: pl.Series) -> pl.DataFrame:
-        return df.filter(pl.col("doc_id").is_in(ids.implode()))
-
-    once = dedupe_update(df, empty(DEDUPE_INDEX), fetch, "r")
-    first = dedupe_update(shuffled.head(cut), empty(DEDUPE_INDEX), fetch, "r")
-    second = dedupe_update(shuffled.tail(df.height - cut), first.index, fetch, "r")
-    # What the lake holds after both: the second run's records replace its clusters'.
-    rewritten = second.members["doc_id"].implode()
-    records = pl.concat([first.records.filter(~pl.col("doc_id").is_in(rewritten)), second.records])
-    duplicates = pl.concat(
-        [first.duplicates.filter(~pl.col("doc_id").is_in(rewritten)), second.duplicates]
-    )
-    assert records.sort("doc_id").equals(once.records.sort("doc_id"))
-    assert duplicates.sort("doc_id").equals(once.duplicates.sort("doc_id"))
+    with DedupeLake() as once, DedupeLake() as split:
+        once.add(df)
+        once.run()
+        split.add(shuffled.head(cut))
+        split.run()
+        split.add(shuffled.tail(df.height - cut))
+        split.run()
+        for stage in ("deduped", "duplicates"):
+            assert split.stage(stage).equals(once.stage(stage)), stage
 
 
 def rank(row: dict[str, object]) -> tuple[bool, bool]:

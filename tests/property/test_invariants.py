@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from newsflow.schema import CLEANED, DEDUPED, INGESTED, conform
 from tasks.clean import clean_frame
-from tasks.dedupe import dedupe_frame
+from tests.dedupe_on_lake import dedupe_frame
 
 RUN_DATE = dt.date(2026, 11, 23)
 SENTENCES = st.sampled_from(
@@ -74,7 +74,8 @@ def test_clean_twice_is_clean_once(bodies: list[str], titles: list[str | None]) 
     assert once.schema == CLEANED
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Fewer examples than clean's: each runs the dedupe stage twice on a temporary lake.
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(TEXT, min_size=1, max_size=8))
 def test_dedupe_never_adds_or_loses_rows(bodies: list[str]) -> None:
     cleaned, _, _ = clean_frame(frame(bodies, ["T"]), RUN_DATE)

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from newsflow.faults import KILL_AT
 from newsflow.lake import STAGES, Lake
+from newsflow.tables import TABLES, snapshot
 
 REPO = Path(__file__).resolve().parents[2]
 NEWSFLOW = REPO / ".venv" / "bin" / "newsflow"
@@ -75,21 +76,36 @@ def kill_group(proc: subprocess.Popen[Any]) -> None:
     proc.wait()
 
 
-def stage_rows(lake: Path, stage: str) -> pl.DataFrame:
-    """A stage's rows without run and batch ids, in a canonical order."""
-    lake_ = Lake(lake)
-    frame = lake_.read_manifest() if stage == "manifest" else lake_.scan(stage).collect()
+def canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows without run and batch ids, in a canonical order."""
     frame = frame.drop(c for c in RUN_COLUMNS if c in frame.columns)
     flat = [c for c, t in frame.schema.items() if not t.is_nested()]
     return frame.sort(flat, nulls_last=True)
 
 
+def stage_rows(lake: Path, stage: str) -> pl.DataFrame:
+    """A stage's rows in the pipeline's working copy, canonical (see `canonical`)."""
+    lake_ = Lake(lake)
+    frame = lake_.read_manifest() if stage == "manifest" else lake_.scan(stage).collect()
+    return canonical(frame)
+
+
+def table_rows(lake: Path, stage: str) -> pl.DataFrame:
+    """A table's rows as readers see them (its newest committed version), canonical."""
+    return canonical(snapshot(lake).scan(stage).collect())
+
+
 def assert_same_rows(expected: Path, actual: Path) -> None:
-    """Every stage of `actual` holds exactly the rows of `expected` (run/batch ids aside)."""
+    """Every stage of `actual` holds exactly the rows of `expected` (run/batch ids aside),
+    in the working copy and in the tables readers read."""
     for stage in ROW_STAGES:
         want, got = stage_rows(expected, stage), stage_rows(actual, stage)
         assert got.height == want.height, f"{stage}: {got.height} rows, expected {want.height}"
         assert got.equals(want), f"{stage}: same row count, different rows"
+    for stage in TABLES:
+        want, got = table_rows(expected, stage), table_rows(actual, stage)
+        assert got.height == want.height, f"table {stage}: {got.height} rows, not {want.height}"
+        assert got.equals(want), f"table {stage}: same row count, different rows"
 
 
 def assert_consistent(lake: Path) -> None:
@@ -102,6 +118,9 @@ def assert_consistent(lake: Path) -> None:
     assert set(index["kept_doc_id"]) == set(rows["deduped"]["doc_id"])
     assert index.height == rows["deduped"].height + rows["duplicates"].height
     assert set(rows["enriched"]["doc_id"]) == set(rows["deduped"]["doc_id"])
+    # A completed run committed its work: the tables hold the working copy's rows.
+    for stage in TABLES:
+        assert table_rows(lake, stage).equals(stage_rows(lake, stage)), f"table {stage}"
 
 
 def visible_parquet(lake: Path) -> list[Path]:
@@ -115,8 +134,11 @@ def assert_readable(lake: Path) -> None:
         assert not path.name.startswith("."), f"hidden file matched *.parquet: {path}"
         pq.read_table(path)  # a half-written file fails here (no footer)
     for stage in ROW_STAGES:
-        if (lake / stage).is_dir():
-            pq.read_table(lake / stage)  # a folder read, as pandas does: hidden files skipped
+        folder = Lake(lake).stage_dir(stage)
+        if folder.is_dir():
+            pq.read_table(folder)  # a folder read, as pandas does: hidden files skipped
+    for stage in TABLES:  # each table's newest version reads whole
+        snapshot(lake).scan(stage).collect()
 
 
 def temp_files(lake: Path) -> list[Path]:

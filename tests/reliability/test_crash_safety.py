@@ -36,6 +36,7 @@ FIRST_RUN_KILLS = (
     "ingest.file:5",  # during ingest: some batches written, the others not
     "dedupe.before_index",  # deduped/ and duplicates/ written, the dedupe index not
     "before_rename.enriched:2",  # a Parquet temp file written, not renamed; a batch half enriched
+    "commit.enriched",  # the tables before enriched committed, enriched and the rest not
 )
 # A run that adds documents to a lake with an index, killed while rewriting deduped/.
 ADDING_RUN_KILL = "before_rename.deduped:2"
@@ -79,7 +80,8 @@ def test_kills_during_first_runs_then_a_rerun_give_the_rows_of_one_clean_run(
     lake = tmp_path / "lake"
     for kill_at in FIRST_RUN_KILLS:
         kill(prefect_server, corpus, lake, kill_at)
-    assert_killed_between_write_and_rename(lake)
+        if kill_at.startswith("before_rename."):  # (the next run tidies its temp files)
+            assert_killed_between_write_and_rename(lake)
     finish(prefect_server, corpus, lake, reference[0])
 
 

@@ -340,8 +340,8 @@ def test_counting_again_changes_nothing(tmp_path: Path) -> None:
     for table, rows in tables.items():
         assert lake.scan(table).collect().equals(rows), table
     lake.clear_outputs()
-    assert not (tmp_path / "line_stats").exists()
-    assert not (tmp_path / "line_docs").exists()
+    assert not lake.stage_dir("line_stats").exists()
+    assert not lake.stage_dir("line_docs").exists()
 
 
 def test_the_clean_task_reads_the_line_stats_of_the_lake(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """LSH candidate pairs: documents sharing a band key, never a document with itself,
-the same pairs however many parts the key space is cut into; MinHash estimates keep
-every pair verification could accept."""
+the same pairs however many partitions the key space is cut into; MinHash estimates
+keep every pair verification could accept."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 import polars as pl
@@ -10,53 +12,68 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import tasks.minhash
 from newsflow.config import DedupeConfig
-from tasks.minhash import candidate_pairs, plausible, signatures
+from tasks.dedupe_rules import band_partition, partition_candidates
+from tasks.minhash import plausible, signatures
 
 
-def frame(rows: dict[str, list[int]]) -> pl.DataFrame:
+def docs(rows: dict[str, list[int]], first_key: int) -> pl.DataFrame:
+    """Documents with these band keys, no key or date in common (keys from `first_key`)."""
+    n = len(rows)
     return pl.DataFrame(
-        {"doc_id": list(rows), "band_keys": list(rows.values())},
-        schema={"doc_id": pl.String, "band_keys": pl.List(pl.UInt64)},
+        {
+            "doc_id": list(rows),
+            "batch_id": ["b"] * n,
+            "exact_key": range(first_key, first_key + n),
+            "sentence_key": range(first_key, first_key + n),
+            "title_key": [None] * n,
+            "short_body": [False] * n,
+            "published_date": [None] * n,
+            "band_keys": list(rows.values()),
+        },
+        schema={
+            "doc_id": pl.String,
+            "batch_id": pl.String,
+            "exact_key": pl.UInt64,
+            "sentence_key": pl.UInt64,
+            "title_key": pl.UInt64,
+            "short_body": pl.Boolean,
+            "published_date": pl.Date,
+            "band_keys": pl.List(pl.UInt64),
+        },
     )
 
 
-POOL = frame({"a": [1, 2, 3], "b": [4, 2, 9], "c": [7, 8, 9], "d": [10, 11, 12], "e": []})
-QUERY = frame({"c": [7, 8, 9], "n": [3, 11, 99], "m": [], "o": [8, 40, 41]})
+OLD = docs({"a": [1, 2, 3], "b": [4, 2, 9], "c": [7, 8, 9], "d": [10, 11, 12], "e": []}, 0)
+NEW = docs({"n": [3, 11, 99], "m": [], "o": [8, 40, 41, 99]}, 100)
 
 
-def pairs(query: pl.DataFrame, pool: pl.DataFrame) -> set[tuple[str, str]]:
-    return set(candidate_pairs(query, pool).iter_rows())
+def pairs(parts: int) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for part in range(parts):
+        query = band_partition(NEW, part, parts)
+        old = band_partition(OLD, part, parts)
+        hits = partition_candidates(query, old, DedupeConfig())
+        found |= set(hits.select("doc_id", "other_doc_id").iter_rows())
+    return found
 
 
-def test_pairs_share_a_key_and_never_pair_a_document_with_itself() -> None:
-    assert pairs(QUERY, POOL) == {("c", "b"), ("n", "a"), ("n", "d"), ("o", "c")}
+def test_pairs_share_a_key_and_two_new_documents_pair_once() -> None:
+    assert pairs(1) == {("n", "a"), ("n", "d"), ("o", "c"), ("n", "o")}
 
 
-@pytest.mark.parametrize("part_keys", [1, 2, 5])
-def test_cutting_the_key_space_changes_no_pair(
-    monkeypatch: pytest.MonkeyPatch, part_keys: int
-) -> None:
-    whole = pairs(QUERY, POOL)
-    monkeypatch.setattr(tasks.minhash, "PAIR_PART_KEYS", part_keys)
-    assert pairs(QUERY, POOL) == whole
+@pytest.mark.parametrize("parts", [2, 3, 7, 64])
+def test_cutting_the_key_space_into_partitions_changes_no_pair(parts: int) -> None:
+    assert pairs(parts) == pairs(1)
 
 
-@pytest.mark.parametrize("part_keys", [1, 2, 5, 4_000_000])
-def test_the_filter_sees_row_numbers_in_every_part(
-    monkeypatch: pytest.MonkeyPatch, part_keys: int
-) -> None:
-    monkeypatch.setattr(tasks.minhash, "PAIR_PART_KEYS", part_keys)
-    seen: list[tuple[int, int]] = []
-
-    def not_pool_a(hits: pl.DataFrame) -> pl.DataFrame:
-        seen.extend(hits.iter_rows())
-        return hits.filter(pl.col("p") != 0)  # pool row 0 is "a"
-
-    kept = set(candidate_pairs(QUERY, POOL, not_pool_a).iter_rows())
-    assert kept == {("c", "b"), ("n", "d"), ("o", "c")}
-    assert (1, 0) in seen  # query row 1 ("n") met pool row 0 ("a")
+def test_copies_by_key_and_dates_out_of_the_window_are_not_candidates() -> None:
+    config = DedupeConfig()
+    same = NEW.filter(pl.col("doc_id") == "n").with_columns(exact_key=pl.lit(0, pl.UInt64))
+    far = OLD.filter(pl.col("doc_id") == "d").with_columns(published_date=dt.date(2020, 1, 1))
+    query = band_partition(same.with_columns(published_date=dt.date(2024, 1, 1)), 0, 1)
+    old = band_partition(pl.concat([OLD.filter(pl.col("doc_id") == "a"), far]), 0, 1)
+    assert partition_candidates(query, old, config).is_empty()  # a: same key; d: a year off
 
 
 def test_estimates_keep_copies_and_drop_pairs_sharing_a_paragraph() -> None:

@@ -8,11 +8,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-import tasks.dedupe
+import tasks.dedupe_rules
+import tasks.dedupe_stage
 from newsflow.config import DedupeConfig
-from newsflow.schema import DEDUPE_INDEX, DEDUPED, DUPLICATES, empty
+from newsflow.schema import DEDUPED, DUPLICATES
 from tasks.clusters import components
-from tasks.dedupe import dedupe_frame, dedupe_update
 from tasks.fingerprints import fingerprints
 from tasks.minhash import pair_similarity
 from tests.articles import (
@@ -26,6 +26,7 @@ from tests.articles import (
     cleaned,
     flattened,
 )
+from tests.dedupe_on_lake import DedupeLake, dedupe_frame
 
 STORY = [
     "Washington, Dec 8 (IANS) The two leaders spoke for two hours.",
@@ -260,22 +261,31 @@ def test_an_index_fed_in_two_updates_gives_the_clusters_of_one() -> None:
         {"doc_id": "b", "body": body(FERRY[1:12]), "published_date": DAY},  # bridges a and c
     )
 
-    def fetch(ids: pl.Series) -> pl.DataFrame:
-        return df.filter(pl.col("doc_id").is_in(ids.implode()))
-
-    once = dedupe_update(df, empty(DEDUPE_INDEX), fetch, "r")
-    first = dedupe_update(df.head(3), empty(DEDUPE_INDEX), fetch, "r1")
-    assert first.records.height == 3  # a, c and x apart so far
-    second = dedupe_update(df.tail(1), first.index, fetch, "r2")
-    assert sorted(second.members["doc_id"]) == ["a", "b", "c"]  # x is not rewritten
-    assert second.records.drop("run_id").equals(
-        once.records.filter(pl.col("doc_id") == "b").drop("run_id")
-    )
     mapping = ["doc_id", "kept_doc_id"]
-    assert second.index.select(mapping).equals(once.index.select(mapping))
-    again = dedupe_update(df, second.index, fetch, "r3")  # nothing new: nothing changes
-    assert again.records.is_empty()
-    assert again.index.select(mapping).equals(second.index.select(mapping))
+    with DedupeLake() as once, DedupeLake() as lake:
+        once.add(df)
+        once.run("r")
+        lake.add(df.head(3))
+        lake.run("r1")
+        assert lake.stage("deduped").height == 3  # a, c and x apart so far
+        lake.add(df.tail(1))
+        lake.run("r2")
+        outputs = pl.concat(
+            [
+                lake.stage("deduped").select(mapping[0], "run_id"),
+                lake.stage("duplicates").select(mapping[0], "run_id"),
+            ]
+        )
+        rewritten = outputs.filter(pl.col("run_id") == "r2")["doc_id"]
+        assert sorted(rewritten) == ["a", "b", "c"]  # x is not rewritten
+        assert lake.stage("deduped").drop("run_id").equals(once.stage("deduped").drop("run_id"))
+        index = lake.stage("dedupe_index").select(mapping)
+        assert index.equals(once.stage("dedupe_index").select(mapping))
+        result = lake.run("r3")  # nothing new: nothing changes
+        assert result["new"] == 0
+        for stage in ("deduped", "duplicates", "dedupe_index"):
+            assert "r3" not in lake.stage(stage)["run_id"]
+        assert lake.stage("dedupe_index").select(mapping).equals(index)
 
 
 def test_components_follow_chains_of_any_length() -> None:
@@ -292,8 +302,9 @@ def test_merging_and_verifying_in_small_chunks_changes_nothing(
 ) -> None:
     df = cleaned(*SCATTERED_COPIES)
     whole = dedupe_frame(df, "r")
-    monkeypatch.setattr(tasks.dedupe, "MERGE_CHUNK", 1)
-    monkeypatch.setattr(tasks.dedupe, "VERIFY_CHUNK", 1)
+    monkeypatch.setattr(tasks.dedupe_rules, "MERGE_CHUNK", 1)
+    monkeypatch.setattr(tasks.dedupe_stage, "VERIFY_DOCS", 1)
+    monkeypatch.setattr(tasks.dedupe_stage, "BAND_DOCS", 1)
     chunked = dedupe_frame(df, "r")
     assert whole[1].height >= 3  # copies were found, so chunks had something to split
     assert chunked[0].equals(whole[0])

@@ -7,8 +7,8 @@ import datetime as dt
 
 import polars as pl
 
-from tasks.dedupe import dedupe_frame
 from tests.articles import DAY, FERRY, body, cleaned
+from tests.dedupe_on_lake import dedupe_frame
 
 FETCHED = dt.datetime(2024, 3, 2, 8, 30, tzinfo=dt.UTC)
 

@@ -73,7 +73,7 @@ def test_write_carries_metadata_and_leaves_only_the_file(tmp_path: Path) -> None
     lake = Lake(tmp_path)
     df = duplicate_rows(["a"])
     [path] = lake.write(df, "duplicates", "b1", "r1")
-    assert path == tmp_path / "duplicates" / "b1.parquet"
+    assert path == tmp_path / "_work" / "duplicates" / "b1.parquet"
     assert [p.name for p in path.parent.iterdir()] == ["b1.parquet"]  # no temp file left
     meta = pq.read_schema(path).metadata
     assert meta[b"newsflow.schema_version"] == SCHEMA_VERSION.encode()
@@ -170,8 +170,8 @@ def test_a_failed_write_leaves_the_old_file_intact(tmp_path: Path) -> None:
 
 def test_remove_except_drops_stale_files_and_empty_partitions(tmp_path: Path) -> None:
     lake = Lake(tmp_path)
-    keep = tmp_path / "enriched" / "published_month=2021-12" / "a.parquet"
-    stale = tmp_path / "enriched" / "published_month=1999-01" / "b.parquet"
+    keep = lake.stage_dir("enriched") / "published_month=2021-12" / "a.parquet"
+    stale = lake.stage_dir("enriched") / "published_month=1999-01" / "b.parquet"
     for path in (keep, stale):
         path.parent.mkdir(parents=True)
         path.write_bytes(b"x")

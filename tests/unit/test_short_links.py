@@ -8,10 +8,9 @@ import polars as pl
 import pytest
 
 from newsflow.config import DedupeConfig
-from newsflow.schema import DEDUPE_INDEX, empty
-from tasks.dedupe import dedupe_frame, dedupe_update
 from tasks.fingerprints import body_words, fingerprints
 from tests.articles import DAY, FERRY, body, cleaned
+from tests.dedupe_on_lake import DedupeLake, dedupe_frame
 
 # An author-bio teaser a site prints under every article (invented, 42 words).
 BIO = (
@@ -152,14 +151,14 @@ def test_an_undated_copy_arriving_later_joins_copies_months_apart() -> None:
         },
         {"doc_id": "b", "body": BRIEF, "title": "Road reopens"},
     )
-
-    def fetch(ids: pl.Series) -> pl.DataFrame:
-        return rows.filter(pl.col("doc_id").is_in(ids.implode()))
-
-    once = dedupe_update(rows, empty(DEDUPE_INDEX), fetch, "r")
-    first = dedupe_update(rows.head(2), empty(DEDUPE_INDEX), fetch, "r")
-    assert first.records.height == 2
-    second = dedupe_update(rows.tail(1), first.index, fetch, "r")
-    assert once.records.height == 1
-    assert second.records.select("doc_id", "duplicate_count").rows() == [("a", 3)]
-    assert second.records.equals(once.records)
+    once, _ = dedupe_frame(rows, "r")
+    with DedupeLake() as lake:
+        lake.add(rows.head(2))
+        lake.run("r")
+        assert lake.stage("deduped").height == 2
+        lake.add(rows.tail(1))
+        lake.run("r")
+        records = lake.stage("deduped")
+    assert once.height == 1
+    assert records.select("doc_id", "duplicate_count").rows() == [("a", 3)]
+    assert records.equals(once)

@@ -11,9 +11,9 @@ from expectations.validate import validate_stage
 from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
 from tasks.clean import clean_frame
-from tasks.dedupe import dedupe_frame
 from tasks.enrich import enrich_frame, select_enrichers
 from tasks.ingest import ingest_files
+from tests.dedupe_on_lake import dedupe_frame
 
 RUN_DATE = dt.date(2025, 1, 1)
 # Invented NewsAPI `content` teasers: ~200 characters cut mid-word, then the marker.
