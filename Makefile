@@ -18,7 +18,7 @@ export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS := 90
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup browser run test lint unit clean-lake
+.PHONY: setup browser run test lint unit fast clean-lake
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -37,15 +37,23 @@ browser:  ## Debian's chromium for the browser tests, installed once
 run: setup  ## install, then run the pipeline on data/raw into data/lake
 	$(BIN)/newsflow run --input data/raw --lake data/lake
 
-test: lint unit  ## install, then lint, type-check and run the whole test suite
+# Test tiers (markers in pyproject.toml): `fast` is the edit loop, `unit` adds the flow
+# and slow tests but needs no browser, `test` (CI) is lint plus every test.
+FAST_TESTS := not e2e and not browser and not slow and not flow and not s3
+
+test: lint browser  ## install, then lint, type-check and run the whole test suite
+	$(BIN)/pytest
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-unit: setup browser
-	$(BIN)/pytest
+fast: setup  ## the tests that need no server, browser or long run (under 2 minutes)
+	$(BIN)/pytest -m "$(FAST_TESTS)"
+
+unit: setup  ## every test but the end-to-end and browser ones: no Chromium needed
+	$(BIN)/pytest -m "not e2e and not browser"
 
 clean-lake:
 	rm -rf data/lake

@@ -6,6 +6,7 @@ total, rate and ETA, in the run's log (terminal and Prefect UI)."""
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -174,7 +175,14 @@ class RunProgress:
         self.stage: StageTally | None = None
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._beat = threading.Thread(target=self._heartbeat, daemon=True) if heartbeat else None
+        # The thread runs in a copy of this context: Prefect's settings and run live in
+        # context variables, and a bare thread would talk to no server or another one.
+        beat = contextvars.copy_context().run
+        self._beat = (
+            threading.Thread(target=beat, args=(self._heartbeat,), daemon=True)
+            if heartbeat
+            else None
+        )
         self.artifacts = artifacts
         self._artifact: Any = None  # the current stage's progress artifact id
         self._shown: tuple[Any, float, str] | None = None  # (artifact, %, line) to push

@@ -25,6 +25,16 @@ def redact_credentials(text: str) -> str:
     return _TEXT_USERINFO.sub(rf"\g<start>{MASK}@", text)
 
 
+# A bare authority with user info, as HTML extraction reports a page's site name when
+# the page names none (trafilatura falls back to the URL's host with its user info).
+_AUTHORITY_USERINFO = re.compile(r"^[^\s/?#]*@(?=[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+(?::\d+)?$)")
+
+
+def redact_authority(name: str | None) -> str | None:
+    """`user:password@host` with the user info masked; any other name stays as it is."""
+    return None if name is None else _AUTHORITY_USERINFO.sub(f"{MASK}@", name)
+
+
 def redact_url(url: str | None) -> str | None:
     """A URL without its `user:password@` part (None stays None)."""
     return None if url is None else _URL_USERINFO.sub(rf"\g<start>{MASK}@", url)

@@ -308,7 +308,8 @@ DESCRIPTIONS: dict[str, str] = {
     "consent_interstitial (a cookie-wall or consent page such as consent.yahoo.com, not the "
     "article's address; url_raw keeps it); deduped and enriched: only when no copy has a URL",
     "removed_lines": "Paragraphs removed as boilerplate, each with the rule that removed it",
-    "site_name": "Publisher name the source gives: the page's HTML metadata, or an export's "
+    "site_name": "Publisher name the source gives: the page's HTML metadata (else its host, "
+    "credentials masked as ***@), or an export's "
     "source name (NewsAPI source.name, NewsData.io source_name); deduped and enriched: the "
     "first in sort order among the article's copies",
     "body_truncated": "Whether the source cut the body off (see truncation_reason); a truncated "

@@ -41,7 +41,6 @@ DOMAIN_REPEAT_RULE = "domain_repeat_v1"
 # Rules that need the rest of the body and the row's title (`with_body_context_rules`).
 HEADLINE_RULE = "repeated_headline_v1"
 AUTHOR_BIO_RULE = "author_bio_v1"
-RULE_ORDER = [*RULES, SELF_REFERENCE_RULE, DOMAIN_REPEAT_RULE, HEADLINE_RULE, AUTHOR_BIO_RULE]
 
 # A quotation: double quotes or guillemets around words, or single quotes opened at a
 # word boundary (British style), not an apostrophe inside a word.

@@ -204,17 +204,6 @@ def implausible_date(date: pl.Expr, run_date: dt.date) -> pl.Expr:
     )
 
 
-def date_flag(raw: pl.Expr, parsed: pl.Expr, run_date: dt.date) -> pl.Expr:
-    """Why a row has no usable date: missing, unparseable, future, before_1900, epoch_1970."""
-    return (
-        pl.when(is_missing(raw))
-        .then(pl.lit("missing"))
-        .when(parsed.is_null())
-        .then(pl.lit("unparseable"))
-        .otherwise(implausible_date(parsed, run_date))
-    )
-
-
 def published_date(raw: pl.Expr, url: pl.Expr, run_date: dt.date) -> pl.Expr:
     """Struct {published_date, date_source, date_flag}: the raw date, else the URL's.
 

@@ -25,7 +25,7 @@ from newsflow.inputs import Batch, InputFile, digest, storable
 from newsflow.lake import Lake
 from newsflow.object_inputs import local_input_root
 from newsflow.progress import run_logger
-from newsflow.redact import redact_credentials, redact_url
+from newsflow.redact import redact_authority, redact_credentials, redact_url
 from newsflow.schema import FILE_MANIFEST, INGESTED, QUARANTINE, rule_counts
 from tasks.decode import Unreadable, decode_text, decompress
 from tasks.layouts import Mapping, Parsed, parse
@@ -140,6 +140,7 @@ def _row(
         **record,
         "url": redact_url(record.get("url")),
         "url_raw": redact_url(record.get("url_raw")),
+        "site_name": redact_authority(record.get("site_name")),
         "authors": record.get("authors") or [],
         "tags": record.get("tags") or [],
     }

@@ -3,10 +3,9 @@
 Signatures come from rensa's Rust RMinHash, fed every document's shingle hashes at
 once as one flat buffer with row offsets. On 5,000 BBC bodies (same shingles, 128
 permutations, a busy 2-core machine) that made 63k-83k signatures/s, against 10k-16k
-for the vectorised numpy version below, 14k-17k for rensa fed Python lists and ~4k
-for datasketch, with comparable Jaccard-estimate error
-(`benchmarks/minhash_compare.py`). The numpy version stays as the reference the
-benchmark compares against.
+for a vectorised numpy version, 14k-17k for rensa fed Python lists and ~4k for
+datasketch, with comparable Jaccard-estimate error (`benchmarks/minhash_compare.py`,
+which holds the other versions).
 
 LSH only proposes pairs: every candidate is verified on its real shingle sets, by
 Jaccard |A∩B|/|A∪B| and by containment |A∩B|/min(|A|,|B|).
@@ -19,7 +18,7 @@ import polars as pl
 import rensa
 
 from newsflow.config import DedupeConfig
-from tasks.fingerprints import combine, hash64
+from tasks.fingerprints import combine
 
 # Written next to every stored band key: keys made by another algorithm never meet.
 SIGNATURE_ALGORITHM = f"rensa-rminhash-v{rensa.RMinHash.ALGORITHM_VERSION}"
@@ -43,23 +42,6 @@ def signatures(shingles: pl.Series, config: DedupeConfig) -> np.ndarray:
         flat, offsets, config.num_perm, config.seed
     )
     return np.asarray(matrix.to_rows(), dtype=np.uint32).reshape(-1, config.num_perm)
-
-
-def numpy_signatures(shingles: pl.Series, config: DedupeConfig) -> np.ndarray:
-    """The same kind of signature in numpy: multiply-shift permutations, one per pass."""
-    flat, offsets = _flat(shingles)
-    a = np.array([hash64(f"{config.seed}:a{i}") | 1 for i in range(config.num_perm)], np.uint64)
-    b = np.array([hash64(f"{config.seed}:b{i}") for i in range(config.num_perm)], np.uint64)
-    starts = offsets[:-1].astype(np.int64)
-    out = np.empty((len(starts), config.num_perm), dtype=np.uint32)
-    for i in range(config.num_perm):
-        out[:, i] = np.minimum.reduceat((a[i] * flat + b[i]) >> np.uint64(32), starts)
-    return out
-
-
-def band_keys(shingles: pl.Series, config: DedupeConfig) -> pl.Series:
-    """One uint64 key per LSH band; two documents sharing any key are candidates."""
-    return keys_of(signatures(shingles, config), config)
 
 
 def keys_of(sig: np.ndarray, config: DedupeConfig) -> pl.Series:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 
 import polars as pl
 
@@ -27,7 +28,7 @@ INGESTED_ROW: dict[str, object] = {
 }
 
 
-def ingested_rows(*rows: dict[str, object]) -> pl.DataFrame:
+def ingested_rows(*rows: Mapping[str, object]) -> pl.DataFrame:
     """An INGESTED frame, one row per override dict on top of INGESTED_ROW."""
     return pl.DataFrame([{**INGESTED_ROW, **row} for row in rows], schema=INGESTED)
 
@@ -98,7 +99,7 @@ def flattened(title: str, text: str) -> str:
     return re.sub(r"[^\w\s]", " ", f"{title}  {text}".lower()).replace("\n", " ")
 
 
-def cleaned(*rows: dict[str, object]) -> pl.DataFrame:
+def cleaned(*rows: Mapping[str, object]) -> pl.DataFrame:
     """Cleaned rows with sensible defaults; each row needs doc_id and body."""
     base: dict[str, object] = {
         "run_id": "r",

@@ -1,4 +1,4 @@
-"""Shared fixtures: a private Prefect home, no network, one Prefect test server per session."""
+"""Shared fixtures: a private Prefect home, no network, one Prefect server per session."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.s3_server import S3Server, running_seaweedfs
 
@@ -19,6 +20,9 @@ os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="newsflow-prefect-")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+from tests.e2e.fixtures import ServedDeployment, served  # noqa: E402
+from tests.prefect_server import PrefectServer, reporting_to, running_prefect_server  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_RAW = REPO / "data" / "raw"
@@ -41,18 +45,45 @@ def _loopback_only(self: socket.socket, address: object) -> None:
     _real_connect(self, address)  # type: ignore[arg-type]
 
 
+# No Hypothesis deadline: on a shared, loaded machine a first example that warms a cache
+# can take 300 ms, and a deadline then fails a test that is correct (a "flaky" error).
+settings.register_profile("newsflow", deadline=None)
+settings.load_profile("newsflow")
+
+# Every test in these folders carries the folder's marker (pyproject.toml), new ones too.
+FOLDER_MARKERS = {"e2e": "e2e", "browser": "browser", "flows": "flow"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = REPO / "tests"
+    for item in items:
+        if item.path.is_relative_to(tests):
+            folder = item.path.relative_to(tests).parts[0]
+            if folder in FOLDER_MARKERS:
+                item.add_marker(FOLDER_MARKERS[folder])
+
+
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
 @pytest.fixture(scope="session")
-def prefect_server() -> Iterator[None]:
-    """One Prefect test server for every flow test in the session."""
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrefectServer]:
+    """The session's one Prefect server (tests/prefect_server.py); flows called in this
+    process report to it too."""
+    root = tmp_path_factory.mktemp("prefect")
+    with running_prefect_server(root) as server, reporting_to(server):
+        yield server
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+
+@pytest.fixture(scope="session")
+def served_deployment(
+    prefect_server: PrefectServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServedDeployment]:
+    """`newsflow serve` against the session's server, once for the e2e and browser tests."""
+    with served(prefect_server, tmp_path_factory.mktemp("served")) as deployment:
+        yield deployment
 
 
 @pytest.fixture

@@ -18,9 +18,7 @@ from playwright.sync_api import Browser, Locator, Page
 
 from newsflow.lake import Lake
 from tests.conftest import SEED_DATED, SEED_HEADED
-from tests.e2e.fixtures import ServedDeployment, prefect_api, served_deployment, wait_for_flow_run
-
-__all__ = ["prefect_api", "served_deployment"]  # the session fixtures this module uses
+from tests.e2e.fixtures import ServedDeployment, wait_for_flow_run
 
 UI_TIMEOUT_MS = 60_000  # the UI's bundle is large and the machine may be busy
 

@@ -13,15 +13,15 @@ import pytest
 from distributed import Client
 
 from tests.conftest import SAMPLE_RAW
-from tests.e2e.fixtures import PrefectServer
 from tests.e2e.lake_rows import comparable_rows, differing_stages
 from tests.e2e.processes import BIN, REPO, free_port, spawn, stop, wait_until
+from tests.prefect_server import PrefectServer
 
 WORKERS = 2
 
 
 @pytest.fixture(scope="module")
-def dask_scheduler(prefect_api: PrefectServer) -> Iterator[str]:
+def dask_scheduler(prefect_server: PrefectServer) -> Iterator[str]:
     """`dask scheduler` and two single-threaded `dask worker`s on loopback; the address.
 
     Workers get PREFECT_API_URL: the task runs they execute report to the same server
@@ -29,8 +29,8 @@ def dask_scheduler(prefect_api: PrefectServer) -> Iterator[str]:
     """
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    env = prefect_api.env
-    logs = prefect_api.logs
+    env = prefect_server.env
+    logs = prefect_server.logs
     started = []
     try:
         scheduler_cmd = [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port)]
@@ -79,12 +79,12 @@ def tasks_run_per_worker(address: str) -> list[int]:
 
 
 def test_a_dask_cluster_writes_the_same_rows_as_threads(
-    dask_scheduler: str, prefect_api: PrefectServer, tmp_path: Path
+    dask_scheduler: str, prefect_server: PrefectServer, tmp_path: Path
 ) -> None:
     raw = tmp_path / "raw"
     shutil.copytree(SAMPLE_RAW, raw)
     on_dask = newsflow_run(
-        prefect_api,
+        prefect_server,
         raw,
         tmp_path / "lake-dask",
         "--runner",
@@ -92,7 +92,7 @@ def test_a_dask_cluster_writes_the_same_rows_as_threads(
         "--dask-address",
         dask_scheduler,
     )
-    on_threads = newsflow_run(prefect_api, raw, tmp_path / "lake-threads", "--runner", "threads")
+    on_threads = newsflow_run(prefect_server, raw, tmp_path / "lake-threads", "--runner", "threads")
 
     per_worker = tasks_run_per_worker(dask_scheduler)
     # 4 ingest + line stats + 4 clean + dedupe + enrich at least, spread over both workers.

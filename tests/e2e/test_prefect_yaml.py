@@ -14,8 +14,8 @@ from prefect.exceptions import ParameterTypeError
 from prefect.flows import load_flow_from_entrypoint
 
 from newsflow.config import PipelineConfig
-from tests.e2e.fixtures import PrefectServer
 from tests.e2e.processes import BIN, REPO
+from tests.prefect_server import PrefectServer
 
 POOL = "newsflow-process"
 
@@ -72,10 +72,10 @@ def _prefect(server: PrefectServer, *args: str) -> str:
     return done.stdout
 
 
-def test_prefect_deploy_registers_it(prefect_api: PrefectServer) -> None:
-    _prefect(prefect_api, "work-pool", "create", POOL, "--type", "process")
-    _prefect(prefect_api, "--no-prompt", "deploy", "--all")
-    registered = prefect_api.call("GET", "/deployments/name/newsflow/newsflow-nightly")
+def test_prefect_deploy_registers_it(prefect_server: PrefectServer) -> None:
+    _prefect(prefect_server, "work-pool", "create", POOL, "--type", "process")
+    _prefect(prefect_server, "--no-prompt", "deploy", "--all")
+    registered = prefect_server.call("GET", "/deployments/name/newsflow/newsflow-nightly")
     assert registered["work_pool_name"] == POOL
     assert registered["entrypoint"] == "flows/pipeline.py:newsflow_pipeline"
     assert [s["schedule"]["cron"] for s in registered["schedules"]] == ["0 2 * * *"]

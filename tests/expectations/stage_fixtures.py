@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import polars as pl
@@ -56,7 +56,7 @@ GOOD_ROWS: list[dict[str, object]] = [
 ]
 
 
-def ingested(*overrides: dict[str, object]) -> pl.DataFrame:
+def ingested(*overrides: Mapping[str, object]) -> pl.DataFrame:
     """The good rows, with the rows named by `doc_id` in `overrides` changed."""
     changes = {str(o["doc_id"]): o for o in overrides}
     return ingested_rows(*({**row, **changes.get(str(row["doc_id"]), {})} for row in GOOD_ROWS))

@@ -3,6 +3,7 @@ findings as one call per batch, and what GX is handed holds no article bodies.""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import polars as pl
@@ -47,7 +48,7 @@ def test_one_call_over_batches_finds_what_one_call_per_batch_finds() -> None:
     assert together.failing["url_not_script"] == ["headed-1-b"]
     assert together.quarantine.sort("doc_id").equals(per_batch.quarantine.sort("doc_id"))
     for mine, theirs in zip(together.summary, per_batch.summary, strict=True):
-        keys = ("expectation", "success", "unexpected_count", "quarantined")
+        keys: tuple[str, ...] = ("expectation", "success", "unexpected_count", "quarantined")
         # Dataset rules count columns, which merging per-batch results adds up.
         keys += ("element_count",) if mine["level"] == "row" else ()
         assert {k: mine[k] for k in keys} == {k: theirs[k] for k in keys}
@@ -98,9 +99,11 @@ def test_report_cuts_rows_of_many_files_at_once_and_keeps_every_row(
         lake.write(rows.with_columns(doc_id=pl.col("doc_id") + f"-{i}"), "ingested", name, "r")
     cuts: list[int] = []
 
-    def counted(stage: str, frame: pl.DataFrame, *args: object) -> object:
+    def counted(
+        stage: str, frame: pl.DataFrame, config: QualityConfig, run_date: dt.date
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
         cuts.append(frame.height)
-        return checked_frames(stage, frame, *args)
+        return checked_frames(stage, frame, config, run_date)
 
     monkeypatch.setattr(tasks.quality, "CUT_ROWS", cut_rows)
     monkeypatch.setattr(tasks.quality, "checked_frames", counted)

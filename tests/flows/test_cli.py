@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+import tasks.clean
 from newsflow.cli import main
 from newsflow.lake import Lake
 
@@ -47,17 +48,22 @@ def test_run_prints_a_summary_and_report_repeats_it(
 def test_run_sends_heartbeats_only_when_the_settings_ask(
     frequency: int | None, sample_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import prefect.flow_engine
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    """Prefect's flow engine sends heartbeats when PREFECT_FLOWS_HEARTBEAT_FREQUENCY is
+    set: during a run the setting is unset unless the user's settings asked for it."""
+    from prefect.settings import (
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        get_current_settings,
+        temporary_settings,
+    )
 
-    send_heartbeats = prefect.flow_engine._send_heartbeats
-    intervals = []
+    real_clean_frame = tasks.clean.clean_frame
+    seen_in_run: list[int | None] = []
 
-    def spy(engine: Any, *args: Any, **kwargs: Any) -> Any:
-        intervals.append(engine.heartbeat_seconds)  # None: no heartbeat thread
-        return send_heartbeats(engine, *args, **kwargs)
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen_in_run.append(get_current_settings().flows.heartbeat_frequency)
+        return real_clean_frame(*args, **kwargs)
 
-    monkeypatch.setattr(prefect.flow_engine, "_send_heartbeats", spy)
+    monkeypatch.setattr(tasks.clean, "clean_frame", watched)
     asked = (
         temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: frequency})
         if frequency
@@ -65,11 +71,13 @@ def test_run_sends_heartbeats_only_when_the_settings_ask(
     )
     lake = tmp_path / "lake"
     with asked:
+        default = get_current_settings().flows.heartbeat_frequency
         assert (
             main(["run", "--input", str(sample_raw), "--lake", str(lake), "--stop-after", "clean"])
             == 0
         )
-    assert intervals == [frequency]
+    assert default is not None  # Prefect's default would send them
+    assert set(seen_in_run) == {frequency}
 
 
 def test_errors_are_one_line_and_exit_non_zero(

@@ -129,6 +129,7 @@ def test_one_run_merges_every_copy_and_nothing_else(one_run: Path) -> None:
     assert set(index["kept_doc_id"]) == set(deduped["doc_id"])
 
 
+@pytest.mark.slow
 def test_a_run_split_in_two_gives_the_rows_of_one_run(one_run: Path, tmp_path: Path) -> None:
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     write(raw, PART_ONE)

@@ -121,6 +121,7 @@ def batch_files(lake: Path) -> dict[str, list[str]]:
     return {f: sorted(p.name for p in Lake(lake).files(f)) for f in folders}
 
 
+@pytest.mark.slow
 def test_a_run_the_gate_fails_is_rolled_back_and_the_fixed_run_processes_it_once(
     tmp_path: Path,
 ) -> None:
@@ -161,6 +162,7 @@ def test_a_run_the_gate_fails_is_rolled_back_and_the_fixed_run_processes_it_once
     assert run(raw, lake)["counts"]["files_new"] == 0
 
 
+@pytest.mark.slow
 def test_files_a_failed_run_could_not_roll_back_are_removed_by_the_next_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -196,6 +198,7 @@ def test_files_a_failed_run_could_not_roll_back_are_removed_by_the_next_run(
     assert len(doc_ids(lake, "ingested")) == 2
 
 
+@pytest.mark.slow
 def test_a_lake_of_an_older_schema_is_refused_in_one_line_until_refreshed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

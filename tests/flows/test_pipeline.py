@@ -156,7 +156,9 @@ def test_every_stage_reads_back_with_the_contract_in_three_readers(
             files = sorted(folder.rglob("*.parquet"))
             via_polars = pl.scan_parquet(files).collect()
             via_pandas = pd.read_parquet(folder)
-            via_duckdb = duckdb.sql(f"select * from read_parquet('{folder}/**/*.parquet')").pl()
+            relation = duckdb.sql(f"select * from read_parquet('{folder}/**/*.parquet')")
+            assert relation is not None  # a select always gives a relation
+            via_duckdb = relation.pl()
         assert files, stage
         meta = pq.read_schema(files[0]).metadata
         assert meta[b"newsflow.schema_version"] == SCHEMA_VERSION.encode()

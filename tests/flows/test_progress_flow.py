@@ -94,7 +94,8 @@ def test_a_run_logs_rows_rate_and_eta_of_clean_and_enrich(
     shown = {log.message for log in logs}
     assert set(enrich) <= shown
     # And a progress bar per stage on the run's Artifacts tab, full when the stage ended.
-    bars = {a.description.split(":")[0]: (a.data, a.description) for a in artifacts}
+    descriptions = [a.description or "" for a in artifacts]
+    bars = {d.split(":")[0]: (a.data, d) for a, d in zip(artifacts, descriptions, strict=True)}
     assert set(bars) == {"ingest", "clean", "enrich"}
     assert bars["enrich"][0] == 100
     assert bars["enrich"][1].startswith("enrich: 3 documents in")

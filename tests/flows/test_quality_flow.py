@@ -103,6 +103,7 @@ def test_failing_rows_are_quarantined_by_expectation_and_reported(tmp_path: Path
     assert not short["success"]
 
 
+@pytest.mark.slow
 def test_a_failed_critical_expectation_fails_the_run_with_its_name(tmp_path: Path) -> None:
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     # Every record lacks its date: for a source known to date every article (so its
@@ -120,6 +121,7 @@ def test_a_failed_critical_expectation_fails_the_run_with_its_name(tmp_path: Pat
     assert run(raw, lake, full_refresh=True)["status"] == "completed"
 
 
+@pytest.mark.slow
 def test_a_text_column_no_mapping_uses_fails_the_run_before_dedupe(tmp_path: Path) -> None:
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     # The article text sits under a name no built-in mapping knows: without the check

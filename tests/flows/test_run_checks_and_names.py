@@ -154,6 +154,7 @@ def test_artifacts_are_per_lake_in_stage_order_and_the_summary_is_logged(
             limit=1,
         )
     summary = logged_summary(counts.flow_run_id)
+    assert isinstance(counts.data, list | str), counts.data  # a table artifact's rows
     rows = counts.data if isinstance(counts.data, list) else json.loads(counts.data)
     stages = list(dict.fromkeys(r["stage"] for r in rows))
     order = ["plan", "ingest", "clean", "quality_gate", "dedupe", "enrich", "quality_report"]

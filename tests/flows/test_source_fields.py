@@ -124,6 +124,7 @@ def by_title(rows: pl.DataFrame, title: str) -> dict[str, Any]:
     return row
 
 
+@pytest.mark.slow
 def test_the_whole_copy_wins_over_a_teaser_and_keeps_its_date_and_url(
     enriched: pl.DataFrame,
 ) -> None:

@@ -11,6 +11,7 @@ import random
 import re
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -78,6 +79,7 @@ def partition(deduped: pl.DataFrame, duplicates: pl.DataFrame) -> set[frozenset[
     return {frozenset(c) for c in clusters.values()}
 
 
+@pytest.mark.slow
 @PROPS
 @given(corpora(), st.data())
 def test_shuffling_a_documents_sentences_keeps_its_cluster(
@@ -95,6 +97,7 @@ def test_shuffling_a_documents_sentences_keeps_its_cluster(
     assert partition(*dedupe_frame(shuffled, "r")) == partition(*dedupe_frame(df, "r"))
 
 
+@pytest.mark.slow
 @PROPS
 @given(corpora())
 def test_every_row_is_kept_or_mapped_to_a_kept_record(df: pl.DataFrame) -> None:
@@ -116,6 +119,7 @@ def test_every_row_is_kept_or_mapped_to_a_kept_record(df: pl.DataFrame) -> None:
     assert duplicates["similarity"].is_between(0.0, 1.0).all()
 
 
+@pytest.mark.slow
 @PROPS
 @given(corpora(), st.data())
 def test_documents_split_over_two_runs_give_the_records_of_one(
@@ -145,6 +149,7 @@ def rank(row: dict[str, object]) -> tuple[bool, bool]:
 NAMES = st.lists(st.sampled_from(["Ann Roe", "Ben Ito", "Cai Wu"]), max_size=3, unique=True)
 
 
+@pytest.mark.slow
 @PROPS
 @given(corpora(), st.data())
 def test_a_record_holds_what_its_copies_say(df: pl.DataFrame, data: st.DataObject) -> None:

@@ -107,7 +107,8 @@ POISON = ["1" * 5000, "-" + "9" * 4400, "[" * 3000 + "]" * 3000, "NaN", "-Infini
 def json_documents(draw: st.DrawFn) -> str:
     items = draw(st.lists(json_records | json_values, max_size=5))
     lines = [json.dumps(x) for x in items]
-    if lines and draw(st.booleans()):
+    poisoned: bool = draw(st.booleans())
+    if lines and poisoned:
         i = draw(st.integers(0, len(lines) - 1))
         field = draw(st.sampled_from(["title", "body", "date", "url"]))
         lines[i] = f'{{"{field}": {draw(st.sampled_from(POISON))}, "title": "t"}}'
@@ -190,18 +191,32 @@ def test_read_file_on_pure_random_bytes(scratch: Path, data: bytes) -> None:
     check_read(scratch / "random.bin", data)
 
 
-@settings(max_examples=25, deadline=None)
-@given(
-    compress=st.sampled_from(COMPRESSORS),
-    words=st.integers(LIMIT // 5 - 2, LIMIT // 5 + 2) | st.integers(LIMIT, 4 * LIMIT),
-)
-def test_read_file_bombs_around_the_limit(
-    scratch: Path, compress: Callable[[bytes], bytes], words: int
+ARTICLE_TITLE = "Harbour ferry to stop"
+
+
+def article_of_exactly(size: int) -> bytes:
+    """A plain article of `size` bytes: a title line, a blank line, a body of words."""
+    head = ARTICLE_TITLE.encode() + b"\n\n"
+    return head + (b"word " * (size // 5))[: size - len(head) - 4] + b"end."
+
+
+@pytest.mark.parametrize("compress", [None, *COMPRESSORS], ids=["raw", "gzip", "bz2", "zstd"])
+@pytest.mark.parametrize("size", [LIMIT - 1, LIMIT, LIMIT + 1, 4 * LIMIT])
+def test_read_file_reads_a_file_of_the_limit_whole_and_refuses_one_byte_more(
+    scratch: Path, compress: Callable[[bytes], bytes] | None, size: int
 ) -> None:
-    outcome = read(scratch / "bomb.bin", compress(b"word " * words))
-    # Over the limit: too_large; at or under it, one line of words fits no layout.
-    assert isinstance(outcome, Unreadable)
-    assert outcome.rule == ("too_large" if 5 * words > LIMIT else "unknown_layout")
+    """The limit counts decompressed bytes: up to it a file is read whole, past it by one
+    byte (raw or a compression bomb) it is `too_large`, never cut or parsed."""
+    data = article_of_exactly(size)
+    assert len(data) == size
+    outcome = read(scratch / "bomb.bin", compress(data) if compress else data)
+    if size > LIMIT:
+        assert isinstance(outcome, Unreadable)
+        assert outcome.rule == "too_large"
+        return
+    assert not isinstance(outcome, Unreadable), outcome.detail
+    [record] = outcome[0].records
+    assert (record["title"], record["body"]) == (ARTICLE_TITLE, data.decode().split("\n\n")[1])
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -75,6 +76,7 @@ def test_clean_twice_is_clean_once(bodies: list[str], titles: list[str | None]) 
 
 
 # Fewer examples than clean's: each runs the dedupe stage twice on a temporary lake.
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(TEXT, min_size=1, max_size=8))
 def test_dedupe_never_adds_or_loses_rows(bodies: list[str]) -> None:

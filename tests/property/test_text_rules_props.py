@@ -71,8 +71,8 @@ def test_readable_body_only_cuts_the_end_and_leaves_no_marker(
     assert readable(body, False) == body  # a complete body is read as it is
     cut = readable(body, True)
     assert body.startswith(cut)
-    text = pl.lit(cut, dtype=pl.String)
-    marked = pl.select(truncation_reason(source_marker(text), text)).item()
+    cut_text = pl.lit(cut, dtype=pl.String)
+    marked = pl.select(truncation_reason(source_marker(cut_text), cut_text)).item()
     assert marked in (None, "mid_sentence") or not cut.strip()
 
 

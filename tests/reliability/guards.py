@@ -35,7 +35,10 @@ def time_limit(seconds: float = HANG_SECONDS) -> Iterator[None]:
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
-    faulthandler.dump_traceback_later(2 * seconds, exit=True, file=sys.__stderr__)
+    # The interpreter's own stderr: pytest's capture must not swallow a hang's traceback.
+    stderr = sys.__stderr__
+    assert stderr is not None
+    faulthandler.dump_traceback_later(2 * seconds, exit=True, file=stderr)
     try:
         yield
     finally:

@@ -1,6 +1,6 @@
 """Running `newsflow run` as a process, and comparing the lakes it leaves behind.
 
-Runs talk to one local Prefect server (started once per session by conftest.py):
+Runs talk to the session's Prefect server (`prefect_server`, tests/conftest.py):
 booting Prefect's temporary server for each run would cost 10-15 s a run.
 """
 
@@ -30,14 +30,6 @@ ROW_STAGES = (*STAGES, "manifest")
 # wrote a row, and which batch its file landed in (batches depend on what was new).
 RUN_COLUMNS = ("run_id", "batch_id")
 UNIQUE_DOC_IDS = ("ingested", "cleaned", "deduped", "enriched", "duplicates", "dedupe_index")
-
-
-@dataclass(frozen=True)
-class PrefectServer:
-    api_url: str
-    env: dict[str, str]  # the environment of every `newsflow run` process
-    homes: tuple[Path, ...]  # PREFECT_HOME of the server and of the runs
-    log: Path
 
 
 BATCH_SIZE = "3"  # several batches from a small corpus, so kills land between them

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +26,8 @@ import tasks.ingest
 from flows.pipeline import AccountingError, newsflow_pipeline
 from newsflow.config import PipelineConfig
 from tests.conftest import SAMPLE_RAW
-from tests.reliability.lakes import PrefectServer
 
 pytestmark = pytest.mark.flow
-
-
-@pytest.fixture
-def in_process_api(prefect_api: PrefectServer) -> Iterator[None]:
-    """Flows called in this process report to the session's server."""
-    from prefect.logging.handlers import APILogHandler
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    with temporary_settings(updates={PREFECT_API_URL: prefect_api.api_url}):
-        yield
-        APILogHandler().flush()  # while the server is up: no failed log shipping at exit
 
 
 def without_last(frame: pl.DataFrame) -> pl.DataFrame:
@@ -89,8 +77,9 @@ LOSSES = {
 }
 
 
-@pytest.mark.usefixtures("in_process_api")
+@pytest.mark.usefixtures("prefect_server")
 @pytest.mark.parametrize("stage", sorted(LOSSES))
+@pytest.mark.slow
 def test_a_row_lost_at_a_stage_fails_the_run_naming_the_identity(
     stage: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

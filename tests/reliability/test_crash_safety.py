@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from tests.articles import LIBRARY, body
+from tests.prefect_server import PrefectServer
 from tests.reliability.corpus import copy_lake
 from tests.reliability.lakes import (
     BATCH_SIZE,
-    PrefectServer,
     Run,
     assert_consistent,
     assert_readable,
@@ -65,6 +65,7 @@ def finish(server: PrefectServer, raw: Path, lake: Path, reference: Path) -> Non
     assert_same_rows(reference, lake)
 
 
+@pytest.mark.slow
 def test_the_reference_lake_is_consistent(reference: tuple[Path, Run]) -> None:
     lake, _ = reference
     assert_readable(lake)
@@ -72,32 +73,35 @@ def test_the_reference_lake_is_consistent(reference: tuple[Path, Run]) -> None:
     assert temp_files(lake) == []
 
 
+@pytest.mark.slow
 def test_kills_during_first_runs_then_a_rerun_give_the_rows_of_one_clean_run(
-    prefect_api: PrefectServer, corpus: Path, reference: tuple[Path, Run], tmp_path: Path
+    prefect_server: PrefectServer, corpus: Path, reference: tuple[Path, Run], tmp_path: Path
 ) -> None:
     lake = tmp_path / "lake"
     for kill_at in FIRST_RUN_KILLS:
-        kill(prefect_api, corpus, lake, kill_at)
+        kill(prefect_server, corpus, lake, kill_at)
         if kill_at.startswith("before_rename."):  # (the next run tidies its temp files)
             assert_killed_between_write_and_rename(lake)
-    finish(prefect_api, corpus, lake, reference[0])
+    finish(prefect_server, corpus, lake, reference[0])
 
 
+@pytest.mark.slow
 def test_a_kill_while_adding_to_a_lake_then_a_rerun_give_the_rows_of_one_clean_run(
-    prefect_api: PrefectServer,
+    prefect_server: PrefectServer,
     corpus: Path,
     reference: tuple[Path, Run],
     first_half: Path,
     tmp_path: Path,
 ) -> None:
     lake = copy_lake(first_half, tmp_path / "lake")
-    kill(prefect_api, corpus, lake, ADDING_RUN_KILL)
+    kill(prefect_server, corpus, lake, ADDING_RUN_KILL)
     assert_killed_between_write_and_rename(lake)
-    finish(prefect_api, corpus, lake, reference[0])
+    finish(prefect_server, corpus, lake, reference[0])
 
 
+@pytest.mark.slow
 def test_a_kill_while_rolling_back_a_failed_run_then_the_fixed_run_gives_the_rows_of_one_clean_run(
-    prefect_api: PrefectServer, corpus: Path, reference: tuple[Path, Run], tmp_path: Path
+    prefect_server: PrefectServer, corpus: Path, reference: tuple[Path, Run], tmp_path: Path
 ) -> None:
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     shutil.copytree(corpus, raw)
@@ -108,7 +112,7 @@ def test_a_kill_while_rolling_back_a_failed_run_then_the_fixed_run_gives_the_row
         for i in range(100)
     ]
     (raw / "zz_undated.jsonl").write_text("\n".join(json.dumps(r) for r in undated) + "\n")
-    kill(prefect_api, raw, lake, "roll_back.remove:2")
+    kill(prefect_server, raw, lake, "roll_back.remove:2")
     # The fix: the bad file goes. Its batch, half removed, is planned no more.
     (raw / "zz_undated.jsonl").unlink()
-    finish(prefect_api, raw, lake, reference[0])
+    finish(prefect_server, raw, lake, reference[0])

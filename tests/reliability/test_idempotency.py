@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from newsflow.tables import table_versions
+from tests.prefect_server import PrefectServer
 from tests.reliability.corpus import copy_lake
 from tests.reliability.lakes import (
     BATCH_SIZE,
-    PrefectServer,
     Run,
     assert_consistent,
     assert_same_rows,
@@ -30,8 +30,9 @@ pytestmark = pytest.mark.flow
 LISTING_QUARANTINE = "_work/quarantine/ingest-unbatched.parquet"
 
 
+@pytest.mark.slow
 def test_the_input_in_two_halves_gives_the_rows_of_one_run(
-    prefect_api: PrefectServer,
+    prefect_server: PrefectServer,
     corpus: Path,
     reference: tuple[Path, Run],
     first_half: Path,
@@ -39,19 +40,19 @@ def test_the_input_in_two_halves_gives_the_rows_of_one_run(
 ) -> None:
     lake = copy_lake(first_half, tmp_path / "lake")
     # Another batch size too: which batch a document lands in must not change it.
-    run = newsflow_run(prefect_api.env, corpus, lake, "--batch-size", "2")
+    run = newsflow_run(prefect_server.env, corpus, lake, "--batch-size", "2")
     assert run.returncode == 0, run.output[-3000:]
     assert_consistent(lake)
     assert_same_rows(reference[0], lake)
 
 
 def test_the_same_input_twice_rewrites_nothing(
-    prefect_api: PrefectServer, corpus: Path, reference: tuple[Path, Run], tmp_path: Path
+    prefect_server: PrefectServer, corpus: Path, reference: tuple[Path, Run], tmp_path: Path
 ) -> None:
     lake = copy_lake(reference[0], tmp_path / "lake")
     before = {p: p.read_bytes() for p in visible_parquet(lake)}
     versions = table_versions(lake)
-    run = newsflow_run(prefect_api.env, corpus, lake, "--batch-size", BATCH_SIZE)
+    run = newsflow_run(prefect_server.env, corpus, lake, "--batch-size", BATCH_SIZE)
     assert run.returncode == 0, run.output[-3000:]
     after = {p: p.read_bytes() for p in visible_parquet(lake)}
     # Not only the same rows: no file is rewritten, so readers see no churn. Entries

@@ -6,6 +6,7 @@ All article text here is invented; the two seeds are the project's own sample fi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from pathlib import Path
 
 import polars as pl
@@ -25,7 +26,7 @@ RUN_DATE = dt.date(2026, 11, 23)
 GAZETTE = "https://www.examplegazette.com/news/story?id=7"
 
 
-def ingested(*rows: dict[str, object]) -> pl.DataFrame:
+def ingested(*rows: Mapping[str, object]) -> pl.DataFrame:
     return ingested_rows(
         *({"date_raw": "20211208", "doc_id": f"d{i}", **row} for i, row in enumerate(rows))
     )
@@ -102,18 +103,41 @@ def test_reporting_that_looks_like_furniture_is_kept(text: str) -> None:
     assert rules([text], GAZETTE) == [None]
 
 
-def test_rule_order_is_documented_and_first_match_wins() -> None:
-    assert boilerplate.RULE_ORDER[0] == "comment_disclaimer_v1"
-    assert boilerplate.RULE_ORDER[-4:] == [
+def test_the_first_matching_rule_names_the_removal() -> None:
+    """The order the module docstring documents: regex rules, then the publisher's self
+    reference, then a domain repeat; each paragraph here matches every later rule too."""
+    copyright_line = "Copyright 2020 Examplegazette. All rights reserved."
+    self_reference = "You can contact Examplegazette on Facebook or email desk@examplegazette.com"
+    repeated_only = "The harbour ferry timetable changes on the first Monday of every month."
+    frame = pl.DataFrame(
+        {
+            "text": [copyright_line, self_reference, repeated_only],
+            "publisher": [publisher(GAZETTE)[1]] * 3,
+            "repeated": [True] * 3,
+        }
+    )
+    rule = matching_rule(pl.col("text"), pl.col("publisher"), pl.col("repeated"))
+    assert frame.select(rule=rule)["rule"].to_list() == [
+        "copyright_v1",
         "publisher_self_reference_v2",
         "domain_repeat_v1",
-        "repeated_headline_v1",
-        "author_bio_v1",
     ]
-    # Both a copyright line and a self-reference: the earlier rule names it.
-    assert rules(["Copyright 2020 Examplegazette. All rights reserved."], GAZETTE) == [
-        "copyright_v1"
-    ]
+
+
+def test_body_context_rules_never_rename_an_earlier_removal() -> None:
+    """A paragraph another rule already removed keeps that rule's name even when it
+    repeats the title (`repeated_headline_v1`) or reads like a bio (`author_bio_v1`)."""
+    title = "Read more"
+    paragraphs = pl.DataFrame(
+        {
+            "_row": [0, 0, 0],
+            "text": ["Read more", "The council met on Tuesday.", "Read more"],
+            "title": [title] * 3,
+            "rule": ["read_more_v1", None, "read_more_v1"],
+        }
+    )
+    out = boilerplate.with_body_context_rules(paragraphs)
+    assert out["rule"].to_list() == ["read_more_v1", None, "read_more_v1"]
 
 
 @pytest.mark.parametrize(

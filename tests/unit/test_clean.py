@@ -13,7 +13,7 @@ import tasks.clean
 from newsflow.lake import Lake
 from newsflow.schema import CLEANED
 from tasks.clean import clean, clean_frame, normalised_text
-from tasks.dates import date_flag, parsed_date
+from tasks.dates import parsed_date, published_date
 from tasks.urls import canonical_url
 from tests.articles import ingested_rows
 
@@ -89,14 +89,27 @@ def test_dates_are_parsed_or_flagged(
     assert (row["published_date"], row["date_flag"]) == (date, flag)
 
 
-def test_date_expressions_agree_on_a_column() -> None:
-    df = pl.DataFrame({"raw": ["20211208", "2021-12-09", "x"]}, schema={"raw": pl.String})
-    out = df.select(
-        d=parsed_date(pl.col("raw")),
-        f=date_flag(pl.col("raw"), parsed_date(pl.col("raw")), RUN_DATE),
-    )
-    assert out["d"].to_list() == [dt.date(2021, 12, 8), dt.date(2021, 12, 9), None]
-    assert out["f"].to_list() == [None, None, "unparseable"]
+def test_clean_dates_a_column_as_the_date_expressions_do() -> None:
+    """clean_frame's dates are `published_date`'s, row for row, on a mixed column."""
+    raws = ["20211208", "2021-12-09", "x", None, "29991231"]
+    urls = [None, "https://x.com/2020/01/02/a", "https://x.com/2020/01/03/a", None, None]
+    frame = pl.DataFrame({"raw": raws, "url": urls}, schema={"raw": pl.String, "url": pl.String})
+    expected = frame.select(
+        d=published_date(pl.col("raw"), pl.col("url"), RUN_DATE),
+        parsed=parsed_date(pl.col("raw")),
+    ).unnest("d")
+    assert expected["parsed"].to_list() == [
+        dt.date(2021, 12, 8),
+        dt.date(2021, 12, 9),
+        None,
+        None,
+        dt.date(2999, 12, 31),
+    ]
+    pairs = enumerate(zip(raws, urls, strict=True))
+    rows = ingested_rows(*({"doc_id": f"d{i}", "date_raw": r, "url": u} for i, (r, u) in pairs))
+    cleaned = clean_frame(rows, RUN_DATE)[0].sort("doc_id")
+    columns = ["published_date", "date_source", "date_flag"]
+    assert cleaned.select(columns).rows() == expected.select(columns).rows()
 
 
 @pytest.mark.parametrize(

@@ -11,19 +11,23 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tasks.dates
-from tasks.dates import date_flag, date_from_url, parsed_date, published_date
+from tasks.dates import date_from_url, parsed_date, published_date
 
 RUN_DATE = dt.date(2026, 11, 23)
 DEC_8 = dt.date(2021, 12, 8)
 
 
 def parse(raws: list[str | None]) -> list[tuple[dt.date | None, str | None]]:
+    """(parsed date, flag) of raw values without a URL, the flag as clean computes it
+    (`published_date`), which keeps the date only when it is not flagged."""
     df = pl.DataFrame({"raw": raws}, schema={"raw": pl.String})
     out = df.select(
         date=parsed_date(pl.col("raw")),
-        flag=date_flag(pl.col("raw"), parsed_date(pl.col("raw")), RUN_DATE),
-    )
-    return list(out.iter_rows())
+        dates=published_date(pl.col("raw"), pl.lit(None, pl.String), RUN_DATE),
+    ).unnest("dates")
+    kept = pl.when(pl.col("date_flag").is_null()).then(pl.col("date"))
+    assert out["published_date"].equals(out.select(kept)["date"], null_equal=True)
+    return list(out.select("date", "date_flag").iter_rows())
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from tasks.dedupe_stage import run_dedupe
 from tests.articles import FERRY, FERRY_OTHER_WRITER, MARKET, SCATTERED_COPIES, body, cleaned
 from tests.dedupe_on_lake import DedupeLake, dedupe_frame
 
-ROWS = [
+ROWS: list[dict[str, object]] = [
     *SCATTERED_COPIES,
     {"doc_id": "z", "body": body(MARKET[2:]) + "\n\nA paragraph of its own.", "batch_id": "b3"},
 ]

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -43,7 +44,7 @@ FRENCH = (
 )
 
 
-def deduped(bodies: list[str | None], **columns: list[object]) -> pl.DataFrame:
+def deduped(bodies: list[str | None], **columns: Sequence[object]) -> pl.DataFrame:
     """Deduped rows holding these bodies (and any other column given), the rest filled in."""
     n = len(bodies)
     rows = {

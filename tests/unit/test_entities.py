@@ -102,7 +102,9 @@ def test_every_capital_but_an_opening_common_word_is_read_where_it_stands(
     body = " ".join(words)
     lines = [line for line in lines_of("", body) if line.offset is not None]
     for line in lines:
-        assert body[line.offset : line.offset + len(line.text)] == line.text
+        start = line.offset
+        assert start is not None
+        assert body[start : start + len(line.text)] == line.text
     covered = {
         i
         for line in lines

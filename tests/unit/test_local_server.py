@@ -33,9 +33,9 @@ def test_a_recorded_server_that_does_not_answer_is_not_used(home: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    state = {"pid": 999_999_999, "url": f"http://127.0.0.1:{port}"}
-    (home / local_server.STATE_FILE).write_text(json.dumps(state))
-    assert local_server.recorded() == local_server.LocalServer(999_999_999, state["url"])
+    url = f"http://127.0.0.1:{port}"
+    (home / local_server.STATE_FILE).write_text(json.dumps({"pid": 999_999_999, "url": url}))
+    assert local_server.recorded() == local_server.LocalServer(999_999_999, url)
     assert local_server.running() is None
     assert local_server.stop() is None  # the process is gone: nothing to stop
     assert not (home / local_server.STATE_FILE).exists()

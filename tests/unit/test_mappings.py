@@ -190,7 +190,8 @@ def test_a_dotted_path_in_a_user_mapping_reads_nested_objects() -> None:
 
 def test_a_path_through_a_missing_or_flat_value_finds_nothing() -> None:
     config = PipelineConfig(field_mappings={"wire": {"title": ["a.b.c"], "body": ["copy"]}})
-    for a in ({"b": "flat"}, {"x": {}}, "text", None):
+    values: list[object] = [{"b": "flat"}, {"x": {}}, "text", None]
+    for a in values:
         record = map_record({"a": a, "copy": "Body."}, config.mappings())
         assert record["title"] is None
         assert record["body"] == "Body."
@@ -302,7 +303,12 @@ def test_article_fields_count_before_metadata_when_choosing_a_mapping() -> None:
 
 def test_an_empty_value_lets_the_next_name_fill_the_field() -> None:
     # newspaper4k writes "" for a page without a canonical link; news-please null titles.
-    newspaper = {"title": "t", "text": "b", "canonical_link": "", "url": "https://n.example/1"}
+    newspaper: dict[str, str | None] = {
+        "title": "t",
+        "text": "b",
+        "canonical_link": "",
+        "url": "https://n.example/1",
+    }
     newspaper |= {"publish_date": None, "top_image": "", "meta_img": "https://n.example/i.jpg"}
     record = map_record(newspaper, MAPPINGS)
     assert (record["url"], record["image_url"]) == ("https://n.example/1", newspaper["meta_img"])

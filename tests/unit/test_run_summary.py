@@ -107,7 +107,7 @@ def test_the_counts_table_is_in_stage_order_with_seconds_per_stage() -> None:
         "enriched",
         "zz_new_count",
     ]
-    first = {}
+    first: dict[str, dict[str, Any]] = {}
     for row in rows:
         first.setdefault(row["stage"], row)
     seconds = {stage: row["seconds"] for stage, row in first.items()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -46,27 +47,31 @@ def test_conform_orders_and_casts_columns() -> None:
         (lambda df: df.with_columns(record_index=pl.lit("seven")), "do not cast"),
     ],
 )
-def test_conform_refuses_drift(change, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_conform_refuses_drift(
+    change: Callable[[pl.DataFrame], pl.DataFrame], message: str
+) -> None:
     df = pl.DataFrame([ingested_row()])
     with pytest.raises(SchemaDriftError, match=message):
         conform(change(df), INGESTED)
 
 
-def test_write_is_atomic_and_carries_metadata(tmp_path: Path) -> None:
-    lake = Lake(tmp_path)
-    df = pl.DataFrame(
-        [
-            {
-                "doc_id": "a",
-                "kept_doc_id": "b",
-                "matched_doc_id": "b",
-                "similarity": 1.0,
-                "method": "exact_body",
-                "run_id": "r1",
-                "batch_id": "b1",
-            }
-        ]
+def duplicate_rows(doc_ids: list[str], run_id: str = "r1") -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "doc_id": doc_ids,
+            "kept_doc_id": "k",
+            "matched_doc_id": "k",
+            "similarity": 1.0,
+            "method": "exact_body",
+            "run_id": run_id,
+            "batch_id": "b1",
+        }
     )
+
+
+def test_write_carries_metadata_and_leaves_only_the_file(tmp_path: Path) -> None:
+    lake = Lake(tmp_path)
+    df = duplicate_rows(["a"])
     [path] = lake.write(df, "duplicates", "b1", "r1")
     assert path == tmp_path / "_work" / "duplicates" / "b1.parquet"
     assert [p.name for p in path.parent.iterdir()] == ["b1.parquet"]  # no temp file left
@@ -77,11 +82,45 @@ def test_write_is_atomic_and_carries_metadata(tmp_path: Path) -> None:
     assert lake.scan("duplicates").collect().equals(conform(df, DUPLICATES))
 
 
+class WriteFailed(RuntimeError):
+    """Injected between two row groups of a write."""
+
+
+def test_a_write_that_fails_midway_leaves_the_old_file_whole_and_no_partial_file(
+    tmp_path: Path,
+) -> None:
+    """While a rewrite is under way readers see the old file only; when it dies between
+    two row groups the old file is byte for byte what it was and nothing else is left."""
+    lake = Lake(tmp_path)
+    [path] = lake.write(duplicate_rows(["old-1", "old-2"]), "duplicates", "b1", "r1")
+    before = path.read_bytes()
+    seen_mid_write: list[list[str]] = []
+
+    def chunks() -> Iterator[pl.DataFrame]:
+        yield duplicate_rows(["new-1"], "r2")
+        # One row group is on disk now: what a reader (or a crash) would find.
+        seen_mid_write.append(sorted(p.name for p in path.parent.iterdir()))
+        assert [p.name for p in lake.files("duplicates")] == ["b1.parquet"]
+        assert sorted(tmp_path.glob("**/*.parquet")) == [path]
+        assert path.read_bytes() == before
+        assert set(lake.scan("duplicates").collect()["doc_id"]) == {"old-1", "old-2"}
+        raise WriteFailed
+
+    with pytest.raises(WriteFailed):
+        lake.write_chunks(chunks(), "duplicates", "b1", "r2")
+    [names] = seen_mid_write
+    partial = [name for name in names if name != "b1.parquet"]
+    assert len(partial) == 1  # the new rows went to a separate, hidden file
+    assert partial[0].startswith(".")
+    assert path.read_bytes() == before
+    assert [p.name for p in path.parent.iterdir()] == ["b1.parquet"]  # and it is gone
+
+
 def test_enriched_is_partitioned_by_month_and_reads_back_whole(tmp_path: Path) -> None:
     lake = Lake(tmp_path)
     rows = []
     for i, month in enumerate([dt.date(2021, 12, 8), dt.date(2022, 1, 3), None]):
-        row = {name: None for name in ENRICHED.names()}
+        row: dict[str, object] = {name: None for name in ENRICHED.names()}
         row.update(
             doc_id=f"d{i}",
             run_id="r",
