@@ -20,11 +20,11 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def scheduler_address(prefect_api: PrefectServer) -> Iterator[str]:
+def scheduler_address(prefect_server: PrefectServer) -> Iterator[str]:
     """Two single-threaded worker processes whose task runs report to the test server."""
     from distributed import LocalCluster
 
-    env = {"PREFECT_API_URL": prefect_api.api_url, "PREFECT_HOME": str(prefect_api.home)}
+    env = {"PREFECT_API_URL": prefect_server.api_url, "PREFECT_HOME": str(prefect_server.homes[1])}
     with LocalCluster(
         n_workers=2,
         threads_per_worker=1,

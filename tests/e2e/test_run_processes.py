@@ -115,8 +115,10 @@ def start_serve(server: PrefectServer, raw: Path, name: str, *options: str) -> S
 
 
 @pytest.fixture(scope="module")
-def served(prefect_api: PrefectServer, big_raw: Path, receiver: Receiver) -> Iterator[Serve]:
-    serve = start_serve(prefect_api, big_raw, "newsflow-processes", "--alert-webhook", receiver.url)
+def served(prefect_server: PrefectServer, big_raw: Path, receiver: Receiver) -> Iterator[Serve]:
+    serve = start_serve(
+        prefect_server, big_raw, "newsflow-processes", "--alert-webhook", receiver.url
+    )
     yield serve
     stop(serve.proc)
 
@@ -194,51 +196,51 @@ def workers_started(processes: RunProcesses) -> Callable[[], bool]:
 
 
 def test_a_completed_run_leaves_no_process_behind(
-    served: Serve, prefect_api: PrefectServer, big_raw: Path, tmp_path: Path
+    served: Serve, prefect_server: PrefectServer, big_raw: Path, tmp_path: Path
 ) -> None:
-    flow_run = start_run(prefect_api, served, big_raw, tmp_path / "lake")
+    flow_run = start_run(prefect_server, served, big_raw, tmp_path / "lake")
     processes = RunProcesses(served.proc.pid)
     terminal = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
-    processes.watch_until(lambda: state_of(prefect_api, flow_run) in terminal, 900)
-    assert state_of(prefect_api, flow_run) == "COMPLETED", tail(served.log)
+    processes.watch_until(lambda: state_of(prefect_server, flow_run) in terminal, 900)
+    assert state_of(prefect_server, flow_run) == "COMPLETED", tail(served.log)
     assert len(processes.pids(WORKER)) == 2  # the run did use the worker pool
     print(f"completed: every process gone {processes.wait_all_gone(15):.1f} s after the state")
 
 
 def test_a_cancelled_run_stops_its_workers_within_seconds(
-    served: Serve, prefect_api: PrefectServer, big_raw: Path, tmp_path: Path
+    served: Serve, prefect_server: PrefectServer, big_raw: Path, tmp_path: Path
 ) -> None:
-    flow_run = start_run(prefect_api, served, big_raw, tmp_path / "lake")
+    flow_run = start_run(prefect_server, served, big_raw, tmp_path / "lake")
     processes = RunProcesses(served.proc.pid)
     processes.watch_until(workers_started(processes), 600)
     # As the UI's Cancel does: the run goes Cancelling, the runner stops its process.
     cancelling = {"state": {"type": "CANCELLING", "name": "Cancelling"}, "force": True}
-    prefect_api.call("POST", f"/flow_runs/{flow_run}/set_state", json=cancelling)
+    prefect_server.call("POST", f"/flow_runs/{flow_run}/set_state", json=cancelling)
     workers_s = processes.wait_all_gone(20, WORKER)
     all_s = processes.wait_all_gone(45)  # the flow-run process too (Prefect's grace is 30 s)
     print(f"cancel: workers gone after {workers_s:.1f} s, every process after {all_s:.1f} s")
-    assert wait_for_flow_run(prefect_api, flow_run, 120).startswith("CANCELLED")
+    assert wait_for_flow_run(prefect_server, flow_run, 120).startswith("CANCELLED")
 
 
 def test_workers_die_with_a_sigkilled_flow_run_and_the_crash_is_alerted(
-    served: Serve, prefect_api: PrefectServer, big_raw: Path, tmp_path: Path, receiver: Receiver
+    served: Serve, prefect_server: PrefectServer, big_raw: Path, tmp_path: Path, receiver: Receiver
 ) -> None:
-    flow_run = start_run(prefect_api, served, big_raw, tmp_path / "lake")
+    flow_run = start_run(prefect_server, served, big_raw, tmp_path / "lake")
     processes = RunProcesses(served.proc.pid)
     processes.watch_until(workers_started(processes), 600)
     [flow_process] = {psutil.Process(p).ppid() for p in processes.pids(WORKER)}
     os.kill(flow_process, signal.SIGKILL)
     print(f"SIGKILL: workers gone after {processes.wait_all_gone(5, WORKER):.1f} s")
-    assert wait_for_flow_run(prefect_api, flow_run, 120).startswith("CRASHED")
+    assert wait_for_flow_run(prefect_server, flow_run, 120).startswith("CRASHED")
     alert = receiver.wait_for(lambda b: flow_run in b.get("body", ""), 120)
     assert "Crashed" in alert["subject"]
 
 
 def test_a_failed_run_is_alerted(
-    served: Serve, prefect_api: PrefectServer, big_raw: Path, tmp_path: Path, receiver: Receiver
+    served: Serve, prefect_server: PrefectServer, big_raw: Path, tmp_path: Path, receiver: Receiver
 ) -> None:
-    flow_run = start_run(prefect_api, served, big_raw, tmp_path / "lake", enrichers=["bogus_v9"])
-    assert wait_for_flow_run(prefect_api, flow_run, 300).startswith("FAILED")
+    flow_run = start_run(prefect_server, served, big_raw, tmp_path / "lake", enrichers=["bogus_v9"])
+    assert wait_for_flow_run(prefect_server, flow_run, 300).startswith("FAILED")
     alert = receiver.wait_for(lambda b: flow_run in b.get("body", ""), 120)
     assert "Failed" in alert["subject"]
     assert "bogus_v9" in alert["body"]  # the state message says what failed
@@ -252,11 +254,11 @@ class Stopped:
 
 
 @pytest.fixture(scope="module")
-def sigtermed(prefect_api: PrefectServer, big_raw: Path) -> Iterator[Stopped]:
+def sigtermed(prefect_server: PrefectServer, big_raw: Path) -> Iterator[Stopped]:
     """A second `serve`, sent SIGTERM (as systemd or `kill` stop it) while a run is busy."""
-    serve = start_serve(prefect_api, big_raw, "newsflow-sigterm")
+    serve = start_serve(prefect_server, big_raw, "newsflow-sigterm")
     try:
-        start_run(prefect_api, serve, big_raw, big_raw.parent / "lake-sigterm-run")
+        start_run(prefect_server, serve, big_raw, big_raw.parent / "lake-sigterm-run")
         processes = RunProcesses(serve.proc.pid)
         processes.watch_until(workers_started(processes), 600)
         start = time.monotonic()
@@ -277,21 +279,21 @@ def test_sigterm_stops_serve_and_its_run_within_10_s(sigtermed: Stopped) -> None
 
 
 def test_stopping_serve_leaves_the_schedule_active(
-    sigtermed: Stopped, prefect_api: PrefectServer
+    sigtermed: Stopped, prefect_server: PrefectServer
 ) -> None:
-    deployment = prefect_api.call("GET", f"/deployments/{sigtermed.serve.deployment_id}")
+    deployment = prefect_server.call("GET", f"/deployments/{sigtermed.serve.deployment_id}")
     assert deployment["paused"] is False
     assert deployment["schedules"]
     assert all(s["active"] for s in deployment["schedules"])
 
 
 def test_a_run_nobody_picks_up_goes_late_and_is_alerted(
-    sigtermed: Stopped, prefect_api: PrefectServer, served: Serve, receiver: Receiver
+    sigtermed: Stopped, prefect_server: PrefectServer, served: Serve, receiver: Receiver
 ) -> None:
     """`served` set the alerts up; the stopped serve's next run falls due unserved."""
     due = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).isoformat()
     body = {"state": {"type": "SCHEDULED", "state_details": {"scheduled_time": due}}}
     deployment = sigtermed.serve.deployment_id
-    flow_run = prefect_api.call("POST", f"/deployments/{deployment}/create_flow_run", json=body)
+    flow_run = prefect_server.call("POST", f"/deployments/{deployment}/create_flow_run", json=body)
     alert = receiver.wait_for(lambda b: flow_run["id"] in b.get("body", ""), 120)
     assert "Late" in alert["subject"]

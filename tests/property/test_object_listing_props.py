@@ -47,7 +47,7 @@ def test_listing_agrees_with_a_folder_and_fetches_only_what_was_written(
         fetched.append(remote.removeprefix(f"{prefix}/"))
         real(fs, remote, local)
 
-    object_inputs.fetch = counting  # type: ignore[assignment]
+    object_inputs.fetch = counting
     try:
         with tempfile.TemporaryDirectory() as tmp:
             folder, lake = Path(tmp) / "folder", Path(tmp) / "lake"
@@ -64,5 +64,5 @@ def test_listing_agrees_with_a_folder_and_fetches_only_what_was_written(
             assert second == list_inputs(folder)[0]
             assert sorted(fetched) == sorted(writes)
     finally:
-        object_inputs.fetch = real  # type: ignore[assignment]
+        object_inputs.fetch = real
         fs.rm(prefix, recursive=True)

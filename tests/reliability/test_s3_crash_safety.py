@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.prefect_server import PrefectServer
 from tests.reliability.lakes import (
     BATCH_SIZE,
-    PrefectServer,
     Run,
     assert_consistent,
     assert_readable,
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.flow, pytest.mark.s3]
 
 
 def test_killed_during_ingest_then_rerun_loses_and_duplicates_nothing(
-    prefect_api: PrefectServer,
+    prefect_server: PrefectServer,
     corpus: Path,
     reference: tuple[Path, Run],
     s3_server: S3Server,
@@ -32,7 +32,7 @@ def test_killed_during_ingest_then_rerun_loses_and_duplicates_nothing(
 ) -> None:
     bucket = s3_server.new_bucket("crash")
     uploaded = s3_server.upload(corpus, bucket, "raw")
-    env = {**prefect_api.env, **s3_server.env()}
+    env = {**prefect_server.env, **s3_server.env()}
     url, lake = f"s3://{bucket}/raw/", tmp_path / "lake"
 
     killed = newsflow_run(env, url, lake, "--batch-size", BATCH_SIZE, kill_at="ingest.file:5")  # type: ignore[arg-type]

@@ -90,7 +90,8 @@ def test_racing_creates_have_exactly_one_winner(s3_server: S3Server) -> None:
     bucket = s3_server.new_bucket("race")
     clients = [_client(s3_server) for _ in range(8)]
     for trial in range(10):
-        key, winners = f"lease-{trial}", []
+        key = f"lease-{trial}"
+        winners: list[int] = []
 
         def contend(i: int, key: str = key, winners: list[int] = winners) -> None:
             put = clients[i].put_object

@@ -169,7 +169,7 @@ def test_allowed_roots_hold_urls_and_folders(tmp_path: Path) -> None:
     from flows.validation import roots_env, split_roots
     from newsflow.storage import within
 
-    roots = [tmp_path / "raw", "s3://bucket/raw/"]
+    roots: list[Path | str] = [tmp_path / "raw", "s3://bucket/raw/"]
     assert split_roots(roots_env(roots)) == [(tmp_path / "raw").resolve(), "s3://bucket/raw/"]
     assert within("s3://bucket/raw/2026/", "s3://bucket/raw")
     assert not within("s3://bucket/rawdata/", "s3://bucket/raw")
