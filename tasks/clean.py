@@ -17,8 +17,6 @@ from typing import Any
 
 import ftfy
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -267,7 +265,6 @@ def clean(
     Reads the line statistics the `line_stats` task brought up to date for this run.
     """
     lake = Lake(lake_dir)
-    source = pq.ParquetFile(lake.stage_dir("ingested") / f"{batch_id}.parquet")
     line_stats = lake.scan("line_stats").collect()
     metadata_parts: list[pl.DataFrame] = []
     quarantine_parts: list[pl.DataFrame] = []
@@ -276,9 +273,7 @@ def clean(
     def cleaned_chunks() -> Iterator[pl.DataFrame]:
         # A batch of one large streamed file holds many records: clean them a chunk at a
         # time, so memory follows the chunk, not the file (every rule reads one row).
-        for batch in source.iter_batches(batch_size=CLEAN_CHUNK_ROWS):
-            ingested = pl.from_arrow(pa.Table.from_batches([batch]))
-            assert isinstance(ingested, pl.DataFrame)
+        for ingested in lake.read_chunks("ingested", batch_id, CLEAN_CHUNK_ROWS):
             cleaned, metadata_only, quarantined = clean_frame(
                 ingested, run_date, line_stats, thresholds
             )
