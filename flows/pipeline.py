@@ -55,7 +55,7 @@ from flows.validation import allowed_roots, check_dask_scheduler, check_lake, va
 from newsflow import __version__
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, Rejected, plan_batches
-from newsflow.lake import UNBATCHED, Lake
+from newsflow.lake import UNBATCHED, Lake, lock_root
 from newsflow.log_filters import SUMMARY
 from newsflow.object_inputs import list_any_inputs
 from newsflow.progress import RunProgress
@@ -243,7 +243,7 @@ def newsflow_pipeline(
     run_id = current_run_id()
     lake = Lake(config.lake_dir)
     stages = ("ingest", *STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1])
-    slot = lake_slot(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
+    slot = lake_slot(lock_root(lake), config.lake_name, run_id, config.lock_wait_seconds, logger)
     with (
         enrich_workers_held(),  # no worker process outlives the run
         slot as waited,
@@ -265,13 +265,13 @@ def _run(
         book.timings["lock_wait_s"] = lock_wait_s
     lake_dir = str(config.lake_dir)
     timings, counts, ran = book.timings, book.counts, book.ran
-    check_layout(lake.root)  # an old-layout lake is migrated once, by `newsflow migrate`
+    check_layout(lake.url)  # an old-layout lake is migrated once, by `newsflow migrate`
     if config.full_refresh:
         logger.info("Full refresh: clearing stage outputs under %s", lake.root)
         lake.clear_outputs()
-        lake_generation(lake.root, renew=True)  # no cached task result outlives the refresh
+        lake_generation(lake, renew=True)  # no cached task result outlives the refresh
     lake.check_schema_version()  # a lake of another schema version is refreshed, not mixed
-    lake_generation(lake.root)  # made once here, before parallel tasks ask for it
+    lake_generation(lake)  # made once here, before parallel tasks ask for it
     # I/O tasks retry (set on the tasks); every stage task has a time limit. Ingest and
     # clean are cached on their batch's content: a retried or interrupted run skips the
     # batches it had finished.
@@ -282,7 +282,7 @@ def _run(
 
     manifest = lake.read_manifest()
     seen = set(manifest["content_hash"].to_list())
-    files, rejected = list_any_inputs(config.input_dir, lake.root, seen)
+    files, rejected = list_any_inputs(config.input_dir, lake.url, seen)
     new = [f for f in files if f.content_hash not in seen]
     batches = plan_batches(new, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
     book.batch_labels = labels_from_manifest(manifest, batches)
@@ -588,7 +588,7 @@ def _commit(lake: Lake, batches: list[str], book: RunBook) -> bool:
         "; ".join([*critical, *(f"books: {i}" for i in unbalanced)]),
         len(batches),
     )
-    rolled = roll_back.submit(batches, str(lake.root), book.run_id).result()
+    rolled = roll_back.submit(batches, lake.url, book.run_id).result()
     book.counts["batches_rolled_back"] = rolled["batches"]
     return False
 
@@ -609,7 +609,7 @@ def _report_quality(
     book.validations = [merged[s] for s in order if s in merged]
     records = {k: book.counts.get(k, 0) for k in ("ingested", "metadata_only")}
     paths = write_quality_reports(
-        lake.root,
+        lake.url,
         book.run_id,
         book.validations,
         records=records,
@@ -623,7 +623,7 @@ def _report_quality(
     )
     failures = [line for v in book.validations for line in v.critical_failures()]
     book.quality = {
-        "report": str(paths["report"]),
+        "report": lake.shown(paths["report"]),
         "expectations": len(rows),
         "failed": sum(not r["success"] for r in rows),
         "critical_failures": failures,
@@ -660,7 +660,7 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
         "mapping_failures": book.mapping_failures,
         "accounting": books,
         "timings": {k: round(v, 3) for k, v in timings.items()},
-        "lake": str(lake.root.resolve()),
+        "lake": lake.location,
         "ui_url": flow_run_ui_url(),
     }
     run["status"] = (
@@ -675,9 +675,9 @@ def _finish(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]
     t0 = time.perf_counter()
     run["committed"] = run["status"] == "completed"
     if run["committed"]:
-        run["tables"] = commit.submit(str(lake.root), run_id).result()
+        run["tables"] = commit.submit(lake.url, run_id).result()
     else:
-        run["tables"] = table_versions(lake.root)
+        run["tables"] = table_versions(lake.url)
     run["timings"]["commit_s"] = round(time.perf_counter() - t0, 3)
     lake.write_run(run)
     get_run_logger().info("Summary of the run:\n%s", format_run(run), extra={SUMMARY: True})

@@ -18,7 +18,7 @@ from typing import Any, cast
 from flows.runners import DASHBOARD_PORT, RUNNERS, api_shared_with_workers, flow_on_runner
 from newsflow.config import PipelineConfig
 from newsflow.deploy import DEFAULT_CRON, DEFAULT_NAME
-from newsflow.lake import Lake, LakeVersionError
+from newsflow.lake import Lake, LakeVersionError, lock_root
 from newsflow.lock import lake_lock
 from newsflow.run_config import EnvironmentProblem, ParameterError, load_config
 from newsflow.storage import as_location, resolved
@@ -69,7 +69,9 @@ def _config_options(command: argparse.ArgumentParser) -> None:
         f"(default {default.input_dir})",
     )
     command.add_argument(
-        "--lake", type=Path, help=f"output lake folder (default {default.lake_dir})"
+        "--lake",
+        type=as_location,
+        help=f"output lake: a folder or s3:// URL (default {default.lake_dir})",
     )
     command.add_argument(
         "--batch-size", type=int, help=f"files per batch (default {default.batch_size})"
@@ -155,10 +157,10 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (default 4200)")
     server.add_argument("--stop", action="store_true", help="stop the server started here")
     report = sub.add_parser("report", help="print the last run's manifest")
-    report.add_argument("--lake", type=Path, default=Path("data/lake"))
+    report.add_argument("--lake", type=as_location, default=Path("data/lake"))
     report.add_argument("--json", action="store_true", help="print the raw JSON manifest")
     vacuum = sub.add_parser("vacuum", help="expire table versions older than --retain hours")
-    vacuum.add_argument("--lake", type=Path, default=Path("data/lake"))
+    vacuum.add_argument("--lake", type=as_location, default=Path("data/lake"))
     vacuum.add_argument("--retain", type=int, required=True, metavar="HOURS")
     migrate = sub.add_parser("migrate", help="convert a lake of the folder layout to tables")
     migrate.add_argument("--lake", type=Path, required=True)
@@ -218,7 +220,7 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
         flags["enrichers"] = [name for name in flags["enrichers"].split(",") if name]
     config = load_config(flags, args.config)
     return config.model_copy(
-        update={"input_dir": resolved(config.input_dir), "lake_dir": config.lake_dir.resolve()}
+        update={"input_dir": resolved(config.input_dir), "lake_dir": resolved(config.lake_dir)}
     )
 
 
@@ -327,8 +329,8 @@ def _vacuum(args: argparse.Namespace) -> int:
         print("newsflow: --retain must be >= 0 hours", file=sys.stderr)
         return 2
     check_layout(args.lake)
-    with lake_lock(args.lake.resolve(), f"vacuum-{os.getpid()}", wait_seconds=0):
-        deleted = vacuum(args.lake.resolve(), args.retain)
+    with lake_lock(lock_root(Lake(args.lake)), f"vacuum-{os.getpid()}", wait_seconds=0):
+        deleted = vacuum(resolved(args.lake), args.retain)
     print(f"vacuum: {sum(deleted.values())} files deleted ({args.retain} h of versions kept)")
     return 0
 

@@ -8,6 +8,7 @@ file carries key-value metadata naming the schema version, the run and the code 
 
 from __future__ import annotations
 
+import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -18,6 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsflow import __version__
+from newsflow.inputs import digest
 from newsflow.schema import (
     CONTRACT_SINCE,
     REWRITTEN_WHEN_OUTDATED,
@@ -115,6 +117,11 @@ class Lake:
         self.root: Any = self.store.root
         self.url = self.store.url
         self.remote = self.store.remote
+
+    @property
+    def location(self) -> str:
+        """Where the lake is, as a run manifest records it: the URL, or the full path."""
+        return self.url if self.remote else str(Path(self.root).resolve())
 
     def stage_dir(self, stage: str) -> Any:
         return self.root / WORK_DIR / stage
@@ -441,10 +448,12 @@ class Lake:
         """A small table that is not a stage (`_input_cache/listing.parquet`)."""
         write_parquet(df, self.root / path, metadata, self.store)
 
-    def read_table(self, path: str) -> pl.DataFrame | None:
-        """The table at `path` (relative to the lake); None when there is none."""
-        target = self.root / path
-        return self.store.read_parquet(target) if self.store.exists(target) else None
+    def read_table(self, path: str) -> pl.DataFrame:
+        """The small table at `path` (relative to the lake)."""
+        return self.store.read_parquet(self.root / path)
+
+    def exists_file(self, path: str) -> bool:
+        return self.store.exists(self.root / path)
 
     def remove_folder(self, path: str) -> None:
         self.store.remove_tree(self.root / path)
@@ -459,6 +468,18 @@ class Lake:
         if not loaded:
             return None
         return max(loaded, key=lambda r: str(r.get("started_at", "")))
+
+
+def lock_root(lake: Lake) -> Path:
+    """The folder whose lock file (newsflow/lock.py, fcntl) keeps other runs out.
+
+    STOPGAP for a lake on object storage, to be replaced by the lease object of
+    newsflow/lease.py: fcntl only locks a local file, so a remote lake is locked by a
+    local folder named after its URL. That keeps out a second run on this machine only.
+    """
+    if not lake.remote:
+        return Path(lake.root)
+    return Path(tempfile.gettempdir()) / "newsflow-locks" / digest(lake.url, size=8)
 
 
 class Scratch:

@@ -119,13 +119,11 @@ class Store:
         if not self.remote:
             where = Path(folder)
             return sorted(p.name for p in where.iterdir() if p.is_dir()) if where.is_dir() else []
-        try:
-            entries = self.fs.ls(str(folder), detail=True)
-        except FileNotFoundError:
-            return []
-        return sorted(
-            PurePosixPath(e["name"]).name for e in entries if e.get("type") == "directory"
-        )
+        # From the files below, not the listing's folders: some stores (SeaweedFS) keep a
+        # folder after its last file is deleted.
+        top = PurePosixPath(folder)
+        below = (PurePosixPath(f).relative_to(top).parts for f in self.files(folder, ""))
+        return sorted({parts[0] for parts in below if len(parts) > 1})
 
     def version(self, path: LakePath) -> tuple[str, int]:
         """(a token that changes whenever the file is replaced, size). Local: the mtime

@@ -5,10 +5,11 @@ Lake.stage_dir), which no reader is meant to see. When a run has finished its wo
 passed its checks, `commit_tables` brings each table under `tables/<stage>/` up to date
 with the working copy in one Delta commit per table: a working file that is not yet in
 the table is added (hard-linked into the table folder under a name that says which
-working file it is, so no data is copied; on object storage the server copies it), and
-a table file whose working file was replaced or removed is removed. The commit is a
-diff of two states, not a list of what this run wrote, so whatever an earlier run left uncommitted (it failed, was cancelled or
-killed after writing) is committed by the next run that finishes, never skipped.
+working file it is, so no data is copied; on object storage the server copies it), and a
+table file whose working file was replaced or removed is removed. The commit is a diff
+of two states, not a list of what this run wrote, so whatever an earlier run left
+uncommitted (it failed, was cancelled or killed after writing) is committed by the next
+run that finishes, never skipped.
 
 Delta keeps removed files readable (time travel) until `vacuum` expires them, so a
 reader during a run reads the previous versions, and a reader pinning a run reads each
