@@ -619,7 +619,7 @@ def _report_quality(
     create_table_artifact(
         key=artifact_key("newsflow-quality", config),
         table=failures_first(rows),
-        description=quality_description(book.run_id, paths["report"], rows),
+        description=quality_description(book.run_id, lake.link(paths["report"]), rows),
     )
     failures = [line for v in book.validations for line in v.critical_failures()]
     book.quality = {

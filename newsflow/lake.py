@@ -462,6 +462,10 @@ class Lake:
         """A path of the lake as a user finds it (`s3://bucket/lake/quality/…`)."""
         return self.store.uri(path)
 
+    def link(self, path: Any) -> Path | str:
+        """A local file's path, or the URL of a file on object storage."""
+        return self.store.uri(path) if self.remote else Path(path)
+
     def last_run(self) -> dict[str, Any] | None:
         """The newest run manifest, by its start time."""
         loaded = self.runs()
