@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,6 +35,7 @@ import polars as pl
 from newsflow.inputs import Batch, InputFile, Rejected, content_hash, digest, list_inputs
 from newsflow.lake import Lake
 from newsflow.storage import filesystem, is_url, location_key, problem
+from newsflow.store import atomic_write
 
 CACHE_FOLDER = "_input_cache"
 LISTING_FILE = "listing.parquet"
@@ -140,13 +140,7 @@ class InputCache:
 
 def fetch(fs: Any, remote: str, local: Path) -> None:
     """Download one object to `local`, atomically (a killed download leaves no copy)."""
-    local.parent.mkdir(parents=True, exist_ok=True)
-    tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        fs.get_file(remote, str(tmp))
-        tmp.replace(local)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(local, lambda tmp: fs.get_file(remote, str(tmp)))
 
 
 def _each(work: Callable[[str], None], paths: Iterable[str]) -> dict[str, BaseException]:
