@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -56,6 +56,26 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+class FileVersion(NamedTuple):
+    """A token that changes whenever the file is replaced (locally the mtime in ns, on
+    object storage the ETag, the content's digest), its size and modification time."""
+
+    token: str
+    size: int
+    modified: float
+
+
+def _local_version(path: Path) -> FileVersion:
+    st = path.stat()
+    return FileVersion(str(st.st_mtime_ns), st.st_size, st.st_mtime)
+
+
+def _remote_version(info: dict[str, Any]) -> FileVersion:
+    when: Any = info.get("LastModified") or info.get("mtime")
+    seconds = float(when.timestamp()) if hasattr(when, "timestamp") else float(when or 0)
+    return FileVersion(str(info.get("ETag") or when), int(info["size"]), seconds)
 
 
 class Store:
@@ -125,21 +145,26 @@ class Store:
         below = (PurePosixPath(f).relative_to(top).parts for f in self.files(folder, ""))
         return sorted({parts[0] for parts in below if len(parts) > 1})
 
-    def version(self, path: LakePath) -> tuple[str, int]:
-        """(a token that changes whenever the file is replaced, size). Local: the mtime
-        in ns; object storage: the ETag (the content's digest)."""
+    def versions(self, folder: LakePath) -> dict[Any, FileVersion]:
+        """Each visible Parquet file below `folder` with its version: one listing on
+        object storage (no request per file), a stat per file locally."""
         if not self.remote:
-            st = Path(path).stat()
-            return str(st.st_mtime_ns), st.st_size
-        info = self.fs.info(str(path))
-        return str(info.get("ETag") or info.get("LastModified")), int(info["size"])
+            return {p: _local_version(p) for p in self.files(folder)}
+        try:
+            found = self.fs.find(str(folder), detail=True)
+        except FileNotFoundError:
+            return {}
+        paths = {PurePosixPath(name): info for name, info in found.items()}
+        return {
+            path: _remote_version(paths[path])
+            for path in sorted(paths)
+            if path.name.endswith(".parquet") and not path.name.startswith(".")
+        }
 
     def modified(self, path: LakePath) -> float:
         if not self.remote:
             return Path(path).stat().st_mtime
-        info = self.fs.info(str(path))
-        when = info.get("LastModified") or info.get("mtime")
-        return float(when.timestamp()) if hasattr(when, "timestamp") else float(when or 0)
+        return _remote_version(self.fs.info(str(path))).modified
 
     # -- reading ------------------------------------------------------------------------
 

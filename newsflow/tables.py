@@ -35,6 +35,7 @@ from newsflow.faults import checkpoint
 from newsflow.lake import PARTITION_KEYS, STAGES, Lake, LakeVersionError
 from newsflow.schema import STAGE_SCHEMAS
 from newsflow.storage import delta_storage_options
+from newsflow.store import FileVersion
 
 TABLES_DIR = "tables"
 # Stages readers read. The others (line statistics, the dedupe index, the file
@@ -85,7 +86,7 @@ def table_versions(lake_root: str | Path) -> dict[str, int | None]:
 # -- the commit ----------------------------------------------------------------------
 
 
-def published_name(lake: Lake, working: Any, stage_dir: Any) -> str:
+def published_name(working: Any, version: FileVersion, stage_dir: Any) -> str:
     """The table path of a working file: its path in the stage folder, with a token of
     the file's version (mtime in ns, size; on object storage its ETag and size) before
     the suffix.
@@ -95,8 +96,7 @@ def published_name(lake: Lake, working: Any, stage_dir: Any) -> str:
     name and a table version never points at bytes that changed under it. Not the
     inode: a copy of the lake that keeps mtimes (`cp -a`, `copytree`) then still
     matches its tables, and is not committed again in full."""
-    version, size = lake.store.version(working)
-    identity = f"{version}:{size}".encode()
+    identity = f"{version.token}:{version.size}".encode()
     token = hashlib.blake2b(identity, digest_size=8).hexdigest()
     relative = working.relative_to(stage_dir)
     return relative.with_name(f"{relative.stem}.{token}{relative.suffix}").as_posix()
@@ -132,7 +132,8 @@ def commit_table(lake: Lake, stage: str, run_id: str) -> int:
             storage_options=storage_options(uri),
         )
     stage_dir = lake.stage_dir(stage)
-    wanted = {published_name(lake, p, stage_dir): p for p in lake.files(stage)}
+    working = lake.store.versions(stage_dir)
+    wanted = {published_name(p, v, stage_dir): p for p, v in working.items()}
     committed = set(_committed_paths(table))
     added = sorted(wanted.keys() - committed)
     removed = sorted(committed - wanted.keys())
@@ -142,14 +143,14 @@ def commit_table(lake: Lake, stage: str, run_id: str) -> int:
     actions: list[AddAction | RemoveAction] = []
     for name in added:
         lake.store.copy_in(wanted[name], folder / name)
-        size = lake.store.version(folder / name)[1]
-        rows = lake.store.parquet_metadata(folder / name).num_rows
+        version = working[wanted[name]]  # the same bytes: a link, or the server's copy
+        rows = lake.store.parquet_metadata(wanted[name]).num_rows
         actions.append(
             AddAction(
                 name,
-                size,
+                version.size,
                 _partition_values(stage, name),
-                int(lake.store.modified(folder / name) * 1000),
+                int(version.modified * 1000),
                 True,
                 f'{{"numRecords": {rows}}}',
             )
