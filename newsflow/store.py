@@ -40,7 +40,7 @@ def _folder_of(path: LakePath) -> str:
     return path.parent.parent.name if "=" in path.parent.name else path.parent.name
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """THE atomic write of a local file: `write` fills a hidden temp file in the same
     folder, which is then renamed over `path`, so a reader never sees half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -207,7 +207,7 @@ class Store:
 
     # -- writing ------------------------------------------------------------------------
 
-    def write(self, path: LakePath, write: Callable[[Path], None]) -> None:
+    def write(self, path: LakePath, write: Callable[[Path], object]) -> None:
         """Write a file atomically: `write` fills a local file, which becomes `path` whole
         (a rename on a local lake, one upload on object storage)."""
         if not self.remote:

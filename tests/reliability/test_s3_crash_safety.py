@@ -72,7 +72,7 @@ def test_a_lake_on_s3_killed_mid_run_then_rerun_loses_and_duplicates_nothing(
 
     rerun = newsflow_run(env, url, lake, "--batch-size", BATCH_SIZE)  # type: ignore[arg-type]
     assert rerun.returncode == 0, rerun.output[-3000:]
-    assert_consistent(lake)  # type: ignore[arg-type]
-    assert_same_rows(reference[0], lake)  # type: ignore[arg-type]
+    assert_consistent(lake)
+    assert_same_rows(reference[0], lake)
     objects = s3_env.filesystem().find(lakes)
     assert not [key for key in objects if key.endswith(".tmp")]
