@@ -47,6 +47,7 @@ test: lint browser  ## install, then lint, type-check and run the whole test sui
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 fast: setup  ## the tests that need no server, browser or long run (under 2 minutes)

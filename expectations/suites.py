@@ -24,8 +24,8 @@ import polars as pl
 from great_expectations.expectations.metadata_types import FailureSeverity
 from great_expectations.expectations.row_conditions import Column
 
-from expectations.config import STAGES, QualityConfig
 from expectations.derive import HELPERS, RECORD_STAGES
+from newsflow.quality_config import STAGES, QualityConfig
 from newsflow.schema import STAGE_SCHEMAS
 
 Level = Literal["row", "dataset"]

@@ -20,8 +20,8 @@ import pytest
 from deltalake import DeltaTable
 
 import newsflow.faults
+from app.cli import main
 from flows.pipeline import newsflow_pipeline
-from newsflow.cli import main
 from newsflow.config import PipelineConfig
 from newsflow.faults import FAIL_AT, InjectedFailure
 from newsflow.lake import STAGES, WORK_DIR, Lake

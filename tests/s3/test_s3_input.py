@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from newsflow.cli import main
+from app.cli import main
 from newsflow.lake import Lake
 from tests.e2e.lake_rows import differing_stages
 from tests.s3_server import S3Server, free_ports
@@ -120,7 +120,7 @@ def _cli(
 ) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "newsflow.cli", *args],
+        [sys.executable, "-m", "app.cli", *args],
         env={**os.environ, **env, "PREFECT_HOME": str(home)},
         capture_output=True,
         text=True,

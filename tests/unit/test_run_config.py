@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsflow.cli import _config, _parser
+from app.cli import _config, _parser
 from newsflow.config import PipelineConfig
 from newsflow.run_config import ParameterError, environment_values, load_config, merged
 
