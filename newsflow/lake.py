@@ -224,7 +224,7 @@ class Lake:
 
     def run_of(self, path: Path) -> str:
         """The run id in a Parquet file's footer ('' if none)."""
-        meta = pq.ParquetFile(path).metadata.metadata or {}
+        meta: dict[bytes, bytes] = pq.ParquetFile(path).metadata.metadata or {}
         return meta.get(b"newsflow.run_id", b"").decode()
 
     def written(self, stage: str, key: str = "newsflow.run_id") -> dict[str, Written]:
@@ -393,7 +393,7 @@ class Lake:
         runs = sorted((self.root / "runs").glob("*.json"))
         if not runs:
             return None
-        loaded = [json.loads(p.read_text(encoding="utf-8")) for p in runs]
+        loaded: list[dict[str, Any]] = [json.loads(p.read_text(encoding="utf-8")) for p in runs]
         return max(loaded, key=lambda r: str(r.get("started_at", "")))
 
 

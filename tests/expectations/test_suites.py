@@ -6,10 +6,9 @@ import polars as pl
 import pytest
 
 from newsflow.quality_config import ExpectationPolicy
+from tests.articles import FERRY, body
 from tests.expectations.stage_fixtures import (
-    FERRY,
     STAGE_FRAMES,
-    body,
     cleaned,
     deduped,
     ingested,

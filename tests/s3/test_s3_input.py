@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ ENRICHERS = "counts_v2,source_v2"
 FAILS_WITHIN_S = 30
 
 
-def _run(input_location: str | Path, lake: Path, *options: str) -> dict:
+def _run(input_location: str | Path, lake: Path, *options: str) -> dict[str, Any]:
     # Batches of 3 files: the same files must form the same batches from either place.
     args = ["--input", str(input_location), "--lake", str(lake), "--batch-size", "3"]
     code = main(["run", *args, "--enrichers", ENRICHERS, *options])

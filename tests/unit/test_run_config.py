@@ -4,6 +4,7 @@ defaults, in that order of precedence; bad values are one line naming the field.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -106,7 +107,7 @@ nested = st.recursive(
 @given(
     st.dictionaries(st.sampled_from("abc"), nested), st.dictionaries(st.sampled_from("abc"), nested)
 )
-def test_the_later_layer_wins_every_leaf(low: dict, high: dict) -> None:
+def test_the_later_layer_wins_every_leaf(low: dict[str, Any], high: dict[str, Any]) -> None:
     out = merged(low, high)
     for key, value in high.items():
         if not isinstance(value, dict):
