@@ -241,18 +241,10 @@ class Lake:
         """The visible Parquet files of a stage, in a stable order."""
         return self.store.files(self.stage_dir(stage))
 
-    def snapshot(self, run_id: str | None = None) -> Any:
-        """What readers read: every table as of run `run_id` (default: the last run),
-        from the committed Delta versions (newsflow/tables.py). `scan` below is the
-        pipeline's working copy, uncommitted work included."""
-        from newsflow.tables import snapshot  # tables builds on this module
-
-        return snapshot(self.url, run_id)
-
     def scan(self, stage: str) -> pl.LazyFrame:
         """All rows of a stage in the working copy (this run's uncommitted work
         included: tasks read their inputs so), typed by the contract (empty when
-        nothing is written). Readers use `snapshot()`."""
+        nothing is written). Readers use `newsflow.tables.snapshot`."""
         schema = STAGE_SCHEMAS[stage]
         files = self.files(stage)
         if not files:

@@ -22,7 +22,7 @@ import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import polars as pl
@@ -98,7 +98,7 @@ def published_name(working: Any, version: FileVersion, stage_dir: Any) -> str:
     matches its tables, and is not committed again in full."""
     identity = f"{version.token}:{version.size}".encode()
     token = hashlib.blake2b(identity, digest_size=8).hexdigest()
-    relative = working.relative_to(stage_dir)
+    relative: PurePath = working.relative_to(stage_dir)
     return relative.with_name(f"{relative.stem}.{token}{relative.suffix}").as_posix()
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
-
 from newsflow.cli import main
+
 from newsflow.lake import Lake
 from newsflow.tables import TABLES, table_versions
 from tests.e2e.lake_rows import differing_stages
@@ -25,7 +26,7 @@ pytestmark = [pytest.mark.flow, pytest.mark.s3, pytest.mark.usefixtures("prefect
 ENRICHERS = "counts_v2,source_v2"
 
 
-def _run(input_location: str | Path, lake: str | Path, *options: str) -> dict:
+def _run(input_location: str | Path, lake: str | Path, *options: str) -> dict[str, Any]:
     args = ["--input", str(input_location), "--lake", str(lake), "--batch-size", "3"]
     assert main(["run", *args, "--enrichers", ENRICHERS, *options]) == 0
     run = Lake(lake).last_run()
