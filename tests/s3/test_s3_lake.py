@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from newsflow.cli import main
 
+from app.cli import main
 from newsflow.lake import Lake
 from newsflow.tables import TABLES, table_versions
 from tests.e2e.lake_rows import differing_stages
