@@ -1,5 +1,7 @@
-"""One run per lake: a Prefect global concurrency limit named after the lake, then the
-lake's lock file (newsflow/lock.py).
+"""One run per lake. `writer_lock` chooses by where the lake is: a local lake takes a
+Prefect global concurrency limit named after the lake, then the lake's lock file
+(newsflow/lock.py); a lake on object storage takes its lease object (newsflow/lease.py,
+docs/decisions/0002-object-storage.md), which no `fcntl` lock could replace.
 
 The limit makes a second run on a lake queue in Prefect, visibly, for CLI and
 deployment runs alike, wherever they run; the lock file still guards a lake that runs
@@ -21,7 +23,9 @@ from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from newsflow.config import lake_slug
+from newsflow.lease import lake_lease
 from newsflow.lock import LakeBusyError, lake_lock
+from newsflow.storage import is_url
 
 RunLogger = logging.Logger | logging.LoggerAdapter[logging.Logger]
 LEASE_SECONDS = 60
@@ -29,6 +33,9 @@ LIMIT_PREFIX = "newsflow-lake-"
 # A waiting run says so this often (the issue asks for at least once a minute).
 REPORT_SECONDS = 50.0
 MIN_TRY_SECONDS = 5.0
+# A lake lease unrenewed this long is free; renewed every third of it.
+LEASE_TTL_SECONDS = 120
+LEASE_POLL_SECONDS = 2.0
 
 
 def lake_limit_name(lake_dir: Path | str, lake_name: str | None = None) -> str:
@@ -111,3 +118,43 @@ def lake_slot(
         report = {"report_seconds": REPORT_SECONDS, "waited_before": time.monotonic() - started}
         stack.enter_context(lake_lock(lake_root, run_id, wait_seconds, logger.warning, **report))
         yield time.monotonic() - started
+
+
+@contextmanager
+def writer_lock(
+    lake_root: Path | str,
+    lake_name: str | None,
+    run_id: str,
+    wait_seconds: float,
+    logger: RunLogger,
+    prefect_limit: bool = True,
+    lease_ttl_seconds: int = LEASE_TTL_SECONDS,
+) -> Iterator[float]:
+    """Hold the lake as its one writer for the block; yields the seconds spent waiting.
+
+    A lake on object storage (`s3://…`): its lease, renewed in the background; commits
+    check it (tables.commit_properties), so a run that lost it stops before committing.
+    A local lake: the Prefect concurrency limit (`prefect_limit`; commands that run no
+    flow leave it out) and the lock file. A run that cannot get the lake within
+    `wait_seconds` fails with `LakeBusyError`, one line naming the holder.
+    """
+    started = time.monotonic()
+    if is_url(str(lake_root)):
+        with lake_lease(
+            str(lake_root),
+            run_id,
+            wait_seconds,
+            ttl_s=lease_ttl_seconds,
+            on_wait=logger.warning,
+            poll_s=LEASE_POLL_SECONDS,
+            report_s=REPORT_SECONDS,
+        ):
+            yield time.monotonic() - started
+    elif prefect_limit:
+        with lake_slot(Path(lake_root), lake_name, run_id, wait_seconds, logger) as waited:
+            yield waited
+    else:
+        with lake_lock(
+            Path(lake_root), run_id, wait_seconds, logger.warning, report_seconds=REPORT_SECONDS
+        ):
+            yield time.monotonic() - started

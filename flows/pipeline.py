@@ -41,7 +41,7 @@ from prefect.utilities.annotations import quote
 
 from expectations.report import artifact_rows, pass_rates, write_quality_reports
 from expectations.validate import StageValidation
-from flows.lake_slot import lake_slot
+from flows.lake_slot import writer_lock
 from flows.run_names import (
     artifact_key,
     current_run_id,
@@ -243,7 +243,7 @@ def newsflow_pipeline(
     run_id = current_run_id()
     lake = Lake(config.lake_dir)
     stages = ("ingest", *STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1])
-    slot = lake_slot(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
+    slot = writer_lock(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
     with (
         enrich_workers_held(),  # no worker process outlives the run
         slot as waited,

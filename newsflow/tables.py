@@ -29,12 +29,13 @@ from typing import Any
 import polars as pl
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, DeltaTable
+from deltalake import CommitProperties, DeltaTable, Transaction
 from deltalake.exceptions import TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
 
 from newsflow.faults import checkpoint
 from newsflow.lake import PARTITION_KEYS, STAGES, Lake, LakeVersionError
+from newsflow.lease import FENCE_APP_ID, writer_fence
 from newsflow.schema import STAGE_SCHEMAS
 
 TABLES_DIR = "tables"
@@ -116,6 +117,20 @@ def _arrow_schema(stage: str) -> Any:
     return empty.to_arrow(compat_level=pl.CompatLevel.oldest()).schema
 
 
+def commit_properties(table: DeltaTable, lake_root: str | Path, run_id: str) -> CommitProperties:
+    """What every table commit of `run_id` carries: the run id and, on object storage,
+    the writer's fence (decision 0002). Raises `LeaseLost` if the run no longer holds the
+    lake's lease or `table` was committed under a newer one."""
+    fence = writer_fence(lake_root, run_id)
+    if fence is None:
+        return CommitProperties(custom_metadata={RUN_KEY: run_id})
+    fence.check(table.transaction_version(FENCE_APP_ID))
+    return CommitProperties(
+        custom_metadata={RUN_KEY: run_id},
+        app_transactions=[Transaction(FENCE_APP_ID, fence.generation)],
+    )
+
+
 def commit_table(lake: Lake, stage: str, run_id: str) -> int:
     """Make the stage's table hold exactly the working copy's files, in one commit (none
     when they already match); returns the table's version."""
@@ -158,7 +173,7 @@ def commit_table(lake: Lake, stage: str, run_id: str) -> int:
         mode="append",
         schema=schema,
         partition_by=[key] if key else None,
-        commit_properties=CommitProperties(custom_metadata={RUN_KEY: run_id}),
+        commit_properties=commit_properties(table, lake.root, run_id),
     )
     table.update_incremental()
     return table.version()
