@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 import flows.lake_slot
-from flows.lake_slot import lake_limit_name, lake_slot
-from newsflow.lock import LakeBusyError
+from flows.lake_slot import lake_limit_name, lake_slot, writer_lock
+from newsflow.lease import LEASE_OBJECT
+from newsflow.lock import LakeBusyError, holder
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
@@ -87,3 +88,18 @@ def test_lakes_do_not_wait_for_each_other(
     ):
         assert waited < 5
     assert not [line for line in recorder.lines if line.startswith("Waiting")]
+
+
+def test_writer_lock_on_a_local_lake_takes_its_limit_and_its_lock(
+    tmp_path: Path, logger: tuple[logging.Logger, Recorder]
+) -> None:
+    from prefect import get_client
+
+    log, _ = logger
+    lake = tmp_path / "lake"
+    with writer_lock(lake, None, "first", 5, log):
+        assert holder(lake)["run_id"] == "first"
+        with get_client(sync_client=True) as client:
+            limit = client.read_global_concurrency_limit_by_name(lake_limit_name(lake))
+        assert limit.active_slots == 1
+    assert not (lake / LEASE_OBJECT).exists()
