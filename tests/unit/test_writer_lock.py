@@ -16,7 +16,7 @@ import pytest
 
 from flows.lake_slot import writer_lock
 from newsflow.lease import LEASE_OBJECT, Lease, LeaseUnsupported, writer_fence
-from newsflow.lock import LakeBusyError, holder, lake_lock
+from newsflow.lock import LakeBusyError, gone_from_this_host, holder, lake_lock
 
 LOG = logging.getLogger("test-writer-lock")
 
@@ -75,3 +75,22 @@ def test_a_store_that_ignores_conditional_puts_is_refused_in_one_line() -> None:
     seen = lease.read()
     assert seen is not None
     assert seen.holder["released"]  # left free: a fixed store is not blocked for a TTL
+
+
+def test_a_holder_is_gone_only_when_its_process_on_this_host_has_ended() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    host = socket.gethostname()
+    assert gone_from_this_host({"host": host, "pid": int(ended.stdout)})
+    assert not gone_from_this_host({"host": host, "pid": os.getpid()})
+    assert not gone_from_this_host({"host": f"not-{host}", "pid": int(ended.stdout)})
+    assert not gone_from_this_host({})
