@@ -6,9 +6,13 @@ is one small JSON object, `<lake>/_lease.json`, changed only by conditional PUTs
 and renews one's own, so of two runs racing, the store lets exactly one win. Expiry is
 judged on the store's clock alone (the object's Last-Modified against the Date of the
 response), so the runs' clocks never matter. The lease's `generation` grows with every
-holder: commits carry it as a fence (docs/decisions/0002-object-storage.md).
+holder: every table commit reads the lease and carries the generation as a Delta app
+transaction (`current_fence`, `tables.commit_properties`), so a run whose lease was
+taken over cannot commit (docs/decisions/0002-object-storage.md).
 
-Needs a store with conditional PUT (AWS S3, SeaweedFS; tests/s3/test_lease.py).
+Needs a store with conditional PUT (AWS S3, SeaweedFS; tests/s3/test_lease.py); one
+that ignores the conditions is found out at acquire and refused (`LeaseUnsupported`).
+Taken by `flows.lake_slot.writer_lock` for a lake at a URL.
 """
 
 from __future__ import annotations
