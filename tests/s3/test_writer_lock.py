@@ -20,7 +20,7 @@ import pytest
 
 import flows.lake_slot
 from flows.lake_slot import writer_lock
-from newsflow.lease import FENCE_APP_ID, Lease, LeaseLost, current_fence
+from newsflow.lease import FENCE_APP_ID, Lease, LeaseLost, current_fence, lake_lease
 from newsflow.lock import LakeBusyError
 from newsflow.storage import delta_storage_options
 from newsflow.tables import commit_properties, table_uri
@@ -221,3 +221,25 @@ def test_a_lost_lease_is_reported_by_the_heartbeat_and_stops_the_commit(
     assert lines
     assert "taken over" in lines[0]
     assert _table(lake_url).to_pyarrow_table().num_rows == 0
+
+
+def test_a_lease_the_store_stops_renewing_counts_as_lost_after_its_ttl(lake_url: str) -> None:
+    """Renewals failing for another reason than a takeover (the store unreachable) are
+    retried, and once none has succeeded for the TTL the lease counts as lost: another
+    run may hold it by then, so this one must not commit."""
+    import botocore.session
+
+    lines: list[str] = []
+    unreachable = botocore.session.get_session().create_client(
+        "s3", endpoint_url="http://127.0.0.1:9", region_name="us-east-1"
+    )
+    with lake_lease(lake_url, "run-a", 0, ttl_s=3, on_wait=lines.append) as lease:
+        lease._s3 = unreachable  # noqa: SLF001 - the store goes away under the run
+        deadline = time.monotonic() + 60
+        while lease.lost is None:
+            assert time.monotonic() < deadline, lines
+            time.sleep(0.2)
+        with pytest.raises(LeaseLost, match="not renewed for 3 s"):
+            lease.check()
+    assert any("not renewed for 3 s" in line and "will not commit" in line for line in lines)
+    assert any("not released" in line for line in lines)  # and it expires on its own
