@@ -13,7 +13,7 @@ import pytest
 from deltalake import DeltaTable
 
 from newsflow.lake import Lake
-from newsflow.schema import DUPLICATES, ENRICHED
+from newsflow.schema import DUPLICATES, enriched_schema
 from newsflow.tables import (
     TABLES,
     OldLayoutError,
@@ -82,13 +82,13 @@ def test_a_partitioned_stage_keeps_its_partition_column(tmp_path: Path) -> None:
     lake = Lake(tmp_path)
     given = {"doc_id": ["a", "b"], "published_month": ["2024-05", None]}
     rows = pl.DataFrame(given).select(
-        pl.col(c) if c in given else pl.lit(None, t).alias(c) for c, t in ENRICHED.items()
+        pl.col(c) if c in given else pl.lit(None, t).alias(c) for c, t in enriched_schema().items()
     )
     lake.write(rows, "enriched", "b1", "r1")
     commit_table(lake, "enriched", "r1")
     read = snapshot(tmp_path).scan("enriched").collect().sort("doc_id")
     assert read["published_month"].to_list() == ["2024-05", "unknown"]
-    assert read.schema == ENRICHED
+    assert read.schema == enriched_schema()
 
 
 def test_the_readers_of_the_documentation_read_a_table(tmp_path: Path) -> None:
