@@ -34,6 +34,9 @@ CONTRACT_SINCE: dict[str, int] = {
 }
 # Folders a run rewrites whole when their files are of an older version.
 REWRITTEN_WHEN_OUTDATED = ("enriched",)
+# Folders that gain columns without a new SCHEMA_VERSION: a new enricher adds its columns
+# to `enriched`, and a file written before it reads them as null (Lake.scan).
+GROWING_STAGES = ("enriched",)
 
 REMOVED_LINE = pl.Struct({"text": pl.String, "rule": pl.String})
 
