@@ -2,7 +2,8 @@
 
 Writers pass frames through `conform` before they touch storage, so a stage that
 drifts from this module fails loudly instead of writing something downstream
-readers do not expect. Any change here bumps `SCHEMA_VERSION` and docs/SCHEMA.md.
+readers do not expect. Any change here bumps `SCHEMA_VERSION` and docs/SCHEMA.md (a
+new enricher's columns do not bump it: `GROWING_STAGES`).
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def enricher_columns() -> tuple[Column, ...]:
     names = [c.name for c in columns]
     clashes = sorted({n for n in names if names.count(n) > 1 or n in ENRICHED_BASE})
     if clashes:
-        raise SchemaDriftError(f"enriched: columns declared twice {clashes}")
+        raise SchemaDriftError(f"enriched: columns declared twice or in the base {clashes}")
     return columns
 
 
