@@ -125,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--enrichers",
-        help="comma-separated enrichers to run, e.g. counts_v2,source_v2 (default: all)",
+        help="comma-separated enrichers to run, e.g. counts_v2,source_v2 (default: all "
+        "but the opt-in ones, such as pii_v1)",
     )
     run.add_argument(
         "--re-enrich",
