@@ -8,7 +8,6 @@ file carries key-value metadata naming the schema version, the run and the code 
 
 from __future__ import annotations
 
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
@@ -19,9 +18,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsflow import __version__
-from newsflow.inputs import digest
 from newsflow.schema import (
     CONTRACT_SINCE,
+    GROWING_STAGES,
     REWRITTEN_WHEN_OUTDATED,
     SCHEMA_VERSION,
     STAGE_SCHEMAS,
@@ -250,7 +249,14 @@ class Lake:
         if not files:
             return pl.LazyFrame(schema=schema)
         key = PARTITION_KEYS.get(stage)
-        lf = self.store.scan_parquet(files, hive=key is not None)
+        # A file written before an enricher existed reads its columns as null.
+        grows = stage in GROWING_STAGES
+        lf = self.store.scan_parquet(
+            files,
+            hive=key is not None,
+            schema=pl.Schema({c: t for c, t in schema.items() if c != key}) if grows else None,
+            missing_columns="insert" if grows else "raise",
+        )
         return lf.select(pl.col(c).cast(t) for c, t in schema.items())
 
     def run_of(self, path: Any) -> str:
@@ -464,18 +470,6 @@ class Lake:
         if not loaded:
             return None
         return max(loaded, key=lambda r: str(r.get("started_at", "")))
-
-
-def lock_root(lake: Lake) -> Path:
-    """The folder whose lock file (newsflow/lock.py, fcntl) keeps other runs out.
-
-    STOPGAP for a lake on object storage, to be replaced by the lease object of
-    newsflow/lease.py: fcntl only locks a local file, so a remote lake is locked by a
-    local folder named after its URL. That keeps out a second run on this machine only.
-    """
-    if not lake.remote:
-        return Path(lake.root)
-    return Path(tempfile.gettempdir()) / "newsflow-locks" / digest(lake.url, size=8)
 
 
 class Scratch:

@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -186,12 +186,18 @@ class Store:
         with self.opened(path) as source:
             return pl.read_parquet(source, columns=columns)
 
-    def scan_parquet(self, paths: list[Any], hive: bool = False) -> pl.LazyFrame:
-        if not self.remote:
-            return pl.scan_parquet(paths, hive_partitioning=hive)
+    def scan_parquet(
+        self,
+        paths: list[Any],
+        hive: bool = False,
+        schema: pl.Schema | None = None,
+        missing_columns: Literal["insert", "raise"] = "raise",
+    ) -> pl.LazyFrame:
         return pl.scan_parquet(
-            [self.uri(p) for p in paths],
+            [self.uri(p) for p in paths] if self.remote else paths,
             hive_partitioning=hive,
+            schema=schema,
+            missing_columns=missing_columns,
             storage_options=self.polars_options(),
         )
 
