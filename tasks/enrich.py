@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -34,6 +33,7 @@ from newsflow.lake import DEDUPED_RUN_KEY, Lake
 from newsflow.schema import ENRICHED, SCHEMA_VERSION
 from tasks.authors import author_names
 from tasks.enrichers import counts, dateline, entities, keywords, language, quality, source, workers
+from tasks.stage_result import StageResult
 
 
 @dataclass(frozen=True)
@@ -232,6 +232,17 @@ def with_site_names(deduped: pl.DataFrame, lake: Lake) -> pl.DataFrame:
     return deduped.join(names, on="doc_id", how="left", maintain_order="left")
 
 
+@dataclass(frozen=True, kw_only=True)
+class EnrichedBatch(StageResult):
+    """rows_in: deduped rows read; rows_out: rows written to enriched/."""
+
+    paths: list[str]
+    seconds_by_enricher: dict[str, float]
+
+    def line(self) -> str:
+        return f"batch {self.batch_id} -> {self.rows_out} records"
+
+
 @task(
     name="enrich",
     retries=2,
@@ -241,8 +252,9 @@ def with_site_names(deduped: pl.DataFrame, lake: Lake) -> pl.DataFrame:
 )
 def enrich(
     batch_id: str, lake_dir: str, run_id: str, enrichers: list[str] | None = None
-) -> dict[str, Any]:
+) -> EnrichedBatch:
     """Enrich `deduped/<batch_id>` into `enriched/published_month=…/<batch_id>`."""
+    started = time.perf_counter()
     chosen = select_enrichers(enrichers)
     lake = Lake(lake_dir)
     source = lake.stage_dir("deduped") / f"{batch_id}.parquet"
@@ -258,9 +270,11 @@ def enrich(
     # enrich a file an earlier run deduped, and the lake must still see them as a pair.
     metadata = {**enricher_metadata(chosen), DEDUPED_RUN_KEY: lake.run_of(source)}
     paths = lake.write(enriched, "enriched", batch_id, run_id, metadata=metadata)
-    return {
-        "batch_id": batch_id,
-        "enriched": enriched.height,
-        "paths": [str(p) for p in paths],
-        "seconds": seconds,
-    }
+    return EnrichedBatch(
+        batch_id=batch_id,
+        rows_in=deduped.height,
+        rows_out=enriched.height,
+        paths=[str(p) for p in paths],
+        seconds_by_enricher=seconds,
+        seconds=time.perf_counter() - started,
+    )
