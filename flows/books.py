@@ -105,7 +105,7 @@ class RunBook:
         self.unmapped_columns = merged([self.unmapped_columns, result.unmapped_columns])
         self.counts["batches_cached"] += cached
 
-    def add_cleaned(self, result: CleanedBatch, _cached: bool) -> None:
+    def add_cleaned(self, result: CleanedBatch, cached: bool) -> None:
         self.counts.update(
             cleaned=result.rows_out,
             metadata_only=result.metadata_only,
@@ -114,13 +114,13 @@ class RunBook:
         self.quarantined["clean"].update(result.quarantined_by_rule)
         self.removed.update(result.removed_by_rule)
 
-    def add_gated(self, result: GatedBatches, _cached: bool) -> None:
+    def add_gated(self, result: GatedBatches, cached: bool) -> None:
         self.counts.update(
             passed_quality=result.rows_out, quarantined_at_quality=result.quarantined
         )
         self.quarantined["quality"].update(result.quarantined_by_rule)
 
-    def add_enriched(self, result: EnrichedBatch, _cached: bool) -> None:
+    def add_enriched(self, result: EnrichedBatch, cached: bool) -> None:
         for name, seconds in result.seconds_by_enricher.items():
             key = f"enrich_{name}_s"
             self.timings[key] = self.timings.get(key, 0.0) + seconds
