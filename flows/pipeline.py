@@ -117,9 +117,9 @@ def _run(
     context = FlowRunContext.get()
     tasks_here = context is None or isinstance(context.task_runner, ThreadPoolTaskRunner)
 
-    plan = call(plan_run, config, lake.root, run_id)
+    plan = call(plan_run, config, run_id)
     book.add_plan(plan)
-    roll_back_left_overs(plan, str(lake.root), run_id)
+    roll_back_left_overs(plan, str(config.lake_dir), run_id)
     warm_up_enrichers(config, plan.batches, tasks_here)
     logger.info(plan.summary(run_id, shown(config.input_dir)))
     book.time("plan", book.t_start)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 
 import polars as pl
 from prefect import task
@@ -100,10 +99,10 @@ def rejected_rows(rejected: list[Rejected], run_id: str) -> pl.DataFrame:
 
 
 @task(name="plan", retries=1, retry_delay_seconds=1, cache_policy=NO_CACHE, persist_result=False)
-def plan_run(config: PipelineConfig, lake_dir: Path, run_id: str) -> RunPlan:
+def plan_run(config: PipelineConfig, run_id: str) -> RunPlan:
     """List and hash the input, diff it with the file manifest, batch the new files and
     quarantine the unreadable ones."""
-    lake = Lake(lake_dir)
+    lake = Lake(config.lake_dir)
     manifest = lake.read_manifest()
     seen = set(manifest["content_hash"].to_list())
     files, rejected = list_any_inputs(config.input_dir, lake.root, seen)
