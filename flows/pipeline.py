@@ -33,6 +33,7 @@ from prefect import flow, get_run_logger
 from prefect.context import FlowRunContext
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from flows import stage_runs
 from flows.books import STAGES_IN_ORDER, AccountingError, QualityError, RunBook
 from flows.decisions import batches_to_enrich, dedupe_due, stages_wanted
 from flows.lake_slot import lake_slot
@@ -40,7 +41,6 @@ from flows.plan import plan_run, prepare_lake, warm_up_enrichers
 from flows.reporting import record_run, report_quality
 from flows.run_names import current_run_id, flow_run_name
 from flows.runners import DASHBOARD_PORT, Runner, flow_on_runner, runs_on
-from flows.stage_runs import call
 from flows.stages import (
     commit_or_roll_back,
     dedupe,
@@ -117,7 +117,7 @@ def _run(
     context = FlowRunContext.get()
     tasks_here = context is None or isinstance(context.task_runner, ThreadPoolTaskRunner)
 
-    plan = call(plan_run, config, run_id)
+    plan = stage_runs.call(plan_run, config, run_id)
     book.add_plan(plan)
     roll_back_left_overs(plan, str(config.lake_dir), run_id)
     warm_up_enrichers(config, plan.batches, tasks_here)

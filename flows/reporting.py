@@ -11,9 +11,10 @@ from typing import Any
 from prefect.artifacts import create_table_artifact
 
 from expectations.report import artifact_rows, pass_rates, write_quality_reports
+from flows import stage_runs
 from flows.books import RunBook, run_failure, run_record
 from flows.run_names import artifact_key, flow_run_ui_url
-from flows.stage_runs import run_one, submit
+from flows.stage_runs import run_one
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
 from newsflow.log_filters import SUMMARY
@@ -35,7 +36,9 @@ def report_quality(
     check = quality_check.with_options(timeout_seconds=config.task_timeout_seconds)
     args = (str(config.lake_dir), book.run_date, config.quality)
     todo = [("deduped", deduped), ("enriched", enriched)]
-    futures = {stage: submit(check, stage, names, *args) for stage, names in todo if names}
+    futures = {
+        stage: stage_runs.submit(check, stage, names, *args) for stage, names in todo if names
+    }
     merged = {v.stage: v for v in book.validations} | {s: f.result() for s, f in futures.items()}
     book.validations = [merged[s] for s in VALIDATED_IN_ORDER if s in merged]
     records = {k: book.counts.get(k, 0) for k in ("ingested", "metadata_only")}

@@ -5,7 +5,8 @@ shows `clean-bbc_001.txt+499-3fa2c1`), collects each result as it completes, log
 marks it done in the run's progress and hands it to the run's books. `run_one` and
 `call` run a single task. These four names are the only places the flow body touches
 Prefect's task machinery: flows/bare.py swaps `submit`, `call`, `as_completed` and
-`was_cached` to run the same body without Prefect.
+`was_cached` to run the same body without Prefect, so other modules call `submit` and
+`call` through this module (`stage_runs.submit(...)`), never a name imported from it.
 """
 
 from __future__ import annotations

@@ -16,10 +16,11 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+from flows import stage_runs
 from flows.books import RunBook, commit_blockers
 from flows.decisions import NOT_DEDUPED, Deduped, superseded_names
 from flows.plan import RunPlan
-from flows.stage_runs import run_batches, run_one, submit, unwalked
+from flows.stage_runs import run_batches, run_one, unwalked
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
 from newsflow.progress import RunProgress, run_logger
@@ -108,7 +109,7 @@ def quality_gate_all(config: PipelineConfig, rows_by_batch: dict[str, int], book
     book.ran.add("quality")
     book.quarantined["quality"] = Counter()
     lake_dir = str(config.lake_dir)
-    ingested = submit(
+    ingested = stage_runs.submit(
         quality_check.with_options(timeout_seconds=timeout),
         "ingested",
         list(rows_by_batch),
