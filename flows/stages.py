@@ -53,9 +53,13 @@ def ingest_and_clean(
     """Ingest every planned batch, count their lines, clean them; returns the cleaned
     rows of each ingested batch."""
     started, timeout = time.perf_counter(), config.task_timeout_seconds
-    cached = {"persist_result": True, "cache_expiration": CACHE_EXPIRATION}
-    ingest_task = ingest.with_options(cache_policy=INGEST_CACHE, timeout_seconds=timeout, **cached)  # type: ignore[arg-type]
-    clean_task = clean.with_options(cache_policy=CLEAN_CACHE, timeout_seconds=timeout, **cached)  # type: ignore[arg-type]
+    cached = {
+        "persist_result": True,
+        "cache_expiration": CACHE_EXPIRATION,
+        "timeout_seconds": timeout,
+    }
+    ingest_task = ingest.with_options(cache_policy=INGEST_CACHE, **cached)  # type: ignore[arg-type]
+    clean_task = clean.with_options(cache_policy=CLEAN_CACHE, **cached)  # type: ignore[arg-type]
     lake_dir, run_id, labels = str(config.lake_dir), book.run_id, book.batch_labels
     shared_config = unwalked(config, tasks_here)
     progress.start("ingest", {b.batch_id: len(b.files) for b in plan.batches}, unit="files")
