@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from expectations.gate import GatedBatches
 from expectations.validate import StageValidation
 from flows.plan import RunPlan
 from newsflow import __version__
@@ -26,7 +27,6 @@ from newsflow.schema import FILE_MANIFEST
 from tasks.clean import CleanedBatch
 from tasks.enrich import EnrichedBatch
 from tasks.ingest import IngestedBatch
-from tasks.quality import GatedBatches
 from tasks.unmapped import ColumnCounts, merged
 
 # Each identity: (stage that must have run, left side, right-hand terms). A run whose

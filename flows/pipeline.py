@@ -36,7 +36,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows import stage_runs
 from flows.books import STAGES_IN_ORDER, AccountingError, QualityError, RunBook
 from flows.decisions import batches_to_enrich, dedupe_due, stages_wanted
-from flows.lake_slot import lake_slot
+from flows.lake_slot import writer_lock
 from flows.plan import plan_run, prepare_lake, warm_up_enrichers
 from flows.reporting import record_run, report_quality
 from flows.run_names import current_run_id, flow_run_name
@@ -98,7 +98,7 @@ def newsflow_pipeline(
     run_id = current_run_id()
     lake = Lake(config.lake_dir)
     stages = ("ingest", *STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1])
-    slot = lake_slot(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
+    slot = writer_lock(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
     with (
         enrich_workers_held(),  # no worker process outlives the run
         slot as waited,

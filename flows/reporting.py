@@ -10,6 +10,7 @@ from typing import Any
 
 from prefect.artifacts import create_table_artifact
 
+from expectations.gate import quality_check
 from expectations.report import artifact_rows, pass_rates, write_quality_reports
 from flows import stage_runs
 from flows.books import RunBook, run_failure, run_record
@@ -22,7 +23,6 @@ from newsflow.progress import run_logger
 from newsflow.summary import counts_table, failures_first, format_run, quality_description
 from newsflow.tables import table_versions
 from tasks.commit import commit
-from tasks.quality import quality_check
 
 VALIDATED_IN_ORDER = ("ingested", "cleaned", "deduped", "enriched")
 

@@ -2,8 +2,7 @@
 flows/stage_runs.py and counts their results into the run's books (flows/books.py).
 
 I/O tasks retry (set on the tasks); every stage task has a time limit. Ingest and
-clean are cached on their batch's content: a retried or interrupted run skips the
-batches it had finished.
+clean are cached on their batch's content (a local lake: `batch_cache`).
 
 A run's new batches are provisional until `commit_or_roll_back`, after the quality
 gate: only then are their input files added to the file manifest.
@@ -16,6 +15,7 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
+from expectations.gate import gate_groups, merge_validations, quality_check, quality_gate
 from flows import stage_runs
 from flows.books import RunBook, commit_blockers
 from flows.decisions import NOT_DEDUPED, Deduped, superseded_names
@@ -24,13 +24,12 @@ from flows.stage_runs import run_batches, run_one, unwalked
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
 from newsflow.progress import RunProgress, run_logger
-from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE
+from newsflow.task_cache import batch_cache
 from tasks.clean import clean
 from tasks.dedupe_stage import run_dedupe
 from tasks.enrich import enrich, per_document_steps
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
-from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
 from tasks.rollback import roll_back
 from tasks.unmapped import text_like_failures
 
@@ -52,15 +51,12 @@ def ingest_and_clean(
 ) -> dict[str, int]:
     """Ingest every planned batch, count their lines, clean them; returns the cleaned
     rows of each ingested batch."""
-    started, timeout = time.perf_counter(), config.task_timeout_seconds
-    cached = {
-        "persist_result": True,
-        "cache_expiration": CACHE_EXPIRATION,
-        "timeout_seconds": timeout,
-    }
-    ingest_task = ingest.with_options(cache_policy=INGEST_CACHE, **cached)  # type: ignore[arg-type]
-    clean_task = clean.with_options(cache_policy=CLEAN_CACHE, **cached)  # type: ignore[arg-type]
+    started, timeout = time.perf_counter(), {"timeout_seconds": config.task_timeout_seconds}
     lake_dir, run_id, labels = str(config.lake_dir), book.run_id, book.batch_labels
+    # Cached on the batch's content for a local lake (batch_cache): a retried or
+    # interrupted run skips the batches it had finished.
+    ingest_task = ingest.with_options(**batch_cache("ingest", lake_dir), **timeout)  # type: ignore[arg-type]
+    clean_task = clean.with_options(**batch_cache("clean", lake_dir), **timeout)  # type: ignore[arg-type]
     shared_config = unwalked(config, tasks_here)
     progress.start("ingest", {b.batch_id: len(b.files) for b in plan.batches}, unit="files")
     ingested = run_batches(

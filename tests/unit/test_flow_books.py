@@ -13,6 +13,7 @@ import polars as pl
 import pytest
 
 import flows.pipeline
+from expectations.gate import GatedBatches
 from expectations.validate import StageValidation
 from flows.books import (
     AccountingError,
@@ -30,7 +31,6 @@ from newsflow.inputs import Batch, InputFile, Rejected
 from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from tasks.clean import CleanedBatch
 from tasks.ingest import IngestedBatch
-from tasks.quality import GatedBatches
 
 FLOW_LINES = 60
 
