@@ -145,7 +145,8 @@ class Cluster:
 
 def executions(out: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(task executions, worker starts) the workers' plugin wrote."""
-    runs, starts = [], []
+    runs: list[dict[str, Any]] = []
+    starts: list[dict[str, Any]] = []
     for path in sorted(out.glob("worker-*.jsonl")):
         for line in path.read_text().splitlines():
             try:
