@@ -4,13 +4,14 @@ Usage (from the repository root):
 
     .venv/bin/python -m benchmarks.dedupe_phases LAKE [--code DIR]
 
-Copies `LAKE/cleaned` into a fresh lake and runs dedupe there in this process, the
-phases one after another (`run_dedupe(..., submit=False)`), from the code in `--code`
-(default: this checkout; a `git archive` of an older commit works too: before the
-phases existed dedupe was one task, reported as one phase `dedupe` with the seconds of
-its logged steps). A thread samples the process's RSS every 20 ms. Prints one JSON
-line: per phase its wall and CPU seconds, the peak RSS while it ran and how far that
-rose above the RSS it started with (what one task of it adds to a worker).
+Copies `LAKE/_work/cleaned` (`LAKE/cleaned` in older lakes) into a fresh lake and runs
+dedupe there in this process, the phases one after another (`run_dedupe(...,
+submit=False)`), from the code in `--code` (default: this checkout; a `git archive` of
+an older commit works too: before the phases existed dedupe was one task, reported as
+one phase `dedupe` with the seconds of its logged steps). A thread samples the process's
+RSS every 20 ms. Prints one JSON line: per phase its wall and CPU seconds, the peak RSS
+while it ran and how far that rose above the RSS it started with (what one task of it
+adds to a worker).
 """
 
 from __future__ import annotations
@@ -83,7 +84,11 @@ def main() -> int:
     sampler.start()
     figures: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="dedupe-phases-") as tmp:
-        shutil.copytree(args.lake / "cleaned", Path(tmp) / "cleaned")
+        # The working copy (`_work/cleaned` since the Delta tables; `cleaned` before).
+        source = args.lake / "_work" / "cleaned"
+        work = source.exists()
+        source = source if work else args.lake / "cleaned"
+        shutil.copytree(source, Path(tmp) / ("_work" if work else "") / "cleaned")
         wall, cpu = time.perf_counter(), time.process_time()
         try:
             import tasks.dedupe_stage as stage

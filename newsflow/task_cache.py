@@ -30,6 +30,9 @@ from newsflow.storage import is_url, location_key, resolved
 GENERATION_FILE = ".generation"
 # Long enough for any retry of a run; short enough that old results do not pile up.
 CACHE_EXPIRATION = timedelta(days=7)
+# The shape of a cached task result: changed when a task returns another type (dicts
+# became frozen records, tasks/stage_result.py), so no older result is read back.
+RESULT_SHAPE = "stage-result-v1"
 
 
 def lake_generation(lake: Lake | Path | str, renew: bool = False) -> str:
@@ -54,6 +57,7 @@ def _key(stage: str, lake_dir: Any, batch_id: str, settings: Any) -> str:
     material = json.dumps(
         [
             stage,
+            RESULT_SHAPE,
             __version__,
             location_key(resolved(lake_dir)),
             lake_generation(lake_dir),
