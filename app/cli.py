@@ -72,7 +72,9 @@ def _config_options(command: argparse.ArgumentParser) -> None:
         f"(default {default.input_dir})",
     )
     command.add_argument(
-        "--lake", type=Path, help=f"output lake folder (default {default.lake_dir})"
+        "--lake",
+        type=as_location,
+        help=f"output lake: a folder or s3:// URL (default {default.lake_dir})",
     )
     command.add_argument(
         "--batch-size", type=int, help=f"files per batch (default {default.batch_size})"
@@ -159,10 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (default 4200)")
     server.add_argument("--stop", action="store_true", help="stop the server started here")
     report = sub.add_parser("report", help="print the last run's manifest")
-    report.add_argument("--lake", type=Path, default=Path("data/lake"))
+    report.add_argument("--lake", type=as_location, default=Path("data/lake"))
     report.add_argument("--json", action="store_true", help="print the raw JSON manifest")
     vacuum = sub.add_parser("vacuum", help="expire table versions older than --retain hours")
-    vacuum.add_argument("--lake", type=Path, default=Path("data/lake"))
+    vacuum.add_argument("--lake", type=as_location, default=Path("data/lake"))
     vacuum.add_argument("--retain", type=int, required=True, metavar="HOURS")
     migrate = sub.add_parser("migrate", help="convert a lake of the folder layout to tables")
     migrate.add_argument("--lake", type=Path, required=True)
@@ -222,7 +224,7 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
         flags["enrichers"] = [name for name in flags["enrichers"].split(",") if name]
     config = load_config(flags, args.config)
     return config.model_copy(
-        update={"input_dir": resolved(config.input_dir), "lake_dir": config.lake_dir.resolve()}
+        update={"input_dir": resolved(config.input_dir), "lake_dir": resolved(config.lake_dir)}
     )
 
 

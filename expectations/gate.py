@@ -31,7 +31,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
 
 from expectations.validate import StageValidation, checked_frames, validate_checked
-from newsflow.lake import PARTITION_KEYS, Lake
+from newsflow.lake import Lake
 from newsflow.quality_config import QualityConfig
 from newsflow.schema import QUARANTINE, STAGE_SCHEMAS
 from tasks.stage_result import StageResult
@@ -168,7 +168,7 @@ def quality_gate(
     quarantining rule out, batch by batch."""
     started = time.perf_counter()
     lake = Lake(lake_dir)
-    frames = {b: pl.read_parquet(lake.stage_dir("cleaned") / f"{b}.parquet") for b in batch_ids}
+    frames = {b: lake.read("cleaned", b) for b in batch_ids}
     cut = [checked_frames("cleaned", frame, config, run_date) for frame in frames.values()]
     validation = validate_checked(
         "cleaned", cut[0][0], pl.concat([rows for _, rows in cut]), config, run_date
@@ -178,9 +178,8 @@ def quality_gate(
     for batch_id, cleaned in frames.items():
         kept, bad = gate_frames(cleaned, validation, run_id)
         name = f"{GATE_PREFIX}{batch_id}"
-        earlier_path = lake.stage_dir("quarantine") / f"{name}.parquet"
-        if earlier_path.exists():  # an interrupted attempt already moved some rows out
-            earlier = pl.read_parquet(earlier_path)
+        if lake.exists("quarantine", name):  # an interrupted attempt already moved rows out
+            earlier = lake.read("quarantine", name)
             bad = pl.concat([earlier, bad], how="vertical_relaxed").unique(
                 "doc_id", keep="first", maintain_order=True
             )
@@ -234,11 +233,7 @@ def stage_checked_frames(
     gathered: list[pl.DataFrame] = []
     size = uncut = 0
     for path in files:
-        frame = (
-            pl.scan_parquet(path, hive_partitioning=stage in PARTITION_KEYS)
-            .select(pl.col(c).cast(t) for c, t in schema.items())
-            .collect()
-        )
+        frame = lake.read_file(stage, path)
         read.append(frame)
         uncut += frame.height
         if uncut < CUT_ROWS and path != files[-1]:

@@ -21,7 +21,6 @@ removed so no broken page stays behind.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import polars as pl
 
 from expectations.html_report import render_report
 from expectations.validate import StageValidation
-from newsflow.lake import Lake, write_json
+from newsflow.lake import Lake
 
 QUALITY_DIR = "quality"
 FAILING_ROWS_FILE = "failing_rows.parquet"
@@ -118,12 +117,12 @@ def summary_text(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def latest_summary(lake_root: Path) -> dict[str, Any] | None:
+def latest_summary(lake_root: Path | str) -> dict[str, Any] | None:
     """The summary of the newest run with quality results, or None."""
-    path = Path(lake_root) / QUALITY_DIR / "latest.json"
-    if not path.exists():
+    text = Lake(lake_root).read_text(f"{QUALITY_DIR}/latest.json")
+    if text is None:
         return None
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = json.loads(text)
     return loaded
 
 
@@ -143,10 +142,10 @@ def _recorded_rates(lake: Lake, run: dict[str, Any]) -> dict[str, float] | None:
     quality = run.get("quality") or {}
     if quality.get("pass_rates"):
         return dict(quality["pass_rates"])
-    path = lake.root / QUALITY_DIR / str(run.get("run_id")) / "summary.json"
-    if not quality or not path.exists():
+    text = lake.read_text(f"{QUALITY_DIR}/{run.get('run_id')}/summary.json")
+    if not quality or text is None:
         return None
-    summary = json.loads(path.read_text(encoding="utf-8"))
+    summary = json.loads(text)
     return {
         f"{stage['stage']}.{row['expectation']}": round(100.0 - row["unexpected_percent"], 3)
         for stage in summary.get("stages", [])
@@ -195,13 +194,13 @@ def quarantine_by_rule(lake: Lake, run_id: str, examples: int) -> list[dict[str,
 
 
 def write_quality_reports(
-    lake_root: Path,
+    lake_root: Path | str,
     run_id: str,
     results: list[StageValidation],
     *,
     records: dict[str, int] | None = None,
     examples: int = 5,
-) -> dict[str, Path]:
+) -> dict[str, Any]:
     """Write a run's results (JSON, failing rows, report); returns the paths by name.
 
     Names: one per stage, `summary`, `report`, `latest`, `failing_rows` (when a row
@@ -210,13 +209,11 @@ def write_quality_reports(
     and per quarantine rule.
     """
     lake = Lake(lake_root)
-    quality = Path(lake_root) / QUALITY_DIR
-    run_dir = quality / run_id
-    paths: dict[str, Path] = {}
+    run_dir = f"{QUALITY_DIR}/{run_id}"
+    paths: dict[str, Any] = {}
     stages = [r.to_json(examples) for r in results]
     for result, stage in zip(results, stages, strict=True):
-        paths[result.stage] = run_dir / f"{result.stage}.json"
-        write_json(stage, paths[result.stage])
+        paths[result.stage] = lake.write_json(f"{run_dir}/{result.stage}.json", stage)
     failing = [r.failing_rows for r in results if not r.failing_rows.is_empty()]
     if failing:
         relative = f"{QUALITY_DIR}/{run_id}/{FAILING_ROWS_FILE}"
@@ -226,10 +223,9 @@ def write_quality_reports(
     quarantine = quarantine_by_rule(lake, run_id, examples)
     history = pass_rate_history(lake, run_id, rates)
     note = summary["metadata_only_note"]
-    paths["report"] = run_dir / "report.html"
-    paths["latest"] = quality / "latest.html"
     relative_rows = f"{run_id}/{FAILING_ROWS_FILE}"  # from quality/latest.html
-    for target, link in ((paths["report"], FAILING_ROWS_FILE), (paths["latest"], relative_rows)):
+    reports = {"report": f"{run_dir}/report.html", "latest": f"{QUALITY_DIR}/latest.html"}
+    for name, link in (("report", FAILING_ROWS_FILE), ("latest", relative_rows)):
         html = render_report(
             run_id,
             stages,
@@ -238,17 +234,13 @@ def write_quality_reports(
             quarantine=quarantine,
             history=history,
             rows_link=link if failing else None,
-            rows_path=str(paths["failing_rows"]) if failing else None,
+            rows_path=lake.shown(paths["failing_rows"]) if failing else None,
         )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(target)
+        paths[name] = lake.write_text(reports[name], html)
     # Data Docs an older newsflow built: unstyled offline, empty index (see above).
-    shutil.rmtree(quality / "docs", ignore_errors=True)
-    summary["report"] = str(paths["report"])
-    summary["paths"] = {name: str(p) for name, p in paths.items()}
-    paths["summary"] = run_dir / "summary.json"
-    write_json(summary, paths["summary"])
-    write_json(summary, quality / "latest.json")
+    lake.remove_folder(f"{QUALITY_DIR}/docs")
+    summary["report"] = lake.shown(paths["report"])
+    summary["paths"] = {name: lake.shown(p) for name, p in paths.items()}
+    paths["summary"] = lake.write_json(f"{run_dir}/summary.json", summary)
+    lake.write_json(f"{QUALITY_DIR}/latest.json", summary)
     return paths

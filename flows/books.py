@@ -162,7 +162,7 @@ def commit_blockers(book: RunBook) -> list[str]:
 
 
 def run_record(
-    config: PipelineConfig, lake_root: Path, book: RunBook, ui_url: str | None
+    config: PipelineConfig, lake_root: Path | str, book: RunBook, ui_url: str | None
 ) -> dict[str, Any]:
     """The run manifest, but for the table versions and commit time the commit adds."""
     books = check_books(book.counts, book.ran)
@@ -191,7 +191,7 @@ def run_record(
         "mapping_failures": book.mapping_failures,
         "accounting": books,
         "timings": {k: round(v, 3) for k, v in book.timings.items()},
-        "lake": str(lake_root.resolve()),
+        "lake": lake_root if isinstance(lake_root, str) else str(lake_root.resolve()),
         "ui_url": ui_url,
         "status": status,
     }

@@ -98,7 +98,7 @@ def newsflow_pipeline(
     run_id = current_run_id()
     lake = Lake(config.lake_dir)
     stages = ("ingest", *STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1])
-    slot = writer_lock(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
+    slot = writer_lock(lake.url, config.lake_name, run_id, config.lock_wait_seconds, logger)
     with (
         enrich_workers_held(),  # no worker process outlives the run
         slot as waited,

@@ -66,13 +66,13 @@ class RunPlan:
 def prepare_lake(lake: Lake, full_refresh: bool) -> None:
     """Refuse an old-layout lake (migrated once, by `newsflow migrate`) or one of another
     schema version; clear the stage outputs on a full refresh."""
-    check_layout(lake.root)
+    check_layout(lake.url)
     if full_refresh:
         run_logger().info("Full refresh: clearing stage outputs under %s", lake.root)
         lake.clear_outputs()
-        lake_generation(lake.root, renew=True)  # no cached task result outlives the refresh
+        lake_generation(lake, renew=True)  # no cached task result outlives the refresh
     lake.check_schema_version()  # a lake of another schema version is refreshed, not mixed
-    lake_generation(lake.root)  # made once here, before parallel tasks ask for it
+    lake_generation(lake)  # made once here, before parallel tasks ask for it
 
 
 def new_files(files: Iterable[InputFile], seen: set[str]) -> list[InputFile]:
@@ -105,7 +105,7 @@ def plan_run(config: PipelineConfig, run_id: str) -> RunPlan:
     lake = Lake(config.lake_dir)
     manifest = lake.read_manifest()
     seen = set(manifest["content_hash"].to_list())
-    files, rejected = list_any_inputs(config.input_dir, lake.root, seen)
+    files, rejected = list_any_inputs(config.input_dir, lake.url, seen)
     new = new_files(files, seen)
     batches = plan_batches(new, batch_size=config.batch_size, max_bytes=config.batch_max_bytes)
     left = lake.uncommitted_batches() - {b.batch_id for b in batches}

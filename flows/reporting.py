@@ -43,7 +43,7 @@ def report_quality(
     book.validations = [merged[s] for s in VALIDATED_IN_ORDER if s in merged]
     records = {k: book.counts.get(k, 0) for k in ("ingested", "metadata_only")}
     paths = write_quality_reports(
-        lake.root,
+        lake.url,
         book.run_id,
         book.validations,
         records=records,
@@ -53,10 +53,10 @@ def report_quality(
     create_table_artifact(
         key=artifact_key("newsflow-quality", config),
         table=failures_first(rows),
-        description=quality_description(book.run_id, paths["report"], rows),
+        description=quality_description(book.run_id, lake.link(paths["report"]), rows),
     )
     book.quality = {
-        "report": str(paths["report"]),
+        "report": lake.shown(paths["report"]),
         "expectations": len(rows),
         "failed": sum(not r["success"] for r in rows),
         "critical_failures": [line for v in book.validations for line in v.critical_failures()],
@@ -73,15 +73,15 @@ def record_run(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, A
     gate; a failure after it (books of dedupe or enrich) is repaired by the next run,
     which finds dedupe's index or enrich's files behind and catches up.
     """
-    run = run_record(config, lake.root, book, flow_run_ui_url())
+    run = run_record(config, lake.location, book, flow_run_ui_url())
     # The only write readers see: a run that failed (or stops here) commits nothing,
     # and the next one that completes commits its work too. The manifest comes last.
     started = time.perf_counter()
     run["committed"] = run["status"] == "completed"
     if run["committed"]:
-        run["tables"] = run_one(commit, str(lake.root), book.run_id)
+        run["tables"] = run_one(commit, lake.url, book.run_id)
     else:
-        run["tables"] = table_versions(lake.root)
+        run["tables"] = table_versions(lake.url)
     run["timings"]["commit_s"] = round(time.perf_counter() - started, 3)
     lake.write_run(run)
     run_logger().info("Summary of the run:\n%s", format_run(run), extra={SUMMARY: True})

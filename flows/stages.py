@@ -145,7 +145,7 @@ def commit_or_roll_back(lake: Lake, batch_ids: list[str], book: RunBook, quality
         "; ".join(blockers),
         len(batch_ids),
     )
-    rolled = run_one(roll_back, batch_ids, str(lake.root), book.run_id)
+    rolled = run_one(roll_back, batch_ids, lake.url, book.run_id)
     book.counts["batches_rolled_back"] = rolled.batches
     return False
 

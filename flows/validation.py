@@ -96,10 +96,17 @@ def check_cron(cron: str) -> None:
         ) from None
 
 
-def check_lake(lake_dir: Path) -> None:
+def check_lake(lake_dir: Path | str) -> None:
     """An EnvironmentProblem unless the lake folder exists (or can be made) and takes a
     file. A probe file, not os.access: root passes every access check, a read-only
-    mount does not."""
+    mount does not. A lake on object storage must be listable (its bucket exists)."""
+    if is_url(lake_dir):
+        try:
+            check_readable(str(lake_dir))
+        except StorageError as exc:
+            raise EnvironmentProblem(f"lake_dir: {exc}") from None
+        return
+    lake_dir = Path(lake_dir)
     if lake_dir.exists() and not lake_dir.is_dir():
         raise EnvironmentProblem(f"lake_dir: {lake_dir} is a file, not a folder")
     try:
@@ -193,7 +200,7 @@ def allowed_roots() -> list[Path | str] | None:
         parameters = client.read_deployment(flow_run.deployment_id).parameters
     defaults: dict[str, Any] = (parameters or {}).get("config") or {}
     served = PipelineConfig(**defaults)
-    return [resolved(served.input_dir), served.lake_dir.resolve()]
+    return [resolved(served.input_dir), resolved(served.lake_dir)]
 
 
 def _current_flow_run() -> Any:

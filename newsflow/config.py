@@ -249,7 +249,9 @@ class PipelineConfig(BaseModel):
         description="Folder of raw article files, or an object-store URL (s3://bucket/raw/; "
         "credentials and endpoint from the AWS_* environment)",
     )
-    lake_dir: Path = Field(Path("data/lake"), description="Root of the output lake")
+    lake_dir: Location = Field(
+        Path("data/lake"), description="Root of the output lake: a folder or an s3:// URL"
+    )
     lake_name: str | None = Field(
         None,
         description="The lake's name in run names, artifact keys and the concurrency limit "

@@ -1,27 +1,23 @@
 """The only code that touches storage: stage folders, atomic Parquet writes, manifests.
 
-Every Parquet file is written to a hidden temp file in its final folder and renamed
-into place, so a reader globbing `*.parquet` never sees half a file. Each file
-carries key-value metadata naming the schema version, the run and the code version.
+A lake is a local folder or an object-store URL (`s3://bucket/lake/`); the file
+operations on either are newsflow/store.py's. Every file is written whole and then put
+in place (a rename, or one upload), so a reader never sees half a file. Each Parquet
+file carries key-value metadata naming the schema version, the run and the code version.
 """
 
 from __future__ import annotations
 
-import glob
-import json
-import os
-import shutil
-import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from newsflow import __version__
-from newsflow.faults import checkpoint
 from newsflow.schema import (
     CONTRACT_SINCE,
     GROWING_STAGES,
@@ -30,6 +26,7 @@ from newsflow.schema import (
     STAGE_SCHEMAS,
     conform,
 )
+from newsflow.store import LakePath, Store, atomic_write
 
 STAGES = (
     "ingested",
@@ -79,33 +76,15 @@ class Written(NamedTuple):
     rows: int
 
 
-def _folder_of(path: Path) -> str:
-    """The lake folder a file belongs to (`enriched`, not `published_month=2021-12`)."""
-    return path.parent.parent.name if "=" in path.parent.name else path.parent.name
-
-
-def _atomic_replace(path: Path, write: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Temp files of this path that a killed writer left behind: hidden from readers, but
-    # litter. One run writes a path from one task at a time (the lake lock keeps other
-    # runs out), so any that exist now are orphans.
-    for orphan in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        orphan.unlink(missing_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        write(tmp)
-        checkpoint(f"before_rename.{_folder_of(path)}")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 # Rows per Parquet row group, and converted to Arrow at a time.
 WRITE_ROWS = 100_000
 
 
-def write_parquet(df: pl.DataFrame, path: Path, metadata: dict[str, str]) -> None:
-    """Write `df` as zstd Parquet with key-value metadata, atomically.
+def write_parquet(
+    df: pl.DataFrame, path: LakePath, metadata: dict[str, str], store: Store | None = None
+) -> None:
+    """Write `df` as zstd Parquet with key-value metadata, atomically (in `store`, a
+    local file without one).
 
     Strings are written as plain (large) strings, not views, so every reader
     (pandas, DuckDB, Spark) understands the file. Rows are converted to Arrow (a copy)
@@ -119,24 +98,77 @@ def write_parquet(df: pl.DataFrame, path: Path, metadata: dict[str, str]) -> Non
             for rows in df.iter_slices(WRITE_ROWS):
                 writer.write_table(rows.to_arrow(compat_level=pl.CompatLevel.oldest()))
 
-    _atomic_replace(path, write)
-
-
-def write_json(obj: Any, path: Path) -> None:
-    """Write `obj` as indented JSON, atomically."""
-    text = json.dumps(obj, indent=2, sort_keys=True, default=str)
-    _atomic_replace(path, lambda tmp: tmp.write_text(text + "\n", encoding="utf-8"))
+    if store is None:
+        atomic_write(Path(path), write)
+    else:
+        store.write(path, write)
 
 
 class Lake:
-    """A lake rooted at one local folder; the pipeline works in
-    `<root>/_work/<stage>/<name>.parquet` and readers read `<root>/tables/<stage>`."""
+    """A lake rooted at one local folder or object-store URL; the pipeline works in
+    `<root>/_work/<stage>/<name>.parquet` and readers read `<root>/tables/<stage>`.
+
+    `root` is a path in the lake's store (`Path` locally, `bucket/prefix` remotely);
+    `url` is the location as given, `store` does the file operations."""
 
     def __init__(self, root: Path | str) -> None:
-        self.root = Path(root)
+        self.store = Store(root)
+        self.root: Any = self.store.root
+        self.url = self.store.url
+        self.remote = self.store.remote
 
-    def stage_dir(self, stage: str) -> Path:
+    @property
+    def location(self) -> str:
+        """Where the lake is, as a run manifest records it: the URL, or the full path."""
+        return self.url if self.remote else str(Path(self.root).resolve())
+
+    def stage_dir(self, stage: str) -> Any:
         return self.root / WORK_DIR / stage
+
+    def file_path(self, stage: str, name: str) -> Any:
+        """The working file `<stage>/<name>.parquet` of an unpartitioned stage."""
+        return self.stage_dir(stage) / f"{name}.parquet"
+
+    def exists(self, stage: str, name: str) -> bool:
+        return self.store.exists(self.file_path(stage, name))
+
+    def read(self, stage: str, name: str, columns: list[str] | None = None) -> pl.DataFrame:
+        """The rows of `<stage>/<name>.parquet`, typed by the contract (`columns` only)."""
+        schema = STAGE_SCHEMAS[stage]
+        frame = self.store.read_parquet(self.file_path(stage, name), columns=columns)
+        return frame.select(pl.col(c).cast(schema[c]) for c in columns or schema.names())
+
+    def scan_file(self, stage: str, name: str) -> pl.LazyFrame:
+        """`<stage>/<name>.parquet` lazily, typed by the contract."""
+        schema = STAGE_SCHEMAS[stage]
+        lf = self.store.scan_parquet([self.file_path(stage, name)])
+        return lf.select(pl.col(c).cast(t) for c, t in schema.items())
+
+    def read_file(self, stage: str, path: Any) -> pl.DataFrame:
+        """The rows of one file of a stage (a partition's value from its folder), typed
+        by the contract."""
+        schema = STAGE_SCHEMAS[stage]
+        lf = self.store.scan_parquet([path], hive=stage in PARTITION_KEYS)
+        return lf.select(pl.col(c).cast(t) for c, t in schema.items()).collect()
+
+    def read_chunks(self, stage: str, name: str, rows: int) -> Iterator[pl.DataFrame]:
+        """The rows of `<stage>/<name>.parquet`, `rows` at a time (a batch of one large
+        streamed file is never read whole), typed by the contract."""
+        schema = STAGE_SCHEMAS[stage]
+        with self.store.opened(self.file_path(stage, name)) as source:
+            for batch in pq.ParquetFile(source).iter_batches(batch_size=rows):
+                frame = pl.from_arrow(pa.Table.from_batches([batch]))
+                assert isinstance(frame, pl.DataFrame)
+                yield frame.select(pl.col(c).cast(t) for c, t in schema.items())
+
+    def footer(self, path: Any) -> dict[str, str]:
+        """The key-value metadata of a Parquet file of the lake."""
+        meta = self.store.parquet_metadata(path).metadata or {}
+        return {k.decode(): v.decode() for k, v in meta.items()}
+
+    def remove(self, path: Any) -> None:
+        """Delete one file of the lake (nothing if it is gone)."""
+        self.store.remove(path)
 
     def file_metadata(self, run_id: str) -> dict[str, str]:
         return {
@@ -164,7 +196,7 @@ class Lake:
         key = PARTITION_KEYS.get(stage)
         if key is None:
             path = self.stage_dir(stage) / f"{name}.parquet"
-            write_parquet(df, path, meta)
+            write_parquet(df, path, meta, self.store)
             return [path]
         paths = []
         df = df.with_columns(pl.col(key).fill_null(UNKNOWN_PARTITION))
@@ -172,7 +204,7 @@ class Lake:
         parts = df.partition_by(key, maintain_order=True, include_key=False, as_dict=True)
         for (value,), part in parts.items():
             path = self.stage_dir(stage) / f"{key}={value}" / f"{name}.parquet"
-            write_parquet(part, path, meta)
+            write_parquet(part, path, meta, self.store)
             paths.append(path)
         return paths
 
@@ -201,15 +233,12 @@ class Lake:
                     writer.write_table(rows.to_arrow(compat_level=pl.CompatLevel.oldest()))
                     written += rows.height
 
-        _atomic_replace(path, write)
+        self.store.write(path, write)
         return written
 
-    def files(self, stage: str) -> list[Path]:
+    def files(self, stage: str) -> list[Any]:
         """The visible Parquet files of a stage, in a stable order."""
-        folder = self.stage_dir(stage)
-        if not folder.exists():
-            return []
-        return sorted(p for p in folder.rglob("*.parquet") if not p.name.startswith("."))
+        return self.store.files(self.stage_dir(stage))
 
     def scan(self, stage: str) -> pl.LazyFrame:
         """All rows of a stage in the working copy (this run's uncommitted work
@@ -222,18 +251,17 @@ class Lake:
         key = PARTITION_KEYS.get(stage)
         # A file written before an enricher existed reads its columns as null.
         grows = stage in GROWING_STAGES
-        lf = pl.scan_parquet(
+        lf = self.store.scan_parquet(
             files,
-            hive_partitioning=key is not None,
+            hive=key is not None,
             schema=pl.Schema({c: t for c, t in schema.items() if c != key}) if grows else None,
             missing_columns="insert" if grows else "raise",
         )
         return lf.select(pl.col(c).cast(t) for c, t in schema.items())
 
-    def run_of(self, path: Path) -> str:
+    def run_of(self, path: Any) -> str:
         """The run id in a Parquet file's footer ('' if none)."""
-        meta: dict[bytes, bytes] = pq.ParquetFile(path).metadata.metadata or {}
-        return meta.get(b"newsflow.run_id", b"").decode()
+        return self.footer(path).get("newsflow.run_id", "")
 
     def written(self, stage: str, key: str = "newsflow.run_id") -> dict[str, Written]:
         """File name (`<batch_id>`) -> the runs that wrote its files and their rows, from
@@ -242,7 +270,7 @@ class Lake:
         runs: dict[str, set[str]] = {}
         rows: dict[str, int] = {}
         for path in self.files(stage):
-            meta = pq.ParquetFile(path).metadata
+            meta = self.store.parquet_metadata(path)
             run = (meta.metadata or {}).get(key.encode(), b"").decode()
             runs.setdefault(path.stem, set()).add(run)
             rows[path.stem] = rows.get(path.stem, 0) + meta.num_rows
@@ -250,7 +278,7 @@ class Lake:
 
     def count(self, stage: str) -> int:
         """Rows in a stage, from the Parquet footers."""
-        return sum(pq.ParquetFile(p).metadata.num_rows for p in self.files(stage))
+        return sum(self.store.parquet_metadata(p).num_rows for p in self.files(stage))
 
     def remove_except(
         self, stage: str, keep: Iterable[Path], names: Iterable[str] | None = None
@@ -260,23 +288,21 @@ class Lake:
         With `names`, only files named `<name>.parquet` for one of them are candidates:
         the stage was rewritten for those batches only.
         """
-        kept = {p.resolve() for p in keep}
+        kept = {self.store.key(p) for p in keep}
         only = None if names is None else {f"{n}.parquet" for n in names}
         stale = [
             p
             for p in self.files(stage)
-            if p.resolve() not in kept and (only is None or p.name in only)
+            if self.store.key(p) not in kept and (only is None or p.name in only)
         ]
         for path in stale:
-            path.unlink()
-        for folder in sorted(self.stage_dir(stage).glob("*/"), reverse=True):
-            if folder.is_dir() and not any(folder.iterdir()):
-                folder.rmdir()
+            self.store.remove(path)
+        self.store.prune(self.stage_dir(stage))
         return len(stale)
 
     def scratch(self, name: str) -> Scratch:
         """The working area `<root>/_scratch/<name>/` of one stage in one run."""
-        return Scratch(self.root / SCRATCH_DIR / name)
+        return Scratch(self.root / SCRATCH_DIR / name, self.store)
 
     def schema_versions(self) -> dict[str, set[str]]:
         """Folder -> the schema versions named by the footers of its oldest and newest
@@ -291,10 +317,9 @@ class Lake:
             files = self.files(stage)
             if not files:
                 continue
-            by_age = sorted(files, key=lambda p: p.stat().st_mtime_ns)
+            by_age = sorted(files, key=self.store.modified)
             for path in {by_age[0], by_age[-1]}:
-                meta = pq.read_schema(path).metadata or {}
-                version = meta.get(b"newsflow.schema_version", b"").decode()
+                version = self.footer(path).get("newsflow.schema_version", "")
                 versions.setdefault(stage, set()).add(version)
         return versions
 
@@ -320,13 +345,13 @@ class Lake:
         if old:
             where = ", ".join(f"{stage}/ ({'/'.join(v)})" for stage, v in sorted(old.items()))
             raise LakeVersionError(
-                f"lake {self.root} was written by schema version "
+                f"lake {self.url} was written by schema version "
                 f"{'/'.join(sorted({v for vs in old.values() for v in vs}))} "
                 f"(in {where}); this newsflow writes version {SCHEMA_VERSION}: "
                 "run again with --full-refresh to rebuild it from the input"
             )
 
-    def batch_files(self, batch_ids: Iterable[str]) -> list[Path]:
+    def batch_files(self, batch_ids: Iterable[str]) -> list[Any]:
         """The files written for these batches before their commit, in removal order."""
         wanted = set(batch_ids)
         found = []
@@ -358,50 +383,92 @@ class Lake:
     def clear_outputs(self) -> None:
         """Forget every stage output and the file manifest (a full refresh); keep runs/."""
         for stage in (*STAGES, "manifest"):
-            shutil.rmtree(self.stage_dir(stage), ignore_errors=True)
+            self.store.remove_tree(self.stage_dir(stage))
 
     # -- the file manifest: which inputs were seen, by content hash ----------------
 
     def read_manifest(self) -> pl.DataFrame:
         path = self.stage_dir("manifest") / MANIFEST_FILE
-        if not path.exists():
+        if not self.store.exists(path):
             return pl.DataFrame(schema=STAGE_SCHEMAS["manifest"])
-        return conform(pl.read_parquet(path), STAGE_SCHEMAS["manifest"], name="manifest")
+        frame = self.store.read_parquet(path)
+        return conform(frame, STAGE_SCHEMAS["manifest"], name="manifest")
 
     def add_to_manifest(self, rows: pl.DataFrame, run_id: str) -> None:
         merged = pl.concat([self.read_manifest(), rows], how="vertical_relaxed")
         merged = merged.unique("content_hash", keep="last", maintain_order=True)
         merged = conform(merged, STAGE_SCHEMAS["manifest"], name="manifest")
         path = self.stage_dir("manifest") / MANIFEST_FILE
-        write_parquet(merged, path, self.file_metadata(run_id))
+        write_parquet(merged, path, self.file_metadata(run_id), self.store)
 
     # -- run manifests ---------------------------------------------------------------
 
-    def write_run(self, run: dict[str, Any]) -> Path:
+    def write_run(self, run: dict[str, Any]) -> Any:
         path = self.root / "runs" / f"{run['run_id']}.json"
-        write_json(run, path)
+        self.store.write_json(path, run)
         return path
 
     def runs(self) -> list[dict[str, Any]]:
         """Every run manifest, oldest first by start time."""
-        loaded = [
-            json.loads(p.read_text(encoding="utf-8")) for p in (self.root / "runs").glob("*.json")
-        ]
+        found = self.store.files(self.root / "runs", suffix=".json", deep=False)
+        loaded = [self.store.read_json(p) for p in found]
         return sorted(loaded, key=lambda r: str(r.get("started_at", "")))
 
-    def write_report_table(self, df: pl.DataFrame, path: str, run_id: str) -> Path:
+    def write_report_table(self, df: pl.DataFrame, path: str, run_id: str) -> Any:
         """Write a report's table (not a stage: `quality/<run_id>/failing_rows.parquet`)
         at `path` under the lake, atomically, with the standard footer."""
         target = self.root / path
-        write_parquet(df, target, self.file_metadata(run_id))
+        write_parquet(df, target, self.file_metadata(run_id), self.store)
         return target
+
+    # -- other files under the lake: reports, caches, markers --------------------------
+
+    def write_text(self, path: str, text: str) -> Any:
+        """Write the text file `path` (relative to the lake), atomically."""
+        target = self.root / path
+        self.store.write_text(target, text)
+        return target
+
+    def write_json(self, path: str, obj: Any) -> Any:
+        """Write `obj` as indented JSON at `path` (relative to the lake), atomically."""
+        target = self.root / path
+        self.store.write_json(target, obj)
+        return target
+
+    def read_text(self, path: str) -> str | None:
+        """The text of `path` (relative to the lake); None when there is no such file."""
+        try:
+            return self.store.read_text(self.root / path)
+        except FileNotFoundError:
+            return None
+
+    def write_table(self, df: pl.DataFrame, path: str, metadata: dict[str, str]) -> None:
+        """A small table that is not a stage (`_input_cache/listing.parquet`)."""
+        write_parquet(df, self.root / path, metadata, self.store)
+
+    def read_table(self, path: str) -> pl.DataFrame:
+        """The small table at `path` (relative to the lake)."""
+        return self.store.read_parquet(self.root / path)
+
+    def exists_file(self, path: str) -> bool:
+        return self.store.exists(self.root / path)
+
+    def remove_folder(self, path: str) -> None:
+        self.store.remove_tree(self.root / path)
+
+    def shown(self, path: Any) -> str:
+        """A path of the lake as a user finds it (`s3://bucket/lake/quality/…`)."""
+        return self.store.uri(path)
+
+    def link(self, path: Any) -> Path | str:
+        """A local file's path, or the URL of a file on object storage."""
+        return self.store.uri(path) if self.remote else Path(path)
 
     def last_run(self) -> dict[str, Any] | None:
         """The newest run manifest, by its start time."""
-        runs = sorted((self.root / "runs").glob("*.json"))
-        if not runs:
+        loaded = self.runs()
+        if not loaded:
             return None
-        loaded: list[dict[str, Any]] = [json.loads(p.read_text(encoding="utf-8")) for p in runs]
         return max(loaded, key=lambda r: str(r.get("started_at", "")))
 
 
@@ -417,46 +484,41 @@ class Scratch:
 
     io: Counter[tuple[str, str]] = Counter()
 
-    def __init__(self, area: Path) -> None:
+    def __init__(self, area: LakePath, store: Store | None = None) -> None:
         self.area = area
+        self.store = store or Store(Path(area))
 
     def write(self, df: pl.DataFrame, *path: str) -> None:
         """Write `df` as `<area>/<path...>.parquet` (lz4: read once, soon)."""
         target = self.area.joinpath(*path[:-1], f"{path[-1]}.parquet")
-        _atomic_replace(target, lambda tmp: df.write_parquet(tmp, compression="lz4"))
+
+        def write(tmp: Path) -> None:
+            df.write_parquet(tmp, compression="lz4")
+
+        self.store.write(target, write)
         self.io["write", path[0]] += 1
 
-    def files(self, *folder: str) -> list[Path]:
-        where = self.area.joinpath(*folder)
-        if not where.is_dir():
-            return []
-        return sorted(p for p in where.glob("*.parquet") if not p.name.startswith("."))
+    def files(self, *folder: str) -> list[Any]:
+        return self.store.files(self.area.joinpath(*folder), deep=False)
 
     def folders(self, *folder: str) -> list[str]:
         """Names of the partitions (sub-folders) of a folder, sorted."""
-        where = self.area.joinpath(*folder)
-        return sorted(p.name for p in where.iterdir() if p.is_dir()) if where.is_dir() else []
+        return self.store.folders(self.area.joinpath(*folder))
 
     def read(self, schema: pl.Schema, *path: str) -> pl.DataFrame:
         """The rows of `<path...>.parquet`, or of every file in the folder `<path...>`
         (empty with `schema`'s columns when there is none)."""
         single = self.area.joinpath(*path[:-1], f"{path[-1]}.parquet")
-        files = [single] if single.exists() else self.files(*path)
+        files = [single] if self.store.exists(single) else self.files(*path)
         self.io["read", path[0]] += len(files)
         if not files:
             return pl.DataFrame(schema=schema)
-        frames = [pl.read_parquet(p) for p in files]
+        frames = [self.store.read_parquet(p) for p in files]
         return pl.concat(frames, how="vertical_relaxed").select(
             pl.col(c).cast(t) for c, t in schema.items()
         )
 
     def clear(self) -> None:
         """Remove the area, and the folders above it up to `_scratch/` once empty."""
-        shutil.rmtree(self.area, ignore_errors=True)
-        for folder in self.area.parents:
-            try:
-                folder.rmdir()
-            except OSError:  # not empty (another area), or already gone
-                break
-            if folder.name == SCRATCH_DIR:
-                break
+        self.store.remove_tree(self.area)
+        self.store.prune_up(self.area.parent, up_to=SCRATCH_DIR)

@@ -15,15 +15,16 @@ each object twice (once to hash, once to parse) and most of them three times (th
 readers open a file again after sniffing its head). An ingest task that finds no copy
 (a Dask worker on another machine, a cache emptied by hand) downloads it again.
 
-The cache folder holds the signature memo (`listing.parquet`) and one folder of copies
-per input URL; it sits in the lake folder (`_input_cache/`, which glob readers of
-`*.parquet` stage folders never reach).
+The signature memo (`_input_cache/listing.parquet`) is in the lake, wherever the lake
+is, so every machine running the flow shares it. The copies are one folder per input
+URL, local to the machine: in the lake folder (`_input_cache/`) for a local lake, in
+the temp folder (`newsflow-input-cache/<lake digest>/`) for a lake on object storage.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
+import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,11 +33,13 @@ from typing import Any
 import polars as pl
 
 from newsflow.inputs import Batch, InputFile, Rejected, content_hash, digest, list_inputs
-from newsflow.lake import write_parquet
+from newsflow.lake import Lake
 from newsflow.storage import filesystem, is_url, location_key, problem
+from newsflow.store import atomic_write
 
 CACHE_FOLDER = "_input_cache"
 LISTING_FILE = "listing.parquet"
+MEMO = f"{CACHE_FOLDER}/{LISTING_FILE}"  # in the lake
 LISTING = {
     "input": pl.String,  # the input URL the object was listed under
     "path": pl.String,  # relative to it
@@ -52,7 +55,10 @@ Signature = tuple[str, int, str]
 
 
 def input_cache_dir(lake_dir: Path | str) -> Path:
-    """Where a lake keeps copies of new objects and the signature memo."""
+    """The local folder where a lake's copies of new objects are kept."""
+    if is_url(lake_dir):
+        key = digest(location_key(lake_dir), size=8)
+        return Path(tempfile.gettempdir()) / "newsflow-input-cache" / key
     return Path(lake_dir) / CACHE_FOLDER
 
 
@@ -76,23 +82,28 @@ def signature(info: dict[str, Any]) -> Signature | None:
 
 
 class InputCache:
-    """The copies of one input URL's objects and the memo of their signatures."""
+    """The copies of one input URL's objects and the memo of their signatures (in the
+    lake `lake_dir`)."""
 
-    def __init__(self, folder: Path, url: str) -> None:
-        self.folder = folder
+    def __init__(self, lake_dir: Path | str, url: str) -> None:
+        self.lake = Lake(lake_dir)
         self.url = url
         # Keyed by the URL: two inputs' `a.json` never share a copy.
-        self.copies = folder / digest(url, size=8)
+        self.copies = input_cache_dir(lake_dir) / digest(url, size=8)
+
+    def _memo(self) -> pl.DataFrame:
+        return (
+            self.lake.read_table(MEMO)
+            if self.lake.exists_file(MEMO)
+            else pl.DataFrame(schema=LISTING)
+        )
 
     def copy_of(self, path: str) -> Path:
         return self.copies / path
 
     def known(self) -> dict[str, tuple[Signature, str]]:
         """path -> (signature, content hash) as the last listing of this URL saw them."""
-        memo = self.folder / LISTING_FILE
-        if not memo.exists():
-            return {}
-        rows = pl.read_parquet(memo).filter(pl.col("input") == self.url)
+        rows = self._memo().filter(pl.col("input") == self.url)
         return {
             r["path"]: ((r["etag"], r["size"], r["modified"]), r["content_hash"])
             for r in rows.iter_rows(named=True)
@@ -100,12 +111,7 @@ class InputCache:
 
     def remember(self, listed: dict[str, tuple[Signature, str]]) -> None:
         """Replace this URL's rows of the memo by `listed` (objects gone are forgotten)."""
-        memo = self.folder / LISTING_FILE
-        others = (
-            pl.read_parquet(memo).filter(pl.col("input") != self.url)
-            if memo.exists()
-            else pl.DataFrame(schema=LISTING)
-        )
+        others = self._memo().filter(pl.col("input") != self.url)
         rows = [
             {
                 "input": self.url,
@@ -118,7 +124,7 @@ class InputCache:
             for path, (sig, hashed) in sorted(listed.items())
         ]
         memo_rows = pl.concat([others, pl.DataFrame(rows, schema=LISTING)])
-        write_parquet(memo_rows, memo, {"newsflow.input_listing": "1"})
+        self.lake.write_table(memo_rows, MEMO, {"newsflow.input_listing": "1"})
 
     def keep_only(self, paths: set[str]) -> None:
         """Delete the copies of every other object (ingested ones, gone ones)."""
@@ -134,13 +140,7 @@ class InputCache:
 
 def fetch(fs: Any, remote: str, local: Path) -> None:
     """Download one object to `local`, atomically (a killed download leaves no copy)."""
-    local.parent.mkdir(parents=True, exist_ok=True)
-    tmp = local.with_name(f".{local.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        fs.get_file(remote, str(tmp))
-        tmp.replace(local)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(local, lambda tmp: fs.get_file(remote, str(tmp)))
 
 
 def _each(work: Callable[[str], None], paths: Iterable[str]) -> dict[str, BaseException]:
@@ -221,7 +221,7 @@ def list_any_inputs(
     if not is_url(location):
         return list_inputs(Path(location))
     url = location_key(location)
-    return list_object_inputs(url, InputCache(input_cache_dir(lake_dir), url), seen)
+    return list_object_inputs(url, InputCache(lake_dir, url), seen)
 
 
 def local_input_root(batch: Batch, location: Path | str, lake_dir: Path | str) -> Path:
@@ -235,7 +235,7 @@ def local_input_root(batch: Batch, location: Path | str, lake_dir: Path | str) -
     if not is_url(location):
         return Path(location)
     url = location_key(location)
-    cache = InputCache(input_cache_dir(lake_dir), url)
+    cache = InputCache(lake_dir, url)
     missing = [
         f.path
         for f in batch.files

@@ -122,12 +122,19 @@ def delta_storage_options(url: str) -> dict[str, str]:
     return options
 
 
-def filesystem(url: str) -> tuple[Any, str]:
+def polars_storage_options(url: str) -> dict[str, str]:
+    """Storage options for polars' own object-store reader (`scan_parquet`,
+    `scan_delta`) at `url`: the same as delta-rs's (it finds credentials itself)."""
+    return delta_storage_options(url)
+
+
+def filesystem(url: str, **options: Any) -> tuple[Any, str]:
     """The fsspec filesystem for `url` and the path within it (`bucket/prefix`, no
-    trailing slash)."""
+    trailing slash). `options` add to the environment's (a lake's store turns the
+    listings cache off)."""
     import fsspec.core  # only runs that read object storage pay for the import
 
-    fs, path = fsspec.core.url_to_fs(url, **storage_options(url))
+    fs, path = fsspec.core.url_to_fs(url, **storage_options(url), **options)
     return fs, str(path).rstrip("/")
 
 

@@ -166,7 +166,7 @@ def failures_first(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda row: bool(row.get("success")))
 
 
-def quality_description(run_id: str, report: Path, rows: list[dict[str, Any]]) -> str:
+def quality_description(run_id: str, report: Path | str, rows: list[dict[str, Any]]) -> str:
     """The quality artifact's Markdown description: what failed, and a link to the report."""
     failed = sum(not row.get("success") for row in rows)
     verdict = (
@@ -174,4 +174,6 @@ def quality_description(run_id: str, report: Path, rows: list[dict[str, Any]]) -
         if failed
         else (f"all {len(rows)} expectations passed")
     )
-    return f"newsflow run {run_id}: {verdict}. Report: [{report}]({report.resolve().as_uri()})"
+    # A local file links as file://; a report on object storage is named by its URL.
+    link = report.resolve().as_uri() if isinstance(report, Path) else report
+    return f"newsflow run {run_id}: {verdict}. Report: [{report}]({link})"

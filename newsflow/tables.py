@@ -5,10 +5,11 @@ Lake.stage_dir), which no reader is meant to see. When a run has finished its wo
 passed its checks, `commit_tables` brings each table under `tables/<stage>/` up to date
 with the working copy in one Delta commit per table: a working file that is not yet in
 the table is added (hard-linked into the table folder under a name that says which
-working file it is, so no data is copied), and a table file whose working file was
-replaced or removed is removed. The commit is a diff of two states, not a list of what
-this run wrote, so whatever an earlier run left uncommitted (it failed, was cancelled or
-killed after writing) is committed by the next run that finishes, never skipped.
+working file it is, so no data is copied; on object storage the server copies it), and a
+table file whose working file was replaced or removed is removed. The commit is a diff
+of two states, not a list of what this run wrote, so whatever an earlier run left
+uncommitted (it failed, was cancelled or killed after writing) is committed by the next
+run that finishes, never skipped.
 
 Delta keeps removed files readable (time travel) until `vacuum` expires them, so a
 reader during a run reads the previous versions, and a reader pinning a run reads each
@@ -18,17 +19,14 @@ table as of the versions its run manifest records (`Snapshot`).
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import polars as pl
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Transaction
 from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import TableNotFoundError
@@ -38,6 +36,8 @@ from newsflow.faults import checkpoint
 from newsflow.lake import PARTITION_KEYS, STAGES, Lake, LakeVersionError
 from newsflow.lease import FENCE_APP_ID, writer_fence
 from newsflow.schema import GROWING_STAGES, STAGE_SCHEMAS
+from newsflow.storage import delta_storage_options
+from newsflow.store import FileVersion
 
 TABLES_DIR = "tables"
 # Stages readers read. The others (line statistics, the dedupe index, the file
@@ -63,9 +63,18 @@ def table_uri(lake_root: str | Path, stage: str) -> str:
     return f"{str(lake_root).rstrip('/')}/{TABLES_DIR}/{stage}"
 
 
+def storage_options(uri: str) -> dict[str, str] | None:
+    """What deltalake and polars need for a table on object storage (None locally)."""
+    return delta_storage_options(uri) or None
+
+
+def open_table(uri: str, version: int | None = None) -> DeltaTable:
+    return DeltaTable(uri, version=version, storage_options=storage_options(uri))
+
+
 def _open(uri: str, version: int | None = None) -> DeltaTable | None:
     try:
-        return DeltaTable(uri, version=version)
+        return open_table(uri, version)
     except TableNotFoundError:
         return None
 
@@ -79,30 +88,20 @@ def table_versions(lake_root: str | Path) -> dict[str, int | None]:
 # -- the commit ----------------------------------------------------------------------
 
 
-def published_name(working: Path, stage_dir: Path) -> str:
+def published_name(working: Any, version: FileVersion, stage_dir: Any) -> str:
     """The table path of a working file: its path in the stage folder, with a token of
-    the file's version (mtime in ns, size) before the suffix.
+    the file's version (mtime in ns, size; on object storage its ETag and size) before
+    the suffix.
 
     The working copy's files are only ever replaced whole (a new file renamed over the
     old, lake.py), and each replacement has a new mtime, so a rewritten file gets a new
     name and a table version never points at bytes that changed under it. Not the
     inode: a copy of the lake that keeps mtimes (`cp -a`, `copytree`) then still
     matches its tables, and is not committed again in full."""
-    st = working.stat()
-    identity = f"{st.st_mtime_ns}:{st.st_size}".encode()
+    identity = f"{version.token}:{version.size}".encode()
     token = hashlib.blake2b(identity, digest_size=8).hexdigest()
-    relative = working.relative_to(stage_dir)
+    relative: PurePath = working.relative_to(stage_dir)
     return relative.with_name(f"{relative.stem}.{token}{relative.suffix}").as_posix()
-
-
-def _link(source: Path, target: Path) -> None:
-    """Put `source` at `target` without copying its bytes where the file system can."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.unlink(missing_ok=True)  # left by a commit cut short before its log entry
-    try:
-        os.link(source, target)
-    except OSError:  # no hard links here (another device, some network file systems)
-        shutil.copy2(source, target)
 
 
 def _partition_values(stage: str, path: str) -> dict[str, str | None]:
@@ -135,17 +134,24 @@ def commit_properties(table: DeltaTable, lake_root: str | Path, run_id: str) -> 
 def commit_table(lake: Lake, stage: str, run_id: str) -> int:
     """Make the stage's table hold exactly the working copy's files, in one commit (none
     when they already match); returns the table's version."""
-    uri = table_uri(lake.root, stage)
-    folder = Path(uri)
+    uri = table_uri(lake.url, stage)
+    folder = lake.root / TABLES_DIR / stage
     key = PARTITION_KEYS.get(stage)
     schema = _arrow_schema(stage)
     table = _open(uri)
     if table is None:
-        table = DeltaTable.create(uri, schema, partition_by=[key] if key else None, name=stage)
+        table = DeltaTable.create(
+            uri,
+            schema,
+            partition_by=[key] if key else None,
+            name=stage,
+            storage_options=storage_options(uri),
+        )
     elif stage in GROWING_STAGES:
-        _add_new_columns(table, schema, lake.root, run_id)
+        _add_new_columns(table, schema, lake.url, run_id)
     stage_dir = lake.stage_dir(stage)
-    wanted = {published_name(p, stage_dir): p for p in lake.files(stage)}
+    working = lake.store.versions(stage_dir)
+    wanted = {published_name(p, v, stage_dir): p for p, v in working.items()}
     committed = set(_committed_paths(table))
     added = sorted(wanted.keys() - committed)
     removed = sorted(committed - wanted.keys())
@@ -154,15 +160,15 @@ def commit_table(lake: Lake, stage: str, run_id: str) -> int:
     now = int(time.time() * 1000)
     actions: list[AddAction | RemoveAction] = []
     for name in added:
-        _link(wanted[name], folder / name)
-        st = (folder / name).stat()
-        rows = pq.ParquetFile(folder / name).metadata.num_rows
+        lake.store.copy_in(wanted[name], folder / name)
+        version = working[wanted[name]]  # the same bytes: a link, or the server's copy
+        rows = lake.store.parquet_metadata(wanted[name]).num_rows
         actions.append(
             AddAction(
                 name,
-                st.st_size,
+                version.size,
                 _partition_values(stage, name),
-                int(st.st_mtime * 1000),
+                int(version.modified * 1000),
                 True,
                 f'{{"numRecords": {rows}}}',
             )
@@ -176,7 +182,7 @@ def commit_table(lake: Lake, stage: str, run_id: str) -> int:
         mode="append",
         schema=schema,
         partition_by=[key] if key else None,
-        commit_properties=commit_properties(table, lake.root, run_id),
+        commit_properties=commit_properties(table, lake.url, run_id),
     )
     table.update_incremental()
     return table.version()
@@ -218,7 +224,7 @@ class Snapshot:
         version = self.versions.get(stage)
         if version is None:
             return None
-        return DeltaTable(table_uri(self.lake_root, stage), version=version)
+        return open_table(table_uri(self.lake_root, stage), version=version)
 
     def scan(self, stage: str) -> pl.LazyFrame:
         """The stage's rows as of this snapshot, typed by the contract."""
@@ -226,7 +232,8 @@ class Snapshot:
         version = self.versions.get(stage)
         if version is None:
             return pl.LazyFrame(schema=schema)
-        lf = pl.scan_delta(table_uri(self.lake_root, stage), version=version)
+        uri = table_uri(self.lake_root, stage)
+        lf = pl.scan_delta(uri, version=version, storage_options=storage_options(uri))
         # A version from before an enricher existed has no column of it: null, as in
         # a run that did not select it.
         have = lf.collect_schema().names()
@@ -262,7 +269,7 @@ def snapshot(lake_root: str | Path, run_id: str | None = None) -> Snapshot:
     if run_id is not None:
         run = next((r for r in runs if r["run_id"] == run_id), None)
         if run is None:
-            raise KeyError(f"no run {run_id} recorded in {lake.root / 'runs'}")
+            raise KeyError(f"no run {run_id} recorded in {lake.url}/runs")
         if "tables" not in run:
             raise KeyError(f"run {run_id} was recorded before the lake had tables")
         return Snapshot(str(lake_root), run["tables"], run_id)
@@ -293,8 +300,8 @@ def vacuum(lake_root: str | Path, retain_hours: int) -> dict[str, int]:
 
 def old_layout_folders(lake_root: str | Path) -> list[str]:
     """Stage folders of the old layout (`<lake>/enriched/…`) still in the lake."""
-    root = Path(lake_root)
-    return [s for s in (*STAGES, "manifest") if (root / s).is_dir()]
+    lake = Lake(lake_root)
+    return [s for s in (*STAGES, "manifest") if lake.store.is_dir(lake.root / s)]
 
 
 def check_layout(lake_root: str | Path) -> None:
@@ -311,12 +318,10 @@ def migrate(lake_root: str | Path, run_id: str) -> dict[str, int]:
     """Move the old layout's stage folders into the working copy (a rename: no data is
     copied) and commit them as the tables' first versions. A migration cut short is
     finished by running it again."""
-    root = Path(lake_root)
-    lake = Lake(root)
-    for stage in old_layout_folders(root):
+    lake = Lake(lake_root)
+    for stage in old_layout_folders(lake_root):
         target = lake.stage_dir(stage)
-        if target.exists():  # never merge two copies of a stage: a person must choose
-            raise OldLayoutError(f"lake {root} has both {stage}/ and {target}: remove one")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(root / stage, target)
+        if lake.store.exists(target):  # never merge two copies of a stage: a person must choose
+            raise OldLayoutError(f"lake {lake_root} has both {stage}/ and {target}: remove one")
+        lake.store.move(lake.root / stage, target)
     return commit_tables(lake, run_id)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ from prefect.context import TaskRunContext
 
 from newsflow import __version__
 from newsflow.lake import Lake
-from newsflow.storage import is_url, location_key
+from newsflow.storage import is_url, location_key, resolved
 
 GENERATION_FILE = ".generation"
 # Long enough for any retry of a run; short enough that old results do not pile up.
@@ -36,42 +35,32 @@ CACHE_EXPIRATION = timedelta(days=7)
 RESULT_SHAPE = "stage-result-v1"
 
 
-def lake_generation(lake_root: Path, renew: bool = False) -> str:
+def lake_generation(lake: Lake | Path | str, renew: bool = False) -> str:
     """The lake's generation token, created on first use and replaced when `renew`."""
-    path = lake_root / GENERATION_FILE
+    lake = lake if isinstance(lake, Lake) else Lake(lake)
     if not renew:
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except FileNotFoundError:
-            pass
+        found = lake.read_text(GENERATION_FILE)
+        if found is not None:
+            return found.strip()
     token = uuid.uuid4().hex
-    lake_root.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{GENERATION_FILE}.{token}.tmp")
-    tmp.write_text(token, encoding="utf-8")
-    try:
-        if renew:
-            tmp.replace(path)
-            return token
-        # Tasks asking at once for a new lake's token must all get the same one: the
-        # first link wins, the others read it.
-        try:
-            os.link(tmp, path)
-            return token
-        except FileExistsError:
-            return path.read_text(encoding="utf-8").strip()
-    finally:
-        tmp.unlink(missing_ok=True)
+    if renew:
+        lake.write_text(GENERATION_FILE, token)
+        return token
+    # Tasks asking at once for a new lake's token must all get the same one: the first
+    # write wins, the others read it.
+    if lake.store.write_new_text(lake.root / GENERATION_FILE, token):
+        return token
+    return str(lake.read_text(GENERATION_FILE)).strip()
 
 
 def _key(stage: str, lake_dir: Any, batch_id: str, settings: Any) -> str:
-    lake_root = Path(lake_dir).resolve()
     material = json.dumps(
         [
             stage,
             RESULT_SHAPE,
             __version__,
-            str(lake_root),
-            lake_generation(lake_root),
+            location_key(resolved(lake_dir)),
+            lake_generation(lake_dir),
             batch_id,
             settings,
         ],
@@ -92,8 +81,8 @@ def ingest_key(_: TaskRunContext, inputs: dict[str, Any]) -> str:
 
 def _ingested_by(lake_dir: Any, batch_id: str) -> str:
     lake = Lake(lake_dir)
-    path = lake.stage_dir("ingested") / f"{batch_id}.parquet"
-    return lake.run_of(path) if path.exists() else ""
+    path = lake.file_path("ingested", batch_id)
+    return lake.run_of(path) if lake.store.exists(path) else ""
 
 
 def clean_key(_: TaskRunContext, inputs: dict[str, Any]) -> str:

@@ -18,8 +18,6 @@ from dataclasses import dataclass
 
 import ftfy
 import polars as pl
-import pyarrow as pa
-import pyarrow.parquet as pq
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -297,7 +295,6 @@ def clean(
     """
     started = time.perf_counter()
     lake = Lake(lake_dir)
-    source = pq.ParquetFile(lake.stage_dir("ingested") / f"{batch_id}.parquet")
     line_stats = lake.scan("line_stats").collect()
     metadata_parts: list[pl.DataFrame] = []
     quarantine_parts: list[pl.DataFrame] = []
@@ -306,9 +303,7 @@ def clean(
     def cleaned_chunks() -> Iterator[pl.DataFrame]:
         # A batch of one large streamed file holds many records: clean them a chunk at a
         # time, so memory follows the chunk, not the file (every rule reads one row).
-        for batch in source.iter_batches(batch_size=CLEAN_CHUNK_ROWS):
-            ingested = pl.from_arrow(pa.Table.from_batches([batch]))
-            assert isinstance(ingested, pl.DataFrame)
+        for ingested in lake.read_chunks("ingested", batch_id, CLEAN_CHUNK_ROWS):
             cleaned, metadata_only, quarantined = clean_frame(
                 ingested, run_date, line_stats, thresholds
             )
@@ -325,7 +320,7 @@ def clean(
     lake.write(quarantined, "quarantine", f"clean-{batch_id}", run_id)
     return CleanedBatch(
         batch_id=batch_id,
-        rows_in=source.metadata.num_rows,
+        rows_in=lake.store.parquet_metadata(lake.file_path("ingested", batch_id)).num_rows,
         rows_out=cleaned_rows,
         metadata_only=metadata_only.height,
         quarantined=quarantined.height,

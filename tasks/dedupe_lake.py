@@ -26,7 +26,7 @@ def cleaned_rows(lake: Lake, batch: str, ids: pl.Series, columns: list[str]) -> 
     """`columns` of the cleaned rows of `batch` whose doc_id is in `ids` (first copy of
     an id only)."""
     return (
-        pl.scan_parquet(lake.stage_dir("cleaned") / f"{batch}.parquet")
+        lake.scan_file("cleaned", batch)
         .filter(pl.col("doc_id").is_in(ids.implode()))
         .select(columns)
         .collect()
@@ -134,9 +134,8 @@ def write_outputs(
         for (bucket,), group in progress.each(groups, total, f"{stage}/ groups written"):
             rows = parked(stage, int(bucket))
             for batch in group["batch_id"]:
-                path = lake.stage_dir(stage) / f"{batch}.parquet"
-                if path.exists() and not rebuild:
-                    before = pl.read_parquet(path).join(member_ids, on="doc_id", how="anti")
+                if not rebuild and lake.exists(stage, batch):
+                    before = lake.read(stage, batch).join(member_ids, on="doc_id", how="anti")
                 else:
                     before = empty(schema)
                 part = pl.concat(

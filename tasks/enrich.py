@@ -24,7 +24,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import polars as pl
-import pyarrow.parquet as pq
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
@@ -117,9 +116,9 @@ def outdated_batches(lake: Lake) -> set[str]:
     of today's enrichers is current."""
     outdated = set()
     for path in lake.files("enriched"):
-        meta = pq.ParquetFile(path).metadata.metadata or {}
-        version = meta.get(b"newsflow.schema_version", b"").decode()
-        names = meta.get(b"newsflow.enrichers", b"").decode().split(",")
+        meta = lake.footer(path)
+        version = meta.get("newsflow.schema_version", "")
+        names = meta.get("newsflow.enrichers", "").split(",")
         if version != SCHEMA_VERSION or any(n and n not in ENRICHERS for n in names):
             outdated.add(path.stem)
     return outdated
@@ -204,8 +203,8 @@ def enrich(
     started = time.perf_counter()
     chosen = select_enrichers(enrichers)
     lake = Lake(lake_dir)
-    source = lake.stage_dir("deduped") / f"{batch_id}.parquet"
-    deduped = pl.read_parquet(source)
+    source = lake.file_path("deduped", batch_id)
+    deduped = lake.read("deduped", batch_id)
     seconds: dict[str, float] = {}
     # Each chunk of documents an enricher's workers return counts to the run's progress.
     reporting = workers.ON_CHUNK.set(progress.reporter(run_id, "enrich", batch_id))

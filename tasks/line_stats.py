@@ -122,11 +122,8 @@ class LineCounts:
 def line_stats(batch_ids: list[str], lake_dir: str, run_id: str) -> LineCounts:
     """Count the run's ingested batches into `line_docs/`, rederive `line_stats/`."""
     lake = Lake(lake_dir)
-    folder = lake.stage_dir("ingested")
     new = [
-        document_lines(
-            pl.read_parquet(folder / f"{b}.parquet", columns=["doc_id", "url", "body"]), run_id
-        )
+        document_lines(lake.read("ingested", b, columns=["doc_id", "url", "body"]), run_id)
         for b in batch_ids
     ]
     counted = lake.scan("line_docs").collect()

@@ -50,13 +50,13 @@ def roll_back(batch_ids: list[str], lake_dir: str, run_id: str) -> RolledBack:
     ingested = [p for p in lake.files("ingested") if p.stem in present]
     doc_ids = pl.concat(
         [pl.Series("doc_id", [], pl.String)]
-        + [pl.read_parquet(p, columns=["doc_id"])["doc_id"] for p in ingested]
+        + [lake.read("ingested", p.stem, columns=["doc_id"])["doc_id"] for p in ingested]
     )
-    lake_generation(lake.root, renew=True)
+    lake_generation(lake, renew=True)
     uncounted = forget_documents(lake, doc_ids, run_id)
     for path in files:
         checkpoint("roll_back.remove")
-        path.unlink(missing_ok=True)
+        lake.remove(path)
     return RolledBack(
         batches=len(present),
         files=len(files),

@@ -128,7 +128,7 @@ def test_the_flow_run_is_named_by_its_lake_and_run_id(
                 flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id]))
             )
         ]
-    assert (config.lake_dir / "runs" / f"{run['run_id']}.json").exists()
+    assert (Path(config.lake_dir) / "runs" / f"{run['run_id']}.json").exists()
     batch_tasks = [n for n in task_names if n.startswith(("ingest-", "clean-", "enrich-"))]
     assert len(batch_tasks) == 3 * 3  # 7 files in batches of 3: ingest, clean, enrich each
     assert not [n for n in task_names if re.search(r"[0-9a-f]{32}", n)]

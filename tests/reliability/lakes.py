@@ -83,19 +83,19 @@ def canonical(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.sort(flat, nulls_last=True)
 
 
-def stage_rows(lake: Path, stage: str) -> pl.DataFrame:
+def stage_rows(lake: Path | str, stage: str) -> pl.DataFrame:
     """A stage's rows in the pipeline's working copy, canonical (see `canonical`)."""
     lake_ = Lake(lake)
     frame = lake_.read_manifest() if stage == "manifest" else lake_.scan(stage).collect()
     return canonical(frame)
 
 
-def table_rows(lake: Path, stage: str) -> pl.DataFrame:
+def table_rows(lake: Path | str, stage: str) -> pl.DataFrame:
     """A table's rows as readers see them (its newest committed version), canonical."""
     return canonical(snapshot(lake).scan(stage).collect())
 
 
-def assert_same_rows(expected: Path, actual: Path) -> None:
+def assert_same_rows(expected: Path | str, actual: Path | str) -> None:
     """Every stage of `actual` holds exactly the rows of `expected` (run/batch ids aside),
     in the working copy and in the tables readers read."""
     for stage in ROW_STAGES:
@@ -108,7 +108,7 @@ def assert_same_rows(expected: Path, actual: Path) -> None:
         assert got.equals(want), f"table {stage}: same row count, different rows"
 
 
-def assert_consistent(lake: Path) -> None:
+def assert_consistent(lake: Path | str) -> None:
     """No document twice in a stage; the dedupe index agrees with cleaned/ and deduped/."""
     rows = {stage: Lake(lake).scan(stage).collect() for stage in UNIQUE_DOC_IDS}
     for stage, frame in rows.items():

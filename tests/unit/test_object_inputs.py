@@ -19,7 +19,6 @@ from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
 from newsflow.object_inputs import (
     InputCache,
-    input_cache_dir,
     list_any_inputs,
     local_input_root,
     signature,
@@ -91,7 +90,7 @@ def test_a_changed_object_is_downloaded_again_and_ingested_copies_are_dropped(
     assert [d.rsplit("/", 1)[1] for d in downloads] == ["a.json"]
     assert after[0].content_hash != before[0].content_hash
     assert after[1] == before[1]
-    copies = InputCache(input_cache_dir(lake), location_key(url)).copies
+    copies = InputCache(lake, location_key(url)).copies
     # b.json is ingested (its hash is seen): its copy goes; the new a.json stays for ingest.
     assert sorted(p.name for p in copies.rglob("*") if p.is_file()) == ["a.json"]
 
