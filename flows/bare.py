@@ -25,7 +25,7 @@ from newsflow.config import PipelineConfig
 
 LOGGER = logging.getLogger("newsflow.bare")
 # The task objects the flow body submits, by their names in `flows.pipeline`; dedupe's
-# phase tasks (`DEDUPE_PHASES`), which `run_dedupe` submits, by their names in
+# phase tasks (`dedupe_stage.PHASES`), which `run_dedupe` submits, by their names in
 # `tasks.dedupe_stage`.
 TASKS = (
     "ingest",
@@ -36,20 +36,6 @@ TASKS = (
     "enrich",
     "quality_check",
     "commit",
-)
-
-DEDUPE_PHASES = (
-    "plan_dedupe",
-    "fingerprint_batch",
-    "split_bands",
-    "find_candidates",
-    "route_pairs",
-    "route_shingles",
-    "verify_pairs",
-    "connect_components",
-    "route_rows",
-    "merge_partition",
-    "finish",
 )
 
 
@@ -87,7 +73,7 @@ def run_without_prefect(config: PipelineConfig) -> dict[str, Any]:
             "_was_cached": lambda _future: False,
         }
         phases: dict[str, Any] = {
-            name: PlainTask(getattr(dedupe_stage, name), pool) for name in DEDUPE_PHASES
+            name: PlainTask(getattr(dedupe_stage, name), pool) for name in dedupe_stage.PHASES
         }
         with patch.multiple(pipeline, **swaps), patch.multiple(dedupe_stage, **phases):
             result: dict[str, Any] = pipeline.newsflow_pipeline.fn(config)

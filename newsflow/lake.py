@@ -41,6 +41,10 @@ STAGES = (
     "line_stats",
     "dedupe_index",
     "metadata_only",
+    "dedupe_bands",
+    "dedupe_keys",
+    "dedupe_clusters",
+    "dedupe_batches",
 )
 # Folders whose files are hive-partitioned by one column, kept out of the file itself
 # (pyarrow refuses a dataset whose partition key is also a file column).
@@ -229,6 +233,17 @@ class Lake:
         key = PARTITION_KEYS.get(stage)
         lf = pl.scan_parquet(files, hive_partitioning=key is not None)
         return lf.select(pl.col(c).cast(t) for c, t in schema.items())
+
+    def read(self, stage: str, name: str, columns: list[str] | None = None) -> pl.DataFrame:
+        """`columns` (default all) of `<stage>/<name>.parquet`, typed by the contract;
+        empty when the file does not exist."""
+        schema = STAGE_SCHEMAS[stage]
+        wanted = pl.Schema({c: schema[c] for c in columns or schema.names()})
+        path = self.stage_dir(stage) / f"{name}.parquet"
+        if not path.exists():
+            return pl.DataFrame(schema=wanted)
+        frame = pl.read_parquet(path, columns=wanted.names())
+        return frame.select(pl.col(c).cast(t) for c, t in wanted.items())
 
     def run_of(self, path: Path) -> str:
         """The run id in a Parquet file's footer ('' if none)."""
