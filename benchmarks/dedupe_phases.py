@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python -m benchmarks.dedupe_phases LAKE [--code DIR]
+    .venv/bin/python -m benchmarks.dedupe_phases LAKE [--code DIR] [--record]
 
 Copies `LAKE/cleaned` into a fresh lake and runs dedupe there in this process, the
 phases one after another (`run_dedupe(..., submit=False)`), from the code in `--code`
@@ -10,7 +10,8 @@ phases one after another (`run_dedupe(..., submit=False)`), from the code in `--
 phases existed dedupe was one task, reported as one phase `dedupe` with the seconds of
 its logged steps). A thread samples the process's RSS every 20 ms. Prints one JSON
 line: per phase its wall and CPU seconds, the peak RSS while it ran and how far that
-rose above the RSS it started with (what one task of it adds to a worker).
+rose above the RSS it started with (what one task of it adds to a worker). `--record`
+appends it to `benchmarks/results/dedupe_phases.json` with the code's commit.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lake", type=Path)
     parser.add_argument("--code", type=Path, default=Path.cwd())
+    parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(args.code.resolve()))
     logging.basicConfig(level=logging.WARNING)
@@ -83,7 +85,10 @@ def main() -> int:
     sampler.start()
     figures: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="dedupe-phases-") as tmp:
-        shutil.copytree(args.lake / "cleaned", Path(tmp) / "cleaned")
+        # The pipeline's working copy (`_work/`) since the Delta tables, the root before.
+        source = args.lake / "_work" / "cleaned"
+        source = source if source.is_dir() else args.lake / "cleaned"
+        shutil.copytree(source, Path(tmp) / source.relative_to(args.lake))
         wall, cpu = time.perf_counter(), time.process_time()
         try:
             import tasks.dedupe_stage as stage
@@ -99,19 +104,20 @@ def main() -> int:
         total = {"s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
     sampler.stopped = True
     rounded = {k: {m: round(v, 2) for m, v in f.items()} for k, f in figures.items()}
-    print(
-        json.dumps(
-            {
-                "code": str(args.code),
-                "lake": str(args.lake),
-                "total": {k: round(v, 2) for k, v in total.items()},
-                "peak_mib": round(max(f["peak_mib"] for f in figures.values()), 1),
-                "deduped": out["deduped"],
-                "duplicates": out["duplicates"],
-                "phases": rounded,
-            }
-        )
-    )
+    result = {
+        "code": str(args.code),
+        "lake": str(args.lake),
+        "total": {k: round(v, 2) for k, v in total.items()},
+        "peak_mib": round(max(f["peak_mib"] for f in figures.values()), 1),
+        "deduped": out["deduped"],
+        "duplicates": out["duplicates"],
+        "phases": rounded,
+    }
+    print(json.dumps(result))
+    if args.record:
+        from benchmarks.common import record  # after the run: it imports the stage
+
+        record("dedupe_phases", result, code=args.code)
     return 0
 
 

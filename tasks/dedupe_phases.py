@@ -206,7 +206,7 @@ def plan_dedupe(lake_dir: str, run_id: str, config: DedupeConfig) -> DedupePlan:
     changed = sorted(b for b, rows in cleaned_rows_by_batch.items() if held.get(b) != rows)
     new = candidate_documents(lake, changed)
     if not reason:
-        new = not_indexed(lake, new, parts)
+        new = not_indexed(lake, new, parts, set(held))
     for (batch,), part in new.group_by("batch_id", maintain_order=True):
         scratch.write(part.select("doc_id"), "new", str(batch))
     indexed_docs = int(batches["docs"].sum()) if batches.height else 0
@@ -242,15 +242,17 @@ def candidate_documents(lake: Lake, batches: list[str]) -> pl.DataFrame:
     return found.unique("doc_id", keep="first", maintain_order=True)
 
 
-def not_indexed(lake: Lake, docs: pl.DataFrame, parts: int) -> pl.DataFrame:
-    """`docs` whose doc_id no index partition holds (each partition read is one their
-    ids hash to)."""
+def not_indexed(lake: Lake, docs: pl.DataFrame, parts: int, listed: set[str]) -> pl.DataFrame:
+    """`docs` whose doc_id no index partition holds from a batch of the batch list
+    (`listed`: rows of other batches are a killed run's, not committed). Each partition
+    read is one their ids hash to."""
     if docs.is_empty():
         return docs
     keyed = docs.with_columns(part=id_partition(pl.col("doc_id"), parts))
     kept = []
     for (part,), rows in keyed.partition_by("part", as_dict=True, maintain_order=True).items():
-        held = read_part(lake, DOCS, int(str(part)), ["doc_id"])
+        held = read_part(lake, DOCS, int(str(part)), ["doc_id", "batch_id"])
+        held = held.filter(pl.col("batch_id").is_in(list(listed))).select("doc_id")
         kept.append(rows.join(held, on="doc_id", how="anti", maintain_order="left"))
     return pl.concat(kept).drop("part").sort("batch_id", maintain_order=True)
 
@@ -308,6 +310,8 @@ def find_candidates(
     scratch = scratch_of(lake, run_id)
     new = scratch.read(BAND_ROWS, "bands_in", str(part))
     old = empty(BAND_ROWS) if plan.rebuilt else read_part(lake, BANDS, part)
+    # Rows of a new document already there are a killed run's: it is searched again.
+    old = old.join(new.select("doc_id").unique(), on="doc_id", how="anti")
     query, pool, stored = band_search(new, old)
     pairs = partition_candidates(query, pool, config)
     scratch.write(stored, "index_out", BANDS, str(part), "rows")
@@ -457,6 +461,7 @@ def connect_components(
     fp = scratch.read(LIGHT_FP, "fingerprints")
     found = [scratch.read(LIGHT, "old_rows", part) for part in scratch.folders("old_rows")]
     old = pl.concat([empty(LIGHT), *found]).unique("doc_id", keep="first").sort("doc_id")
+    old = old.join(fp.select("doc_id"), on="doc_id", how="anti")  # a killed run's rows
     links = linked(fp, old, near, config)
     del fp
     batches = set(links.members["batch_id"])
@@ -586,7 +591,8 @@ def write_index_partition(
         old = empty(STAGE_SCHEMAS[CLUSTERS]) if plan.rebuilt else read_part(lake, CLUSTERS, part)
         leaving = scratch.read(IDS, "clusters_out", name)
         joining = scratch.read(STAGE_SCHEMAS[CLUSTERS], "clusters_in", name)
-        rows = pl.concat([old.join(leaving, on="doc_id", how="anti"), joining]).sort(
+        gone = pl.concat([leaving, joining.select("doc_id")])
+        rows = pl.concat([old.join(gone, on="doc_id", how="anti"), joining]).sort(
             "kept_doc_id", "doc_id"
         )
     else:

@@ -103,7 +103,7 @@ def band_search(
     old = old.with_columns(shape_title)
     new = new.with_columns(shape_title)
     query = new.join(old.select(SHAPE).unique(), on=SHAPE, how="anti", nulls_equal=True)
-    stored = pl.concat([old, new]).filter(first).sort("key", "doc_id")
+    stored = pl.concat([old, new]).filter(first).unique().sort("key", "doc_id")
     return (
         query.filter(first).drop("shape_title"),
         old.drop("shape_title"),

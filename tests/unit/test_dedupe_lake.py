@@ -186,3 +186,41 @@ def test_an_index_in_one_file_is_rebuilt_partitioned(tmp_path: Path) -> None:
     again = lake.run("r3")
     assert again["rebuilt"] is None
     assert again["new"] == 0
+
+
+def test_a_run_killed_before_its_batch_list_is_taken_in_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tasks.dedupe_index, "INDEX_DOCS", 2)
+    rows = cleaned(*ROWS)
+    first, later = rows.filter(pl.col("batch_id") != "b3"), rows.filter(pl.col("batch_id") == "b3")
+    once = DedupeLake(tmp_path / "once")
+    once.add(first)
+    once.run("r1")
+    once.add(later)
+    once.run("r2")
+    killed = DedupeLake(tmp_path / "killed")
+    killed.add(first)
+    killed.run("r1")
+    killed.add(later)
+
+    def die(*_args: object) -> None:
+        raise RuntimeError("killed after the index partitions, before the batch list")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.dedupe_phases, "write_batch_list", die)
+        with pytest.raises(RuntimeError):
+            killed.run("r2")
+    assert "z" in killed.stage("dedupe_index")["doc_id"]  # partitions written, not listed
+    # Its outputs hold the new document and its index does not: the index is rebuilt,
+    # as after a kill before any partition was written.
+    result = killed.run("r2")
+    assert result["rebuilt"] == "index has 6 documents, deduped + duplicates 7"
+    # (A rebuild links z to x as x's near duplicate, two runs x to z: the same clusters.)
+    # (A rebuild chose its partition count from 7 documents, the first run from 6.)
+    for table in ("deduped", "duplicates", "dedupe_clusters", "dedupe_batches"):
+        got, want = killed.stage_rows(table), once.stage_rows(table)
+        ignored = ["run_id", "partitions"]
+        assert got.drop(ignored, strict=False).equals(want.drop(ignored, strict=False)), table
+    kept = [killed.stage(DOCS).select("doc_id", "kept_doc_id"), once.stage(DOCS)]
+    assert kept[0].equals(kept[1].select("doc_id", "kept_doc_id"))
