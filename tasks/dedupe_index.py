@@ -14,9 +14,10 @@ Band and document keys are hashes already (partition = key mod count); ids go th
 `stable_hash` (BLAKE2b, the same on every machine and version).
 
 The partition count is chosen when the index is built: one partition per
-`INDEX_DOCS` cleaned documents (so 1 at 10k, 4 at 100k, 40 at 1M, 4,000 at 100M),
-and kept until the index is rebuilt: a band partition of 25,000 documents' band rows
-is ~80 MB in memory, a document partition ~20 MB.
+`INDEX_DOCS` cleaned documents (2 at 10k, 20 at 100k, 200 at 1M, 20,000 at 100M), and
+kept until the index is rebuilt. The band partition bounds the candidates task: at
+10k documents in one partition it rose 173 MiB (benchmarks/dedupe_phases.py,
+decision 0012), so ~90 MiB at 5,000; a document partition is ~4 MB.
 
 The batch list is written last: a run killed while it wrote the partitions left rows
 of batches the list does not hold, which the next run takes in again (each partition
@@ -33,7 +34,7 @@ from newsflow.lake import Lake
 from newsflow.schema import DEDUPE_BATCHES, STAGE_SCHEMAS
 from tasks.fingerprints import stable_hash
 
-INDEX_DOCS = 25_000
+INDEX_DOCS = 5_000
 DOCS, BANDS, KEYS, CLUSTERS, BATCHES = (
     "dedupe_index",
     "dedupe_bands",

@@ -29,7 +29,7 @@ Rows move between phases as Parquet files in the run's scratch area of the lake
 Every rule works per document, per pair or per cluster, so partitions change no output.
 
 Memory. Each task holds one partition: of a cleaned batch, of the index (one of its
-tables, ~25,000 documents: `INDEX_DOCS`), of candidate pairs and their shingle sets, of
+tables, ~5,000 documents: `INDEX_DOCS`), of candidate pairs and their shingle sets, of
 merged clusters. Components holds the new documents and the indexed ones they meet,
 with every member of their clusters (no band keys, no signatures: ~0.15 KB each), so on
 a rebuild it holds every document's, the only phase that grows with the corpus.
