@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from expectations.config import QualityConfig
+from newsflow.quality_config import QualityConfig
 from newsflow.storage import Location
 
 # Field names tried for each record field, in order; a dotted name ("source.name") is a

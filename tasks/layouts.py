@@ -17,16 +17,18 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from newsflow.config import MAPPING_FIELDS
 from tasks.authors import author_names, tag_list
 from tasks.decode import Unreadable
+from tasks.feeds import is_json_feed, parse_json_feed, parse_xml_feed, xml_feed_layout, xml_root
+from tasks.html import parse_html
+from tasks.parsed import Parsed, Record, RecordItem, field_paragraphs, paragraphs
 from tasks.unmapped import ColumnCounts, count_values
 
 Mapping = dict[str, list[str]]
-Record = dict[str, Any]
 FIELDS = ("title", "date_raw", "url", "body")
 # What JSON/CSV records carry besides FIELDS: the source's own metadata.
 SOURCE_FIELDS = tuple(
@@ -61,31 +63,6 @@ _CSV_NAME = re.compile(r"^[a-z_][a-z0-9_ .:\-]{0,40}$")
 _MISSING = {"", "none", "null", "nan"}
 
 
-@dataclass
-class Parsed:
-    """What one file yielded: records (dicts of FIELDS) and (index, rule, detail) rejects."""
-
-    layout: str
-    records: list[Record] = field(default_factory=list)
-    rejects: list[tuple[int, str, str]] = field(default_factory=list)
-    # JSON/CSV: per source column no field of the chosen mapping names, its counts.
-    unmapped_columns: ColumnCounts = field(default_factory=dict)
-
-
-def paragraphs(lines: list[str]) -> str:
-    """Join lines into paragraphs: blank lines separate them, runs of blanks collapse."""
-    blocks, current = [], []
-    for line in lines:
-        if line.strip():
-            current.append(line.strip())
-        elif current:
-            blocks.append(" ".join(current))
-            current = []
-    if current:
-        blocks.append(" ".join(current))
-    return "\n\n".join(blocks)
-
-
 def _is_plain(lines: list[str]) -> bool:
     return len(lines) >= 3 and bool(lines[0].strip()) and not lines[1].strip()
 
@@ -104,8 +81,6 @@ def detect_layout(text: str) -> str:
     """Name the layout of a decoded file from its content alone."""
     head = text.lstrip()[:2048]
     lines = text.split("\n", 3)
-    from tasks.feeds import is_json_feed, xml_feed_layout, xml_root  # feeds builds on Parsed
-
     if head.startswith(("{", "[")):
         return "jsonfeed" if is_json_feed(text) else "json"
     feed = xml_feed_layout(text)
@@ -132,16 +107,10 @@ def parse(text: str, mappings: list[Mapping]) -> Parsed:
     """Detect the layout of `text` and parse it into records."""
     layout = detect_layout(text)
     if layout == "html":
-        from tasks.html import parse_html  # tasks.html builds on Parsed from this module
-
         return parse_html(text)
     if layout in ("rss", "atom"):
-        from tasks.feeds import parse_xml_feed
-
         return parse_xml_feed(text, layout)
     if layout == "jsonfeed":
-        from tasks.feeds import parse_json_feed
-
         feed = parse_json_feed(text)
         if feed is not None:
             return feed
@@ -366,18 +335,6 @@ def map_record(obj: Any, mappings: list[Mapping]) -> Record:
     return mapped_record(obj, compiled(mappings))[0]
 
 
-def field_paragraphs(text: str) -> str:
-    """Paragraphs of a body held in one JSON/CSV field.
-
-    Crawlers such as news-please put one paragraph per line with no blank lines
-    between; a text that has blank lines uses them as paragraph breaks instead.
-    """
-    lines = text.split("\n")
-    if any(not line.strip() for line in lines[1:-1]):
-        return paragraphs(lines)
-    return "\n\n".join(line.strip() for line in lines if line.strip())
-
-
 def _records(objects: list[Any], mappings: list[Mapping], layout: str) -> Parsed:
     parsed = Parsed(layout)
     tried = compiled(mappings)
@@ -413,10 +370,6 @@ def _enveloped(data: Any, mappings: list[Mapping]) -> list[Any]:
     if len(lists) == 1 and all(isinstance(item, dict) for item in lists[0]):
         return lists[0]
     return [data]
-
-
-# A record, or the reason it was rejected, at its index in the file.
-RecordItem = tuple[int, Record | Unreadable]
 
 
 def _mapped(obj: Any, tried: list[CompiledMapping], unmapped: ColumnCounts) -> Record | Unreadable:

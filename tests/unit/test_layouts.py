@@ -8,15 +8,8 @@ import pytest
 
 from newsflow.config import PipelineConfig
 from tasks.decode import Unreadable
-from tasks.layouts import (
-    FIELDS,
-    SOURCE_FIELDS,
-    Parsed,
-    detect_layout,
-    map_record,
-    paragraphs,
-    parse,
-)
+from tasks.layouts import FIELDS, SOURCE_FIELDS, detect_layout, map_record, parse
+from tasks.parsed import Parsed, paragraphs
 
 MAPPINGS = PipelineConfig().mappings()
 RECORD_FIELDS = (*FIELDS, *SOURCE_FIELDS)
