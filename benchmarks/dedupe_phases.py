@@ -93,7 +93,7 @@ def main() -> int:
         try:
             import tasks.dedupe_stage as stage
         except ImportError:  # before the phases: one task
-            from tasks.dedupe_lake import dedupe
+            from tasks.dedupe_lake import dedupe  # type: ignore[attr-defined]  # old code
 
             out = measured(sampler, figures, "dedupe", lambda: dedupe.fn(tmp, "bench"))
         else:
