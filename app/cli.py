@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -16,13 +17,15 @@ from pathlib import Path
 from typing import Any, cast
 
 from app.deploy import DEFAULT_CRON, DEFAULT_NAME
+from flows.lake_slot import writer_lock
 from flows.runners import DASHBOARD_PORT, RUNNERS, api_shared_with_workers, flow_on_runner
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake, LakeVersionError
-from newsflow.lock import lake_lock
 from newsflow.run_config import EnvironmentProblem, ParameterError, load_config
 from newsflow.storage import as_location, resolved
 from newsflow.summary import format_run
+
+_LOG = logging.getLogger("newsflow")
 
 # Defaults for Prefect's settings unless the user set them: a project-local home,
 # no telemetry (the machine may be offline), and time for the local server to boot.
@@ -122,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--enrichers",
-        help="comma-separated enrichers to run, e.g. counts_v2,source_v2 (default: all)",
+        help="comma-separated enrichers to run, e.g. counts_v2,source_v2 (default: all "
+        "but the opt-in ones, such as pii_v1)",
     )
     run.add_argument(
         "--re-enrich",
@@ -329,8 +333,9 @@ def _vacuum(args: argparse.Namespace) -> int:
         print("newsflow: --retain must be >= 0 hours", file=sys.stderr)
         return 2
     check_layout(args.lake)
-    with lake_lock(args.lake.resolve(), f"vacuum-{os.getpid()}", wait_seconds=0):
-        deleted = vacuum(args.lake.resolve(), args.retain)
+    lake = resolved(args.lake)
+    with writer_lock(lake, None, f"vacuum-{os.getpid()}", 0, _LOG, prefect_limit=False):
+        deleted = vacuum(lake, args.retain)
     print(f"vacuum: {sum(deleted.values())} files deleted ({args.retain} h of versions kept)")
     return 0
 
@@ -342,8 +347,9 @@ def _migrate(args: argparse.Namespace) -> int:
     if not old_layout_folders(lake):
         print(f"newsflow: migrate refused: {args.lake} has no folders to migrate", file=sys.stderr)
         return 2
-    with lake_lock(lake, f"migrate-{os.getpid()}", wait_seconds=0):
-        versions = migrate(lake, f"migrate-{os.getpid()}")
+    run_id = f"migrate-{os.getpid()}"  # the lock's and the commits' (the fence's)
+    with writer_lock(lake, None, run_id, 0, _LOG, prefect_limit=False):
+        versions = migrate(lake, run_id)
     print(f"migrated {args.lake}: {len(versions)} tables under {lake / 'tables'}")
     return 0
 

@@ -42,7 +42,7 @@ from prefect.utilities.annotations import quote
 from expectations.gate import gate_groups, merge_validations, quality_check, quality_gate
 from expectations.report import artifact_rows, pass_rates, write_quality_reports
 from expectations.validate import StageValidation
-from flows.lake_slot import lake_slot
+from flows.lake_slot import writer_lock
 from flows.run_names import (
     artifact_key,
     current_run_id,
@@ -64,7 +64,7 @@ from newsflow.schema import FILE_MANIFEST, QUARANTINE
 from newsflow.storage import shown
 from newsflow.summary import counts_table, failures_first, format_run, quality_description
 from newsflow.tables import check_layout, table_versions
-from newsflow.task_cache import CACHE_EXPIRATION, CLEAN_CACHE, INGEST_CACHE, lake_generation
+from newsflow.task_cache import batch_cache, lake_generation
 from tasks.clean import clean
 from tasks.commit import commit
 from tasks.dedupe_lake import dedupe_behind, unenriched_batches
@@ -243,7 +243,7 @@ def newsflow_pipeline(
     run_id = current_run_id()
     lake = Lake(config.lake_dir)
     stages = ("ingest", *STAGES_IN_ORDER[: STAGES_IN_ORDER.index(config.stop_after) + 1])
-    slot = lake_slot(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
+    slot = writer_lock(lake.root, config.lake_name, run_id, config.lock_wait_seconds, logger)
     with (
         enrich_workers_held(),  # no worker process outlives the run
         slot as waited,
@@ -273,12 +273,11 @@ def _run(
     lake.check_schema_version()  # a lake of another schema version is refreshed, not mixed
     lake_generation(lake.root)  # made once here, before parallel tasks ask for it
     # I/O tasks retry (set on the tasks); every stage task has a time limit. Ingest and
-    # clean are cached on their batch's content: a retried or interrupted run skips the
-    # batches it had finished.
-    cached = {"persist_result": True, "cache_expiration": CACHE_EXPIRATION}
+    # clean are cached on their batch's content (a local lake: batch_cache): a retried or
+    # interrupted run skips the batches it had finished.
     timeout = {"timeout_seconds": config.task_timeout_seconds}
-    ingest_task = ingest.with_options(cache_policy=INGEST_CACHE, **cached, **timeout)  # type: ignore[arg-type]
-    clean_task = clean.with_options(cache_policy=CLEAN_CACHE, **cached, **timeout)  # type: ignore[arg-type]
+    ingest_task = ingest.with_options(**batch_cache("ingest", lake_dir), **timeout)  # type: ignore[arg-type]
+    clean_task = clean.with_options(**batch_cache("clean", lake_dir), **timeout)  # type: ignore[arg-type]
 
     manifest = lake.read_manifest()
     seen = set(manifest["content_hash"].to_list())

@@ -313,8 +313,8 @@ class PipelineConfig(BaseModel):
     enrichers: list[str] | None = Field(
         None,
         description="Enrichers to run, by versioned name (counts_v2, source_v2, language_v2, "
-        "dateline_v2, entities_v3, keywords_v2, quality_v2); null runs them all. The columns of "
-        "the others stay null",
+        "dateline_v2, entities_v3, keywords_v2, quality_v2, and the opt-in pii_v1); null runs "
+        "all but the opt-in ones. The columns of the others stay null",
     )
     field_mappings: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict,

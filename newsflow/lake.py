@@ -24,6 +24,7 @@ from newsflow import __version__
 from newsflow.faults import checkpoint
 from newsflow.schema import (
     CONTRACT_SINCE,
+    GROWING_STAGES,
     REWRITTEN_WHEN_OUTDATED,
     SCHEMA_VERSION,
     STAGE_SCHEMAS,
@@ -223,7 +224,14 @@ class Lake:
         if not files:
             return pl.LazyFrame(schema=schema)
         key = PARTITION_KEYS.get(stage)
-        lf = pl.scan_parquet(files, hive_partitioning=key is not None)
+        # A file written before an enricher existed reads its columns as null.
+        grows = stage in GROWING_STAGES
+        lf = pl.scan_parquet(
+            files,
+            hive_partitioning=key is not None,
+            schema=pl.Schema({c: t for c, t in schema.items() if c != key}) if grows else None,
+            missing_columns="insert" if grows else "raise",
+        )
         return lf.select(pl.col(c).cast(t) for c, t in schema.items())
 
     def read(self, stage: str, name: str, columns: list[str] | None = None) -> pl.DataFrame:

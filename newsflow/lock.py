@@ -56,6 +56,7 @@ def lake_lock(
     poll_seconds: float = 0.5,
     report_seconds: float = 50.0,
     waited_before: float = 0.0,
+    record: dict[str, Any] | None = None,
 ) -> Iterator[None]:
     """Hold the lake's write lock, waiting up to `wait_seconds` for another run.
 
@@ -63,6 +64,7 @@ def lake_lock(
     `report_seconds` while it stays so, so a waiting run says so (and for whom) at
     least once a minute. Raises LakeBusyError when the wait ends. `waited_before`: the
     part of `wait_seconds` the run already spent waiting for the lake elsewhere.
+    `record`: more about the holder for the lock file (its concurrency lease).
     """
     lake_root.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock_path(lake_root), os.O_RDWR | os.O_CREAT, 0o644)
@@ -90,6 +92,7 @@ def lake_lock(
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            **(record or {}),
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
@@ -99,3 +102,17 @@ def lake_lock(
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def gone_from_this_host(info: dict[str, Any]) -> bool:
+    """Whether the holder `info` names was a process of this host that no longer runs
+    (a pid now used by another process counts as running: never a false "gone")."""
+    if info.get("host") != socket.gethostname() or not isinstance(info.get("pid"), int):
+        return False
+    try:
+        os.kill(info["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False

@@ -29,13 +29,15 @@ from typing import Any
 import polars as pl
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
-from deltalake import CommitProperties, DeltaTable
+from deltalake import CommitProperties, DeltaTable, Transaction
+from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
 
 from newsflow.faults import checkpoint
 from newsflow.lake import PARTITION_KEYS, STAGES, Lake, LakeVersionError
-from newsflow.schema import STAGE_SCHEMAS
+from newsflow.lease import FENCE_APP_ID, writer_fence
+from newsflow.schema import GROWING_STAGES, STAGE_SCHEMAS
 
 TABLES_DIR = "tables"
 # Stages readers read. The others (line statistics, the dedupe index, the file
@@ -116,6 +118,20 @@ def _arrow_schema(stage: str) -> Any:
     return empty.to_arrow(compat_level=pl.CompatLevel.oldest()).schema
 
 
+def commit_properties(table: DeltaTable, lake_root: str | Path, run_id: str) -> CommitProperties:
+    """What every table commit of `run_id` carries: the run id and, on object storage,
+    the writer's fence (decision 0002). Raises `LeaseLost` if the run no longer holds the
+    lake's lease or `table` was committed under a newer one."""
+    fence = writer_fence(lake_root, run_id)
+    if fence is None:
+        return CommitProperties(custom_metadata={RUN_KEY: run_id})
+    fence.check(table.transaction_version(FENCE_APP_ID))
+    return CommitProperties(
+        custom_metadata={RUN_KEY: run_id},
+        app_transactions=[Transaction(FENCE_APP_ID, fence.generation)],
+    )
+
+
 def commit_table(lake: Lake, stage: str, run_id: str) -> int:
     """Make the stage's table hold exactly the working copy's files, in one commit (none
     when they already match); returns the table's version."""
@@ -126,6 +142,8 @@ def commit_table(lake: Lake, stage: str, run_id: str) -> int:
     table = _open(uri)
     if table is None:
         table = DeltaTable.create(uri, schema, partition_by=[key] if key else None, name=stage)
+    elif stage in GROWING_STAGES:
+        _add_new_columns(table, schema, lake.root, run_id)
     stage_dir = lake.stage_dir(stage)
     wanted = {published_name(p, stage_dir): p for p in lake.files(stage)}
     committed = set(_committed_paths(table))
@@ -158,10 +176,20 @@ def commit_table(lake: Lake, stage: str, run_id: str) -> int:
         mode="append",
         schema=schema,
         partition_by=[key] if key else None,
-        commit_properties=CommitProperties(custom_metadata={RUN_KEY: run_id}),
+        commit_properties=commit_properties(table, lake.root, run_id),
     )
     table.update_incremental()
     return table.version()
+
+
+def _add_new_columns(table: DeltaTable, schema: Any, lake_root: str | Path, run_id: str) -> None:
+    """Columns the contract gained (a new enricher's) join the table, null in its earlier
+    files: a metadata-only commit before the run's (fenced like it)."""
+    have = set(table.schema().to_arrow().names)
+    new = [field for field in DeltaSchema.from_arrow(schema).fields if field.name not in have]
+    if new:
+        properties = commit_properties(table, lake_root, run_id)
+        table.alter.add_columns(new, commit_properties=properties)
 
 
 def _committed_paths(table: DeltaTable) -> list[str]:
@@ -199,7 +227,12 @@ class Snapshot:
         if version is None:
             return pl.LazyFrame(schema=schema)
         lf = pl.scan_delta(table_uri(self.lake_root, stage), version=version)
-        return lf.select(pl.col(c).cast(t) for c, t in schema.items())
+        # A version from before an enricher existed has no column of it: null, as in
+        # a run that did not select it.
+        have = lf.collect_schema().names()
+        return lf.select(
+            pl.col(c).cast(t) if c in have else pl.lit(None, t).alias(c) for c, t in schema.items()
+        )
 
     def dataset(self, stage: str) -> ds.Dataset:
         """The stage as an Arrow dataset (for DuckDB, pandas, anything Arrow reads)."""

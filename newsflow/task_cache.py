@@ -21,12 +21,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from prefect.cache_policies import CacheKeyFnPolicy
+from prefect.cache_policies import NO_CACHE, CacheKeyFnPolicy
 from prefect.context import TaskRunContext
 
 from newsflow import __version__
 from newsflow.lake import Lake
-from newsflow.storage import location_key
+from newsflow.storage import is_url, location_key
 
 GENERATION_FILE = ".generation"
 # Long enough for any retry of a run; short enough that old results do not pile up.
@@ -101,3 +101,23 @@ def clean_key(_: TaskRunContext, inputs: dict[str, Any]) -> str:
 
 INGEST_CACHE = CacheKeyFnPolicy(cache_key_fn=ingest_key)
 CLEAN_CACHE = CacheKeyFnPolicy(cache_key_fn=clean_key)
+_POLICIES = {"ingest": INGEST_CACHE, "clean": CLEAN_CACHE}
+
+
+def batch_cache(stage: str, lake_dir: Path | str) -> dict[str, Any]:
+    """The task options of a per-batch stage (`ingest`, `clean`): cached on the batch
+    and persisted for a local lake; for a lake on object storage, nothing persisted.
+
+    There the Dask workers may be other machines, and Prefect persists results where
+    the task runs (each worker's own PREFECT_HOME), so a cache would only hit on the
+    worker that wrote it, and stale results could outlive the lake's state. What is
+    done is read from the lake instead (committed tables, the working copy's batches);
+    task results are small and reach the flow through Dask (decision 0002).
+    """
+    if is_url(str(lake_dir)):
+        return {"cache_policy": NO_CACHE, "persist_result": False}
+    return {
+        "cache_policy": _POLICIES[stage],
+        "persist_result": True,
+        "cache_expiration": CACHE_EXPIRATION,
+    }

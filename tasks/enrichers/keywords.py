@@ -48,6 +48,8 @@ from typing import NamedTuple
 
 import polars as pl
 
+from newsflow.schema import Column
+from tasks.enrichers import Enricher
 from tasks.enrichers.language import languages_of
 from tasks.enrichers.quality import stop_words
 from tasks.enrichers.workers import map_chunks
@@ -59,7 +61,6 @@ def _words(text: str) -> list[str]:
 
 
 NAME = "keywords_v2"
-COLUMNS = ("keywords",)
 PACKAGES = ("wordfreq",)
 # Languages written without spaces between words: whitespace words mean nothing there.
 UNSPACED_LANGUAGES = frozenset(["zh", "ja", "th", "lo", "km", "my", "bo", "dz", "wuu", "yue"])
@@ -420,3 +421,25 @@ def keywords_v2(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(
         {"keywords": map_chunks(keyword_rows, rows)}, schema={"keywords": pl.List(pl.String)}
     )
+
+
+ENRICHER = Enricher(
+    name=NAME,
+    output=(
+        Column(
+            "keywords",
+            pl.List(pl.String),
+            'Up to 10 key phrases of the title and body, best first: names ("Margaret '
+            'Holloway", "Bank of England") and one- or two-word phrases, scored by title and '
+            "lead position, frequency in the article and rarity in wordfreq's fixed word list "
+            "for the language; from the article alone, never a truncation marker or cut-off "
+            "word; empty for unspaced scripts (keywords_v2)",
+        ),
+    ),
+    add=keywords_v2,
+    position=60,
+    packages=PACKAGES,
+    load_model=background,
+    body_chars=BODY_CHARS,
+    replaces=("keywords_v1",),
+)

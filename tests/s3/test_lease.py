@@ -35,9 +35,9 @@ def test_a_second_run_is_refused_with_one_line_naming_the_holder(lake_url: str) 
 def test_a_waiting_run_takes_over_when_the_holder_releases(lake_url: str) -> None:
     holder = Lease(lake_url, "run-a")
     holder.acquire(wait_s=0)
+    contender = Lease(lake_url, "run-b")  # first: making a client takes seconds under load
     threading.Timer(1.5, holder.release).start()
     waits: list[str] = []
-    contender = Lease(lake_url, "run-b")
     started = time.monotonic()
     contender.acquire(wait_s=30, poll_s=0.2, on_wait=waits.append)
     assert 1.0 < time.monotonic() - started < 10
