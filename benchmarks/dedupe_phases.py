@@ -4,13 +4,14 @@ Usage (from the repository root):
 
     .venv/bin/python -m benchmarks.dedupe_phases LAKE [--code DIR] [--record]
 
-Copies `LAKE/cleaned` into a fresh lake and runs dedupe there in this process, the
-phases one after another (`run_dedupe(..., submit=False)`), from the code in `--code`
-(default: this checkout; a `git archive` of an older commit works too: before the
-phases existed dedupe was one task, reported as one phase `dedupe` with the seconds of
-its logged steps). A thread samples the process's RSS every 20 ms. Prints one JSON
-line: per phase its wall and CPU seconds, the peak RSS while it ran and how far that
-rose above the RSS it started with (what one task of it adds to a worker). `--record`
+Copies `LAKE/_work/cleaned` (`LAKE/cleaned` in older lakes) into a fresh lake and runs
+dedupe there in this process, the phases one after another (`run_dedupe(...,
+submit=False)`), from the code in `--code` (default: this checkout; a `git archive` of
+an older commit works too: before the phases existed dedupe was one task, reported as
+one phase `dedupe` with the seconds of its logged steps). A thread samples the process's
+RSS every 20 ms. Prints one JSON line: per phase its wall and CPU seconds, the peak RSS
+while it ran and how far that rose above the RSS it started with (what one task of it
+adds to a worker). `--record`
 appends it to `benchmarks/results/dedupe_phases.json` with the code's commit.
 """
 
@@ -85,10 +86,11 @@ def main() -> int:
     sampler.start()
     figures: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="dedupe-phases-") as tmp:
-        # The pipeline's working copy (`_work/`) since the Delta tables, the root before.
+        # The working copy (`_work/cleaned` since the Delta tables; `cleaned` before).
         source = args.lake / "_work" / "cleaned"
-        source = source if source.is_dir() else args.lake / "cleaned"
-        shutil.copytree(source, Path(tmp) / source.relative_to(args.lake))
+        work = source.exists()
+        source = source if work else args.lake / "cleaned"
+        shutil.copytree(source, Path(tmp) / ("_work" if work else "") / "cleaned")
         wall, cpu = time.perf_counter(), time.process_time()
         try:
             import tasks.dedupe_stage as stage

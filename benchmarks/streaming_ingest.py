@@ -92,9 +92,9 @@ def run_case(raw: Path, lake: Path, stream_min_bytes: int, max_file_bytes: int) 
     seconds = time.perf_counter() - start
     return {
         "seconds": round(seconds, 1),
-        "records": counts["records"],
-        "ingested": counts["ingested"],
-        "quarantined": counts["quarantined"],
+        "records": counts.rows_in,
+        "ingested": counts.rows_out,
+        "quarantined": counts.quarantined,
         "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
 

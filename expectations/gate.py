@@ -19,8 +19,10 @@ between its two writes and run again loses no row and counts none twice.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -32,6 +34,7 @@ from expectations.validate import StageValidation, checked_frames, validate_chec
 from newsflow.lake import PARTITION_KEYS, Lake
 from newsflow.quality_config import QualityConfig
 from newsflow.schema import QUARANTINE, STAGE_SCHEMAS
+from tasks.stage_result import StageResult
 
 GATE_PREFIX = "quality-"
 # Rows validated in one gate call (a group of whole batches; a bigger batch is alone).
@@ -130,6 +133,21 @@ def merge_validations(stage: str, parts: list[StageValidation]) -> StageValidati
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class GatedBatches(StageResult):
+    """One gate call over a group of batches: `batch_id` is the group's first batch;
+    rows_in: cleaned rows judged; rows_out: rows that pass."""
+
+    batch_ids: list[str]
+    validation: StageValidation
+
+    def line(self) -> str:
+        return (
+            f"{len(self.batch_ids)} batches from {self.batch_id} -> {self.rows_out} rows "
+            f"pass, {self.quarantined} quarantined"
+        )
+
+
 def _gate_run_name() -> str:
     """quality-gate-<first batch>+<number of other batches>."""
     batch_ids = task_run.parameters["batch_ids"]
@@ -145,9 +163,10 @@ def _gate_run_name() -> str:
 )
 def quality_gate(
     batch_ids: list[str], lake_dir: str, run_id: str, run_date: dt.date, config: QualityConfig
-) -> dict[str, Any]:
+) -> GatedBatches:
     """Validate `cleaned/<batch>` of every batch in one call; move the rows failing a
     quarantining rule out, batch by batch."""
+    started = time.perf_counter()
     lake = Lake(lake_dir)
     frames = {b: pl.read_parquet(lake.stage_dir("cleaned") / f"{b}.parquet") for b in batch_ids}
     cut = [checked_frames("cleaned", frame, config, run_date) for frame in frames.values()]
@@ -172,13 +191,16 @@ def quality_gate(
         passed += kept.height
         quarantined += bad.height
         by_rule.update(dict(bad.group_by("rule").len().iter_rows()))
-    return {
-        "batch_ids": batch_ids,
-        "passed": passed,
-        "quarantined": quarantined,
-        "quarantined_by_rule": dict(sorted(by_rule.items())),
-        "validation": validation,
-    }
+    return GatedBatches(
+        batch_id=batch_ids[0],
+        batch_ids=batch_ids,
+        rows_in=sum(frame.height for frame in frames.values()),
+        rows_out=passed,
+        quarantined=quarantined,
+        quarantined_by_rule=dict(sorted(by_rule.items())),
+        validation=validation,
+        seconds=time.perf_counter() - started,
+    )
 
 
 @task(name="quality_check", retries=1, cache_policy=NO_CACHE, task_run_name="quality-{stage}")

@@ -31,6 +31,9 @@ from newsflow.storage import is_url, location_key
 GENERATION_FILE = ".generation"
 # Long enough for any retry of a run; short enough that old results do not pile up.
 CACHE_EXPIRATION = timedelta(days=7)
+# The shape of a cached task result: changed when a task returns another type (dicts
+# became frozen records, tasks/stage_result.py), so no older result is read back.
+RESULT_SHAPE = "stage-result-v1"
 
 
 def lake_generation(lake_root: Path, renew: bool = False) -> str:
@@ -63,7 +66,15 @@ def lake_generation(lake_root: Path, renew: bool = False) -> str:
 def _key(stage: str, lake_dir: Any, batch_id: str, settings: Any) -> str:
     lake_root = Path(lake_dir).resolve()
     material = json.dumps(
-        [stage, __version__, str(lake_root), lake_generation(lake_root), batch_id, settings],
+        [
+            stage,
+            RESULT_SHAPE,
+            __version__,
+            str(lake_root),
+            lake_generation(lake_root),
+            batch_id,
+            settings,
+        ],
         sort_keys=True,
         default=str,
     )

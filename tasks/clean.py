@@ -11,9 +11,10 @@ enriched); a row whose body the boilerplate rules emptied is quarantined as
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass
 
 import ftfy
 import polars as pl
@@ -33,6 +34,7 @@ from tasks.boilerplate import (
     with_body_context_rules,
 )
 from tasks.dates import published_date
+from tasks.stage_result import StageResult
 from tasks.truncation import source_marker, truncation_reason
 from tasks.urls import canonical_url
 
@@ -260,6 +262,20 @@ def clean_frame(
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class CleanedBatch(StageResult):
+    """rows_in: ingested rows read; rows_out: rows written to cleaned/."""
+
+    metadata_only: int
+    removed_by_rule: dict[str, int]
+
+    def line(self) -> str:
+        return (
+            f"batch {self.batch_id} -> {self.rows_out} rows, {self.metadata_only} "
+            f"metadata-only, {self.quarantined} quarantined"
+        )
+
+
 @task(
     name="clean",
     retries=2,
@@ -273,12 +289,13 @@ def clean(
     run_id: str,
     run_date: dt.date,
     thresholds: RepeatThresholds | None = None,
-) -> dict[str, Any]:
+) -> CleanedBatch:
     """Clean `ingested/<batch_id>` into `cleaned/<batch_id>` and
     `metadata_only/<batch_id>`; returns counts.
 
     Reads the line statistics the `line_stats` task brought up to date for this run.
     """
+    started = time.perf_counter()
     lake = Lake(lake_dir)
     source = pq.ParquetFile(lake.stage_dir("ingested") / f"{batch_id}.parquet")
     line_stats = lake.scan("line_stats").collect()
@@ -306,11 +323,13 @@ def clean(
     quarantined = pl.concat(quarantine_parts) if quarantine_parts else empty(QUARANTINE)
     lake.write(metadata_only, "metadata_only", batch_id, run_id)
     lake.write(quarantined, "quarantine", f"clean-{batch_id}", run_id)
-    return {
-        "batch_id": batch_id,
-        "cleaned": cleaned_rows,
-        "metadata_only": metadata_only.height,
-        "quarantined": quarantined.height,
-        "quarantined_by_rule": rule_counts(quarantined),
-        "removed_by_rule": dict(sorted(removed.items())),
-    }
+    return CleanedBatch(
+        batch_id=batch_id,
+        rows_in=source.metadata.num_rows,
+        rows_out=cleaned_rows,
+        metadata_only=metadata_only.height,
+        quarantined=quarantined.height,
+        quarantined_by_rule=rule_counts(quarantined),
+        removed_by_rule=dict(sorted(removed.items())),
+        seconds=time.perf_counter() - started,
+    )

@@ -21,7 +21,7 @@ import json
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from typing import Any
+from dataclasses import dataclass
 
 import polars as pl
 import pyarrow.parquet as pq
@@ -33,6 +33,7 @@ from newsflow.lake import DEDUPED_RUN_KEY, Lake
 from newsflow.schema import SCHEMA_VERSION, enriched_schema
 from tasks.authors import author_names
 from tasks.enrichers import Enricher, registered, workers
+from tasks.stage_result import StageResult
 
 # Every enricher of `tasks/enrichers/` (a module defining `ENRICHER`), in position order.
 ENRICHERS: dict[str, Enricher] = {e.name: e for e in registered()}
@@ -178,6 +179,17 @@ def with_site_names(deduped: pl.DataFrame, lake: Lake) -> pl.DataFrame:
     return deduped.join(names, on="doc_id", how="left", maintain_order="left")
 
 
+@dataclass(frozen=True, kw_only=True)
+class EnrichedBatch(StageResult):
+    """rows_in: deduped rows read; rows_out: rows written to enriched/."""
+
+    paths: list[str]
+    seconds_by_enricher: dict[str, float]
+
+    def line(self) -> str:
+        return f"batch {self.batch_id} -> {self.rows_out} records"
+
+
 @task(
     name="enrich",
     retries=2,
@@ -187,8 +199,9 @@ def with_site_names(deduped: pl.DataFrame, lake: Lake) -> pl.DataFrame:
 )
 def enrich(
     batch_id: str, lake_dir: str, run_id: str, enrichers: list[str] | None = None
-) -> dict[str, Any]:
+) -> EnrichedBatch:
     """Enrich `deduped/<batch_id>` into `enriched/published_month=…/<batch_id>`."""
+    started = time.perf_counter()
     chosen = select_enrichers(enrichers)
     lake = Lake(lake_dir)
     source = lake.stage_dir("deduped") / f"{batch_id}.parquet"
@@ -204,9 +217,11 @@ def enrich(
     # enrich a file an earlier run deduped, and the lake must still see them as a pair.
     metadata = {**enricher_metadata(chosen), DEDUPED_RUN_KEY: lake.run_of(source)}
     paths = lake.write(enriched, "enriched", batch_id, run_id, metadata=metadata)
-    return {
-        "batch_id": batch_id,
-        "enriched": enriched.height,
-        "paths": [str(p) for p in paths],
-        "seconds": seconds,
-    }
+    return EnrichedBatch(
+        batch_id=batch_id,
+        rows_in=deduped.height,
+        rows_out=enriched.height,
+        paths=[str(p) for p in paths],
+        seconds_by_enricher=seconds,
+        seconds=time.perf_counter() - started,
+    )

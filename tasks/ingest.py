@@ -9,6 +9,7 @@ files are read as streams (tasks/streams.py), so one huge file takes bounded mem
 from __future__ import annotations
 
 import stat
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from newsflow.schema import FILE_MANIFEST, INGESTED, QUARANTINE, rule_counts
 from tasks.decode import Unreadable, decode_text, decompress
 from tasks.layouts import Mapping, parse
 from tasks.parsed import Parsed
+from tasks.stage_result import StageResult
 from tasks.streams import (
     FileRecords,
     content_larger_than,
@@ -244,6 +246,21 @@ def ingest_files(
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class IngestedBatch(StageResult):
+    """rows_in: records read; rows_out: rows written to ingested/."""
+
+    files: int
+    quarantined_records: int
+    skipped_by_kind: dict[str, int]
+    unmapped_columns: ColumnCounts
+    # One row per input file of the batch, for the lake's file manifest at the commit.
+    manifest: pl.DataFrame
+
+    def line(self) -> str:
+        return f"batch {self.batch_id} -> {self.rows_out} records, {self.quarantined} quarantined"
+
+
 @task(
     name="ingest",
     retries=2,
@@ -251,11 +268,12 @@ def ingest_files(
     cache_policy=NO_CACHE,
     task_run_name="ingest-{batch.batch_id}",
 )
-def ingest(batch: Batch, config: PipelineConfig, run_id: str) -> dict[str, Any]:
+def ingest(batch: Batch, config: PipelineConfig, run_id: str) -> IngestedBatch:
     """Ingest one batch into `ingested/<batch_id>.parquet`; returns counts and the file manifest.
 
     Rows go to the file chunk by chunk as they are read (`Lake.write_chunks`).
     """
+    started = time.perf_counter()
     lake = Lake(config.lake_dir)
     log = IngestLog()
     root = local_input_root(batch, config.input_dir, config.lake_dir)  # copies of s3:// input
@@ -266,15 +284,16 @@ def ingest(batch: Batch, config: PipelineConfig, run_id: str) -> dict[str, Any]:
     lake.write(quarantined, "quarantine", f"ingest-{batch.batch_id}", run_id)
     if log.skipped:
         run_logger().info(_skipped_detail(f"ingest {batch.batch_id}", log.skipped))
-    return {
-        "batch_id": batch.batch_id,
-        "files": len(batch.files),
-        "records": log.records_in,
-        "quarantined_records": int(quarantined["record_index"].is_not_null().sum()),
-        "ingested": written,
-        "quarantined": quarantined.height,
-        "quarantined_by_rule": rule_counts(quarantined),
-        "skipped_by_kind": dict(sorted(log.skipped.items())),
-        "unmapped_columns": merged(log.unmapped),
-        "manifest": pl.DataFrame(log.manifest, schema=FILE_MANIFEST),
-    }
+    return IngestedBatch(
+        batch_id=batch.batch_id,
+        files=len(batch.files),
+        rows_in=log.records_in,
+        quarantined_records=int(quarantined["record_index"].is_not_null().sum()),
+        rows_out=written,
+        quarantined=quarantined.height,
+        quarantined_by_rule=rule_counts(quarantined),
+        skipped_by_kind=dict(sorted(log.skipped.items())),
+        unmapped_columns=merged(log.unmapped),
+        manifest=pl.DataFrame(log.manifest, schema=FILE_MANIFEST),
+        seconds=time.perf_counter() - started,
+    )

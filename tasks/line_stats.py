@@ -23,7 +23,7 @@ with the other outputs, and the run that follows rebuilds them.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import polars as pl
 from prefect import task
@@ -101,8 +101,25 @@ def forget_documents(lake: Lake, doc_ids: pl.Series, run_id: str) -> int:
     return counted.height - kept.height
 
 
+@dataclass(frozen=True)
+class LineCounts:
+    """What one line_stats run counted (the run's log line)."""
+
+    documents: int  # of this run with a domain
+    newly_counted: int
+    counted: int  # documents counted in the lake, over
+    domains: int
+    repeated_lines: int
+
+    def line(self) -> str:
+        return (
+            f"{self.documents} documents with a domain, {self.newly_counted} newly counted; "
+            f"{self.counted} counted in {self.domains} domains, {self.repeated_lines} lines recur"
+        )
+
+
 @task(name="line_stats", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def line_stats(batch_ids: list[str], lake_dir: str, run_id: str) -> dict[str, Any]:
+def line_stats(batch_ids: list[str], lake_dir: str, run_id: str) -> LineCounts:
     """Count the run's ingested batches into `line_docs/`, rederive `line_stats/`."""
     lake = Lake(lake_dir)
     folder = lake.stage_dir("ingested")
@@ -118,10 +135,10 @@ def line_stats(batch_ids: list[str], lake_dir: str, run_id: str) -> dict[str, An
     # The documents first: if the run stops in between, the next run rederives the stats.
     lake.write(documents, "line_docs", "documents", run_id)
     lake.write(stats, "line_stats", "domain_lines", run_id)
-    return {
-        "documents": sum(df.height for df in new),
-        "newly_counted": documents.height - counted.height,
-        "counted": documents.height,
-        "domains": documents["domain"].n_unique(),
-        "repeated_lines": stats.height,
-    }
+    return LineCounts(
+        documents=sum(df.height for df in new),
+        newly_counted=documents.height - counted.height,
+        counted=documents.height,
+        domains=documents["domain"].n_unique(),
+        repeated_lines=stats.height,
+    )

@@ -17,7 +17,7 @@ still finds the batch uncommitted.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import polars as pl
 from prefect import task
@@ -29,13 +29,23 @@ from newsflow.task_cache import lake_generation
 from tasks.line_stats import forget_documents
 
 
+@dataclass(frozen=True)
+class RolledBack:
+    """What a roll-back removed."""
+
+    batches: int
+    files: int
+    documents: int
+    uncounted: int  # documents taken out of the line statistics
+
+
 @task(name="roll_back", retries=2, retry_delay_seconds=1, cache_policy=NO_CACHE)
-def roll_back(batch_ids: list[str], lake_dir: str, run_id: str) -> dict[str, Any]:
+def roll_back(batch_ids: list[str], lake_dir: str, run_id: str) -> RolledBack:
     """Remove every uncommitted file of `batch_ids`; returns what went."""
     lake = Lake(lake_dir)
     files = lake.batch_files(batch_ids)
     if not files:
-        return {"batches": 0, "files": 0, "documents": 0, "uncounted": 0}
+        return RolledBack(batches=0, files=0, documents=0, uncounted=0)
     present = set(batch_ids) & lake.batches_written()
     ingested = [p for p in lake.files("ingested") if p.stem in present]
     doc_ids = pl.concat(
@@ -47,9 +57,9 @@ def roll_back(batch_ids: list[str], lake_dir: str, run_id: str) -> dict[str, Any
     for path in files:
         checkpoint("roll_back.remove")
         path.unlink(missing_ok=True)
-    return {
-        "batches": len(present),
-        "files": len(files),
-        "documents": doc_ids.n_unique(),
-        "uncounted": uncounted,
-    }
+    return RolledBack(
+        batches=len(present),
+        files=len(files),
+        documents=doc_ids.n_unique(),
+        uncounted=uncounted,
+    )

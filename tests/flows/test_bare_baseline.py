@@ -13,6 +13,7 @@ import pytest
 from prefect.context import FlowRunContext, TaskRunContext
 
 import flows.pipeline as pipeline
+import flows.stage_runs as stage_runs
 import tasks.clean
 from flows.bare import run_without_prefect
 from flows.pipeline import newsflow_pipeline
@@ -57,5 +58,6 @@ def test_the_bare_run_does_the_flows_work_without_a_prefect_run(
     assert bare["counts"]["enriched"] > 0
     for stage in STAGES:
         assert rows(tmp_path / "b", stage).equals(rows(tmp_path / "a", stage)), stage
-    # The flow module is left as it was found.
-    assert type(vars(pipeline)["ingest"]).__name__ == "Task"
+    # The flow's seams are left as they were found.
+    assert vars(stage_runs)["submit"].__module__ == "flows.stage_runs"
+    assert type(pipeline.newsflow_pipeline).__name__ == "Flow"

@@ -13,12 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 from prefect import task
 
-import flows.pipeline
+import flows.stages
 from app.cli import main
 from flows.pipeline import QualityError, newsflow_pipeline
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
 from newsflow.schema import SCHEMA_VERSION
+from tasks.rollback import RolledBack
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
 
@@ -173,10 +174,10 @@ def test_files_a_failed_run_could_not_roll_back_are_removed_by_the_next_run(
 
     # As if the process died before its roll-back: the failed batch's files stay.
     @task(name="roll_back_never")
-    def nothing_removed(batch_ids: list[str], lake_dir: str, run_id: str) -> dict[str, int]:
-        return {"batches": 0, "files": 0, "documents": 0, "uncounted": 0}
+    def nothing_removed(batch_ids: list[str], lake_dir: str, run_id: str) -> RolledBack:
+        return RolledBack(batches=0, files=0, documents=0, uncounted=0)
 
-    monkeypatch.setattr(flows.pipeline, "roll_back", nothing_removed)
+    monkeypatch.setattr(flows.stages, "roll_back", nothing_removed)
     write_json(raw, "bad.json", unreadable_dates(3))
     with pytest.raises(QualityError):
         run(raw, lake)

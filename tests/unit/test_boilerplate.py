@@ -336,7 +336,7 @@ def test_counting_again_changes_nothing(tmp_path: Path) -> None:
     # The same documents ingested again in another batch (a rerun after a crash).
     lake.write(docs, "ingested", "b2", "r2")
     again = line_stats.fn(["b2", "b1"], str(tmp_path), "r2")
-    assert (first["newly_counted"], again["newly_counted"]) == (4, 0)
+    assert (first.newly_counted, again.newly_counted) == (4, 0)
     for table, rows in tables.items():
         assert lake.scan(table).collect().equals(rows), table
     lake.clear_outputs()
@@ -350,12 +350,12 @@ def test_the_clean_task_reads_the_line_stats_of_the_lake(tmp_path: Path) -> None
     line_stats.fn(["b1"], str(tmp_path), "r1")
     thresholds = RepeatThresholds(min_domain_docs=3, repeat_min_docs=3, repeat_min_share=0.5)
     result = clean.fn("b1", str(tmp_path), "r1", RUN_DATE, thresholds)
-    assert result["removed_by_rule"] == {"domain_repeat_v1": 8}  # twice in each of four
+    assert result.removed_by_rule == {"domain_repeat_v1": 8}  # twice in each of four
     cleaned = lake.scan("cleaned").collect()
     assert cleaned.filter(pl.col("url").is_null())["body"].to_list() == [
         f"A story without a URL.\n\n{FOOTER}"
     ]
-    assert clean.fn("b1", str(tmp_path), "r1", RUN_DATE)["removed_by_rule"] == {}  # defaults
+    assert clean.fn("b1", str(tmp_path), "r1", RUN_DATE).removed_by_rule == {}  # defaults
 
 
 def test_a_download_link_on_a_site_named_like_its_topic_is_kept() -> None:

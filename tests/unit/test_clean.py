@@ -316,9 +316,9 @@ def test_the_clean_task_cleans_a_large_batch_chunk_by_chunk_with_the_same_rows(
     monkeypatch.setattr(tasks.clean, "CLEAN_CHUNK_ROWS", 3)
     result = clean.fn("b1", str(tmp_path), "r1", RUN_DATE)
     whole, metadata_only, quarantined = clean_frame(rows, RUN_DATE)
-    assert result["cleaned"] == whole.height == 7
+    assert result.rows_out == whole.height == 7
     assert lake.scan("cleaned").collect().equals(whole)
     assert lake.scan("metadata_only").collect().equals(metadata_only)
     assert lake.scan("quarantine").collect().height == quarantined.height == 1
     assert pq.ParquetFile(lake.files("cleaned")[0]).num_row_groups == 3
-    assert result["removed_by_rule"] == {"share_follow_v1": 1}
+    assert result.removed_by_rule == {"share_follow_v1": 1}

@@ -13,8 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-import flows.pipeline
-from flows.pipeline import WARM_UP_BYTES, _warm_up
+import flows.plan
+from flows.plan import WARM_UP_BYTES, warm_up_enrichers
 from newsflow.config import PipelineConfig
 from newsflow.inputs import Batch, InputFile
 from tasks.enrichers import workers
@@ -95,9 +95,9 @@ def test_a_run_warms_the_enrichers_only_when_it_will_use_workers(
     monkeypatch: pytest.MonkeyPatch, size: int, stop_after: str, warmed: bool, tasks_here: bool
 ) -> None:
     calls: list[object] = []
-    monkeypatch.setattr(flows.pipeline, "warm_up", calls.append)
+    monkeypatch.setattr(flows.plan, "warm_up", calls.append)
     config = PipelineConfig(stop_after=stop_after, enrichers=["language_v2"])
-    _warm_up(config, batches_of(size) if size else [], tasks_here)
+    warm_up_enrichers(config, batches_of(size) if size else [], tasks_here)
     # Tasks on Dask enrich in its worker processes: nothing to start here.
     assert calls == ([["language_v2"]] if warmed and tasks_here else [])
 

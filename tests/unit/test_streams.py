@@ -216,8 +216,8 @@ def test_ingest_task_writes_a_large_file_in_row_groups(tmp_path: Path) -> None:
     )
     batch = one_batch(tmp_path / "raw")
     counts = ingest.fn(batch, config, RUN)
-    assert (counts["records"], counts["ingested"], counts["quarantined"]) == (BIG, BIG, 0)
+    assert (counts.rows_in, counts.rows_out, counts.quarantined) == (BIG, BIG, 0)
     path = Lake(tmp_path / "lake").stage_dir("ingested") / f"{batch.batch_id}.parquet"
     groups = pq.ParquetFile(path).metadata
     assert [groups.row_group(i).num_rows for i in range(groups.num_row_groups)] == [1000, 1000, 500]
-    assert counts["manifest"]["records"].to_list() == [BIG]
+    assert counts.manifest["records"].to_list() == [BIG]

@@ -1,0 +1,29 @@
+"""What a stage task returns: a small frozen record, not a dict read back by string keys.
+
+Every per-batch stage task (ingest, clean, the quality gate, enrich) returns a
+`StageResult` subclass: the batch, rows in and out, rows quarantined by rule and the
+task's own seconds, plus what that stage alone reports. The flow's one collector
+(flows/stage_runs.py) logs `line()` and hands the record to the run's books
+(flows/books.py), so a misspelt count is a type error, not a silent zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageResult:
+    """One task run of a stage over one batch (or, for the gate, a group of batches)."""
+
+    batch_id: str
+    rows_in: int
+    rows_out: int
+    quarantined: int = 0
+    quarantined_by_rule: Mapping[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        """What the run's log says of this result after `<stage> i/n: `."""
+        return f"batch {self.batch_id} -> {self.rows_out} rows, {self.quarantined} quarantined"
