@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
 
-    .venv/bin/python -m benchmarks.dedupe_phases LAKE [--code DIR]
+    .venv/bin/python -m benchmarks.dedupe_phases LAKE [--code DIR] [--record]
 
 Copies `LAKE/_work/cleaned` (`LAKE/cleaned` in older lakes) into a fresh lake and runs
 dedupe there in this process, the phases one after another (`run_dedupe(...,
@@ -11,7 +11,8 @@ an older commit works too: before the phases existed dedupe was one task, report
 one phase `dedupe` with the seconds of its logged steps). A thread samples the process's
 RSS every 20 ms. Prints one JSON line: per phase its wall and CPU seconds, the peak RSS
 while it ran and how far that rose above the RSS it started with (what one task of it
-adds to a worker).
+adds to a worker). `--record`
+appends it to `benchmarks/results/dedupe_phases.json` with the code's commit.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lake", type=Path)
     parser.add_argument("--code", type=Path, default=Path.cwd())
+    parser.add_argument("--record", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(args.code.resolve()))
     logging.basicConfig(level=logging.WARNING)
@@ -93,7 +95,7 @@ def main() -> int:
         try:
             import tasks.dedupe_stage as stage
         except ImportError:  # before the phases: one task
-            from tasks.dedupe_lake import dedupe
+            from tasks.dedupe_lake import dedupe  # type: ignore[attr-defined]  # old code
 
             out = measured(sampler, figures, "dedupe", lambda: dedupe.fn(tmp, "bench"))
         else:
@@ -104,19 +106,20 @@ def main() -> int:
         total = {"s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
     sampler.stopped = True
     rounded = {k: {m: round(v, 2) for m, v in f.items()} for k, f in figures.items()}
-    print(
-        json.dumps(
-            {
-                "code": str(args.code),
-                "lake": str(args.lake),
-                "total": {k: round(v, 2) for k, v in total.items()},
-                "peak_mib": round(max(f["peak_mib"] for f in figures.values()), 1),
-                "deduped": out["deduped"],
-                "duplicates": out["duplicates"],
-                "phases": rounded,
-            }
-        )
-    )
+    result = {
+        "code": str(args.code),
+        "lake": str(args.lake),
+        "total": {k: round(v, 2) for k, v in total.items()},
+        "peak_mib": round(max(f["peak_mib"] for f in figures.values()), 1),
+        "deduped": out["deduped"],
+        "duplicates": out["duplicates"],
+        "phases": rounded,
+    }
+    print(json.dumps(result))
+    if args.record:
+        from benchmarks.common import record  # after the run: it imports the stage
+
+        record("dedupe_phases", result, code=args.code)
     return 0
 
 

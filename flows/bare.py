@@ -28,20 +28,6 @@ from newsflow.config import PipelineConfig
 
 LOGGER = logging.getLogger("newsflow.bare")
 
-DEDUPE_PHASES = (
-    "plan_dedupe",
-    "fingerprint_batch",
-    "split_bands",
-    "find_candidates",
-    "route_pairs",
-    "route_shingles",
-    "verify_pairs",
-    "connect_components",
-    "route_rows",
-    "merge_partition",
-    "finish",
-)
-
 
 class PlainTask:
     """Stands in for a Prefect task inside the flow body: `submit` runs its function."""
@@ -87,7 +73,7 @@ def run_without_prefect(config: PipelineConfig) -> dict[str, Any]:
     workers = runner._max_workers  # no public accessor
     with ThreadPoolExecutor(max_workers=workers) as pool:
         phases: dict[str, Any] = {
-            name: PlainTask(getattr(dedupe_stage, name), pool) for name in DEDUPE_PHASES
+            name: PlainTask(getattr(dedupe_stage, name), pool) for name in dedupe_stage.PHASES
         }
         # The tasks log through `newsflow.progress.run_logger`, which needs no run.
         with (

@@ -39,6 +39,10 @@ STAGES = (
     "line_stats",
     "dedupe_index",
     "metadata_only",
+    "dedupe_bands",
+    "dedupe_keys",
+    "dedupe_clusters",
+    "dedupe_batches",
 )
 # Folders whose files are hive-partitioned by one column, kept out of the file itself
 # (pyarrow refuses a dataset whose partition key is also a file column).
@@ -133,10 +137,15 @@ class Lake:
         return self.store.exists(self.file_path(stage, name))
 
     def read(self, stage: str, name: str, columns: list[str] | None = None) -> pl.DataFrame:
-        """The rows of `<stage>/<name>.parquet`, typed by the contract (`columns` only)."""
+        """`columns` (default all) of `<stage>/<name>.parquet`, typed by the contract;
+        empty when the file does not exist."""
         schema = STAGE_SCHEMAS[stage]
-        frame = self.store.read_parquet(self.file_path(stage, name), columns=columns)
-        return frame.select(pl.col(c).cast(schema[c]) for c in columns or schema.names())
+        wanted = pl.Schema({c: schema[c] for c in columns or schema.names()})
+        path = self.file_path(stage, name)
+        if not self.store.exists(path):
+            return pl.DataFrame(schema=wanted)
+        frame = self.store.read_parquet(path, columns=wanted.names())
+        return frame.select(pl.col(c).cast(t) for c, t in wanted.items())
 
     def scan_file(self, stage: str, name: str) -> pl.LazyFrame:
         """`<stage>/<name>.parquet` lazily, typed by the contract."""

@@ -238,6 +238,29 @@ DEDUPE_INDEX = pl.Schema(
     }
 )
 
+# The dedupe index's lookup tables, each split into partitions by a hash of the column
+# a phase looks up (tasks/dedupe_index.py): the band rows of each shape's representative
+# by band key, every document's exact and sentence keys by key, the members of each
+# cluster by its kept doc_id; and the cleaned batches the index holds (one small file).
+DEDUPE_BANDS = pl.Schema(
+    {
+        **{c: DEDUPE_INDEX[c] for c in ("doc_id", "batch_id", "exact_key", "sentence_key")},
+        **{c: DEDUPE_INDEX[c] for c in ("title_key", "short_body", "published_date")},
+        "key": pl.UInt64(),
+    }
+)
+DEDUPE_KEYS = pl.Schema({"key": pl.UInt64(), "doc_id": pl.String()})
+DEDUPE_CLUSTERS = pl.Schema({"kept_doc_id": pl.String(), "doc_id": pl.String()})
+DEDUPE_BATCHES = pl.Schema(
+    {
+        "batch_id": pl.String(),
+        "rows": pl.Int64(),
+        "docs": pl.Int64(),
+        "settings": pl.String(),
+        "partitions": pl.Int64(),
+    }
+)
+
 
 class _StageSchemas(Mapping[str, pl.Schema]):
     """Stage -> its schema; a function stands for a schema composed when first read."""
@@ -269,6 +292,10 @@ STAGE_SCHEMAS: Mapping[str, pl.Schema] = _StageSchemas(
         "line_docs": LINE_DOCS,
         "line_stats": LINE_STATS,
         "dedupe_index": DEDUPE_INDEX,
+        "dedupe_bands": DEDUPE_BANDS,
+        "dedupe_keys": DEDUPE_KEYS,
+        "dedupe_clusters": DEDUPE_CLUSTERS,
+        "dedupe_batches": DEDUPE_BATCHES,
     }
 )
 
@@ -361,6 +388,12 @@ DESCRIPTIONS: dict[str, str] = {
     "duplicate_count": "Number of copies merged into this record (1 when unique)",
     "published_month": "YYYY-MM of published_date, or 'unknown'; the hive partition of enriched/",
     "kept_doc_id": "The record the document was merged into (in dedupe_index: itself when kept)",
+    "key": "A band key (dedupe_bands) or an exact or sentence-set key (dedupe_keys); the "
+    "file's partition is the key modulo the index's partition count",
+    "rows": "Rows of the cleaned batch file when the index took it in",
+    "docs": "Documents the index took in from the batch (a doc_id already indexed from "
+    "another batch counts there)",
+    "partitions": "How many partitions each dedupe index table is split into",
     "matched_doc_id": "The copy the duplicate matched: the kept one when it matches it directly, "
     "else the copy of the cluster it matches best",
     "similarity": "Verified similarity to matched_doc_id: 1.0 for exact_body and sentence_set, the "

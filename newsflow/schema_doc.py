@@ -24,7 +24,11 @@ FOLDERS = {
     "manifest": "manifest/files.parquet",
     "line_docs": "line_docs/documents.parquet",
     "line_stats": "line_stats/domain_lines.parquet",
-    "dedupe_index": "dedupe_index/documents.parquet",
+    "dedupe_index": "dedupe_index/<partition>.parquet (by doc_id hash)",
+    "dedupe_bands": "dedupe_bands/<partition>.parquet (by band key)",
+    "dedupe_keys": "dedupe_keys/<partition>.parquet (by key)",
+    "dedupe_clusters": "dedupe_clusters/<partition>.parquet (by kept_doc_id hash)",
+    "dedupe_batches": "dedupe_batches/indexed.parquet",
 }
 
 # What a folder holds, where its name and columns do not say it.

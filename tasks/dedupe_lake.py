@@ -12,11 +12,11 @@ import polars as pl
 from newsflow.config import DedupeConfig
 from newsflow.lake import DEDUPED_RUN_KEY, Lake, Scratch
 from newsflow.progress import Progress
-from newsflow.schema import DEDUPE_INDEX, DEDUPED, DUPLICATES, empty
+from newsflow.schema import DEDUPED, DUPLICATES, empty
+from tasks.dedupe_index import index_reason, indexed_batches
 from tasks.dedupe_rules import SHINGLES, settings_id
 from tasks.fingerprints import shingle_sets
 
-INDEX_NAME = "documents"
 # Batch files whose output rows are written from one partition of parked rows.
 OUTPUT_BATCHES = 16
 SHINGLE_SETS = pl.Schema({"doc_id": pl.String(), "shingles": SHINGLES})
@@ -50,16 +50,6 @@ def shingles_in_batch(
     return pl.concat([found, shingled])
 
 
-def stored_index(lake: Lake) -> tuple[pl.DataFrame, str | None]:
-    """The index, or an empty one and why when its files lack a column of the contract
-    (written by an older dedupe, e.g. before title_key and short_body)."""
-    try:
-        return lake.scan("dedupe_index").collect(), None
-    except pl.exceptions.ColumnNotFoundError as exc:
-        missing = str(exc).split(";")[0]
-        return empty(DEDUPE_INDEX), f"the index lacks a column ({missing})"
-
-
 def dedupe_behind(lake: Lake) -> bool:
     """From the footers alone: the index or the outputs are missing or behind cleaned/
     (deleted, written before the index existed, or a run that stopped after clean), so
@@ -73,20 +63,10 @@ def dedupe_behind(lake: Lake) -> bool:
     )
 
 
-def rebuild_reason(
-    lake: Lake, index: pl.DataFrame, cleaned: pl.DataFrame, config: DedupeConfig
-) -> str | None:
-    """Why the index cannot be trusted to continue from, or None when it can."""
-    outputs = lake.count("deduped") + lake.count("duplicates")
-    if index.is_empty():
-        return "outputs without an index" if outputs else None
-    if (index["settings"] != settings_id(config)).any():
-        return "dedupe settings changed"
-    if not index.join(cleaned, on="doc_id", how="anti").is_empty():
-        return "indexed documents are no longer in cleaned/"
-    if index.height != outputs:
-        return f"index has {index.height} documents, deduped + duplicates {outputs}"
-    return None
+def rebuild_reason(lake: Lake, config: DedupeConfig) -> str | None:
+    """Why dedupe will rebuild the index rather than continue from it (None when it
+    continues), from the index's batch list and the footers alone."""
+    return index_reason(lake, indexed_batches(lake), settings_id(config))
 
 
 def output_buckets(batches: set[str]) -> pl.DataFrame:

@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 
 from newsflow.config import DedupeConfig
-from newsflow.schema import CLEANED, DEDUPE_INDEX
+from newsflow.schema import CLEANED
 from tasks.clusters import cluster_ids
 from tasks.fingerprints import fingerprints
 from tasks.minhash import (
@@ -80,37 +80,42 @@ def settings_id(config: DedupeConfig) -> str:
     )
 
 
-def searched(
-    new: pl.DataFrame, index: pl.DataFrame, config: DedupeConfig
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(pool, query) of the near-duplicate search: one representative per shape.
+# Documents with the same sentence set and date have the same shingles and the same
+# window: one representative of each shape (the smallest doc_id) is searched. A short
+# body's title is part of its shape: it decides what the body may match.
+SHAPE = ["sentence_key", "published_date", "shape_title"]
 
-    Documents with the same sentence set and date have the same shingles and the same
-    window, so one representative of each shape is searched (the smallest doc_id), and
-    only for shapes the index does not hold yet. The pool is the index's
-    representatives and the query's; the query is the new representatives.
+
+def band_search(
+    new: pl.DataFrame, old: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(query, pool, stored) of the near-duplicate search in one band partition, from
+    the band rows (PAIR_COLUMNS and key) of the new searchable documents (`new`) and of
+    the index's representatives (`old`).
+
+    The query is the new representatives of shapes the index does not hold yet; the
+    pool the index's representatives; `stored` the partition's representatives after
+    the run. Documents of one shape have the same band keys, so each partition sees
+    every document of the shapes it holds, and its representatives are the corpus's.
     """
-    # A short body's title is part of its shape: it decides what the body may match.
-    shape = ["sentence_key", "published_date", "shape_title"]
-    columns = [*PAIR_COLUMNS, "band_keys"]
-    searchable = pl.col("shingle_count") >= config.min_shingles
     shape_title = pl.when("short_body").then("title_key").alias("shape_title")
-    old = (
-        index.filter(searchable)
-        .with_columns(shape_title)
-        .sort("doc_id")
-        .unique(shape, keep="first", maintain_order=True)
+    first = pl.col("doc_id") == pl.col("doc_id").min().over(SHAPE)
+    old = old.with_columns(shape_title)
+    new = new.with_columns(shape_title)
+    query = new.join(old.select(SHAPE).unique(), on=SHAPE, how="anti", nulls_equal=True)
+    stored = pl.concat([old, new]).filter(first).unique().sort("key", "doc_id")
+    return (
+        query.filter(first).drop("shape_title"),
+        old.drop("shape_title"),
+        stored.drop("shape_title"),
     )
-    query = (
-        new.filter(searchable)
-        .with_columns(shape_title)
-        .join(old.select(shape), on=shape, how="anti", nulls_equal=True)
-        .sort("doc_id")
-        .unique(shape, keep="first", maintain_order=True)
-    )
-    if query.is_empty():
-        return old.select(columns).clear(), query.select(columns)
-    return old.select(columns), query.select(columns)
+
+
+def document_keys(fp: pl.DataFrame) -> pl.DataFrame:
+    """key, doc_id: each document's exact and sentence-set keys (what a new document is
+    linked to an indexed one by)."""
+    keys = [fp.select(key=c, doc_id="doc_id") for c in ("exact_key", "sentence_key")]
+    return pl.concat(keys).drop_nulls("key").unique(maintain_order=True)
 
 
 def band_partition(docs: pl.DataFrame, part: int, parts: int) -> pl.DataFrame:
@@ -248,7 +253,7 @@ def linked(
     added = fp.join(near, on="doc_id", how="left", maintain_order="left").with_columns(
         near_doc_ids=pl.col("near_doc_ids").fill_null(pl.lit([], pl.List(pl.String)))
     )
-    docs = pl.concat([index, added.select(DEDUPE_INDEX.names())])
+    docs = pl.concat([index, added.select(index.columns)])
     docs = with_links(docs, short_links(fp, index, config))
     docs = docs.with_columns(cluster=cluster_ids(docs))
     changed = docs.join(fp.select("doc_id"), on="doc_id", how="semi")["cluster"].unique()
@@ -311,13 +316,3 @@ def keyed_rows(rows: pl.DataFrame, part: pl.DataFrame, shingles: pl.DataFrame) -
 def copies_of(part: pl.DataFrame) -> pl.Series:
     """Ids of planned members that have a copy: only they are compared with each other."""
     return part.filter(pl.col("size") > 1)["doc_id"]
-
-
-def updated_index(docs: pl.DataFrame, kept: pl.DataFrame) -> pl.DataFrame:
-    """The index with each rewritten cluster's kept doc_id (`kept`: cluster, new_kept)."""
-    return (
-        docs.join(kept, on="cluster", how="left", maintain_order="left")
-        .with_columns(kept_doc_id=pl.coalesce("new_kept", "kept_doc_id"))
-        .sort("doc_id")
-        .select(DEDUPE_INDEX.names())
-    )

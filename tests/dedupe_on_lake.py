@@ -39,6 +39,11 @@ class DedupeLake:
     def stage(self, name: str) -> pl.DataFrame:
         return self.lake.scan(name).collect().sort("doc_id")
 
+    def stage_rows(self, name: str) -> pl.DataFrame:
+        """Every row of a stage or index table, in a canonical order (any columns)."""
+        frame = self.lake.scan(name).collect()
+        return frame.sort([c for c, t in frame.schema.items() if not t.is_nested()])
+
     def __enter__(self) -> DedupeLake:
         return self
 

@@ -14,6 +14,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows.runners import make_task_runner
 from newsflow.lake import Lake
+from tasks.dedupe_index import PARTITIONED
 from tasks.dedupe_stage import run_dedupe
 from tests.articles import FERRY, FERRY_OTHER_WRITER, MARKET, SCATTERED_COPIES, body, cleaned
 from tests.dedupe_on_lake import DedupeLake
@@ -34,7 +35,7 @@ LATER = cleaned(
 def lake_files(root: Path) -> dict[str, pl.DataFrame]:
     return {
         f"{stage}/{p.name}": pl.read_parquet(p)
-        for stage in ("deduped", "duplicates", "dedupe_index")
+        for stage in ("deduped", "duplicates", *PARTITIONED, "dedupe_batches")
         for p in sorted(Lake(root).stage_dir(stage).glob("*.parquet"))
     }
 

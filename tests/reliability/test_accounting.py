@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 
 import tasks.clean
-import tasks.dedupe_stage
+import tasks.dedupe_phases
 import tasks.enrich
 import tasks.ingest
 from flows.pipeline import AccountingError, newsflow_pipeline
@@ -68,7 +68,7 @@ LOSSES = {
     "ingest": (tasks.ingest, "ingested_chunks", lose_ingested_row, "records_in = ingested + "),
     "clean": (tasks.clean, "clean_frame", lose_first_of_pair, "ingested = cleaned + "),
     "dedupe": (
-        tasks.dedupe_stage,
+        tasks.dedupe_phases,
         "merge_clusters",
         lose_first_of_pair,
         "lake_cleaned = deduped + ",

@@ -8,8 +8,9 @@ import numpy as np
 import polars as pl
 import pytest
 
+import tasks.dedupe_index
+import tasks.dedupe_phases
 import tasks.dedupe_rules
-import tasks.dedupe_stage
 from newsflow.config import DedupeConfig
 from newsflow.schema import DEDUPED, DUPLICATES
 from tasks.clusters import components
@@ -303,8 +304,8 @@ def test_merging_and_verifying_in_small_chunks_changes_nothing(
     df = cleaned(*SCATTERED_COPIES)
     whole = dedupe_frame(df, "r")
     monkeypatch.setattr(tasks.dedupe_rules, "MERGE_CHUNK", 1)
-    monkeypatch.setattr(tasks.dedupe_stage, "VERIFY_DOCS", 1)
-    monkeypatch.setattr(tasks.dedupe_stage, "BAND_DOCS", 1)
+    monkeypatch.setattr(tasks.dedupe_phases, "VERIFY_DOCS", 1)
+    monkeypatch.setattr(tasks.dedupe_index, "INDEX_DOCS", 1)
     chunked = dedupe_frame(df, "r")
     assert whole[1].height >= 3  # copies were found, so chunks had something to split
     assert chunked[0].equals(whole[0])

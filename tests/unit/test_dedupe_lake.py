@@ -4,15 +4,27 @@ run with few new documents touches only their partitions."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+import tasks.dedupe_index
 import tasks.dedupe_lake
+import tasks.dedupe_phases
 import tasks.dedupe_rules
-import tasks.dedupe_stage
 from newsflow.lake import SCRATCH_DIR, Lake, Scratch
+from tasks.dedupe_index import (
+    BANDS,
+    CLUSTERS,
+    DOCS,
+    KEYS,
+    PARTITIONED,
+    SINGLE_FILE_REASON,
+    IndexIO,
+    id_partition,
+)
 from tasks.dedupe_stage import run_dedupe
 from tests.articles import FERRY, FERRY_OTHER_WRITER, MARKET, SCATTERED_COPIES, body, cleaned
 from tests.dedupe_on_lake import DedupeLake, dedupe_frame
@@ -24,11 +36,14 @@ ROWS: list[dict[str, object]] = [
 
 
 def outputs(root: Path) -> dict[str, pl.DataFrame]:
-    return {
+    """The output files, and the index as one frame (its partitions depend on the
+    partition count)."""
+    files = {
         f"{stage}/{p.name}": pl.read_parquet(p)
-        for stage in ("deduped", "duplicates", "dedupe_index")
+        for stage in ("deduped", "duplicates")
         for p in sorted(Lake(root).stage_dir(stage).glob("*.parquet"))
     }
+    return {**files, "dedupe_index": Lake(root).scan("dedupe_index").collect().sort("doc_id")}
 
 
 def test_partitions_of_one_give_the_files_of_one_partition(
@@ -37,15 +52,15 @@ def test_partitions_of_one_give_the_files_of_one_partition(
     rows = cleaned(*ROWS)
     DedupeLake(tmp_path / "one").add(rows)
     DedupeLake(tmp_path / "many").add(rows)
-    monkeypatch.setattr(tasks.dedupe_stage, "BAND_PARTITIONS", 1)
     run_dedupe(str(tmp_path / "one"), "r1", submit=False)
-    monkeypatch.setattr(tasks.dedupe_stage, "BAND_DOCS", 1)
-    monkeypatch.setattr(tasks.dedupe_stage, "BAND_PARTITIONS", 7)
-    monkeypatch.setattr(tasks.dedupe_stage, "VERIFY_DOCS", 1)
+    assert len(Lake(tmp_path / "one").files("dedupe_index")) == 1
+    monkeypatch.setattr(tasks.dedupe_index, "INDEX_DOCS", 1)  # a partition per document
+    monkeypatch.setattr(tasks.dedupe_phases, "VERIFY_DOCS", 1)
     monkeypatch.setattr(tasks.dedupe_rules, "MERGE_CHUNK", 1)
     monkeypatch.setattr(tasks.dedupe_lake, "OUTPUT_BATCHES", 1)
     result = run_dedupe(str(tmp_path / "many"), "r1", submit=False)
     assert result["clusters_rewritten"] >= 2  # one merge partition each
+    assert len(Lake(tmp_path / "many").files("dedupe_index")) > 3
     one, many = outputs(tmp_path / "one"), outputs(tmp_path / "many")
     assert one.keys() == many.keys()
     assert {"deduped/b0.parquet", "duplicates/b1.parquet"} <= one.keys()
@@ -97,14 +112,16 @@ def test_scratch_reads_a_partition_as_every_file_in_it(tmp_path: Path) -> None:
 
 def run_counting(lake: DedupeLake, run_id: str) -> dict[tuple[str, str], int]:
     Scratch.io.clear()
+    IndexIO.clear()
     lake.run(run_id)
-    return dict(Scratch.io)
+    return {**Scratch.io, **IndexIO.counts}
 
 
 def test_a_run_with_one_new_document_touches_only_its_partitions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(tasks.dedupe_stage, "BAND_DOCS", 1)  # a partition per document
+    parts = 64
+    monkeypatch.setattr(tasks.dedupe_phases, "partition_count", lambda _rows: parts)
     other = {"doc_id": "w", "body": body(FERRY_OTHER_WRITER), "batch_id": "b5"}
     rows = cleaned(*ROWS, other)
     lake = DedupeLake(tmp_path)
@@ -114,29 +131,96 @@ def test_a_run_with_one_new_document_touches_only_its_partitions(
     copy = cleaned({"doc_id": "n", "body": body(FERRY[2:11]), "batch_id": "b9"})
     lake.add(copy)
     nightly = run_counting(lake, "r2")
-    # One batch fingerprinted; its keys in (at most) two band partitions (query + old).
+    written = {(table, part) for op, table, part in IndexIO.parts if op == "write"}
+    index = lake.stage("dedupe_index")
+    new = index.filter(pl.col("doc_id") == "n").row(0, named=True)
+    cluster = index.filter(pl.col("kept_doc_id") == new["kept_doc_id"])
+    assert cluster.height >= 2
+    assert "n" in lake.stage("duplicates")["doc_id"]
+    # Index partitions written: the new document's band keys, its two keys, the
+    # documents of the cluster it joined and that cluster's members.
+    expected = (
+        {(BANDS, key % parts) for key in new["band_keys"]}
+        | {(KEYS, new[key] % parts) for key in ("exact_key", "sentence_key")}
+        | {
+            (DOCS, part)
+            for part in cluster.select(id_partition(pl.col("doc_id"), parts)).to_series()
+        }
+        | {
+            (CLUSTERS, part)
+            for part in cluster.select(id_partition(pl.col("kept_doc_id"), parts)).to_series()
+        }
+    )
+    # The cluster's old kept copy's partition too, when the kept copy changed.
+    assert expected <= written
+    assert len(written - expected) <= 1
+    assert len(written) < len(PARTITIONED) * parts / 2
+    # Partitions read: the same ones (and the old kept copy's cluster partition).
+    read = {(table, part) for op, table, part in IndexIO.parts if op == "read"}
+    assert len(read - expected) <= 1
+    assert full[("write", DOCS)] > len({p for t, p in written if t == DOCS})
+    # One batch fingerprinted; rows routed to merge only from the batches of the cluster.
     assert nightly[("write", "fingerprints")] == 1
     assert full[("write", "fingerprints")] == rows["batch_id"].n_unique()
-    assert 0 < nightly[("write", "bands")] <= 2 * 2
-    assert full[("write", "bands")] > 2 * 2
-    # Rows routed to merge only from the batches of the cluster the new copy joined.
-    index = lake.stage("dedupe_index")
-    kept = index.filter(pl.col("doc_id") == "n")["kept_doc_id"]
-    cluster = index.filter(pl.col("kept_doc_id").is_in(kept.implode()))
-    assert cluster.height >= 2
     assert nightly[("write", "merge_in")] == cluster["batch_id"].n_unique()
     assert nightly[("write", "merge_in")] < full[("write", "merge_in")]
-    assert "n" in lake.stage("duplicates")["doc_id"]
 
 
-def test_an_index_without_the_short_body_columns_is_rebuilt(tmp_path: Path) -> None:
+def test_an_index_in_one_file_is_rebuilt_partitioned(tmp_path: Path) -> None:
     lake = DedupeLake(tmp_path)
     lake.add(cleaned(*ROWS))
     lake.run("r1")
-    [path] = Lake(tmp_path).stage_dir("dedupe_index").glob("*.parquet")
-    before = pl.read_parquet(path)
-    before.drop("title_key", "short_body").write_parquet(path)  # as an older dedupe wrote it
+    before = lake.stage("dedupe_index")
+    store = Lake(tmp_path)
+    for table in PARTITIONED:
+        shutil.rmtree(store.stage_dir(table), ignore_errors=True)
+    # As an older dedupe wrote it: one file, without the short-body columns.
+    store.stage_dir(DOCS).mkdir(parents=True)
+    before.drop("title_key", "short_body").write_parquet(
+        store.stage_dir(DOCS) / "documents.parquet"
+    )
     result = lake.run("r2")
-    assert result["rebuilt"] is not None
-    assert "lacks a column" in result["rebuilt"]
+    assert result["rebuilt"] == SINGLE_FILE_REASON
+    assert [p.stem for p in store.files(DOCS)] == ["00000"]
     assert lake.stage("dedupe_index").drop("run_id").equals(before.drop("run_id"))
+    again = lake.run("r3")
+    assert again["rebuilt"] is None
+    assert again["new"] == 0
+
+
+def test_a_run_killed_before_its_batch_list_is_taken_in_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tasks.dedupe_index, "INDEX_DOCS", 2)
+    rows = cleaned(*ROWS)
+    first, later = rows.filter(pl.col("batch_id") != "b3"), rows.filter(pl.col("batch_id") == "b3")
+    once = DedupeLake(tmp_path / "once")
+    once.add(first)
+    once.run("r1")
+    once.add(later)
+    once.run("r2")
+    killed = DedupeLake(tmp_path / "killed")
+    killed.add(first)
+    killed.run("r1")
+    killed.add(later)
+
+    def die(*_args: object) -> None:
+        raise RuntimeError("killed after the index partitions, before the batch list")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks.dedupe_phases, "write_batch_list", die)
+        with pytest.raises(RuntimeError):
+            killed.run("r2")
+    assert "z" in killed.stage("dedupe_index")["doc_id"]  # partitions written, not listed
+    # Its outputs hold the new document and its index does not: the index is rebuilt,
+    # as after a kill before any partition was written.
+    result = killed.run("r2")
+    assert result["rebuilt"] == "index has 6 documents, deduped + duplicates 7"
+    # (A rebuild links z to x as x's near duplicate, two runs x to z: the same clusters.)
+    # (A rebuild chose its partition count from 7 documents, the first run from 6.)
+    for table in ("deduped", "duplicates", "dedupe_clusters", "dedupe_batches"):
+        got, want = killed.stage_rows(table), once.stage_rows(table)
+        ignored = ["run_id", "partitions"]
+        assert got.drop(ignored, strict=False).equals(want.drop(ignored, strict=False)), table
+    kept = [killed.stage(DOCS).select("doc_id", "kept_doc_id"), once.stage(DOCS)]
+    assert kept[0].equals(kept[1].select("doc_id", "kept_doc_id"))
