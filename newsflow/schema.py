@@ -337,7 +337,7 @@ DESCRIPTIONS: dict[str, str] = {
     "word (counts_v2)",
     "word_count": "Words in body: whitespace-separated tokens holding a letter or digit, and "
     "each letter of a script written without spaces (Chinese, Japanese, Thai); a truncated "
-    "body without its marker and cut-off last word (tasks/words.py) (counts_v2)",
+    "body without its marker and cut-off last word (newsflow/text_rules.py) (counts_v2)",
     "sentence_count": "Sentences in body, approximate: sentence-final punctuation before a "
     "capital or the end, less abbreviations, plus 。！？ and unpunctuated paragraphs "
     "(counts_v2)",
