@@ -16,14 +16,9 @@ import polars as pl
 
 from newsflow.text_rules import word_count
 from tasks.dates import date_from_url, is_missing, parsed_date
+from tasks.layouts import DATE_LAYOUTS, URL_LAYOUTS
 from tasks.truncation import source_marker, truncation_reason
 
-# Layouts whose records carry a date / a URL field (SPEC §2). Plain text has neither,
-# dated text has no URL: their rows are never asked for one.
-# Feeds and WARC records carry both, as an HTML page does.
-_FEEDS_AND_CRAWLS = ("rss", "atom", "jsonfeed", "warc")
-DATE_LAYOUTS = ("headed", "dated", "json", "jsonl", "csv", "html", *_FEEDS_AND_CRAWLS)
-URL_LAYOUTS = ("headed", "json", "jsonl", "csv", "html", *_FEEDS_AND_CRAWLS)
 # Stages whose rows are one record of one file (a `layout` column) rather than merged
 # clusters (a `layouts` list).
 RECORD_STAGES = ("ingested", "cleaned")

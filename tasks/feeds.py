@@ -20,7 +20,7 @@ from lxml import etree
 
 from tasks.authors import author_names
 from tasks.decode import Unreadable
-from tasks.layouts import Parsed, field_paragraphs
+from tasks.parsed import Parsed, field_paragraphs
 
 _SCAN = 1 << 16
 # What may precede an XML document's root element: declaration, processing

@@ -19,7 +19,7 @@ from trafilatura.settings import Document, use_config
 
 from tasks.authors import author_names, tag_list
 from tasks.decode import Unreadable
-from tasks.layouts import Parsed, Record
+from tasks.parsed import Parsed, Record
 
 # Title segments such as "Headline | Site" or "Site - Headline".
 _TITLE_SEPARATOR = re.compile(r"\s+[|\-\u2013\u2014\u00b7\u00bb]\s+|\s+::\s+")
