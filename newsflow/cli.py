@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any, cast
 
 from flows.runners import DASHBOARD_PORT, RUNNERS, api_shared_with_workers, flow_on_runner
-from newsflow.config import PipelineConfig
-from newsflow.deploy import DEFAULT_CRON, DEFAULT_NAME
+from newsflow.config import DEFAULT_CRON, PipelineConfig
+from newsflow.deploy import DEFAULT_NAME
 from newsflow.lake import Lake, LakeVersionError
 from newsflow.lock import lake_lock
 from newsflow.run_config import EnvironmentProblem, ParameterError, load_config
@@ -155,10 +155,10 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (default 4200)")
     server.add_argument("--stop", action="store_true", help="stop the server started here")
     report = sub.add_parser("report", help="print the last run's manifest")
-    report.add_argument("--lake", type=Path, default=Path("data/lake"))
+    report.add_argument("--lake", type=Path, default=PipelineConfig().lake_dir)
     report.add_argument("--json", action="store_true", help="print the raw JSON manifest")
     vacuum = sub.add_parser("vacuum", help="expire table versions older than --retain hours")
-    vacuum.add_argument("--lake", type=Path, default=Path("data/lake"))
+    vacuum.add_argument("--lake", type=Path, default=PipelineConfig().lake_dir)
     vacuum.add_argument("--retain", type=int, required=True, metavar="HOURS")
     migrate = sub.add_parser("migrate", help="convert a lake of the folder layout to tables")
     migrate.add_argument("--lake", type=Path, required=True)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from newsflow.config import PipelineConfig
+from newsflow.config import DEFAULT_CRON, PipelineConfig
 
-DEFAULT_CRON = "0 2 * * *"
 DEFAULT_NAME = "newsflow-scheduled"
 SERVER_HINT = "start one with `prefect server start --host 127.0.0.1` and export PREFECT_API_URL"
 
