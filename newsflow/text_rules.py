@@ -121,7 +121,7 @@ MONTH_ABBREVIATION = "(?:" + "|".join(ABBREVIATED_MONTHS) + ")"
 # rest on purpose, and each keeps its own so that no output changes:
 # * clean's boilerplate protection (tasks/boilerplate.py) only asks whether a paragraph
 #   opens like a dateline, and errs towards keeping it: up to six more letters of any
-#   kind ("Decembre");
+#   kind ("Decémbre");
 # * the dateline enricher extracts the date it stores: any run of lower-case letters.
 PROTECTED_DATELINE_MONTH = rf"{MONTH_ABBREVIATION}\p{{L}}{{0,6}}\.?"
 DATELINE_MONTH = rf"{MONTH_ABBREVIATION}[a-z]*\.?"
