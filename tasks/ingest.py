@@ -28,7 +28,8 @@ from newsflow.progress import run_logger
 from newsflow.redact import redact_authority, redact_credentials, redact_url
 from newsflow.schema import FILE_MANIFEST, INGESTED, QUARANTINE, rule_counts
 from tasks.decode import Unreadable, decode_text, decompress
-from tasks.layouts import Mapping, Parsed, parse
+from tasks.layouts import Mapping, parse
+from tasks.parsed import Parsed
 from tasks.streams import (
     FileRecords,
     content_larger_than,

@@ -32,7 +32,7 @@ from tasks.authors import author_names, tag_list
 from tasks.decode import Unreadable
 from tasks.feeds import is_json_feed, parse_json_feed, parse_xml_feed, xml_feed_layout, xml_root
 from tasks.html import parse_html
-from tasks.parsed import Parsed, Record, field_paragraphs, paragraphs
+from tasks.parsed import Parsed, Record, RecordItem, field_paragraphs, paragraphs
 from tasks.unmapped import ColumnCounts, count_values
 
 Mapping = dict[str, list[str]]
@@ -525,10 +525,6 @@ def _enveloped(data: Any, mappings: list[Mapping]) -> list[Any]:
     if len(lists) == 1 and all(isinstance(item, dict) for item in lists[0]):
         return lists[0]
     return [data]
-
-
-# A record, or the reason it was rejected, at its index in the file.
-RecordItem = tuple[int, Record | Unreadable]
 
 
 def _mapped(obj: Any, tried: list[CompiledMapping], unmapped: ColumnCounts) -> Record | Unreadable:

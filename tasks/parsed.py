@@ -1,17 +1,18 @@
-"""What a layout's parser returns (`Parsed`), and the paragraph joining parsers share.
-
-Apart from tasks/layouts.py so that the parsers in their own modules (tasks/html.py,
-tasks/feeds.py) build on it while the layout registry imports them: no cycle.
-"""
+"""What a layout's parser returns, shared by every parser (tasks/layouts.py for the
+text layouts, tasks/html.py, tasks/feeds.py, tasks/warc.py), so that the parsers build
+on this module and tasks/layouts.py, which picks the parser, imports them all."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from tasks.decode import Unreadable
 from tasks.unmapped import ColumnCounts
 
 Record = dict[str, Any]
+# A record, or the reason it was rejected, at its index in the file.
+RecordItem = tuple[int, Record | Unreadable]
 
 
 @dataclass

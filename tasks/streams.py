@@ -22,7 +22,8 @@ from typing import IO, Any
 import zstandard
 
 from tasks.decode import Unreadable, compression_of, decode_text, decompressing
-from tasks.layouts import Mapping, Parsed, RecordItem, csv_items, detect_layout, jsonl_items
+from tasks.layouts import Mapping, csv_items, detect_layout, jsonl_items
+from tasks.parsed import Parsed, RecordItem
 from tasks.unmapped import ColumnCounts
 
 # Bytes read (after decompression) to recognise a file's layout before choosing how to read it.

@@ -24,7 +24,7 @@ from warcio.recordloader import ArcWarcRecord
 
 from tasks.decode import Unreadable, decode_text
 from tasks.html import parse_html
-from tasks.layouts import RecordItem
+from tasks.parsed import RecordItem
 from tasks.streams import FileRecords, open_decompressed
 
 _WARC_START = re.compile(rb"\AWARC/1\.[01]\r?\n")

@@ -19,7 +19,8 @@ from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
 from tasks.decode import Unreadable
 from tasks.ingest import ingest_files, read_file
-from tasks.layouts import FIELDS, LIST_FIELDS, SOURCE_FIELDS, Parsed
+from tasks.layouts import FIELDS, LIST_FIELDS, SOURCE_FIELDS
+from tasks.parsed import Parsed
 
 # A small limit so that bombs are cheap to build and the limit is actually reached.
 LIMIT = 64 * 1024

@@ -39,7 +39,8 @@ from newsflow.schema import QUARANTINE
 from tasks.decode import Unreadable, decode_text, decompress
 from tasks.html import parse_html
 from tasks.ingest import IngestResult, ingest_files
-from tasks.layouts import FIELDS, SOURCE_FIELDS, Parsed, detect_layout, map_record, parse
+from tasks.layouts import FIELDS, SOURCE_FIELDS, detect_layout, map_record, parse
+from tasks.parsed import Parsed
 from tasks.urls import canonical_url
 from tests.reliability.guards import peak_memory, time_limit
 

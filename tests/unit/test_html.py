@@ -14,7 +14,8 @@ from tasks.clean import clean_frame
 from tasks.decode import Unreadable
 from tasks.html import headline, parse_html, without_site_name
 from tasks.ingest import ingest_files, read_file
-from tasks.layouts import FIELDS, Parsed, detect_layout, parse
+from tasks.layouts import FIELDS, detect_layout, parse
+from tasks.parsed import Parsed
 
 CONFIG = PipelineConfig()
 MAPPINGS = CONFIG.mappings()

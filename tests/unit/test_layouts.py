@@ -8,17 +8,8 @@ import pytest
 
 from newsflow.config import PipelineConfig
 from tasks.decode import Unreadable
-from tasks.layouts import (
-    FIELDS,
-    LAYOUTS,
-    SOURCE_FIELDS,
-    Parsed,
-    Probe,
-    detect_layout,
-    map_record,
-    paragraphs,
-    parse,
-)
+from tasks.layouts import FIELDS, LAYOUTS, SOURCE_FIELDS, Probe, detect_layout, map_record, parse
+from tasks.parsed import Parsed, paragraphs
 
 MAPPINGS = PipelineConfig().mappings()
 RECORD_FIELDS = (*FIELDS, *SOURCE_FIELDS)

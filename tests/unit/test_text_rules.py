@@ -15,6 +15,7 @@ from newsflow.text_rules import (
     DATELINE_MONTH,
     FINGERPRINT_UNSPACED_SCRIPTS,
     PROTECTED_DATELINE_MONTH,
+    ByteOrder,
     hash64,
     stable_hash,
     word_rule,
@@ -23,8 +24,8 @@ from tasks.boilerplate import line_hash
 from tasks.fingerprints import normalised, title_key
 
 
-def blake2b_int(text: str, byte_order: str) -> int:
-    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), byte_order)  # type: ignore[arg-type]
+def blake2b_int(text: str, byte_order: ByteOrder) -> int:
+    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), byte_order)
 
 
 def one(expr: pl.Expr) -> object:
