@@ -47,6 +47,8 @@ test: lint browser  ## install, then lint, type-check and run the whole test sui
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m tools.function_lengths
 	$(BIN)/mypy
 
 fast: setup  ## the tests that need no server, browser or long run (under 2 minutes)

@@ -16,9 +16,9 @@ from __future__ import annotations
 import logging
 import sys
 
+from app.cli import format_run
 from benchmarks.run_flow import config_from
 from flows.bare import run_without_prefect
-from newsflow.cli import format_run
 
 
 def main(argv: list[str]) -> int:

@@ -52,7 +52,7 @@ def one_run(docs: Path, code: Path) -> dict[str, Any]:
         command = [
             sys.executable,
             "-c",
-            "import sys; from newsflow.cli import main; sys.exit(main(sys.argv[1:]))",
+            "import sys; from app.cli import main; sys.exit(main(sys.argv[1:]))",
             "run",
             "--input",
             str(docs.resolve()),

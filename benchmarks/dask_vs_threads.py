@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from app.cli import PREFECT_DEFAULTS
 from flows.runners import Runner
-from newsflow.cli import PREFECT_DEFAULTS
 
 
 def timed_run(

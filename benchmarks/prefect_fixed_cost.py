@@ -6,10 +6,10 @@ Usage (from the repository root, with a `prefect server` on loopback):
         [--repeats 5] [--out FILE]
 
 Each repeat starts three processes of this script, in turn: one that only starts the
-interpreter, imports `newsflow.cli` and exits (`python`), one that imports Prefect and
+interpreter, imports `app.cli` and exits (`python`), one that imports Prefect and
 runs an empty flow with Prefect's default settings (`flow`, a heartbeat every 180 s),
 and one that runs it as `newsflow run` does (`flow_no_heartbeat`,
-`newsflow.cli.heartbeats_only_if_set`). The wall time of each process is taken from
+`app.cli.heartbeats_only_if_set`). The wall time of each process is taken from
 outside; inside, the flow processes report how long importing Prefect and calling the
 flow took. Every `newsflow run` pays this once, whatever its input: the floor under
 Prefect's share of a run's wall time.
@@ -35,7 +35,7 @@ def child(mode: str) -> None:
     """Run in the measured process: import Prefect, call an empty flow, print the split.
     Every mode imports the CLI module first (it does not import Prefect), so the
     differences are Prefect's alone."""
-    from newsflow.cli import heartbeats_only_if_set
+    from app.cli import heartbeats_only_if_set
 
     if mode == "python":
         return
@@ -80,7 +80,7 @@ def main() -> None:
         return
     if not args.api_url:
         parser.error("--api-url is required")
-    from newsflow.cli import PREFECT_DEFAULTS
+    from app.cli import PREFECT_DEFAULTS
 
     # What `newsflow run` gives a user (INFO logs), not scale_bench's quieter benchmark
     # env (WARNING): that one measured 0.3 s less per run, side by side.

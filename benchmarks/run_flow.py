@@ -6,7 +6,7 @@ Usage (from the repository root):
         [--enrichers all|cheap|name,name] [--batch-size 500]
 
 Builds the same `PipelineConfig` as `newsflow run` plus `enrichers`, sets the same
-Prefect defaults (`newsflow.cli.PREFECT_DEFAULTS`, no heartbeats unless set) and calls
+Prefect defaults (`app.cli.PREFECT_DEFAULTS`, no heartbeats unless set) and calls
 the flow, then prints the run summary the CLI prints. `cheap` is every enricher except
 entities and keywords (when keywords ran YAKE, these two model-bound ones cost 98 % of
 enrich time; the issue-25 ratio of all to cheap is measured against this set). (Since
@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from newsflow.cli import PREFECT_DEFAULTS, format_run, heartbeats_only_if_set
+from app.cli import PREFECT_DEFAULTS, format_run, heartbeats_only_if_set
 
 CHEAP_ENRICHERS = ["counts_v2", "source_v2", "language_v2", "dateline_v2", "quality_v2"]
 

@@ -116,9 +116,9 @@ def pipeline_command(
     docs: Path, lake: Path, enrichers: str, batch_size: int, code: Path | None
 ) -> list[str]:
     if enrichers == "all":
-        # `python -m newsflow.cli` is what `.venv/bin/newsflow` runs; with `--code` it
+        # `python -m app.cli` is what `.venv/bin/newsflow` runs; with `--code` it
         # runs that copy of the code (PYTHONPATH comes before the editable install).
-        command = [str(PYTHON), "-m", "newsflow.cli", "run"] if code else [str(NEWSFLOW), "run"]
+        command = [str(PYTHON), "-m", "app.cli", "run"] if code else [str(NEWSFLOW), "run"]
     else:
         command = [str(PYTHON), *driver(code or REPO, "run_flow")]
         command += ["--enrichers", enrichers]

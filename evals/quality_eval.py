@@ -26,9 +26,9 @@ from pathlib import Path
 
 import polars as pl
 
-from expectations.config import QualityConfig
 from expectations.validate import StageValidation, validate_stage
 from newsflow.lake import Lake
+from newsflow.quality_config import QualityConfig
 
 RECORD_STAGES = ("ingested", "cleaned")
 

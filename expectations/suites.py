@@ -24,8 +24,8 @@ import polars as pl
 from great_expectations.expectations.metadata_types import FailureSeverity
 from great_expectations.expectations.row_conditions import Column
 
-from expectations.config import STAGES, QualityConfig
 from expectations.derive import HELPERS, RECORD_STAGES
+from newsflow.quality_config import STAGES, QualityConfig
 from newsflow.schema import STAGE_SCHEMAS
 
 Level = Literal["row", "dataset"]
@@ -120,12 +120,19 @@ def stage_checks(stage: str, config: QualityConfig, run_date: dt.date) -> list[C
     if stage not in STAGES:
         raise ValueError(f"no suite for stage {stage!r}; suites: {list(STAGES)}")
     records = stage in RECORD_STAGES
-    carries_date = Column("qc_carries_date") == True  # noqa: E712 (a GX condition, not a test)
-    carries_url = Column("qc_carries_url") == True  # noqa: E712
-    earliest = dt.datetime.combine(config.earliest_date, dt.time())
-    latest = dt.datetime.combine(config.latest_date(run_date), dt.time.max)
-    checks = _schema_checks(stage)
-    checks += [
+    checks = [
+        *_schema_checks(stage),
+        *_id_and_body_checks(records, config),
+        *_date_checks(records, config, run_date),
+        *_url_checks(records),
+        *_stage_only_checks(stage, config),
+    ]
+    return [_with_policy(c, config) for c in checks]
+
+
+def _id_and_body_checks(records: bool, config: QualityConfig) -> list[Check]:
+    """doc_id, body and title; `records`: rows of one source file (ingested, cleaned)."""
+    checks = [
         Check("doc_id_present", gxe.ExpectColumnValuesToNotBeNull(column="doc_id")),
         Check("doc_id_unique", gxe.ExpectColumnValuesToBeUnique(column="doc_id")),
         Check("body_present", gxe.ExpectColumnValuesToNotBeNull(column="qc_body")),
@@ -147,6 +154,15 @@ def stage_checks(stage: str, config: QualityConfig, run_date: dt.date) -> list[C
             ),
         ),
         Check("title_present", gxe.ExpectColumnValuesToNotBeNull(column="qc_title")),
+    ]
+    return checks
+
+
+def _date_checks(records: bool, config: QualityConfig, run_date: dt.date) -> list[Check]:
+    carries_date = Column("qc_carries_date") == True  # noqa: E712 (a GX condition, not a test)
+    earliest = dt.datetime.combine(config.earliest_date, dt.time())
+    latest = dt.datetime.combine(config.latest_date(run_date), dt.time.max)
+    checks = [
         Check(
             "date_present",
             gxe.ExpectColumnValuesToNotBeNull(column="qc_date_source", row_condition=carries_date),
@@ -172,6 +188,13 @@ def stage_checks(stage: str, config: QualityConfig, run_date: dt.date) -> list[C
             "date_not_epoch",
             gxe.ExpectColumnValuesToNotBeInSet(column="qc_date_month", value_set=["1970-01"]),
         ),
+    ]
+    return checks
+
+
+def _url_checks(records: bool) -> list[Check]:
+    carries_url = Column("qc_carries_url") == True  # noqa: E712
+    checks = [
         Check(
             "url_present",
             gxe.ExpectColumnValuesToNotBeNull(column="qc_url", row_condition=carries_url),
@@ -183,6 +206,13 @@ def stage_checks(stage: str, config: QualityConfig, run_date: dt.date) -> list[C
     ]
     if not records:
         checks.append(Check("url_unique", gxe.ExpectColumnValuesToBeUnique(column="url")))
+    return checks
+
+
+def _stage_only_checks(stage: str, config: QualityConfig) -> list[Check]:
+    """Checks of one stage's own columns: truncation is judged in clean, boilerplate
+    removed from clean on."""
+    checks: list[Check] = []
     if stage == "cleaned":
         checks.append(
             Check(
@@ -199,7 +229,7 @@ def stage_checks(stage: str, config: QualityConfig, run_date: dt.date) -> list[C
                 ),
             )
         )
-    return [_with_policy(c, config) for c in checks]
+    return checks
 
 
 def _with_policy(check: Check, config: QualityConfig) -> Check:

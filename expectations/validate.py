@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from expectations.config import QualityConfig
 from expectations.derive import helper_columns
 from expectations.gx_runtime import GX_LOCK, as_pandas, batch_definition
+from newsflow.quality_config import QualityConfig
 
 if TYPE_CHECKING:
     from expectations.suites import Check

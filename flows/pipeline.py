@@ -39,6 +39,7 @@ from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
+from expectations.gate import gate_groups, merge_validations, quality_check, quality_gate
 from expectations.report import artifact_rows, pass_rates, write_quality_reports
 from expectations.validate import StageValidation
 from flows.lake_slot import lake_slot
@@ -77,7 +78,6 @@ from tasks.enrich import (
 )
 from tasks.ingest import ingest
 from tasks.line_stats import line_stats
-from tasks.quality import gate_groups, merge_validations, quality_check, quality_gate
 from tasks.rollback import roll_back
 from tasks.unmapped import ColumnCounts, merged, text_like_failures
 

@@ -13,19 +13,22 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import polars as pl
 
 from newsflow.config import PipelineConfig, lake_slug
 from newsflow.inputs import Batch
 
+if TYPE_CHECKING:
+    from prefect import Task
+
 RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
 # Characters of the first file's name a batch label keeps: enough to recognise a
 # file in the UI's narrow task boxes.
 LABEL_NAME_CHARS = 24
 ID_CHARS = 6
-T = TypeVar("T")
+T = TypeVar("T", bound="Task[Any, Any]")
 
 
 def new_run_id() -> str:
@@ -100,7 +103,7 @@ def named(task: T, stage: str, batch_id: str, labels: Mapping[str, str]) -> T:
     """`task` whose run shows as `<stage>-<batch label>` (a copy; the name travels
     with the task, so it holds under Dask too)."""
     label = labels.get(batch_id) or f"batch-{batch_id[:ID_CHARS]}"
-    return task.with_options(task_run_name=f"{stage}-{label}")  # type: ignore[attr-defined]
+    return cast(T, task.with_options(task_run_name=f"{stage}-{label}"))
 
 
 def labels_from_manifest(manifest: pl.DataFrame, batches: Iterable[Batch]) -> dict[str, str]:

@@ -128,10 +128,36 @@ def check_dask_scheduler(address: str, timeout_s: float = ANSWER_TIMEOUT_S) -> N
         ) from None
 
 
+PREFECT_SERVER_HINT = (
+    "start one with `prefect server start --host 127.0.0.1` and export PREFECT_API_URL"
+)
+
+
+def api_url() -> str | None:
+    """PREFECT_API_URL from the environment or the active Prefect profile."""
+    from prefect.settings import get_current_settings
+
+    return get_current_settings().api.url
+
+
+def server_problem(url: str | None, timeout_s: float = 5.0) -> str | None:
+    """Why no deployment can be served against `url`, in one line; None when it can."""
+    if not url:
+        return f"PREFECT_API_URL is not set; {PREFECT_SERVER_HINT}"
+    import httpx
+
+    try:
+        response = httpx.get(f"{url.rstrip('/')}/health", timeout=timeout_s)
+    except httpx.HTTPError as exc:
+        return f"no Prefect server answers at {url} ({type(exc).__name__}); {PREFECT_SERVER_HINT}"
+    if response.status_code != 200:
+        status = f"HTTP {response.status_code}"
+        return f"Prefect server at {url} is unhealthy ({status}); {PREFECT_SERVER_HINT}"
+    return None
+
+
 def check_prefect_server(timeout_s: float = ANSWER_TIMEOUT_S) -> None:
     """An EnvironmentProblem when PREFECT_API_URL is set and no healthy server answers."""
-    from newsflow.deploy import api_url, server_problem
-
     url = api_url()
     if url:
         problem = server_problem(url, timeout_s=timeout_s)

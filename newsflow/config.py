@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from expectations.config import QualityConfig
+from newsflow.quality_config import QualityConfig
 from newsflow.storage import Location
 
 # Field names tried for each record field, in order; a dotted name ("source.name") is a
@@ -318,8 +318,8 @@ class PipelineConfig(BaseModel):
     enrichers: list[str] | None = Field(
         None,
         description="Enrichers to run, by versioned name (counts_v2, source_v2, language_v2, "
-        "dateline_v2, entities_v3, keywords_v2, quality_v2); null runs them all. The columns of "
-        "the others stay null",
+        "dateline_v2, entities_v3, keywords_v2, quality_v2, and the opt-in pii_v1); null runs "
+        "all but the opt-in ones. The columns of the others stay null",
     )
     field_mappings: dict[str, dict[str, list[str]]] = Field(
         default_factory=dict,

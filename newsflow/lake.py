@@ -24,6 +24,7 @@ from newsflow import __version__
 from newsflow.faults import checkpoint
 from newsflow.schema import (
     CONTRACT_SINCE,
+    GROWING_STAGES,
     REWRITTEN_WHEN_OUTDATED,
     SCHEMA_VERSION,
     STAGE_SCHEMAS,
@@ -210,29 +211,28 @@ class Lake:
             return []
         return sorted(p for p in folder.rglob("*.parquet") if not p.name.startswith("."))
 
-    def snapshot(self, run_id: str | None = None) -> Any:
-        """What readers read: every table as of run `run_id` (default: the last run),
-        from the committed Delta versions (newsflow/tables.py). `scan` below is the
-        pipeline's working copy, uncommitted work included."""
-        from newsflow.tables import snapshot  # tables builds on this module
-
-        return snapshot(self.root, run_id)
-
     def scan(self, stage: str) -> pl.LazyFrame:
         """All rows of a stage in the working copy (this run's uncommitted work
         included: tasks read their inputs so), typed by the contract (empty when
-        nothing is written). Readers use `snapshot()`."""
+        nothing is written). Readers use `newsflow.tables.snapshot`."""
         schema = STAGE_SCHEMAS[stage]
         files = self.files(stage)
         if not files:
             return pl.LazyFrame(schema=schema)
         key = PARTITION_KEYS.get(stage)
-        lf = pl.scan_parquet(files, hive_partitioning=key is not None)
+        # A file written before an enricher existed reads its columns as null.
+        grows = stage in GROWING_STAGES
+        lf = pl.scan_parquet(
+            files,
+            hive_partitioning=key is not None,
+            schema=pl.Schema({c: t for c, t in schema.items() if c != key}) if grows else None,
+            missing_columns="insert" if grows else "raise",
+        )
         return lf.select(pl.col(c).cast(t) for c, t in schema.items())
 
     def run_of(self, path: Path) -> str:
         """The run id in a Parquet file's footer ('' if none)."""
-        meta = pq.ParquetFile(path).metadata.metadata or {}
+        meta: dict[bytes, bytes] = pq.ParquetFile(path).metadata.metadata or {}
         return meta.get(b"newsflow.run_id", b"").decode()
 
     def written(self, stage: str, key: str = "newsflow.run_id") -> dict[str, Written]:
@@ -401,7 +401,7 @@ class Lake:
         runs = sorted((self.root / "runs").glob("*.json"))
         if not runs:
             return None
-        loaded = [json.loads(p.read_text(encoding="utf-8")) for p in runs]
+        loaded: list[dict[str, Any]] = [json.loads(p.read_text(encoding="utf-8")) for p in runs]
         return max(loaded, key=lambda r: str(r.get("started_at", "")))
 
 

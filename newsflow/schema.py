@@ -2,10 +2,16 @@
 
 Writers pass frames through `conform` before they touch storage, so a stage that
 drifts from this module fails loudly instead of writing something downstream
-readers do not expect. Any change here bumps `SCHEMA_VERSION` and docs/SCHEMA.md.
+readers do not expect. Any change here bumps `SCHEMA_VERSION` and docs/SCHEMA.md (a
+new enricher's columns do not bump it: `GROWING_STAGES`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from functools import cache
+from importlib.metadata import entry_points
+from typing import NamedTuple
 
 import polars as pl
 
@@ -29,6 +35,9 @@ CONTRACT_SINCE: dict[str, int] = {
 }
 # Folders a run rewrites whole when their files are of an older version.
 REWRITTEN_WHEN_OUTDATED = ("enriched",)
+# Folders that gain columns without a new SCHEMA_VERSION: a new enricher adds its columns
+# to `enriched`, and a file written before it reads them as null (Lake.scan).
+GROWING_STAGES = ("enriched",)
 
 REMOVED_LINE = pl.Struct({"text": pl.String, "rule": pl.String})
 
@@ -104,49 +113,46 @@ DEDUPED = pl.Schema(
 )
 
 # `published_month` is also the hive partition key of enriched/ (published_month=2021-12/).
-# The other added columns come from the enrichers of tasks/enrich.py, in registry order
-# (counts_v2, source_v2, language_v2, dateline_v2, entities_v3, keywords_v2, quality_v2);
-# columns of an enricher a run did not select are null.
-ENRICHED = pl.Schema(
-    {
-        **DEDUPED,
-        "published_month": pl.String(),
-        "char_count": pl.Int64(),
-        "word_count": pl.Int64(),
-        "sentence_count": pl.Int64(),
-        "paragraph_count": pl.Int64(),
-        "reading_time_min": pl.Float64(),
-        "host": pl.String(),
-        "domain": pl.String(),
-        "publisher": pl.String(),
-        "language": pl.String(),
-        "language_confidence": pl.Float64(),
-        "dateline_place": pl.String(),
-        "dateline_date": pl.String(),
-        "dateline_agency": pl.String(),
-        "byline": pl.String(),
-        "people": pl.List(pl.String),
-        "organizations": pl.List(pl.String),
-        "places": pl.List(pl.String),
-        "entities": pl.List(
-            pl.Struct(
-                {
-                    "text": pl.String,
-                    "type": pl.String,
-                    "mentions": pl.Int64,
-                    "first_offset": pl.Int64,
-                }
-            )
-        ),
-        "keywords": pl.List(pl.String),
-        "mean_word_length": pl.Float64(),
-        "symbol_word_ratio": pl.Float64(),
-        "stop_word_ratio": pl.Float64(),
-        "duplicate_line_share": pl.Float64(),
-        "line_punctuation_share": pl.Float64(),
-        "quality_score": pl.Float64(),
-    }
-)
+# The enrichers' columns follow, declared by the enrichers themselves: see
+# `enricher_columns` below and docs/decisions/0024-enrichers-declare-their-columns.md.
+ENRICHED_BASE = pl.Schema({**DEDUPED, "published_month": pl.String()})
+
+
+class Column(NamedTuple):
+    """A column an enricher adds to `enriched`, declared in the enricher's own module."""
+
+    name: str
+    dtype: pl.DataType
+    description: str
+
+
+# The entry-point group (pyproject.toml) through which the stage layer supplies the
+# columns its enrichers add, so core never imports `tasks`: a function returning them,
+# in the order the enrichers run.
+ENRICHED_COLUMNS_GROUP = "newsflow.enriched_columns"
+
+
+@cache
+def enricher_columns() -> tuple[Column, ...]:
+    """The columns the registered enrichers add to `enriched`, in their order."""
+    found = sorted(entry_points(group=ENRICHED_COLUMNS_GROUP), key=lambda point: point.name)
+    if not found:
+        raise RuntimeError(
+            f"no {ENRICHED_COLUMNS_GROUP!r} entry point: install the project (`make setup`)"
+        )
+    columns: tuple[Column, ...] = tuple(c for point in found for c in point.load()())
+    names = [c.name for c in columns]
+    clashes = sorted({n for n in names if names.count(n) > 1 or n in ENRICHED_BASE})
+    if clashes:
+        raise SchemaDriftError(f"enriched: columns declared twice or in the base {clashes}")
+    return columns
+
+
+def enriched_schema() -> pl.Schema:
+    """`enriched`: deduped's columns, `published_month`, then every enricher's columns
+    (null in a row whose run did not select that enricher)."""
+    return pl.Schema({**ENRICHED_BASE, **{c.name: c.dtype for c in enricher_columns()}})
+
 
 # Records with a title or URL but no body text (a metadata-only page or feed item):
 # kept, counted in the books, never deduped or enriched.
@@ -232,19 +238,39 @@ DEDUPE_INDEX = pl.Schema(
     }
 )
 
-STAGE_SCHEMAS: dict[str, pl.Schema] = {
-    "ingested": INGESTED,
-    "cleaned": CLEANED,
-    "deduped": DEDUPED,
-    "enriched": ENRICHED,
-    "metadata_only": METADATA_ONLY,
-    "duplicates": DUPLICATES,
-    "quarantine": QUARANTINE,
-    "manifest": FILE_MANIFEST,
-    "line_docs": LINE_DOCS,
-    "line_stats": LINE_STATS,
-    "dedupe_index": DEDUPE_INDEX,
-}
+
+class _StageSchemas(Mapping[str, pl.Schema]):
+    """Stage -> its schema; a function stands for a schema composed when first read."""
+
+    def __init__(self, schemas: dict[str, pl.Schema | Callable[[], pl.Schema]]) -> None:
+        self._schemas = schemas
+
+    def __getitem__(self, stage: str) -> pl.Schema:
+        schema = self._schemas[stage]
+        return schema if isinstance(schema, pl.Schema) else schema()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._schemas)
+
+    def __len__(self) -> int:
+        return len(self._schemas)
+
+
+STAGE_SCHEMAS: Mapping[str, pl.Schema] = _StageSchemas(
+    {
+        "ingested": INGESTED,
+        "cleaned": CLEANED,
+        "deduped": DEDUPED,
+        "enriched": enriched_schema,
+        "metadata_only": METADATA_ONLY,
+        "duplicates": DUPLICATES,
+        "quarantine": QUARANTINE,
+        "manifest": FILE_MANIFEST,
+        "line_docs": LINE_DOCS,
+        "line_stats": LINE_STATS,
+        "dedupe_index": DEDUPE_INDEX,
+    }
+)
 
 
 class SchemaDriftError(ValueError):
@@ -278,7 +304,8 @@ def rule_counts(quarantined: pl.DataFrame) -> dict[str, int]:
     return dict(zip(counts["rule"].to_list(), counts["len"].to_list(), strict=True))
 
 
-# What each column means, for docs/SCHEMA.md (generated: `python -m newsflow.schema_doc`).
+# What each column means, for docs/SCHEMA.md (generated: `python -m newsflow.schema_doc`);
+# an enricher's columns are described where it declares them (`descriptions()`).
 DESCRIPTIONS: dict[str, str] = {
     "doc_id": "Stable id of the record: hash of source path, file content hash and record index",
     "run_id": "The run that wrote the row (`runs/<run_id>.json`)",
@@ -333,68 +360,6 @@ DESCRIPTIONS: dict[str, str] = {
     "layouts": "Every layout the article was found in",
     "duplicate_count": "Number of copies merged into this record (1 when unique)",
     "published_month": "YYYY-MM of published_date, or 'unknown'; the hive partition of enriched/",
-    "char_count": "Characters in body; a truncated body without its marker and cut-off last "
-    "word (counts_v2)",
-    "word_count": "Words in body: whitespace-separated tokens holding a letter or digit, and "
-    "each letter of a script written without spaces (Chinese, Japanese, Thai); a truncated "
-    "body without its marker and cut-off last word (newsflow/text_rules.py) (counts_v2)",
-    "sentence_count": "Sentences in body, approximate: sentence-final punctuation before a "
-    "capital or the end, less abbreviations, plus 。！？ and unpunctuated paragraphs "
-    "(counts_v2)",
-    "paragraph_count": "Paragraphs in body (counts_v2)",
-    "reading_time_min": "word_count / 238 words (or CJK characters) per minute (Brysbaert "
-    "2019), in minutes "
-    "(counts_v2)",
-    "host": "Host name of url (source_v2)",
-    "domain": "Registered domain of url, public-suffix aware: daijiworld.com, bbc.co.uk "
-    "(source_v2)",
-    "publisher": "Name the source gave itself (site_name) in any copy, else the registered "
-    "domain's label (daijiworld), or the subdomain's on a domain shared by separate "
-    "publications (abcnews for abcnews.go.com, a blog on blogspot.com), else the host "
-    "(source_v2)",
-    "language": "ISO 639-1 code of the body's language (py3langid); null when the body has no "
-    "letter (language_v2)",
-    "language_confidence": "py3langid's normalised probability of `language`, 0-1 (language_v2)",
-    "dateline_place": "Place of the opening dateline, title-cased, with its region when "
-    'written ("Washington", "Kabul, Afghanistan"); never a caption label ("IMAGE:") or a '
-    'column header ("Dear Abby:") (dateline_v2)',
-    "dateline_date": 'Date of the dateline as written ("Dec 8") (dateline_v2)',
-    "dateline_agency": "Wire agency credited in the dateline, an agency-only opening "
-    '("(Reuters) —") or at the end of the body ("(PTI)", "— Jane Doe, AP"): IANS, Reuters, '
-    "AP, AFP, PTI, ANI, UPI, Xinhua, dpa, Bloomberg (dateline_v2)",
-    "byline": 'Author names as written, from an opening "By …" line ("By Jane Doe, John Smith '
-    'and Ann Lee"), a "Reporting by …" credit or a closing "— Jane Doe, Agency" signature '
-    "(dateline_v2)",
-    "people": "People named in the title or body (spaCy PERSON, checked: a city, a team or "
-    "junk is no person), most salient first: headline, then lead, then most mentioned; a lone "
-    "surname joins its full name; empty unless the body is English (entities_v3)",
-    "organizations": "Organisations named in the title or body (spaCy ORG, plus city-named "
-    "teams before a score on results lines), most salient first; empty unless the body is "
-    "English (entities_v3)",
-    "places": "Places named in the title or body (spaCy GPE and LOC, plus people and "
-    "countries the gazetteer or a preposition says are places), most salient first; empty "
-    "unless the body is English (entities_v3)",
-    "entities": "Every name of people, organizations and places in salience order, as "
-    "{text, type: person|organization|place, mentions: in title and body, first_offset: "
-    "characters into body of its first mention, null when only the title names it} "
-    "(entities_v3)",
-    "keywords": 'Up to 10 key phrases of the title and body, best first: names ("Margaret '
-    'Holloway", "Bank of England") and one- or two-word phrases, scored by title and lead '
-    "position, frequency in the article and rarity in wordfreq's fixed word list for the "
-    "language; from the article alone, never a truncation marker or cut-off word; empty for "
-    "unspaced scripts (keywords_v2)",
-    "mean_word_length": "Letters and digits per word (Gopher keeps 3-10); null for a body "
-    "mostly Korean or in a script written without spaces (quality_v2)",
-    "symbol_word_ratio": "('#' + '...' + '…') per word (Gopher keeps < 0.1) (quality_v2)",
-    "stop_word_ratio": "Share of words on spaCy's stop-word list for `language`; null when "
-    "there is no list, or the body is mostly Korean or a script without spaces (quality_v2)",
-    "duplicate_line_share": "Share of non-empty lines repeating an earlier line (Gopher keeps "
-    "< 0.3) (quality_v2)",
-    "line_punctuation_share": "Share of non-empty lines ending in sentence-final punctuation "
-    "(FineWeb keeps >= 0.12) (quality_v2)",
-    "quality_score": "Product of factors in [0, 1], one per measure (formula in "
-    "tasks/enrichers/quality.py and README), times 0.5 when body_truncated (a teaser "
-    "scores at most 0.5); 0 for an empty body (quality_v2)",
     "kept_doc_id": "The record the document was merged into (in dedupe_index: itself when kept)",
     "matched_doc_id": "The copy the duplicate matched: the kept one when it matches it directly, "
     "else the copy of the cluster it matches best",
@@ -432,3 +397,8 @@ DESCRIPTIONS: dict[str, str] = {
     "count once; only paragraphs held by 2 or more are listed)",
     "domain_docs": "Documents of the domain counted so far (identical documents count once)",
 }
+
+
+def descriptions() -> dict[str, str]:
+    """What every column of the contract means, the enrichers' columns included."""
+    return {**DESCRIPTIONS, **{c.name: c.description for c in enricher_columns()}}

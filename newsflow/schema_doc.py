@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from newsflow.lake import PARTITION_KEYS
-from newsflow.schema import DESCRIPTIONS, SCHEMA_VERSION, STAGE_SCHEMAS
+from newsflow.schema import SCHEMA_VERSION, STAGE_SCHEMAS, descriptions
 
 DOC_PATH = Path(__file__).resolve().parents[1] / "docs" / "SCHEMA.md"
 
@@ -48,6 +48,7 @@ def render() -> str:
         "`newsflow.schema_version`, next to `newsflow.run_id` and `newsflow.code_version`). "
         "A run refuses a lake holding files of another version, asking for `--full-refresh`.",
     ]
+    meaning = descriptions()
     for stage, schema in STAGE_SCHEMAS.items():
         lines += ["", f"## `{FOLDERS[stage]}`", ""]
         if stage in FOLDER_NOTES:
@@ -59,7 +60,7 @@ def render() -> str:
                 "",
             ]
         lines += ["| column | type | meaning |", "| --- | --- | --- |"]
-        lines += [f"| `{c}` | `{t}` | {DESCRIPTIONS[c]} |" for c, t in schema.items()]
+        lines += [f"| `{c}` | `{t}` | {meaning[c]} |" for c, t in schema.items()]
     return "\n".join(lines) + "\n"
 
 

@@ -30,12 +30,13 @@ import polars as pl
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable
+from deltalake import Schema as DeltaSchema
 from deltalake.exceptions import TableNotFoundError
 from deltalake.transaction import AddAction, RemoveAction
 
 from newsflow.faults import checkpoint
 from newsflow.lake import PARTITION_KEYS, STAGES, Lake, LakeVersionError
-from newsflow.schema import STAGE_SCHEMAS
+from newsflow.schema import GROWING_STAGES, STAGE_SCHEMAS
 
 TABLES_DIR = "tables"
 # Stages readers read. The others (line statistics, the dedupe index, the file
@@ -126,6 +127,8 @@ def commit_table(lake: Lake, stage: str, run_id: str) -> int:
     table = _open(uri)
     if table is None:
         table = DeltaTable.create(uri, schema, partition_by=[key] if key else None, name=stage)
+    elif stage in GROWING_STAGES:
+        _add_new_columns(table, schema)
     stage_dir = lake.stage_dir(stage)
     wanted = {published_name(p, stage_dir): p for p in lake.files(stage)}
     committed = set(_committed_paths(table))
@@ -164,6 +167,15 @@ def commit_table(lake: Lake, stage: str, run_id: str) -> int:
     return table.version()
 
 
+def _add_new_columns(table: DeltaTable, schema: Any) -> None:
+    """Columns the contract gained (a new enricher's) join the table, null in its earlier
+    files: a metadata-only commit before the run's."""
+    have = set(table.schema().to_arrow().names)
+    new = [field for field in DeltaSchema.from_arrow(schema).fields if field.name not in have]
+    if new:
+        table.alter.add_columns(new)
+
+
 def _committed_paths(table: DeltaTable) -> list[str]:
     """The paths (relative to the table) of the table version's files."""
     return pl.DataFrame(table.get_add_actions(flatten=True))["path"].to_list()
@@ -199,7 +211,12 @@ class Snapshot:
         if version is None:
             return pl.LazyFrame(schema=schema)
         lf = pl.scan_delta(table_uri(self.lake_root, stage), version=version)
-        return lf.select(pl.col(c).cast(t) for c, t in schema.items())
+        # A version from before an enricher existed has no column of it: null, as in
+        # a run that did not select it.
+        have = lf.collect_schema().names()
+        return lf.select(
+            pl.col(c).cast(t) if c in have else pl.lit(None, t).alias(c) for c, t in schema.items()
+        )
 
     def dataset(self, stage: str) -> ds.Dataset:
         """The stage as an Arrow dataset (for DuckDB, pandas, anything Arrow reads)."""

@@ -5,7 +5,7 @@ reader can audit or undo any removal. Rules are tried in this order and the firs
 match names the removal:
 
 1. the regex rules of `RULES` (their patterns are in `tasks/furniture.py`), most
-   specific first (`comment_disclaimer_v1` … `paywall_notice_v1`): site furniture
+   specific first, in the order of `RULES`: site furniture
    recognised by its own wording, anchored so that a normal sentence holding one
    keyword ("She said she would subscribe to the plan.") never matches;
 2. `publisher_self_reference_v2`: the row's publisher (from its URL) addressing the

@@ -160,21 +160,10 @@ def without_boilerplate(df: pl.DataFrame, repeated: pl.DataFrame | None = None) 
     return rows.drop("body").join(per_row, on="_row", maintain_order="left").drop("_row")
 
 
-def clean_frame(
-    ingested: pl.DataFrame,
-    run_date: dt.date,
-    line_stats: pl.DataFrame | pl.LazyFrame | None = None,
-    thresholds: RepeatThresholds | None = None,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """Clean ingested rows. Returns (cleaned rows, metadata-only rows, quarantined rows).
-
-    Metadata-only is judged on the body as the source gave it (empty after Unicode and
-    whitespace repair), never on what boilerplate removal left: a body that was all
-    furniture is not a metadata record, it is quarantined with its removed lines.
-
-    `line_stats` is the per-domain line-frequency table (`line_stats/`); without it the
-    rule `domain_repeat_v1` removes nothing. `thresholds` default to `RepeatThresholds()`.
-    """
+def _repaired(ingested: pl.DataFrame, run_date: dt.date) -> pl.DataFrame:
+    """Ingested rows with Unicode and whitespace repaired, the date and URL read, and
+    what the source itself gave (`_source_body`, `_source_metadata`, `_source_marker`)
+    kept for the judgements after boilerplate removal."""
     df = ingested.with_columns(
         title=normalised_text(pl.col("title")),
         body=normalised_text(pl.col("body")).fill_null(""),
@@ -198,21 +187,13 @@ def clean_frame(
     # The source's own truncation markers are read from the body as the source ended
     # it, before a trailing "Read more" line is removed as boilerplate; an unfinished
     # last sentence is judged on the final body, after a footer ("© 2019 …") is gone.
-    df = df.with_columns(_source_marker=source_marker(pl.col("body")))
-    repeated = None
-    if line_stats is not None:
-        repeated = repeated_lines(line_stats.lazy(), thresholds).collect()
-    df = (
-        without_boilerplate(df, repeated)
-        .with_columns(
-            title=pl.when(pl.col("title") != "").then(pl.col("title")),
-            truncation_reason=truncation_reason(pl.col("_source_marker"), pl.col("body")),
-        )
-        .with_columns(body_truncated=pl.col("truncation_reason").is_not_null())
-    )
-    metadata_only = pl.col("_source_metadata") & ~pl.col("_source_body")
-    empty = df.filter((pl.col("body") == "") & ~metadata_only)
-    quarantined = empty.select(
+    return df.with_columns(_source_marker=source_marker(pl.col("body")))
+
+
+def _empty_body_rejects(empty: pl.DataFrame) -> pl.DataFrame:
+    """Quarantine rows (not yet in QUARANTINE's column order) for the rows left with no
+    body and no metadata to keep."""
+    return empty.select(
         "source_file",
         "record_index",
         stage=pl.lit("clean"),
@@ -237,6 +218,38 @@ def clean_frame(
         run_id="run_id",
         batch_id="batch_id",
     )
+
+
+def clean_frame(
+    ingested: pl.DataFrame,
+    run_date: dt.date,
+    line_stats: pl.DataFrame | pl.LazyFrame | None = None,
+    thresholds: RepeatThresholds | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """Clean ingested rows. Returns (cleaned rows, metadata-only rows, quarantined rows).
+
+    Metadata-only is judged on the body as the source gave it (empty after Unicode and
+    whitespace repair), never on what boilerplate removal left: a body that was all
+    furniture is not a metadata record, it is quarantined with its removed lines.
+
+    `line_stats` is the per-domain line-frequency table (`line_stats/`); without it the
+    rule `domain_repeat_v1` removes nothing. `thresholds` default to `RepeatThresholds()`.
+    """
+    df = _repaired(ingested, run_date)
+    repeated = None
+    if line_stats is not None:
+        repeated = repeated_lines(line_stats.lazy(), thresholds).collect()
+    df = (
+        without_boilerplate(df, repeated)
+        .with_columns(
+            title=pl.when(pl.col("title") != "").then(pl.col("title")),
+            truncation_reason=truncation_reason(pl.col("_source_marker"), pl.col("body")),
+        )
+        .with_columns(body_truncated=pl.col("truncation_reason").is_not_null())
+    )
+    metadata_only = pl.col("_source_metadata") & ~pl.col("_source_body")
+    empty = df.filter((pl.col("body") == "") & ~metadata_only)
+    quarantined = _empty_body_rejects(empty)
     # No body to hold: null, not "", says the source had none.
     metadata = df.filter(metadata_only).with_columns(body=pl.lit(None, pl.String))
     cleaned = df.filter(pl.col("body") != "")

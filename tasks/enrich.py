@@ -1,16 +1,16 @@
 """enrich: deduped records -> the same records plus the columns of every enricher.
 
-Enrichers are registered under versioned names (`language_v2`), as dolma registers
-its taggers: each is a function `frame -> new columns` in `tasks/enrichers/`, reads
-the article and never changes it, and declares how much of the body it reads
-(`body_chars`: enrich_frame passes it only that). They run in registry order on a
-growing frame, so a later enricher can read an earlier one's columns (entities,
-keywords and quality read `language`, or detect it themselves when language_v2 was
-not selected). A run
-may select enrichers by name (`PipelineConfig.enrichers`); the columns of the others
-are null, so `enriched/` keeps one schema. Every file's Parquet metadata names the
-enrichers that produced it (`newsflow.enrichers`) and the library or model version
-behind each (`newsflow.enricher_models`), since an enricher's output can change when
+Enrichers have versioned names (`language_v2`), as dolma names its taggers: each is a
+module of `tasks/enrichers/` declaring an `Enricher` (found there, registered nowhere
+else): a function `frame -> new columns` that reads the article and never changes it,
+the columns it adds, and how much of the body it reads (`body_chars`: enrich_frame
+passes it only that). They run in `position` order on a growing frame, so a later
+enricher can read an earlier one's columns (entities, keywords and quality read
+`language`, or detect it themselves when language_v2 was not selected). A run may
+select enrichers by name (`PipelineConfig.enrichers`; none: the default ones); the
+columns of the others are null, so `enriched/` keeps one schema. Every file's Parquet
+metadata names the enrichers that produced it (`newsflow.enrichers`) and the library or
+model version behind each (`newsflow.enricher_models`), since an enricher's output can change when
 the lock file moves a model, not only when its code changes.
 """
 
@@ -19,9 +19,8 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -31,77 +30,24 @@ from prefect.cache_policies import NO_CACHE
 
 from newsflow import progress
 from newsflow.lake import DEDUPED_RUN_KEY, Lake
-from newsflow.schema import ENRICHED, SCHEMA_VERSION
+from newsflow.schema import SCHEMA_VERSION, enriched_schema
 from tasks.authors import author_names
-from tasks.enrichers import counts, dateline, entities, keywords, language, quality, source, workers
+from tasks.enrichers import Enricher, registered, workers
 
-
-@dataclass(frozen=True)
-class Enricher:
-    name: str
-    columns: tuple[str, ...]
-    add: Callable[[pl.DataFrame], pl.DataFrame]
-    # Distributions whose versions decide the output, recorded in the file metadata.
-    packages: tuple[str, ...] = ()
-    # Loads the model a worker process needs (see `tasks/enrichers/workers.py`).
-    load_model: Callable[[], object] | None = None
-    # What of the body it reads: the first N characters, or None for the whole body.
-    # `enrich_frame` passes it only that much (every other column whole, the title too).
-    body_chars: int | None = None
-
-
-ENRICHERS: dict[str, Enricher] = {
-    e.name: e
-    for e in (
-        Enricher(counts.NAME, counts.COLUMNS, counts.counts_v2),
-        Enricher(source.NAME, source.COLUMNS, source.source_v2, ("tldextract",), body_chars=0),
-        Enricher(
-            language.NAME,
-            language.COLUMNS,
-            language.language_v2,
-            ("py3langid",),
-            language.identifier,
-            body_chars=language.MAX_CHARS,
-        ),
-        Enricher(dateline.NAME, dateline.COLUMNS, dateline.dateline_v2),
-        Enricher(
-            entities.NAME,
-            entities.COLUMNS,
-            entities.entities_v3,
-            entities.PACKAGES,
-            entities.load_models,
-        ),
-        Enricher(
-            keywords.NAME,
-            keywords.COLUMNS,
-            keywords.keywords_v2,
-            keywords.PACKAGES,
-            keywords.background,
-            body_chars=keywords.BODY_CHARS,
-        ),
-        Enricher(quality.NAME, quality.COLUMNS, quality.quality_v2, ("spacy",)),
-    )
-}
-
-
+# Every enricher of `tasks/enrichers/` (a module defining `ENRICHER`), in position order.
+ENRICHERS: dict[str, Enricher] = {e.name: e for e in registered()}
+# The enrichers a run without `enrichers` runs: all but the opt-in ones.
+DEFAULT_ENRICHERS: tuple[str, ...] = tuple(n for n, e in ENRICHERS.items() if e.default)
 # Enrichers a newer version replaced: a configuration naming one fails with the new name;
 # batches they wrote are enriched again on the next run (`outdated_batches`).
-REPLACED = {
-    "counts_v1": "counts_v2",
-    "source_v1": "source_v2",
-    "language_v1": "language_v2",
-    "dateline_v1": "dateline_v2",
-    "entities_v1": "entities_v3",
-    "entities_v2": "entities_v3",
-    "keywords_v1": "keywords_v2",
-    "quality_v1": "quality_v2",
-}
+REPLACED: dict[str, str] = {old: e.name for e in ENRICHERS.values() for old in e.replaces}
 
 
 def select_enrichers(names: Sequence[str] | None = None) -> list[Enricher]:
-    """The enrichers to run, in registry order; None selects all. Unknown names fail."""
+    """The enrichers to run, in registry order; None selects the default ones. Unknown
+    names fail."""
     if names is None:
-        return list(ENRICHERS.values())
+        return [ENRICHERS[name] for name in DEFAULT_ENRICHERS]
     unknown = sorted(set(names) - set(ENRICHERS))
     if unknown:
         successors = [f"{n} -> {REPLACED[n]}" for n in unknown if n in REPLACED]
@@ -206,7 +152,7 @@ def enrich_frame(
         frame = frame.with_columns(authors=authors_or_byline(pl.col("authors"), pl.col("byline")))
     return frame.select(
         pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
-        for c, t in ENRICHED.items()
+        for c, t in enriched_schema().items()
     )
 
 

@@ -191,6 +191,23 @@ PAYWALL_NOTICE_V1 = [
     r"^(?:please )?(?:log ?in|sign in) or (?:subscribe|register)\b",
 ]
 
+# Affiliate and advertiser disclosures that review and shopping pages print above the
+# text: "This post contains references to products from … our advertisers", "We may
+# earn a commission when you buy through links …". Anchored at the paragraph's start
+# in the site's own voice, so reporting about commissions ("The agency may earn a
+# commission, the regulator said") stays.
+_LINKS = r"(?:links?|affiliate links?|retail links?)"
+AFFILIATE_DISCLOSURE_V1 = [
+    r"^this (?:post|article|page|story|review|guide|content)(?: may)? (?:contains?|includes?) "
+    r"(?:affiliate links|references to products\b.{0,40}\badvertisers|links to products\b"
+    r".{0,60}\b(?:commission|compensation|earn))",
+    r"^we recommend the best products through an independent review process\b",
+    r"^we (?:may )?(?:earn|receive|get) (?:a )?(?:small )?(?:commission|compensation)\b.{0,80}"
+    rf"\b(?:through|via|from|on) (?:our |these |the |those )?{_LINKS}",
+    r"^as an amazon associate,? (?:i|we)\b",
+    r"^(?:advertiser|affiliate|advertising) disclosure\W*$",
+]
+
 RULES: dict[str, list[str]] = {
     "comment_disclaimer_v1": COMMENT_DISCLAIMER_V1,
     "share_follow_v1": SHARE_FOLLOW_V1,
@@ -206,6 +223,7 @@ RULES: dict[str, list[str]] = {
     "caption_label_v1": CAPTION_LABEL_V1,
     "consent_wall_v1": CONSENT_WALL_V1,
     "paywall_notice_v1": PAYWALL_NOTICE_V1,
+    "affiliate_disclosure_v1": AFFILIATE_DISCLOSURE_V1,
 }
 
 # How a site speaks to its reader about its own channels: an imperative opening

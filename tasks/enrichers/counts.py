@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import polars as pl
 
+from newsflow.schema import Column
 from newsflow.text_rules import ABBREVIATED_MONTHS, word_count
+from tasks.enrichers import Enricher
 from tasks.truncation import readable_body
 
 NAME = "counts_v2"
-COLUMNS = ("char_count", "word_count", "sentence_count", "paragraph_count", "reading_time_min")
 
 # Brysbaert (2019), a meta-analysis of 190 studies: adults read English non-fiction
 # silently at about 238 words per minute. Chinese readers read about 255 characters a
@@ -64,3 +65,43 @@ def counts_v2(frame: pl.DataFrame) -> pl.DataFrame:
         paragraph_count=body.str.count_matches(_PARAGRAPH).cast(pl.Int64),
         reading_time_min=(words / WORDS_PER_MINUTE).round(2),
     )
+
+
+ENRICHER = Enricher(
+    name=NAME,
+    output=(
+        Column(
+            "char_count",
+            pl.Int64(),
+            "Characters in body; a truncated body without its marker and cut-off last word "
+            "(counts_v2)",
+        ),
+        Column(
+            "word_count",
+            pl.Int64(),
+            "Words in body: whitespace-separated tokens holding a letter or digit, and each "
+            "letter of a script written without spaces (Chinese, Japanese, Thai); a truncated "
+            "body without its marker and cut-off last word (newsflow/text_rules.py) (counts_v2)",
+        ),
+        Column(
+            "sentence_count",
+            pl.Int64(),
+            "Sentences in body, approximate: sentence-final punctuation before a capital or "
+            "the end, less abbreviations, plus 。！？ and unpunctuated paragraphs (counts_v2)",
+        ),
+        Column(
+            "paragraph_count",
+            pl.Int64(),
+            "Paragraphs in body (counts_v2)",
+        ),
+        Column(
+            "reading_time_min",
+            pl.Float64(),
+            "word_count / 238 words (or CJK characters) per minute (Brysbaert 2019), in "
+            "minutes (counts_v2)",
+        ),
+    ),
+    add=counts_v2,
+    position=10,
+    replaces=("counts_v1",),
+)

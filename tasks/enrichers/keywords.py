@@ -48,7 +48,9 @@ from typing import NamedTuple
 
 import polars as pl
 
+from newsflow.schema import Column
 from newsflow.text_rules import MONTH_NAMES, WEEKDAY_NAMES
+from tasks.enrichers import Enricher
 from tasks.enrichers.language import languages_of
 from tasks.enrichers.quality import stop_words
 from tasks.enrichers.workers import map_chunks
@@ -60,7 +62,6 @@ def _words(text: str) -> list[str]:
 
 
 NAME = "keywords_v2"
-COLUMNS = ("keywords",)
 PACKAGES = ("wordfreq",)
 # Languages written without spaces between words: whitespace words mean nothing there.
 UNSPACED_LANGUAGES = frozenset(["zh", "ja", "th", "lo", "km", "my", "bo", "dz", "wuu", "yue"])
@@ -273,25 +274,35 @@ def keywords(title: str, body: str, language: str | None) -> list[str]:
     if not language or language in UNSPACED_LANGUAGES:
         return []
     vocab = vocabulary(language)
-    stats: dict[tuple[str, ...], _Seen] = {}
+    stats = _phrases_seen(_chunks(title, body), vocab)
+    return _best(_scores(stats, vocab), stats)
 
-    def seen(key: tuple[str, ...], tokens: list[_Token]) -> _Seen:
-        entry = stats.get(key)
-        if entry is None:
-            entry = stats[key] = _Seen()
-        first = tokens[0]
-        weight = max(t.weight for t in tokens) if len(tokens) > 1 else first.weight
-        entry.weight += weight
-        entry.count += 1
-        if not first.in_title:
-            entry.in_body += 1
-            entry.in_lead = entry.in_lead or weight > BODY_WEIGHT
-        form = first.form if len(tokens) == 1 else " ".join(t.form for t in tokens)
-        # A sentence's first word is capitalised anyway: its form counts less.
-        entry.forms[form] = entry.forms.get(form, 0) + (1 if first.sentence_start else 2)
-        return entry
 
-    chunks = _chunks(title, body)
+Phrases = dict[tuple[str, ...], _Seen]
+
+
+def _seen(stats: Phrases, key: tuple[str, ...], tokens: list[_Token]) -> _Seen:
+    """Count one occurrence of the phrase `key`, written as `tokens`."""
+    entry = stats.get(key)
+    if entry is None:
+        entry = stats[key] = _Seen()
+    first = tokens[0]
+    weight = max(t.weight for t in tokens) if len(tokens) > 1 else first.weight
+    entry.weight += weight
+    entry.count += 1
+    if not first.in_title:
+        entry.in_body += 1
+        entry.in_lead = entry.in_lead or weight > BODY_WEIGHT
+    form = first.form if len(tokens) == 1 else " ".join(t.form for t in tokens)
+    # A sentence's first word is capitalised anyway: its form counts less.
+    entry.forms[form] = entry.forms.get(form, 0) + (1 if first.sentence_start else 2)
+    return entry
+
+
+def _phrases_seen(chunks: list[list[_Token]], vocab: Vocabulary) -> Phrases:
+    """Every candidate phrase of the chunks (names, words, pairs of words) and its
+    occurrences."""
+    stats: Phrases = {}
     capitals = {
         t.key
         for chunk in chunks
@@ -307,25 +318,38 @@ def keywords(title: str, body: str, language: str | None) -> list[str]:
                 edge = edge_of[t.key, t.form] = _is_edge(t, vocab)
             edges.append(edge)
         spans = _names(chunk, edges, capitals)
-        inside = {k for start, end in spans for k in range(start, end - 1)}
         for start, end in spans:
             tokens = chunk[start:end]
-            seen(tuple(t.key for t in tokens), tokens).name = True
-        for i, token in enumerate(chunk):
-            if not edges[i]:
-                continue
-            entry = seen((token.key,), [token])
-            # A capital mid-sentence marks a name, but "Prime" of "Prime Minister" is none.
-            if token.capitalised and not token.sentence_start and token.key not in TITLES:
-                entry.proper = True
-            if (
-                i + 1 < len(chunk)
-                and edges[i + 1]
-                and (i not in inside or token.in_title)
-                and chunk[i + 1].key != token.key  # "Bitcoin Bitcoin": a repeat, no phrase
-            ):
-                pair = chunk[i : i + 2]
-                seen((token.key, pair[1].key), pair)
+            _seen(stats, tuple(t.key for t in tokens), tokens).name = True
+        inside = {k for start, end in spans for k in range(start, end - 1)}
+        _words_and_pairs_seen(stats, chunk, edges, inside)
+    return stats
+
+
+def _words_and_pairs_seen(
+    stats: Phrases, chunk: list[_Token], edges: list[bool], inside: set[int]
+) -> None:
+    """Count the single words of a chunk, and the pairs of adjacent words that do not
+    start inside a name (`inside`: positions followed by a word of the same name)."""
+    for i, token in enumerate(chunk):
+        if not edges[i]:
+            continue
+        entry = _seen(stats, (token.key,), [token])
+        # A capital mid-sentence marks a name, but "Prime" of "Prime Minister" is none.
+        if token.capitalised and not token.sentence_start and token.key not in TITLES:
+            entry.proper = True
+        if (
+            i + 1 < len(chunk)
+            and edges[i + 1]
+            and (i not in inside or token.in_title)
+            and chunk[i + 1].key != token.key  # "Bitcoin Bitcoin": a repeat, no phrase
+        ):
+            pair = chunk[i : i + 2]
+            _seen(stats, (token.key, pair[1].key), pair)
+
+
+def _scores(stats: Phrases, vocab: Vocabulary) -> dict[tuple[str, ...], float]:
+    """The score of each phrase that may be a keyword (see the module's docstring)."""
     scores: dict[tuple[str, ...], float] = {}
     for key, entry in stats.items():
         # A name counts the later mentions of its last word alone ("Holloway said").
@@ -338,6 +362,12 @@ def keywords(title: str, body: str, language: str | None) -> list[str]:
         if mentions.count < 2 and not (entry.name or entry.proper):
             continue
         scores[key] = weight * sum(vocab.rarity(word) for word in key if word not in CONNECTORS)
+    return scores
+
+
+def _best(scores: dict[tuple[str, ...], float], stats: Phrases) -> list[str]:
+    """The first `TOP` phrases by score, each in its written form, leaving out a phrase
+    when half its words are in a better one."""
     ranked = sorted(scores, key=lambda k: (-scores[k], k))
     phrases: list[str] = []
     taken: list[set[str]] = []
@@ -390,3 +420,25 @@ def keywords_v2(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(
         {"keywords": map_chunks(keyword_rows, rows)}, schema={"keywords": pl.List(pl.String)}
     )
+
+
+ENRICHER = Enricher(
+    name=NAME,
+    output=(
+        Column(
+            "keywords",
+            pl.List(pl.String),
+            'Up to 10 key phrases of the title and body, best first: names ("Margaret '
+            'Holloway", "Bank of England") and one- or two-word phrases, scored by title and '
+            "lead position, frequency in the article and rarity in wordfreq's fixed word list "
+            "for the language; from the article alone, never a truncation marker or cut-off "
+            "word; empty for unspaced scripts (keywords_v2)",
+        ),
+    ),
+    add=keywords_v2,
+    position=60,
+    packages=PACKAGES,
+    load_model=background,
+    body_chars=BODY_CHARS,
+    replaces=("keywords_v1",),
+)

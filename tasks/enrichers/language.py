@@ -20,10 +20,11 @@ from functools import cache
 import polars as pl
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
+from newsflow.schema import Column
+from tasks.enrichers import Enricher
 from tasks.enrichers.workers import map_chunks
 
 NAME = "language_v2"
-COLUMNS = ("language", "language_confidence")
 MAX_CHARS = 1000
 
 _LETTER = re.compile(r"[^\W\d_]")
@@ -77,3 +78,27 @@ def languages_of(frame: pl.DataFrame) -> pl.Series:
     if "language" in frame.columns:
         return frame["language"]
     return language_v2(frame)["language"]
+
+
+ENRICHER = Enricher(
+    name=NAME,
+    output=(
+        Column(
+            "language",
+            pl.String(),
+            "ISO 639-1 code of the body's language (py3langid); null when the body has no "
+            "letter (language_v2)",
+        ),
+        Column(
+            "language_confidence",
+            pl.Float64(),
+            "py3langid's normalised probability of `language`, 0-1 (language_v2)",
+        ),
+    ),
+    add=language_v2,
+    position=30,
+    packages=("py3langid",),
+    load_model=identifier,
+    body_chars=MAX_CHARS,
+    replaces=("language_v1",),
+)

@@ -57,19 +57,13 @@ from pathlib import Path
 
 import polars as pl
 
+from newsflow.schema import Column
 from newsflow.text_rules import unspaced_share, word_count, words
+from tasks.enrichers import Enricher
 from tasks.enrichers.language import languages_of
 from tasks.truncation import readable_body
 
 NAME = "quality_v2"
-COLUMNS = (
-    "mean_word_length",
-    "symbol_word_ratio",
-    "stop_word_ratio",
-    "duplicate_line_share",
-    "line_punctuation_share",
-    "quality_score",
-)
 MIN_LINES = 3
 TRUNCATED_FACTOR = 0.5
 
@@ -182,4 +176,50 @@ def quality_v2(frame: pl.DataFrame) -> pl.DataFrame:
     score = pl.reduce(lambda a, b: a * b, [f.fill_null(1.0) for f in factors])
     return measures.with_columns(
         quality_score=pl.when(pl.col("lines") == 0).then(0.0).otherwise(score).round(4)
-    ).select(COLUMNS)
+    ).select(ENRICHER.columns)
+
+
+ENRICHER = Enricher(
+    name=NAME,
+    output=(
+        Column(
+            "mean_word_length",
+            pl.Float64(),
+            "Letters and digits per word (Gopher keeps 3-10); null for a body mostly Korean or "
+            "in a script written without spaces (quality_v2)",
+        ),
+        Column(
+            "symbol_word_ratio",
+            pl.Float64(),
+            "('#' + '...' + '…') per word (Gopher keeps < 0.1) (quality_v2)",
+        ),
+        Column(
+            "stop_word_ratio",
+            pl.Float64(),
+            "Share of words on spaCy's stop-word list for `language`; null when there is no "
+            "list, or the body is mostly Korean or a script without spaces (quality_v2)",
+        ),
+        Column(
+            "duplicate_line_share",
+            pl.Float64(),
+            "Share of non-empty lines repeating an earlier line (Gopher keeps < 0.3) (quality_v2)",
+        ),
+        Column(
+            "line_punctuation_share",
+            pl.Float64(),
+            "Share of non-empty lines ending in sentence-final punctuation (FineWeb keeps >= "
+            "0.12) (quality_v2)",
+        ),
+        Column(
+            "quality_score",
+            pl.Float64(),
+            "Product of factors in [0, 1], one per measure (formula in "
+            "tasks/enrichers/quality.py and README), times 0.5 when body_truncated (a teaser "
+            "scores at most 0.5); 0 for an empty body (quality_v2)",
+        ),
+    ),
+    add=quality_v2,
+    position=70,
+    packages=("spacy",),
+    replaces=("quality_v1",),
+)

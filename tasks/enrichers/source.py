@@ -29,10 +29,11 @@ from functools import cache
 import polars as pl
 import tldextract
 
+from newsflow.schema import Column
+from tasks.enrichers import Enricher
 from tasks.urls import domain_of
 
 NAME = "source_v2"
-COLUMNS = ("host", "domain", "publisher")
 
 # Shared domains whose subdomains are separate publications and which the public-suffix
 # list does not list as platforms: media groups (ABC's go.com, Times Internet's
@@ -105,3 +106,33 @@ def source_v2(frame: pl.DataFrame) -> pl.DataFrame:
         "domain",
         publisher=pl.coalesce("site_name", pl.col("label").replace("", None), "host"),
     )
+
+
+ENRICHER = Enricher(
+    name=NAME,
+    output=(
+        Column(
+            "host",
+            pl.String(),
+            "Host name of url (source_v2)",
+        ),
+        Column(
+            "domain",
+            pl.String(),
+            "Registered domain of url, public-suffix aware: daijiworld.com, bbc.co.uk (source_v2)",
+        ),
+        Column(
+            "publisher",
+            pl.String(),
+            "Name the source gave itself (site_name) in any copy, else the registered domain's "
+            "label (daijiworld), or the subdomain's on a domain shared by separate "
+            "publications (abcnews for abcnews.go.com, a blog on blogspot.com), else the host "
+            "(source_v2)",
+        ),
+    ),
+    add=source_v2,
+    position=20,
+    packages=("tldextract",),
+    body_chars=0,
+    replaces=("source_v1",),
+)

@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import SAMPLE_RAW
-from tests.e2e.fixtures import PrefectServer, ServedDeployment, wait_for_flow_run
+from tests.e2e.fixtures import ServedDeployment, wait_for_flow_run
 from tests.e2e.lake_rows import comparable_rows, differing_stages
 from tests.e2e.test_dask import tasks_run_per_worker
+from tests.prefect_server import PrefectServer
 
 pytestmark = pytest.mark.e2e
 

@@ -29,10 +29,11 @@ import httpx
 import psutil
 import pytest
 
-from newsflow.deploy import STOPPED_MESSAGE
+from app.deploy import STOPPED_MESSAGE
 from tests.e2e.big_input import write_articles
-from tests.e2e.fixtures import PrefectServer, wait_for_flow_run
+from tests.e2e.fixtures import wait_for_flow_run
 from tests.e2e.processes import BIN, spawn, stop, tail, wait_until
+from tests.prefect_server import PrefectServer
 
 pytestmark = pytest.mark.e2e
 

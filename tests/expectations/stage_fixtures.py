@@ -8,8 +8,8 @@ from typing import Any
 
 import polars as pl
 
-from expectations.config import QualityConfig
 from expectations.validate import StageValidation, validate_stage
+from newsflow.quality_config import QualityConfig
 from tasks.clean import clean_frame
 from tasks.enrich import enrich_frame, select_enrichers
 from tests.articles import FERRY, FERRY_OTHER_WRITER, LIBRARY, MARKET, body, ingested_rows

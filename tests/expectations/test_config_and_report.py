@@ -9,7 +9,6 @@ import polars as pl
 import pytest
 from pydantic import ValidationError
 
-from expectations.config import DEFAULT_POLICIES, ExpectationPolicy, QualityConfig
 from expectations.report import (
     artifact_rows,
     latest_summary,
@@ -20,6 +19,7 @@ from expectations.report import (
     write_quality_reports,
 )
 from newsflow.lake import Lake
+from newsflow.quality_config import DEFAULT_POLICIES, ExpectationPolicy, QualityConfig
 from newsflow.schema import QUARANTINE
 from tests.expectations.stage_fixtures import cleaned, ingested, validate
 

@@ -9,11 +9,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import tasks.quality
-from expectations.config import QualityConfig
+import expectations.gate
+from expectations.gate import gate_groups, merge_validations, quality_check, stage_checked_frames
 from expectations.validate import checked_frames, validate_checked, validate_stage
 from newsflow.lake import Lake
-from tasks.quality import gate_groups, merge_validations, quality_check, stage_checked_frames
+from newsflow.quality_config import QualityConfig
 from tests.expectations.stage_fixtures import RUN_DATE, cleaned, ingested
 
 
@@ -74,8 +74,8 @@ def test_report_check_in_parts_counts_every_row_once(
     lake.write(rows.head(2), "ingested", "one", "r")
     lake.write(rows.tail(2), "ingested", "two", "r")
     whole = quality_check.fn("ingested", ["one", "two"], str(tmp_path), RUN_DATE, QualityConfig())
-    monkeypatch.setattr(tasks.quality, "REPORT_ROWS", 1)
-    monkeypatch.setattr(tasks.quality, "CUT_ROWS", 1)  # parts are made of whole cuts
+    monkeypatch.setattr(expectations.gate, "REPORT_ROWS", 1)
+    monkeypatch.setattr(expectations.gate, "CUT_ROWS", 1)  # parts are made of whole cuts
     parts = quality_check.fn("ingested", ["one", "two"], str(tmp_path), RUN_DATE, QualityConfig())
     assert parts.gx_result["meta"]["batches"] == 2  # two parts were validated and merged
     assert whole.rows == parts.rows == 4
@@ -105,8 +105,8 @@ def test_report_cuts_rows_of_many_files_at_once_and_keeps_every_row(
         cuts.append(frame.height)
         return checked_frames(stage, frame, config, run_date)
 
-    monkeypatch.setattr(tasks.quality, "CUT_ROWS", cut_rows)
-    monkeypatch.setattr(tasks.quality, "checked_frames", counted)
+    monkeypatch.setattr(expectations.gate, "CUT_ROWS", cut_rows)
+    monkeypatch.setattr(expectations.gate, "checked_frames", counted)
     parts = list(
         stage_checked_frames(lake, "ingested", ["one", "three"], QualityConfig(), RUN_DATE)
     )

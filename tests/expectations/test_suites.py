@@ -5,11 +5,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from expectations.config import ExpectationPolicy
+from newsflow.quality_config import ExpectationPolicy
+from tests.articles import FERRY, body
 from tests.expectations.stage_fixtures import (
-    FERRY,
     STAGE_FRAMES,
-    body,
     cleaned,
     deduped,
     ingested,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import tasks.clean
-from newsflow.cli import main
+from app.cli import main
 from newsflow.lake import Lake
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]

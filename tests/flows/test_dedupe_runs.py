@@ -13,10 +13,10 @@ from typing import Any
 import polars as pl
 import pytest
 
-from expectations.config import ExpectationPolicy, QualityConfig
 from flows.pipeline import newsflow_pipeline
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
+from newsflow.quality_config import ExpectationPolicy, QualityConfig
 from tests.articles import FERRY, FURNITURE_BODY, LIBRARY, MARKET, body, flattened
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]

@@ -6,6 +6,7 @@ the run after it commits everything, once; an old-layout lake is migrated by one
 
 from __future__ import annotations
 
+import collections
 import glob
 import json
 import random
@@ -20,8 +21,8 @@ import pytest
 from deltalake import DeltaTable
 
 import newsflow.faults
+from app.cli import main
 from flows.pipeline import newsflow_pipeline
-from newsflow.cli import main
 from newsflow.config import PipelineConfig
 from newsflow.faults import FAIL_AT, InjectedFailure
 from newsflow.lake import STAGES, WORK_DIR, Lake
@@ -157,7 +158,7 @@ def test_a_run_failing_after_enrich_commits_nothing_and_the_rerun_commits_it_onc
 
     write_json(raw, "two.json", [story(n) for n in range(8, 14)] + [story(3, copy=1)])
     monkeypatch.setenv(FAIL_AT, "commit.ingested")  # enrich and the quality report done
-    monkeypatch.setattr(newsflow.faults, "_passes", newsflow.faults.Counter())
+    monkeypatch.setattr(newsflow.faults, "_passes", collections.Counter())
     with pytest.raises(InjectedFailure):
         run(raw, lake)
     monkeypatch.delenv(FAIL_AT)
@@ -186,7 +187,7 @@ def test_cached_tasks_of_a_failed_run_do_not_skip_committing_their_work(
         write_json(raw, f"part-{part}.json", [story(n) for n in range(part * 4, part * 4 + 4)])
     # Ingest finishes (and is cached) for every batch; clean writes one batch, then fails.
     monkeypatch.setenv(FAIL_AT, "before_rename.cleaned:2")
-    monkeypatch.setattr(newsflow.faults, "_passes", newsflow.faults.Counter())
+    monkeypatch.setattr(newsflow.faults, "_passes", collections.Counter())
     with pytest.raises(InjectedFailure):
         run(raw, lake)
     monkeypatch.delenv(FAIL_AT)

@@ -14,8 +14,8 @@ import pytest
 from prefect import task
 
 import flows.pipeline
+from app.cli import main
 from flows.pipeline import QualityError, newsflow_pipeline
-from newsflow.cli import main
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
 from newsflow.schema import SCHEMA_VERSION

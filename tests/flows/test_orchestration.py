@@ -246,7 +246,7 @@ def test_lock_wait_is_an_option_of_the_command_line(
     sample_raw: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from newsflow.cli import main
+    from app.cli import main
 
     lake, _ = holder_process
     argv = ["run", "--input", str(sample_raw), "--lake", str(lake), "--lock-wait", "0.5"]

@@ -20,7 +20,7 @@ from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
 from newsflow.schema import SCHEMA_VERSION, STAGE_SCHEMAS
 from newsflow.tables import TABLES, table_uri
-from tasks.enrich import ENRICHERS
+from tasks.enrich import DEFAULT_ENRICHERS
 from tests.conftest import SEED_DATED, SEED_HEADED
 
 pytestmark = [pytest.mark.flow, pytest.mark.usefixtures("prefect_server")]
@@ -96,13 +96,13 @@ def test_enriched_files_name_the_enrichers_that_made_them(
     lake, run_manifest = first_run
     for path in Lake(lake).files("enriched"):
         meta = pq.read_schema(path).metadata
-        assert meta[b"newsflow.enrichers"].decode().split(",") == list(ENRICHERS)
+        assert meta[b"newsflow.enrichers"].decode().split(",") == list(DEFAULT_ENRICHERS)
         models = json.loads(meta[b"newsflow.enricher_models"])
         assert "entities_v3" in models
         assert models["keywords_v2"].startswith("wordfreq==")
     assert run_manifest["timings"]["enrich_entities_v3_s"] > 0
     # Each enricher's cost is in the manifest.
-    assert all(f"enrich_{name}_s" in run_manifest["timings"] for name in ENRICHERS)
+    assert all(f"enrich_{name}_s" in run_manifest["timings"] for name in DEFAULT_ENRICHERS)
 
 
 def test_disclaimers_are_recorded_at_clean_for_the_headed_seed_only(

@@ -12,10 +12,10 @@ from typing import Any
 import polars as pl
 import pytest
 
-from expectations.config import ExpectationPolicy, QualityConfig
 from flows.pipeline import newsflow_pipeline
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
+from newsflow.quality_config import ExpectationPolicy, QualityConfig
 from tasks.dedupe_stage import run_dedupe
 from tasks.enrich import ENRICHERS, enrich
 from tests.articles import FERRY, FERRY_OTHER_WRITER, LIBRARY, MARKET, body, cleaned

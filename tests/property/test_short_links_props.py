@@ -30,7 +30,11 @@ DOCS = st.lists(
 WINDOW = st.sampled_from([None, 0, 30])
 
 
-def frame(docs: list[tuple[int, int, int | None, int | None, bool]]) -> pl.DataFrame:
+# One generated document: exact key, sentence key, title key, days after DAY, short body.
+Doc = tuple[int, int, int | None, int | None, bool]
+
+
+def frame(docs: list[Doc]) -> pl.DataFrame:
     rows = [
         {
             "doc_id": f"d{i}",
@@ -56,7 +60,8 @@ def frame(docs: list[tuple[int, int, int | None, int | None, bool]]) -> pl.DataF
 def partition(n: int, edges: list[tuple[int, int]]) -> list[int]:
     u = np.array([a for a, _ in edges], dtype=np.int64)
     v = np.array([b for _, b in edges], dtype=np.int64)
-    return components(n, u, v).tolist()
+    groups: list[int] = components(n, u, v).tolist()
+    return groups
 
 
 def long_pairs(df: pl.DataFrame) -> list[tuple[int, int]]:
@@ -100,7 +105,7 @@ def linked(df: pl.DataFrame, links: pl.DataFrame) -> list[tuple[int, int]]:
 
 @settings(max_examples=200, deadline=None)
 @given(DOCS, WINDOW)
-def test_links_connect_what_the_pairwise_rule_connects(docs: list, window: int | None) -> None:
+def test_links_connect_what_the_pairwise_rule_connects(docs: list[Doc], window: int | None) -> None:
     df = frame(docs)
     config = DedupeConfig(date_window_days=window)
     links = linked(df, short_links(df, df.clear(), config)) + long_pairs(df)
@@ -112,7 +117,7 @@ def test_links_connect_what_the_pairwise_rule_connects(docs: list, window: int |
 @settings(max_examples=200, deadline=None)
 @given(DOCS, WINDOW, st.data())
 def test_documents_over_several_runs_give_the_partition_of_one(
-    docs: list, window: int | None, data: st.DataObject
+    docs: list[Doc], window: int | None, data: st.DataObject
 ) -> None:
     df = frame(docs)
     config = DedupeConfig(date_window_days=window)

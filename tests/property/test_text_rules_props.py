@@ -26,7 +26,8 @@ TEXT = st.one_of(st.lists(SCRIPTS, max_size=30).map("".join), st.text(ASSIGNED, 
 
 
 def count(text: str) -> int:
-    return pl.select(word_count(pl.lit(text, dtype=pl.String))).item()
+    words: int = pl.select(word_count(pl.lit(text, dtype=pl.String))).item()
+    return words
 
 
 @SETTINGS
@@ -56,7 +57,8 @@ def test_the_words_set_apart_for_shingles_are_the_words_counted(text: str) -> No
 
 def readable(body: str, truncated: bool) -> str:
     frame = pl.DataFrame({"body": [body], "truncated": [truncated]})
-    return frame.select(readable_body(pl.col("body"), pl.col("truncated"))).item()
+    body_read: str = frame.select(readable_body(pl.col("body"), pl.col("truncated"))).item()
+    return body_read
 
 
 MARKERS = st.sampled_from(["… [+1197 chars]", "...", "…", " […]", " Read more »", "", " wou"])
@@ -110,7 +112,8 @@ def test_an_unfinished_sentence_is_judged_on_the_final_body(
 
 
 def ends_mid_sentence_of(text: str) -> bool:
-    return pl.select(ends_mid_sentence(pl.lit(text, dtype=pl.String))).item()
+    mid_sentence: bool = pl.select(ends_mid_sentence(pl.lit(text, dtype=pl.String))).item()
+    return mid_sentence
 
 
 @SETTINGS

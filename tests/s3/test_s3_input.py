@@ -13,10 +13,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from newsflow.cli import main
+from app.cli import main
 from newsflow.lake import Lake
 from tests.e2e.lake_rows import differing_stages
 from tests.s3_server import S3Server, free_ports
@@ -29,7 +30,7 @@ ENRICHERS = "counts_v2,source_v2"
 FAILS_WITHIN_S = 30
 
 
-def _run(input_location: str | Path, lake: Path, *options: str) -> dict:
+def _run(input_location: str | Path, lake: Path, *options: str) -> dict[str, Any]:
     # Batches of 3 files: the same files must form the same batches from either place.
     args = ["--input", str(input_location), "--lake", str(lake), "--batch-size", "3"]
     code = main(["run", *args, "--enrichers", ENRICHERS, *options])
@@ -120,7 +121,7 @@ def _cli(
 ) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "newsflow.cli", *args],
+        [sys.executable, "-m", "app.cli", *args],
         env={**os.environ, **env, "PREFECT_HOME": str(home)},
         capture_output=True,
         text=True,

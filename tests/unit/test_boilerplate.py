@@ -15,7 +15,7 @@ import pytest
 from newsflow.config import RepeatThresholds
 from newsflow.lake import Lake
 from newsflow.schema import LINE_DOCS
-from tasks import boilerplate
+from tasks import boilerplate, furniture
 from tasks.boilerplate import line_hash, matching_rule, publisher
 from tasks.clean import clean, clean_frame
 from tasks.line_stats import document_lines, domain_lines, line_stats, merged_documents
@@ -233,7 +233,7 @@ def test_the_headed_seed_loses_its_three_disclaimers_and_the_dated_seed_nothing(
 
 
 def test_the_seed_disclaimers_speak_of_the_publisher_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delitem(boilerplate.RULES, "comment_disclaimer_v1")
+    monkeypatch.delitem(furniture.RULES, "comment_disclaimer_v1")
     cleaned, _, _ = clean_frame(seed_rows(), RUN_DATE)
     assert removed_rules(cleaned) == {
         SEED_HEADED: ["publisher_self_reference_v2"] * 3,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from app.cli import main
 from newsflow import __version__
-from newsflow.cli import main
 from tests.conftest import REPO, SAMPLE_RAW
 
 
@@ -98,7 +98,7 @@ def test_serve_refuses_a_cron_that_does_not_parse(capsys: pytest.CaptureFixture[
 
 def test_version_prints_the_package_and_the_code_version() -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "newsflow.cli", "--version"],
+        [sys.executable, "-m", "app.cli", "--version"],
         capture_output=True,
         text=True,
         cwd=REPO,

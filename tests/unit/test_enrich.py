@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from newsflow.lake import Lake
-from newsflow.schema import CLEANED, DEDUPED, DUPLICATES, ENRICHED
+from newsflow.schema import CLEANED, DEDUPED, DUPLICATES, enriched_schema
 from tasks.enrich import ENRICHERS, enrich_frame, select_enrichers, with_site_names
 from tasks.enrichers.counts import counts_v2
 from tasks.enrichers.dateline import dateline_v2
@@ -475,14 +476,14 @@ def test_ramp(x: float, bad: float, good: float, expected: float) -> None:
 def test_enricher_columns_are_exactly_the_enriched_contract() -> None:
     added = [c for e in ENRICHERS.values() for c in e.columns]
     assert len(added) == len(set(added))
-    assert set(added) == set(ENRICHED.names()) - set(DEDUPED.names()) - {"published_month"}
+    assert set(added) == set(enriched_schema().names()) - set(DEDUPED.names()) - {"published_month"}
     assert all(name.rsplit("_v", 1)[1].isdigit() for name in ENRICHERS)
 
 
 def test_enrich_frame_adds_columns_and_never_changes_the_article() -> None:
     rows = deduped([ENGLISH, GERMAN, ""], url=["https://www.example.org/a", None, None])
     out = enrich_frame(rows)
-    assert out.schema == ENRICHED
+    assert out.schema == enriched_schema()
     assert out.select(DEDUPED.names()).equals(rows)
     assert out["language"].to_list() == ["en", "de", None]
     assert out["published_month"].to_list() == ["2021-12"] * 3
@@ -499,7 +500,7 @@ def test_a_run_selects_enrichers_by_name() -> None:
     assert row["word_count"] > 0
     unselected = [c for e in ENRICHERS.values() if e not in picked for c in e.columns]
     assert all(row[c] is None for c in unselected)
-    assert out.schema == ENRICHED
+    assert out.schema == enriched_schema()
 
 
 def test_unknown_enricher_names_fail() -> None:
@@ -600,3 +601,63 @@ def test_cheap_enrichers_never_import_spacy() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_every_enricher_module_is_found_and_runs_in_position_order() -> None:
+    import pkgutil
+
+    import tasks.enrichers
+    from tasks.enrichers import registered
+
+    modules = [m.name for m in pkgutil.iter_modules(tasks.enrichers.__path__)]
+    declaring = [
+        m for m in modules if hasattr(importlib.import_module(f"tasks.enrichers.{m}"), "ENRICHER")
+    ]
+    assert {e.name for e in registered()} == {
+        importlib.import_module(f"tasks.enrichers.{m}").ENRICHER.name for m in declaring
+    }
+    assert "workers" in modules
+    assert "workers" not in declaring  # a helper module is no enricher
+    positions = [e.position for e in registered()]
+    assert positions == sorted(positions)
+    assert list(ENRICHERS) == [e.name for e in registered()]
+
+
+def test_the_enriched_contract_is_the_base_then_each_enrichers_declared_columns() -> None:
+    from newsflow.schema import ENRICHED_BASE, descriptions
+
+    declared = [(c.name, c.dtype) for e in ENRICHERS.values() for c in e.output]
+    assert list(enriched_schema().items()) == [*ENRICHED_BASE.items(), *declared]
+    meaning = descriptions()
+    assert all(meaning[c.name] == c.description for e in ENRICHERS.values() for c in e.output)
+
+
+def test_no_names_selects_the_default_enrichers_and_an_opt_in_one_only_by_name() -> None:
+    from tasks.enrich import DEFAULT_ENRICHERS
+
+    assert [e.name for e in select_enrichers()] == list(DEFAULT_ENRICHERS)
+    assert [e.name for e in select_enrichers(None)] == [
+        n for n, e in ENRICHERS.items() if e.default
+    ]
+    for name in set(ENRICHERS) - set(DEFAULT_ENRICHERS):
+        assert [e.name for e in select_enrichers([name])] == [name]
+
+
+def test_two_enrichers_with_one_position_or_name_are_refused() -> None:
+    from dataclasses import replace
+
+    from tasks.enrichers import in_order
+
+    counts, source = ENRICHERS["counts_v2"], ENRICHERS["source_v2"]
+    assert in_order([source, counts]) == (counts, source)
+    with pytest.raises(ValueError, match="position"):
+        in_order([counts, replace(source, position=counts.position)])
+    with pytest.raises(ValueError, match="name"):
+        in_order([counts, replace(source, name=counts.name)])
+
+
+def test_replaced_names_come_from_the_enrichers_declarations() -> None:
+    from tasks.enrich import REPLACED
+
+    assert {old: e.name for e in ENRICHERS.values() for old in e.replaces} == REPLACED
+    assert REPLACED["entities_v1"] == REPLACED["entities_v2"] == "entities_v3"

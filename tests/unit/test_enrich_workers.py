@@ -116,7 +116,7 @@ def wait_gone(pids: list[int], timeout_s: float) -> list[int]:
 
 def is_zombie(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
 

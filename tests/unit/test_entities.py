@@ -12,7 +12,7 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsflow.schema import ENRICHED
+from newsflow.schema import enriched_schema
 from tasks.enrichers.entities import (
     entities_v3,
     entity_records,
@@ -287,7 +287,7 @@ def test_the_lists_are_the_entities_column_by_type_in_its_order() -> None:
         "Tuesday.\n\nHolloway and Carver discussed the European Union and NATO in Brussels."
     )
     out = entities_v3(deduped([body], title=["Holloway meets Carver"]))
-    assert out.schema["entities"] == ENRICHED["entities"]
+    assert out.schema["entities"] == enriched_schema()["entities"]
     row = out.row(0, named=True)
     assert row["people"] == ["Margaret Holloway", "John Carver"]
     for column, kind in (("people", "person"), ("organizations", "organization")):
@@ -326,7 +326,7 @@ def test_entities_of_non_english_rows_are_empty_lists() -> None:
     out = entities_v3(deduped(["Die Regierung in Berlin hat am Mittwoch getagt, sagte er.", None]))
     assert out["entities"].to_list() == [[], []]
     lists = {c: pl.List(pl.String) for c in ("people", "organizations", "places")}
-    assert out.schema == pl.Schema({**lists, "entities": ENRICHED["entities"]})
+    assert out.schema == pl.Schema({**lists, "entities": enriched_schema()["entities"]})
 
 
 def test_an_honorific_and_surname_join_the_full_name() -> None:

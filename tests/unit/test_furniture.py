@@ -20,7 +20,8 @@ STORY = "The harbour reopened on Monday after a week of repairs, the port author
 
 def rule_of(text: str) -> str | None:
     frame = pl.DataFrame({"text": [text]})
-    return frame.select(rule=matching_rule(pl.col("text")))["rule"].item()
+    rule: str | None = frame.select(rule=matching_rule(pl.col("text")))["rule"].item()
+    return rule
 
 
 def cleaned(

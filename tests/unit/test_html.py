@@ -15,7 +15,7 @@ from tasks.decode import Unreadable
 from tasks.html import headline, parse_html, without_site_name
 from tasks.ingest import ingest_files, read_file
 from tasks.layouts import FIELDS, detect_layout, parse
-from tasks.parsed import Parsed
+from tasks.parsed import Parsed, Record
 
 CONFIG = PipelineConfig()
 MAPPINGS = CONFIG.mappings()
@@ -92,7 +92,7 @@ NO_TEXT_PAGE = """<!DOCTYPE html>
 """
 
 
-def only_record(parsed: Parsed) -> dict[str, str | None]:
+def only_record(parsed: Parsed) -> Record:
     assert parsed.layout == "html"
     assert parsed.rejects == []
     [record] = parsed.records

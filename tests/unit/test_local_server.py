@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from newsflow import local_server
+from app import local_server
 
 
 @pytest.fixture
@@ -100,8 +100,8 @@ def test_a_run_uses_the_recorded_server_only_while_it_answers(
 ) -> None:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from newsflow.cli import _local_server_if_up
-    from newsflow.deploy import api_url
+    from app.cli import _local_server_if_up
+    from flows.validation import api_url
 
     with temporary_settings(restore_defaults={PREFECT_API_URL}):
         with _local_server_if_up():  # nothing recorded: today's temporary server

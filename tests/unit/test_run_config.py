@@ -4,12 +4,13 @@ defaults, in that order of precedence; bad values are one line naming the field.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newsflow.cli import _config, _parser
+from app.cli import _config, _parser
 from newsflow.config import PipelineConfig
 from newsflow.run_config import ParameterError, environment_values, load_config, merged
 
@@ -106,7 +107,7 @@ nested = st.recursive(
 @given(
     st.dictionaries(st.sampled_from("abc"), nested), st.dictionaries(st.sampled_from("abc"), nested)
 )
-def test_the_later_layer_wins_every_leaf(low: dict, high: dict) -> None:
+def test_the_later_layer_wins_every_leaf(low: dict[str, Any], high: dict[str, Any]) -> None:
     out = merged(low, high)
     for key, value in high.items():
         if not isinstance(value, dict):

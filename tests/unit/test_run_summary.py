@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from newsflow.cli import format_run
-from newsflow.summary import counts_table, failures_first, quality_description
+from newsflow.summary import counts_table, failures_first, format_run, quality_description
 
 
 def manifest(stages: list[str], counts: dict[str, int]) -> dict[str, Any]:

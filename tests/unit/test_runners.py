@@ -89,6 +89,6 @@ def test_a_local_clusters_workers_die_with_a_run_killed_outright(tmp_path: Path)
 
 def running(pid: int) -> bool:
     try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return False

@@ -13,7 +13,7 @@ import pytest
 from deltalake import DeltaTable
 
 from newsflow.lake import Lake
-from newsflow.schema import DUPLICATES, ENRICHED
+from newsflow.schema import DUPLICATES, enriched_schema
 from newsflow.tables import (
     TABLES,
     OldLayoutError,
@@ -82,13 +82,13 @@ def test_a_partitioned_stage_keeps_its_partition_column(tmp_path: Path) -> None:
     lake = Lake(tmp_path)
     given = {"doc_id": ["a", "b"], "published_month": ["2024-05", None]}
     rows = pl.DataFrame(given).select(
-        pl.col(c) if c in given else pl.lit(None, t).alias(c) for c, t in ENRICHED.items()
+        pl.col(c) if c in given else pl.lit(None, t).alias(c) for c, t in enriched_schema().items()
     )
     lake.write(rows, "enriched", "b1", "r1")
     commit_table(lake, "enriched", "r1")
     read = snapshot(tmp_path).scan("enriched").collect().sort("doc_id")
     assert read["published_month"].to_list() == ["2024-05", "unknown"]
-    assert read.schema == ENRICHED
+    assert read.schema == enriched_schema()
 
 
 def test_the_readers_of_the_documentation_read_a_table(tmp_path: Path) -> None:
@@ -97,7 +97,7 @@ def test_the_readers_of_the_documentation_read_a_table(tmp_path: Path) -> None:
     commit_tables(lake, "r1")
     uri = table_uri(tmp_path, "duplicates")
     assert pl.scan_delta(uri).select(pl.len()).collect().item() == 3
-    assert sorted(lake.snapshot().scan("duplicates").collect()["doc_id"]) == ["a", "b", "c"]
+    assert sorted(snapshot(tmp_path).scan("duplicates").collect()["doc_id"]) == ["a", "b", "c"]
     assert sorted(DeltaTable(uri).to_pandas()["doc_id"]) == ["a", "b", "c"]
     con = duckdb.connect()
     con.register("duplicates", DeltaTable(uri).to_pyarrow_dataset())
@@ -127,3 +127,38 @@ def test_vacuum_expires_versions_but_keeps_the_newest(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="(?i)not found|no such file|does not exist"):
         ids(tmp_path, "duplicates", first)
     assert lake.scan("duplicates").collect()["doc_id"].to_list() == ["b"]  # the work stays
+
+
+def test_a_new_enrichers_columns_join_an_existing_table_null_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import newsflow.schema
+    from newsflow.tables import Snapshot
+
+    every = newsflow.schema.enricher_columns()
+    newest = every[-1].name
+
+    def rows(doc_id: str) -> pl.DataFrame:
+        given = {"doc_id": [doc_id], "published_month": ["2024-05"]}
+        return pl.DataFrame(given).select(
+            pl.col(c) if c in given else pl.lit(None, t).alias(c)
+            for c, t in enriched_schema().items()
+        )
+
+    lake = Lake(tmp_path)
+    with monkeypatch.context() as before:  # the contract before its newest enricher
+        before.setattr(newsflow.schema, "enricher_columns", lambda: every[:-1])
+        lake.write(rows("a"), "enriched", "b1", "r1")
+        first = commit_table(lake, "enriched", "r1")
+        assert newest not in pl.scan_delta(table_uri(tmp_path, "enriched")).collect_schema()
+    lake.write(rows("b"), "enriched", "b2", "r2")
+    commit_table(lake, "enriched", "r2")
+
+    working = lake.scan("enriched").collect().sort("doc_id")
+    assert working.schema == enriched_schema()
+    assert working[newest].to_list() == [None, None]
+    assert newest in pl.scan_delta(table_uri(tmp_path, "enriched")).collect_schema()
+    assert snapshot(tmp_path).scan("enriched").collect().height == 2
+    pinned = Snapshot(str(tmp_path), {"enriched": first}).scan("enriched").collect()
+    assert pinned.schema == enriched_schema()
+    assert pinned["doc_id"].to_list() == ["a"]

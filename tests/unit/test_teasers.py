@@ -6,10 +6,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from expectations.config import QualityConfig
 from expectations.validate import validate_stage
 from newsflow.config import PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
+from newsflow.quality_config import QualityConfig
 from tasks.clean import clean_frame
 from tasks.enrich import enrich_frame, select_enrichers
 from tasks.ingest import ingest_files

@@ -13,7 +13,8 @@ def readable(body: str | None, truncated: bool | None) -> str | None:
         {"body": [body], "truncated": [truncated]},
         schema={"body": pl.String, "truncated": pl.Boolean},
     )
-    return frame.select(readable_body(pl.col("body"), pl.col("truncated"))).item()
+    body_read: str | None = frame.select(readable_body(pl.col("body"), pl.col("truncated"))).item()
+    return body_read
 
 
 @pytest.mark.parametrize(

@@ -28,9 +28,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import task_run
 
-from expectations.config import QualityConfig
 from expectations.validate import StageValidation, checked_frames, validate_checked
 from newsflow.lake import PARTITION_KEYS, Lake
+from newsflow.quality_config import QualityConfig
 from newsflow.schema import QUARANTINE, STAGE_SCHEMAS
 
 GATE_PREFIX = "quality-"

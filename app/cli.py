@@ -15,9 +15,9 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, cast
 
+from app.deploy import DEFAULT_NAME
 from flows.runners import DASHBOARD_PORT, RUNNERS, api_shared_with_workers, flow_on_runner
 from newsflow.config import DEFAULT_CRON, PipelineConfig
-from newsflow.deploy import DEFAULT_NAME
 from newsflow.lake import Lake, LakeVersionError
 from newsflow.lock import lake_lock
 from newsflow.run_config import EnvironmentProblem, ParameterError, load_config
@@ -122,7 +122,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--enrichers",
-        help="comma-separated enrichers to run, e.g. counts_v2,source_v2 (default: all)",
+        help="comma-separated enrichers to run, e.g. counts_v2,source_v2 (default: all "
+        "but the opt-in ones, such as pii_v1)",
     )
     run.add_argument(
         "--re-enrich",
@@ -227,8 +228,8 @@ def _local_server_if_up() -> Iterator[None]:
     """Run against the server `newsflow server` started, when no Prefect API is
     configured and it answers; otherwise as before (the configured server, or Prefect's
     temporary one)."""
-    from newsflow import local_server
-    from newsflow.deploy import api_url
+    from app import local_server
+    from flows.validation import api_url
 
     server = None if api_url() else local_server.running()
     if server is None:
@@ -282,14 +283,16 @@ def _run(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     _prefect_defaults()
+    from app.deploy import serve_pipeline
     from flows.validation import (
         ALLOWED_ROOTS_ENV,
         allowed_roots,
+        api_url,
         check_cron,
         roots_env,
+        server_problem,
         validate,
     )
-    from newsflow.deploy import api_url, serve_pipeline, server_problem
 
     config = _config(args)
     check_cron(args.cron)
@@ -348,7 +351,7 @@ def _migrate(args: argparse.Namespace) -> int:
 
 def _server(args: argparse.Namespace) -> int:
     _prefect_defaults()
-    from newsflow import local_server
+    from app import local_server
 
     if args.stop:
         stopped = local_server.stop()

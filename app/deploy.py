@@ -13,31 +13,6 @@ from typing import Any
 from newsflow.config import DEFAULT_CRON, PipelineConfig
 
 DEFAULT_NAME = "newsflow-scheduled"
-SERVER_HINT = "start one with `prefect server start --host 127.0.0.1` and export PREFECT_API_URL"
-
-
-def api_url() -> str | None:
-    """PREFECT_API_URL from the environment or the active Prefect profile."""
-    from prefect.settings import get_current_settings
-
-    return get_current_settings().api.url
-
-
-def server_problem(url: str | None, timeout_s: float = 5.0) -> str | None:
-    """Why no deployment can be served against `url`, in one line; None when it can."""
-    if not url:
-        return f"PREFECT_API_URL is not set; {SERVER_HINT}"
-    import httpx
-
-    try:
-        response = httpx.get(f"{url.rstrip('/')}/health", timeout=timeout_s)
-    except httpx.HTTPError as exc:
-        return f"no Prefect server answers at {url} ({type(exc).__name__}); {SERVER_HINT}"
-    if response.status_code != 200:
-        return f"Prefect server at {url} is unhealthy (HTTP {response.status_code}); {SERVER_HINT}"
-    return None
-
-
 STOPPED_MESSAGE = (
     "newsflow serve stopped. The schedule of {name} stays active: runs falling due "
     "while nothing serves it wait as Late (an alert fires if set up with --alert-webhook) "

@@ -1,0 +1,1 @@
+"""Checks `make lint` runs that no off-the-shelf linter does."""
