@@ -16,10 +16,10 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, cast
 
-from app.deploy import DEFAULT_CRON, DEFAULT_NAME
+from app.deploy import DEFAULT_NAME
 from flows.lake_slot import writer_lock
 from flows.runners import DASHBOARD_PORT, RUNNERS, api_shared_with_workers, flow_on_runner
-from newsflow.config import PipelineConfig
+from newsflow.config import DEFAULT_CRON, PipelineConfig
 from newsflow.lake import Lake, LakeVersionError
 from newsflow.run_config import EnvironmentProblem, ParameterError, load_config
 from newsflow.storage import as_location, resolved
@@ -161,10 +161,10 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (default 4200)")
     server.add_argument("--stop", action="store_true", help="stop the server started here")
     report = sub.add_parser("report", help="print the last run's manifest")
-    report.add_argument("--lake", type=as_location, default=Path("data/lake"))
+    report.add_argument("--lake", type=as_location, default=PipelineConfig().lake_dir)
     report.add_argument("--json", action="store_true", help="print the raw JSON manifest")
     vacuum = sub.add_parser("vacuum", help="expire table versions older than --retain hours")
-    vacuum.add_argument("--lake", type=as_location, default=Path("data/lake"))
+    vacuum.add_argument("--lake", type=as_location, default=PipelineConfig().lake_dir)
     vacuum.add_argument("--retain", type=int, required=True, metavar="HOURS")
     migrate = sub.add_parser("migrate", help="convert a lake of the folder layout to tables")
     migrate.add_argument("--lake", type=Path, required=True)

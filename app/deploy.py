@@ -10,9 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from newsflow.config import PipelineConfig
+from newsflow.config import DEFAULT_CRON, PipelineConfig
 
-DEFAULT_CRON = "0 2 * * *"
 DEFAULT_NAME = "newsflow-scheduled"
 STOPPED_MESSAGE = (
     "newsflow serve stopped. The schedule of {name} stays active: runs falling due "

@@ -30,8 +30,9 @@ from datasketch import MinHash
 
 from newsflow.config import DedupeConfig, PipelineConfig
 from newsflow.inputs import list_inputs, plan_batches
+from newsflow.text_rules import hash64
 from tasks.clean import clean_frame
-from tasks.fingerprints import hash64, shingle_sets
+from tasks.fingerprints import KEY_BYTE_ORDER, shingle_sets
 from tasks.ingest import ingest_files
 from tasks.minhash import signatures
 
@@ -52,8 +53,13 @@ def numpy_signatures(shingles: pl.Series, config: DedupeConfig) -> np.ndarray:
     lengths = shingles.list.len().to_numpy().astype(np.int64)
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
     flat = shingles.explode(empty_as_null=False).to_numpy().astype(np.uint64, copy=False)
-    a = np.array([hash64(f"{config.seed}:a{i}") | 1 for i in range(config.num_perm)], np.uint64)
-    b = np.array([hash64(f"{config.seed}:b{i}") for i in range(config.num_perm)], np.uint64)
+    a = np.array(
+        [hash64(f"{config.seed}:a{i}", KEY_BYTE_ORDER) | 1 for i in range(config.num_perm)],
+        np.uint64,
+    )
+    b = np.array(
+        [hash64(f"{config.seed}:b{i}", KEY_BYTE_ORDER) for i in range(config.num_perm)], np.uint64
+    )
     out = np.empty((len(starts), config.num_perm), dtype=np.uint32)
     for i in range(config.num_perm):
         out[:, i] = np.minimum.reduceat((a[i] * flat + b[i]) >> np.uint64(32), starts)

@@ -14,16 +14,11 @@ from __future__ import annotations
 
 import polars as pl
 
+from newsflow.text_rules import word_count
 from tasks.dates import date_from_url, is_missing, parsed_date
+from tasks.layouts import DATE_LAYOUTS, URL_LAYOUTS
 from tasks.truncation import source_marker, truncation_reason
-from tasks.words import word_count
 
-# Layouts whose records carry a date / a URL field (SPEC §2). Plain text has neither,
-# dated text has no URL: their rows are never asked for one.
-# Feeds and WARC records carry both, as an HTML page does.
-_FEEDS_AND_CRAWLS = ("rss", "atom", "jsonfeed", "warc")
-DATE_LAYOUTS = ("headed", "dated", "json", "jsonl", "csv", "html", *_FEEDS_AND_CRAWLS)
-URL_LAYOUTS = ("headed", "json", "jsonl", "csv", "html", *_FEEDS_AND_CRAWLS)
 # Stages whose rows are one record of one file (a `layout` column) rather than merged
 # clusters (a `layouts` list).
 RECORD_STAGES = ("ingested", "cleaned")
@@ -119,7 +114,7 @@ def helper_columns(stage: str, frame: pl.DataFrame) -> pl.DataFrame:
             # The length, not the text: GX gets a copy of every column it checks, and
             # bodies would be most of a run's bytes. Null when the body is blank.
             qc_body=_text(body).str.len_chars().cast(pl.Int64),
-            # Words as tasks/words.py counts them (letters of Chinese, Japanese, Thai).
+            # Words as newsflow/text_rules.py counts them (letters of Chinese, Japanese, Thai).
             qc_body_words=pl.when(_text(body).is_not_null()).then(word_count(body)),
             # A truncated teaser is a record with its flag: length rules skip it.
             qc_body_complete=~truncated.fill_null(False),

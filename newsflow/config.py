@@ -238,6 +238,11 @@ class DedupeConfig(BaseModel, frozen=True):
         return self.num_perm // self.bands
 
 
+# The schedule of `newsflow serve` and of prefect.yaml's nightly deployment (which
+# cannot import it: tests/unit/test_defaults.py holds the two equal).
+DEFAULT_CRON = "0 2 * * *"
+
+
 class PipelineConfig(BaseModel):
     """Everything one pipeline run needs to know."""
 

@@ -90,7 +90,7 @@ class QualityConfig(BaseModel, frozen=True):
     # 30 words is about two sentences: on news_cluster the cleaned bodies under it are
     # site furniture ("Chat with us in Facebook Messenger ...", subscription walls) and
     # one-line flashes; the shortest real stories are 40+ words.
-    # Words as tasks/words.py counts them: each letter of Chinese, Japanese or Thai.
+    # Words as newsflow/text_rules.py counts them: each letter of Chinese, Japanese or Thai.
     min_body_words: int = Field(
         30, ge=0, description="Words a complete (not truncated) body needs (body_min_words)"
     )

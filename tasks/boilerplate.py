@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from hashlib import blake2b
 
 import polars as pl
 
 from newsflow.config import RepeatThresholds
+from newsflow.text_rules import PROTECTED_DATELINE_MONTH, ByteOrder, stable_hash
 from tasks.furniture import AUTHOR_BIO, CONSENT_WORDS, RULES, SELF_PROMOTION
 from tasks.urls import canonical_url, domain_of
 
@@ -45,7 +45,11 @@ AUTHOR_BIO_RULE = "author_bio_v1"
 # A quotation: double quotes or guillemets around words, or single quotes opened at a
 # word boundary (British style), not an apostrophe inside a word.
 QUOTATION = r"[\"«„]\s?\w|(?:^|[\s(\[])'\w[^']*\w'(?:\W|$)"
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\p{L}{0,6}\.?"
+_MONTH = PROTECTED_DATELINE_MONTH
+# Whether a paragraph opens like a dateline, so that no inferred rule removes it. Looser
+# on purpose than the dateline enricher's recogniser (tasks/enrichers/dateline.py), which
+# stores what it extracts and so must never take an ordinary opening for a dateline
+# ("(CNN) …" and "Apple (AAPL) …" are kept here, and the first is no place there).
 _PLACE = r"\p{Lu}[\p{L}.'-]*(?: \p{Lu}[\p{L}.'-]*){0,3}"
 _AGENCY = r"\(\p{Lu}[\p{L}.&' -]{0,30}\)"
 # "Washington, Dec 8 (IANS) …", "LONDON (Reuters) - …", "(CNN) …", "NEW DELHI: …",
@@ -212,8 +216,8 @@ def publisher_columns(url: pl.Expr) -> pl.Expr:
 # -- the repeat rule: which paragraphs recur across a domain ---------------------------
 
 
-def _hash64(key: str) -> int:
-    return int.from_bytes(blake2b(key.encode(), digest_size=8).digest(), "big")
+# The stored line hashes (line_stats/) read the BLAKE2b digest big-endian.
+LINE_HASH_BYTE_ORDER: ByteOrder = "big"
 
 
 def line_hash(paragraph: pl.Expr) -> pl.Expr:
@@ -226,7 +230,7 @@ def line_hash(paragraph: pl.Expr) -> pl.Expr:
         .str.replace_all(r"\s+", " ")
         .str.strip_chars()
     )
-    return key.map_elements(_hash64, return_dtype=pl.UInt64, skip_nulls=True)
+    return stable_hash(key, LINE_HASH_BYTE_ORDER)
 
 
 def repeated_lines(

@@ -26,23 +26,15 @@ from collections.abc import Iterable
 import polars as pl
 from dateutil import parser as dateutil_parser
 
+from newsflow.text_rules import MONTH_NAME, MONTH_NAMES
+
 EARLIEST = dt.date(1900, 1, 1)
 # A longer "date" is text in the wrong field; it is flagged, not searched for a date.
 MAX_DATE_CHARS = 120
 # Values that say "no date" rather than give a bad one.
 PLACEHOLDER = r"(?i)^(?:none|null|nil|nan|nat|n/?a|undefined|unknown|-+|0+|0000-00-00.*)?$"
 
-_MONTH_NUMBERS = {
-    name: f"{number:02d}"
-    for number, name in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
-        start=1,
-    )
-}
-_MONTH = (
-    r"(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
-)
+_MONTH_NUMBERS = {name[:3].lower(): f"{number:02d}" for number, name in enumerate(MONTH_NAMES, 1)}
 _WEEKDAY = r"(?:(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
 _ORDINAL = r"(?i:st|nd|rd|th)?"
 _NOT_DIGIT = r"(?:\D|$)"  # whatever follows the date (a time, a zone) is not read
@@ -53,11 +45,12 @@ YEAR_FIRST = rf"(?:^|\D)(?P<y>\d{{4}})[-/.](?P<m>\d{{1,2}})[-/.](?P<d>\d{{1,2}})
 COMPACT = r"^(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})(?:[T\s]|$)"
 # Dec 8, 2021 / Wednesday, December 8th, 2021 10:00 AM.
 MONTH_FIRST = (
-    rf"^{_WEEKDAY}(?P<m>{_MONTH})\.?\s+(?P<d>\d{{1,2}}){_ORDINAL},?\s+(?P<y>\d{{4}}){_NOT_DIGIT}"
+    rf"^{_WEEKDAY}(?P<m>{MONTH_NAME})\.?\s+(?P<d>\d{{1,2}}){_ORDINAL},?\s+"
+    rf"(?P<y>\d{{4}}){_NOT_DIGIT}"
 )
 # 8 Dec 2021 / 8-Dec-2021 / RFC 2822 "Wed, 08 Dec 2021 10:00:00 +0000".
 DAY_FIRST = (
-    rf"^{_WEEKDAY}(?P<d>\d{{1,2}}){_ORDINAL}(?:\s+(?i:of))?[\s-]+(?P<m>{_MONTH})\.?,?[\s-]+"
+    rf"^{_WEEKDAY}(?P<d>\d{{1,2}}){_ORDINAL}(?:\s+(?i:of))?[\s-]+(?P<m>{MONTH_NAME})\.?,?[\s-]+"
     rf"(?P<y>\d{{4}}){_NOT_DIGIT}"
 )
 # 25/12/2021 or 12/25/2021, anywhere; read only when the order cannot matter (module doc).
@@ -72,13 +65,13 @@ _FORMS = {
 # Epoch seconds (10 digits, optional fraction) or milliseconds (13 digits); the whole string.
 EPOCH = r"^(\d{10}|\d{13})(?:\.\d+)?$"
 # Only strings naming a month are worth the per-row fallback.
-FALLBACK_HINT = rf"(?i)\b{_MONTH}\b"
+FALLBACK_HINT = rf"(?i)\b{MONTH_NAME}\b"
 
 # Dates in URL paths: /2021/12/08/, /2021-12-08-slug, /2017-09/15/, /2021/dec/08/, -20211208.
 _URL_YEAR = r"(?P<y>(?:19|20)\d{2})"
 _URL_END = r"(?:[/._-]|$)"
 URL_NUMERIC = rf"/{_URL_YEAR}[-/](?P<m>\d{{1,2}})[-/](?P<d>\d{{1,2}}){_URL_END}"
-URL_MONTH_NAME = rf"/{_URL_YEAR}/(?P<m>{_MONTH})/(?P<d>\d{{1,2}}){_URL_END}"
+URL_MONTH_NAME = rf"/{_URL_YEAR}/(?P<m>{MONTH_NAME})/(?P<d>\d{{1,2}}){_URL_END}"
 URL_COMPACT = rf"[/_-]{_URL_YEAR}(?P<m>[01]\d)(?P<d>[0-3]\d){_URL_END}"
 _URL_FORMS = {"numeric": URL_NUMERIC, "month_name": URL_MONTH_NAME, "compact": URL_COMPACT}
 

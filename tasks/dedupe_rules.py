@@ -47,7 +47,7 @@ from tasks.minhash import (
 from tasks.short_links import short_links, titles_agree
 
 # fingerprint_v2: the index keeps each document's MinHash signature.
-# fingerprint_v3: words of unspaced scripts are letters (tasks/words.py), so Chinese,
+# fingerprint_v3: words of unspaced scripts are letters (newsflow/text_rules.py), so Chinese,
 # Japanese and Thai bodies get letter shingles; 。！？ end sentences.
 # fingerprint_v4: keys without the title; short bodies flagged, matched under an agreeing
 # title and date (tasks/short_links.py).

@@ -5,7 +5,7 @@
   (the headed layout) meets its twin.
 * shingles: hashes of runs of `shingle_size` words that never cross a sentence boundary
   (a shorter sentence is one shingle), so shuffling sentences does not change the set.
-  Words are those of `tasks/words.py`: in scripts written without spaces (Chinese,
+  Words are those of `newsflow/text_rules.py`: in scripts written without spaces (Chinese,
   Japanese, Thai, ...) each letter is a word, so shingles there are letter n-grams.
 
 A body under `short_body_words` words (or `min_shingles` shingles) is too short to
@@ -22,7 +22,6 @@ computed by later runs. (Polars' own `hash` may change between releases.)
 
 from __future__ import annotations
 
-from hashlib import blake2b
 from typing import cast
 
 import numpy as np
@@ -30,7 +29,14 @@ import polars as pl
 import pyarrow as pa
 
 from newsflow.config import DedupeConfig
-from tasks.words import words_apart
+from newsflow.text_rules import (
+    FINGERPRINT_UNSPACED_SCRIPTS,
+    ByteOrder,
+    hash64,
+    stable_hash,
+    word_rule,
+    words_apart,
+)
 
 # A sentence ends at . ! or ? (and any closing quotes or brackets) before white space;
 # paragraph and line breaks end one too. The full stops of Chinese and Japanese
@@ -38,10 +44,11 @@ from tasks.words import words_apart
 _SENTENCE_END = r"([.!?][\"'”’)\]]*)\s+"
 _CJK_SENTENCE_END = r"([。！？][」』”’）)]*)"
 _SEP = "\x1f"
-# Scripts written without spaces between words: each character counts as a word (a
-# Chinese word is one or two characters), so a Japanese article is not "one word".
-_SPACELESS = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}"
-_WORD = rf"[{_SPACELESS}]|[^\s{_SPACELESS}]+"
+# Words of a normalised body (letters, digits and single spaces), with the script set
+# fingerprint_v3 counted with (see FINGERPRINT_UNSPACED_SCRIPTS).
+_WORD = word_rule(FINGERPRINT_UNSPACED_SCRIPTS)
+# The stored keys and shingles read the BLAKE2b digest little-endian.
+KEY_BYTE_ORDER: ByteOrder = "little"
 
 
 def normalised(text: pl.Expr) -> pl.Expr:
@@ -70,15 +77,6 @@ def sentences(body: pl.Expr) -> pl.Expr:
     )
 
 
-def hash64(text: str) -> int:
-    """A 64-bit BLAKE2b hash of a string, the same on every machine and version."""
-    return int.from_bytes(blake2b(text.encode(), digest_size=8).digest(), "little")
-
-
-def stable_hash(text: pl.Expr) -> pl.Expr:
-    return text.map_elements(hash64, return_dtype=pl.UInt64, skip_nulls=True)
-
-
 def body_words(body: pl.Expr) -> pl.Expr:
     """Words of the normalised body (a character of a spaceless script is one)."""
     return _words(normalised(body))
@@ -91,7 +89,7 @@ def _words(normalised_body: pl.Expr) -> pl.Expr:
 def title_key(title: pl.Expr) -> pl.Expr:
     """Hash of the normalised title; null when there is none (or nothing but punctuation)."""
     text = normalised(title)
-    return stable_hash(pl.when(text != "").then(text))
+    return stable_hash(pl.when(text != "").then(text), KEY_BYTE_ORDER)
 
 
 def is_short(words: pl.Expr, shingle_count: pl.Expr, config: DedupeConfig) -> pl.Expr:
@@ -153,7 +151,7 @@ def _chunk_shingle_sets(body: pl.Series, size: int) -> pl.Series:
         .explode("word", empty_as_null=False)
     )
     vocab = words["word"].unique()
-    vocab_hashes = pl.Series([hash64(w) for w in vocab], dtype=pl.UInt64)
+    vocab_hashes = pl.Series([hash64(w, KEY_BYTE_ORDER) for w in vocab], dtype=pl.UInt64)
     word_hash = words["word"].replace_strict(vocab, vocab_hashes).to_numpy()
     doc, sid = words["doc"].to_numpy(), words["sid"].to_numpy()
     n_words = len(sid)
@@ -199,8 +197,8 @@ def fingerprints(rows: pl.DataFrame, config: DedupeConfig) -> pl.DataFrame:
     sentence_text = sentences(pl.col("body")).list.unique().list.sort().list.join(_SEP)
     return df.select(
         "doc_id",
-        exact_key=stable_hash(pl.col("norm")),
-        sentence_key=stable_hash(sentence_text),
+        exact_key=stable_hash(pl.col("norm"), KEY_BYTE_ORDER),
+        sentence_key=stable_hash(sentence_text, KEY_BYTE_ORDER),
         title_key=title_key(pl.col("title")),
         short_body=is_short(_words(pl.col("norm")), pl.col("shingle_count"), config),
         shingle_count="shingle_count",

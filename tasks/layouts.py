@@ -1,4 +1,10 @@
-"""Text -> article records: layout detection from content, one parser per layout.
+"""Text -> article records: one registry entry per layout (`LAYOUTS`).
+
+An entry says how a layout is recognised from content alone, which parser reads it,
+and what its records carry (a date, a URL, the source's paragraph order). Adding a
+layout is one entry here, with its detector and parser (in this module or their own,
+as tasks/html.py and tasks/feeds.py are). Detection tries the entries in order and the
+first that matches wins, so an entry goes before any that would also take its files.
 
 A parser returns `Parsed`: the records it could read plus record-level rejects.
 A whole file that fits no layout raises `Unreadable`. Bodies come out as
@@ -16,8 +22,9 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from newsflow.config import MAPPING_FIELDS
@@ -29,6 +36,7 @@ from tasks.parsed import Parsed, Record, RecordItem, field_paragraphs, paragraph
 from tasks.unmapped import ColumnCounts, count_values
 
 Mapping = dict[str, list[str]]
+Parser = Callable[[str, list[Mapping]], Parsed]
 FIELDS = ("title", "date_raw", "url", "body")
 # What JSON/CSV records carry besides FIELDS: the source's own metadata.
 SOURCE_FIELDS = tuple(
@@ -63,6 +71,33 @@ _CSV_NAME = re.compile(r"^[a-z_][a-z0-9_ .:\-]{0,40}$")
 _MISSING = {"", "none", "null", "nan"}
 
 
+# -- recognising a layout -----------------------------------------------------------------
+
+
+class Probe:
+    """A decoded file being recognised: what several detectors look at, computed once."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def head(self) -> str:
+        return self.text.lstrip()[:2048]
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """The first three lines, and the rest of the text as a fourth."""
+        return self.text.split("\n", 3)
+
+    @cached_property
+    def xml_feed(self) -> str | None:
+        return xml_feed_layout(self.text)
+
+    @cached_property
+    def is_html(self) -> bool:
+        return _is_html(self.text)
+
+
 def _is_plain(lines: list[str]) -> bool:
     return len(lines) >= 3 and bool(lines[0].strip()) and not lines[1].strip()
 
@@ -77,76 +112,196 @@ def _is_html(text: str) -> bool:
     return bool(_HTML_PART_START.match(head) and _HTML_CLOSING_TAG.search(start))
 
 
-def detect_layout(text: str) -> str:
-    """Name the layout of a decoded file from its content alone."""
-    head = text.lstrip()[:2048]
-    lines = text.split("\n", 3)
-    if head.startswith(("{", "[")):
-        return "jsonfeed" if is_json_feed(text) else "json"
-    feed = xml_feed_layout(text)
-    if feed is not None:
-        return feed
-    if _is_html(text):
-        return "html"
-    if head.startswith("<?xml"):
-        root = xml_root(text)
+def _is_json(probe: Probe) -> bool:
+    return probe.head.startswith(("{", "["))
+
+
+def _is_headed(probe: Probe) -> bool:
+    lines = probe.lines
+    return len(lines) >= 3 and bool(lines[0].strip()) and bool(_HEADED_DATE.match(lines[1]))
+
+
+def _refuse_other_xml(probe: Probe) -> None:
+    """XML that is neither a feed nor a page is no layout: refused before the text
+    layouts could read its lines as a plain article."""
+    if probe.head.startswith("<?xml") and probe.xml_feed is None and not probe.is_html:
+        root = xml_root(probe.text)
         named = f"<{root[0]}>" if root else "no root element"
         raise Unreadable("unknown_layout", f"an XML document ({named}), not a feed or a page")
-    if _DATED_FIRST_LINE.match(lines[0]):
-        return "dated"
-    if len(lines) >= 3 and lines[0].strip() and _HEADED_DATE.match(lines[1]):
-        return "headed"
-    if _is_plain(lines):
-        return "plain"
-    if _csv_dialect(text) is not None:
-        return "csv"
-    raise Unreadable("unknown_layout", f"no known layout starts {lines[0][:80]!r}")
+
+
+# -- reading a layout ---------------------------------------------------------------------
+
+
+def _parse_json_feed(text: str, mappings: list[Mapping]) -> Parsed:
+    feed = parse_json_feed(text)
+    # A file that names JSON Feed's version but is not one is read as plain JSON.
+    return feed if feed is not None else _whole_file("json", _parse_json, text, mappings)
+
+
+def _parse_json_layout(text: str, mappings: list[Mapping]) -> Parsed:
+    return _whole_file("json", _parse_json, text, mappings)
+
+
+def _parse_csv_layout(text: str, mappings: list[Mapping]) -> Parsed:
+    return _whole_file("csv", _parse_csv, text, mappings)
+
+
+def _whole_file(layout: str, read: Parser, text: str, mappings: list[Mapping]) -> Parsed:
+    """A JSON or CSV file's records; a file of none is unreadable."""
+    try:
+        parsed = read(text, mappings)
+    except Unreadable as exc:
+        # A plain article whose title starts with "[" or "{" is not broken JSON.
+        if exc.rule != "invalid_json" or not _is_plain(text.split("\n", 3)):
+            raise
+        return _parse_plain(text, mappings)
+    if not parsed.records:
+        raise Unreadable("no_records", f"the {layout} file holds no records")
+    return parsed
+
+
+def _parse_dated(text: str, mappings: list[Mapping]) -> Parsed:
+    """`date 2021-12-08 Title` on the first line, then the body."""
+    lines = text.split("\n")
+    match = _DATED_FIRST_LINE.match(lines[0])
+    assert match is not None
+    record = {"title": match.group(2), "date_raw": match.group(1), "url": None}
+    record["body"] = paragraphs(lines[1:])
+    return Parsed("dated", [record])
+
+
+def _parse_headed(text: str, mappings: list[Mapping]) -> Parsed:
+    """Title, a yyyymmdd date, an optional URL line, then one sentence per line."""
+    lines = text.split("\n")
+    has_url = len(lines) > 2 and bool(_URL_LINE.match(lines[2]))
+    body_start = 3 if has_url else 2
+    record = {
+        "title": lines[0].strip(),
+        "date_raw": lines[1].strip(),
+        "url": lines[2].strip() if has_url else None,
+        # One sentence per line and no paragraph breaks: each line stands alone.
+        "body": "\n\n".join(ln.strip() for ln in lines[body_start:] if ln.strip()),
+    }
+    return Parsed("headed", [record])
+
+
+def _parse_plain(text: str, mappings: list[Mapping]) -> Parsed:
+    """A title line, a blank line, then the body."""
+    lines = text.split("\n")
+    record = {"title": lines[0].strip(), "date_raw": None, "url": None}
+    record["body"] = paragraphs(lines[2:])
+    return Parsed("plain", [record])
+
+
+# -- the registry -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A file layout: how to recognise it, how to read it, what its records carry."""
+
+    name: str
+    # Whether a decoded file is this layout; None for a layout only another reader
+    # yields (see `parse`), which detection never names.
+    detect: Callable[[Probe], bool] | None
+    parse: Parser | None
+    carries_date: bool
+    carries_url: bool
+    # False where the body is a bag of (possibly shuffled) sentences: dedupe's merge
+    # then prefers any other copy's body (tasks/merge.py).
+    keeps_paragraph_order: bool = True
+
+
+# In detection order: the first entry whose detector matches names the layout.
+LAYOUTS: tuple[Layout, ...] = (
+    Layout(
+        "jsonfeed",
+        lambda p: _is_json(p) and is_json_feed(p.text),
+        _parse_json_feed,
+        carries_date=True,
+        carries_url=True,
+    ),
+    Layout("json", _is_json, _parse_json_layout, carries_date=True, carries_url=True),
+    Layout(
+        "rss",
+        lambda p: p.xml_feed == "rss",
+        lambda text, _: parse_xml_feed(text, "rss"),
+        carries_date=True,
+        carries_url=True,
+    ),
+    Layout(
+        "atom",
+        lambda p: p.xml_feed == "atom",
+        lambda text, _: parse_xml_feed(text, "atom"),
+        carries_date=True,
+        carries_url=True,
+    ),
+    Layout(
+        "html",
+        lambda p: p.is_html,
+        lambda text, _: parse_html(text),
+        carries_date=True,
+        carries_url=True,
+    ),
+    Layout(
+        "dated",
+        lambda p: bool(_DATED_FIRST_LINE.match(p.lines[0])),
+        _parse_dated,
+        carries_date=True,
+        carries_url=False,
+    ),
+    Layout(
+        "headed",
+        _is_headed,
+        _parse_headed,
+        carries_date=True,
+        carries_url=True,
+        keeps_paragraph_order=False,
+    ),
+    Layout(
+        "plain",
+        lambda p: _is_plain(p.lines),
+        _parse_plain,
+        carries_date=False,
+        carries_url=False,
+    ),
+    Layout(
+        "csv",
+        lambda p: _csv_dialect(p.text) is not None,
+        _parse_csv_layout,
+        carries_date=True,
+        carries_url=True,
+    ),
+    # JSON Lines: what the json parser yields for one object per line (and what large
+    # files are streamed as, tasks/streams.py).
+    Layout("jsonl", None, None, carries_date=True, carries_url=True),
+    # Web archives, recognised by their bytes and read record by record (tasks/warc.py).
+    Layout("warc", None, None, carries_date=True, carries_url=True),
+)
+_BY_NAME = {layout.name: layout for layout in LAYOUTS}
+# Layouts whose records carry a date / a URL field (SPEC §2): the quality suites ask
+# only their rows for one.
+DATE_LAYOUTS = tuple(layout.name for layout in LAYOUTS if layout.carries_date)
+URL_LAYOUTS = tuple(layout.name for layout in LAYOUTS if layout.carries_url)
+SHUFFLED_LAYOUTS = tuple(layout.name for layout in LAYOUTS if not layout.keeps_paragraph_order)
+
+
+def detect_layout(text: str) -> str:
+    """Name the layout of a decoded file from its content alone."""
+    probe = Probe(text)
+    _refuse_other_xml(probe)
+    for layout in LAYOUTS:
+        if layout.detect is not None and layout.detect(probe):
+            return layout.name
+    raise Unreadable("unknown_layout", f"no known layout starts {probe.lines[0][:80]!r}")
 
 
 def parse(text: str, mappings: list[Mapping]) -> Parsed:
     """Detect the layout of `text` and parse it into records."""
-    layout = detect_layout(text)
-    if layout == "html":
-        return parse_html(text)
-    if layout in ("rss", "atom"):
-        return parse_xml_feed(text, layout)
-    if layout == "jsonfeed":
-        feed = parse_json_feed(text)
-        if feed is not None:
-            return feed
-        layout = "json"  # it named JSON Feed's version but is not one: plain JSON
-    if layout in ("json", "csv"):
-        try:
-            parsed = _parse_json(text, mappings) if layout == "json" else _parse_csv(text, mappings)
-        except Unreadable as exc:
-            # A plain article whose title starts with "[" or "{" is not broken JSON.
-            if exc.rule != "invalid_json" or not _is_plain(text.split("\n", 3)):
-                raise
-            layout = "plain"
-        else:
-            if not parsed.records:
-                raise Unreadable("no_records", f"the {layout} file holds no records")
-            return parsed
-    lines = text.split("\n")
-    if layout == "dated":
-        match = _DATED_FIRST_LINE.match(lines[0])
-        assert match is not None
-        record = {"title": match.group(2), "date_raw": match.group(1), "url": None}
-        record["body"] = paragraphs(lines[1:])
-    elif layout == "headed":
-        has_url = len(lines) > 2 and bool(_URL_LINE.match(lines[2]))
-        body_start = 3 if has_url else 2
-        record = {
-            "title": lines[0].strip(),
-            "date_raw": lines[1].strip(),
-            "url": lines[2].strip() if has_url else None,
-            # One sentence per line and no paragraph breaks: each line stands alone.
-            "body": "\n\n".join(ln.strip() for ln in lines[body_start:] if ln.strip()),
-        }
-    else:
-        record = {"title": lines[0].strip(), "date_raw": None, "url": None}
-        record["body"] = paragraphs(lines[2:])
-    return Parsed(layout, [record])
+    read = _BY_NAME[detect_layout(text)].parse
+    assert read is not None  # every detected layout has a parser
+    return read(text, mappings)
 
 
 def _value(raw: Any, name: str) -> str | None:

@@ -23,13 +23,11 @@ from newsflow.schema import REMOVED_LINE
 from tasks.boilerplate import protected
 from tasks.clean import PARAGRAPH_BREAK
 from tasks.fingerprints import normalised, shingle_sets
+from tasks.layouts import SHUFFLED_LAYOUTS
 from tasks.minhash import in_window, near_method, pair_similarity
 from tasks.short_links import titles_agree
 
 CROSS_COPY_RULE = "cross_copy_v1"
-# Layouts whose body keeps the source's paragraph order; a headed body is a bag of
-# (possibly shuffled) sentences, so any other copy's body is preferred to it.
-SHUFFLED_LAYOUTS = ["headed"]
 # Furniture is short: a label, a byline, a button, a caption credit. A paragraph this
 # short without sentence-ending punctuation is not prose ...
 SHORT_LINE_WORDS = 10

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from tasks.words import SPACED_CHAR, UNSPACED_LETTER
+from newsflow.text_rules import SPACED_CHAR, UNSPACED_LETTER
 
 # NewsAPI-style teasers end "… [+1197 chars]".
 _CHAR_COUNT = r"\[\+\d+ chars?\]"

@@ -1,6 +1,6 @@
 """counts_v2: characters, words, sentences, paragraphs and reading time, in pure polars.
 
-Words are those of `tasks/words.py`, the pipeline's one rule: whitespace-separated
+Words are those of `newsflow/text_rules.py`, the pipeline's one rule: whitespace-separated
 tokens holding a letter or digit ("don't", "U.S.", "COVID-19" and "(IANS)" are one
 word each; a lone dash is none), and in scripts written without spaces (Chinese,
 Japanese, Thai, ...) each letter. Sentences are approximate: runs of `.`, `!`, `?` or
@@ -21,9 +21,9 @@ from __future__ import annotations
 import polars as pl
 
 from newsflow.schema import Column
+from newsflow.text_rules import ABBREVIATED_MONTHS, word_count
 from tasks.enrichers import Enricher
 from tasks.truncation import readable_body
-from tasks.words import word_count
 
 NAME = "counts_v2"
 
@@ -35,9 +35,11 @@ WORDS_PER_MINUTE = 238
 _CLOSERS = "\"'”’)\\]"
 _CJK_SENTENCE_END = r"[。！？][」』”’）)]*"
 _SENTENCE_END = rf"[.!?…]+[{_CLOSERS}]*(?:\s+[\"'“‘(\[]?[\p{{Lu}}\p{{N}}]|\s*$)"
+# "May." is the whole name, and may end a sentence.
+_MONTHS_ABBREVIATED = "|".join(m for m in ABBREVIATED_MONTHS if m != "May")
 _ABBREVIATION = (
     r"\b(?:Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Gen|Gov|Sen|Rep|Lt|Col|Capt|Sgt|Rev|No|vs|"
-    r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec|\p{Lu})\.\s+[\p{Lu}\p{N}]"
+    rf"{_MONTHS_ABBREVIATED}|\p{{Lu}})\.\s+[\p{{Lu}}\p{{N}}]"
 )
 # A paragraph whose last character is not sentence-final punctuation.
 _UNTERMINATED = rf"[^.!?…。！？」』）{_CLOSERS}\s][ \t]*(?:\n\n|$)"
@@ -79,7 +81,7 @@ ENRICHER = Enricher(
             pl.Int64(),
             "Words in body: whitespace-separated tokens holding a letter or digit, and each "
             "letter of a script written without spaces (Chinese, Japanese, Thai); a truncated "
-            "body without its marker and cut-off last word (tasks/words.py) (counts_v2)",
+            "body without its marker and cut-off last word (newsflow/text_rules.py) (counts_v2)",
         ),
         Column(
             "sentence_count",

@@ -32,6 +32,7 @@ from __future__ import annotations
 import polars as pl
 
 from newsflow.schema import Column
+from newsflow.text_rules import DATELINE_MONTH
 from tasks.enrichers import Enricher
 
 NAME = "dateline_v2"
@@ -109,9 +110,11 @@ _CAPTIONS = (
 # Words of a name or place are separated by one space, never a line break.
 _CAP_WORD = r"\p{Lu}[\p{L}\p{M}'’./\-]*"
 _PLACE = rf"{_CAP_WORD}(?: (?:(?:de|da|del|la|el|am|upon|on|sur) )?{_CAP_WORD}){{0,3}}"
-_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
-_DATE = rf"(?:{_MONTH}\s\d{{1,2}}|\d{{1,2}}\s{_MONTH})(?:,?\s\d{{4}})?"
+_DATE = rf"(?:{DATELINE_MONTH}\s\d{{1,2}}|\d{{1,2}}\s{DATELINE_MONTH})(?:,?\s\d{{4}})?"
 _SEP = r"\s*(?:-{1,2}|–|—|:)"
+# Stricter on purpose than clean's test of a dateline-like opening (`DATELINE` in
+# tasks/boilerplate.py, which only keeps a paragraph from removal): what matches here
+# is stored as place, date and agency. The two share the month (newsflow/text_rules.py).
 _DATELINE = (
     rf"^(?P<place>{_PLACE})(?:,\s(?P<region>{_PLACE}))??(?:,?\s(?P<date>{_DATE}))?"
     rf"(?:\s?\((?P<credit>\p{{L}}[\p{{L}} .&\-]{{0,30}})\)(?:{_SEP})?|{_SEP})\s"

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from newsflow.schema import Column
+from newsflow.text_rules import MONTH_NAMES, WEEKDAY_NAMES
 from tasks.enrichers import Enricher
 from tasks.enrichers.gazetteer import is_country, is_place, place_names, word_frequency
 from tasks.enrichers.language import languages_of
@@ -136,10 +137,7 @@ _HONORIFIC = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Dr|Mr\.|Mrs\.|Ms\.|Dr\.)\s+(?=[A-Z]
 _THE = re.compile(r"^(?:the|The|THE)\s+")
 _POSSESSIVE = re.compile(r"(?:['’]s|['’])$")
 _EDGE = " \t\n\"'“”‘’()[]{}<>,;:.!?-–—*•|"
-_WEEKDAYS_MONTHS = _word_set(
-    """monday tuesday wednesday thursday friday saturday sunday january february march
-    april may june july august september october november december"""
-)
+_WEEKDAYS_MONTHS = frozenset(name.lower() for name in (*WEEKDAY_NAMES, *MONTH_NAMES))
 
 _MODEL = threading.Lock()
 

@@ -49,6 +49,7 @@ from typing import NamedTuple
 import polars as pl
 
 from newsflow.schema import Column
+from newsflow.text_rules import MONTH_NAMES, WEEKDAY_NAMES
 from tasks.enrichers import Enricher
 from tasks.enrichers.language import languages_of
 from tasks.enrichers.quality import stop_words
@@ -74,11 +75,9 @@ TITLE_WEIGHT, LEAD_WEIGHT, BODY_WEIGHT = 3.0, 2.0, 1.0
 # A rarity for every word where wordfreq has no table for the language.
 FLAT_RARITY = 5.0
 
-_MONTHS = "january february march april may june july august september october november december"
-_DAYS = "monday tuesday wednesday thursday friday saturday sunday"
 # Month and weekday names and their abbreviations ("Dec", "Sept", "Tue").
 CALENDAR = frozenset(
-    [form for name in f"{_MONTHS} {_DAYS}".split() for form in (name, name[:3])]
+    [form for name in (*MONTH_NAMES, *WEEKDAY_NAMES) for form in (name.lower(), name[:3].lower())]
     + ["sept", "tues", "thur", "thurs"]
 )
 # Titles before a name ("Mr Blair"): not part of a key phrase, in any language.

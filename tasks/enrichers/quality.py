@@ -1,7 +1,7 @@
 """quality_v2: Gopher/FineWeb-style text-quality measures and one `quality_score`.
 
 The measures follow Gopher's quality filters (Rae et al. 2021, appendix A) and
-FineWeb's (Penedo et al. 2024); words are those of counts_v2 (`tasks/words.py`), lines
+FineWeb's (Penedo et al. 2024); words are those of counts_v2 (`newsflow/text_rules.py`), lines
 the body's non-empty lines, all read on `readable_body` (a truncated teaser without its
 marker and cut-off word):
 
@@ -41,7 +41,7 @@ Korean Hangul, whose spaced words carry their particles (a stop word never stand
 alone: Korean news scored 0) and are written in syllable blocks (2-3 letters each).
 An empty body scores 0.
 
-quality_v2 (from quality_v1): f_truncated; words per `tasks/words.py`, so f_words now
+quality_v2 (from quality_v1): f_truncated; words per `newsflow/text_rules.py`, so f_words now
 applies to Chinese, Japanese and Thai bodies (counted by letters), and "unspaced" is
 decided from the body's script instead of its detected language; Korean bodies skip
 word length and stop words; measures read the readable body, so a marker's "…" is
@@ -58,10 +58,10 @@ from pathlib import Path
 import polars as pl
 
 from newsflow.schema import Column
+from newsflow.text_rules import unspaced_share, word_count, words
 from tasks.enrichers import Enricher
 from tasks.enrichers.language import languages_of
 from tasks.truncation import readable_body
-from tasks.words import unspaced_share, word_count, words
 
 NAME = "quality_v2"
 MIN_LINES = 3

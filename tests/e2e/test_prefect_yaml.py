@@ -13,7 +13,7 @@ from prefect.client.schemas.schedules import CronSchedule
 from prefect.exceptions import ParameterTypeError
 from prefect.flows import load_flow_from_entrypoint
 
-from newsflow.config import PipelineConfig
+from newsflow.config import DEFAULT_CRON, PipelineConfig
 from tests.e2e.processes import BIN, REPO
 from tests.prefect_server import PrefectServer
 
@@ -56,7 +56,7 @@ def test_the_entrypoint_is_the_pipeline_and_its_parameters_validate(
 def test_a_process_pool_and_a_nightly_cron(deployment: dict[str, Any]) -> None:
     assert deployment["work_pool"]["name"] == POOL
     [schedule] = deployment["schedules"]
-    assert CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"]).cron == "0 2 * * *"
+    assert CronSchedule(cron=schedule["cron"], timezone=schedule["timezone"]).cron == DEFAULT_CRON
 
 
 def _prefect(server: PrefectServer, *args: str) -> str:
@@ -78,8 +78,8 @@ def test_prefect_deploy_registers_it(prefect_server: PrefectServer) -> None:
     registered = prefect_server.call("GET", "/deployments/name/newsflow/newsflow-nightly")
     assert registered["work_pool_name"] == POOL
     assert registered["entrypoint"] == "flows/pipeline.py:newsflow_pipeline"
-    assert [s["schedule"]["cron"] for s in registered["schedules"]] == ["0 2 * * *"]
-    assert registered["parameters"]["config"]["lake_dir"] == "data/lake"
+    assert [s["schedule"]["cron"] for s in registered["schedules"]] == [DEFAULT_CRON]
+    assert registered["parameters"]["config"]["lake_dir"] == str(PipelineConfig().lake_dir)
     # A process worker started in any directory runs the flow from the repository.
     [pull] = registered["pull_steps"]
     assert pull["prefect.deployments.steps.set_working_directory"]["directory"] == str(REPO)

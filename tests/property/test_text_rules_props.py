@@ -1,4 +1,4 @@
-"""Properties of the word rule (tasks/words.py) and of truncation (tasks/truncation.py)."""
+"""Properties of the word rule (newsflow/text_rules.py) and of truncation (tasks/truncation.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newsflow.schema import INGESTED
+from newsflow.text_rules import word_count, words, words_apart
 from tasks.clean import PARAGRAPH_BREAK, clean_frame
 from tasks.truncation import ends_mid_sentence, readable_body, source_marker, truncation_reason
-from tasks.words import word_count, words, words_apart
 
 SETTINGS = settings(max_examples=200, deadline=None)
 # Text in many scripts, with the characters that make word rules hard.

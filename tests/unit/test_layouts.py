@@ -8,7 +8,7 @@ import pytest
 
 from newsflow.config import PipelineConfig
 from tasks.decode import Unreadable
-from tasks.layouts import FIELDS, SOURCE_FIELDS, detect_layout, map_record, parse
+from tasks.layouts import FIELDS, LAYOUTS, SOURCE_FIELDS, Probe, detect_layout, map_record, parse
 from tasks.parsed import Parsed, paragraphs
 
 MAPPINGS = PipelineConfig().mappings()
@@ -600,3 +600,58 @@ def test_every_record_has_exactly_the_output_fields() -> None:
         parsed = parse(text, MAPPINGS)
         for record in parsed.records:
             assert tuple(record) == (FIELDS if parsed.layout in TEXT_LAYOUTS else RECORD_FIELDS)
+
+
+# --- the registry ----------------------------------------------------------------------------
+
+JSON_FEED = (
+    '{"version": "https://jsonfeed.org/version/1.1", "title": "Valley Courier", "items": []}'
+)
+JSON_ARTICLE = json.dumps(
+    [
+        {
+            "title": "Ferry timetable changes",
+            "date": "2023-04-02",
+            "url": "https://courier.example/ferry",
+            "body": "The ferry will leave at seven.",
+        }
+    ]
+)
+CSV_ARTICLE = (
+    "title,date,url,body\nFerry timetable,2023-04-02,https://courier.example/f,It leaves.\n"
+)
+
+
+def test_detection_tries_the_registered_layouts_in_their_order() -> None:
+    # The order decides an ambiguous file (a JSON Feed is JSON too, a dated file is
+    # plain-shaped): it is part of the contract, and every detected layout is readable.
+    detected = [layout for layout in LAYOUTS if layout.detect is not None]
+    assert [layout.name for layout in detected] == [
+        *("jsonfeed", "json", "rss", "atom", "html", "dated", "headed", "plain", "csv")
+    ]
+    assert all(layout.parse is not None for layout in detected)
+
+
+@pytest.mark.parametrize("text", [JSON_FEED, DATED, " date 2022-11-03 Title\n\nBody.\n"])
+def test_the_first_matching_entry_names_an_ambiguous_file(text: str) -> None:
+    probe = Probe(text)
+    matching = [layout.name for layout in LAYOUTS if layout.detect and layout.detect(probe)]
+    assert len(matching) >= 2  # the sample really fits more than one layout
+    assert detect_layout(text) == matching[0]
+
+
+@pytest.mark.parametrize(
+    "text", [HEADED, DATED, PLAIN, JSON_ARTICLE, CSV_ARTICLE, '{"title": "x"}\n{"title": "y"}\n']
+)
+def test_a_layout_yields_a_date_or_url_exactly_where_it_says_it_carries_one(text: str) -> None:
+    parsed = parse(text, MAPPINGS)
+    layout = {entry.name: entry for entry in LAYOUTS}[parsed.layout]
+    for record in parsed.records:
+        if not layout.carries_date:
+            assert record["date_raw"] is None
+        if not layout.carries_url:
+            assert record["url"] is None
+    # The samples that carry them do give them (JSON Lines above has neither).
+    if parsed.layout != "jsonl":
+        assert all((r["date_raw"] is not None) == layout.carries_date for r in parsed.records)
+        assert all((r["url"] is not None) == layout.carries_url for r in parsed.records)
