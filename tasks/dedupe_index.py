@@ -32,7 +32,8 @@ import polars as pl
 
 from newsflow.lake import Lake
 from newsflow.schema import DEDUPE_BATCHES, STAGE_SCHEMAS
-from tasks.fingerprints import stable_hash
+from newsflow.text_rules import stable_hash
+from tasks.fingerprints import KEY_BYTE_ORDER
 
 INDEX_DOCS = 5_000
 DOCS, BANDS, KEYS, CLUSTERS, BATCHES = (
@@ -81,7 +82,7 @@ def name_of(part: int) -> str:
 
 def id_partition(ids: pl.Expr, parts: int) -> pl.Expr:
     """The partition of a doc_id (or kept_doc_id)."""
-    return (stable_hash(ids) % parts).cast(pl.Int64)
+    return (stable_hash(ids, KEY_BYTE_ORDER) % parts).cast(pl.Int64)
 
 
 def key_partition(keys: pl.Expr, parts: int) -> pl.Expr:
