@@ -1,24 +1,24 @@
 """How a long-lived Dask worker's memory grows with the number of ingest tasks it has run.
 
-Usage (from the repository root; a Prefect server in PREFECT_API_URL for the prefect modes):
+Usage (from the repository root; `--mode flow` needs a Prefect server in PREFECT_API_URL):
 
     .venv/bin/python -m benchmarks.worker_growth --input CORPUS/docs --work DIR \
-        --mode {pure,prefect-dask,prefect-threads} [--batch-size 100] [--tasks 120] \
-        [--release] [--trace]
+        --mode {pure,flow} [--batch-size 100] [--tasks 120] [--release] [--trace types|malloc]
 
-One worker process (LocalCluster, one thread, no memory limit) runs `--tasks` ingest
-batches one after another through:
+One worker process (LocalCluster, one thread, no memory limit, the TaskCosts plugin of
+`benchmarks/worker_memory.py`) runs the ingest batches of `--input`:
 
-* `pure`: the ingest function itself, `client.submit(ingest.fn, ...)`: Dask alone;
-* `prefect-dask`: the real `ingest` task with the flow's options (`batch_cache`), on
-  prefect-dask's DaskTaskRunner against that worker, inside a flow run;
-* `prefect-threads`: the same task on the threads runner (the process's own RSS).
+* `pure`: the ingest function itself, `client.submit(ingest.fn, ...)`, one batch after
+  another: Dask alone. Futures are kept to the end (as the flow keeps a stage's
+  futures) unless `--release`;
+* `flow`: the real entry point, `newsflow run --runner dask --dask-address <it>
+  --stop-after clean`, into a fresh lake.
 
-After each task it samples the worker's RSS. Futures are kept until the end, as the
-flow keeps a stage's futures until every batch is done, unless `--release`.
-`--trace` runs tracemalloc in the worker and prints the top growing allocation sites
-and object types between the 10th task and the last. Prints one JSON line: RSS after
-tasks 1, 10, last, and the growth per task over tasks 10..last (MB).
+RSS is each ingest execution's `rss_start` (what the nanny's limit watches). `--trace
+types` prints the object types that grew in the worker between the 10th and the
+`--tasks`th ingest execution (gc.get_objects); `malloc` adds tracemalloc's top lines
+(slow). Prints one JSON line: RSS before ingest executions 1, 10 and the last, and the
+growth per task over executions 10..last (MB; the first ten include imports and warm-up).
 """
 
 from __future__ import annotations
@@ -98,6 +98,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from distributed import Client, LocalCluster
+
     # by reference (this module, not __main__), so the marks persist in the worker
     from benchmarks import worker_growth as here
     from benchmarks.worker_memory import TaskCosts
@@ -137,17 +138,26 @@ def main() -> None:
                 client.run(here.trace_mark, "a")
     else:  # the real entry point, its flow's tasks on this cluster
         command = [
-            str(Path(sys.executable).parent / "newsflow"), "run", "--input", str(args.input),
-            "--lake", str(lake_dir), "--batch-size", str(args.batch_size), "--stop-after",
-            "clean", "--runner", "dask", "--dask-address", cluster.scheduler_address,
+            str(Path(sys.executable).parent / "newsflow"),
+            "run",
+            "--input",
+            str(args.input),
+            "--lake",
+            str(lake_dir),
+            "--batch-size",
+            str(args.batch_size),
+            "--stop-after",
+            "clean",
+            "--runner",
+            "dask",
+            "--dask-address",
+            cluster.scheduler_address,
         ]
         run = subprocess.Popen(command, stdout=subprocess.DEVNULL)
         marks = {10: "a", args.tasks: "b"} if args.trace else {}
         while run.poll() is None:
             time.sleep(0.2)
-            done = sum(
-                '"key": "ingest' in line for f in costs.glob("*.jsonl") for line in f.open()
-            )
+            done = sum('"key": "ingest' in line for f in costs.glob("*.jsonl") for line in f.open())
             for at in [at for at in marks if done >= at]:
                 client.run(here.trace_mark, marks.pop(at))
         print("ingest executions seen:", done, "marks left:", marks)
@@ -163,8 +173,11 @@ def main() -> None:
     client.close()
     cluster.close()
     runs = [json.loads(line) for f in costs.glob("*.jsonl") for line in f.open()]
-    samples = [r["rss_start"] for r in sorted(runs, key=lambda r: r.get("start", 0))
-               if str(r.get("key", "")).startswith("ingest")][: args.tasks]
+    samples = [
+        r["rss_start"]
+        for r in sorted(runs, key=lambda r: r.get("start", 0))
+        if str(r.get("key", "")).startswith("ingest")
+    ][: args.tasks]
     n = len(samples)
     growth = (samples[-1] - samples[9]) / (n - 10) / MB if n > 10 else float("nan")
     print(trace_text)

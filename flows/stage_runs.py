@@ -52,9 +52,9 @@ def release(future: Any) -> None:
     task) and its result for as long as the flow holds the future, so a stage's futures
     held to its end grew each worker by ~0.3 MB per task run (benchmarks/worker_growth.py).
     Futures of the threads runner hold nothing in a worker: nothing to do."""
-    wrapped = getattr(future, "wrapped_future", None)
-    if callable(getattr(wrapped, "release", None)):
-        wrapped.release()
+    release_wrapped = getattr(getattr(future, "wrapped_future", None), "release", None)
+    if callable(release_wrapped):
+        release_wrapped()
 
 
 def unwalked(value: T, tasks_here: bool) -> T:
