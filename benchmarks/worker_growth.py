@@ -19,6 +19,7 @@ types` prints the object types that grew in the worker between the 10th and the
 `--tasks`th ingest execution (gc.get_objects); `malloc` adds tracemalloc's top lines
 (slow). Prints one JSON line: RSS before ingest executions 1, 10 and the last, and the
 growth per task over executions 10..last (MB; the first ten include imports and warm-up).
+`--record` appends it to `benchmarks/results/worker_growth.json` (commit, machine).
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--tasks", type=int, default=120)
     parser.add_argument("--release", action="store_true")
+    parser.add_argument(
+        "--record", action="store_true", help="append to results/worker_growth.json"
+    )
     parser.add_argument("--trace", choices=["types", "malloc"], default=None)
     args = parser.parse_args()
 
@@ -181,23 +185,24 @@ def main() -> None:
     n = len(samples)
     growth = (samples[-1] - samples[9]) / (n - 10) / MB if n > 10 else float("nan")
     print(trace_text)
-    print(
-        json.dumps(
-            {
-                "mode": args.mode,
-                "release": args.release,
-                "tasks": n,
-                "files_per_task": args.batch_size,
-                "rss_mb_after": {
-                    "1": round(samples[0] / MB, 1),
-                    "10": round(samples[min(9, n - 1)] / MB, 1),
-                    str(n): round(samples[-1] / MB, 1),
-                },
-                "growth_mb_per_task_10_to_last": round(growth, 3),
-                "seconds": round(time.perf_counter() - started, 1),
-            }
-        )
-    )
+    figures = {
+        "mode": args.mode,
+        "release": args.release,
+        "tasks": n,
+        "files_per_task": args.batch_size,
+        "rss_mb_before_execution": {
+            "1": round(samples[0] / MB, 1),
+            "10": round(samples[min(9, n - 1)] / MB, 1),
+            str(n): round(samples[-1] / MB, 1),
+        },
+        "growth_mb_per_task_10_to_last": round(growth, 3),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    print(json.dumps(figures))
+    if args.record:
+        from benchmarks.common import record
+
+        print("recorded in", record("worker_growth", figures))
 
 
 if __name__ == "__main__":
