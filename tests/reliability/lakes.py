@@ -25,7 +25,9 @@ REPO = Path(__file__).resolve().parents[2]
 NEWSFLOW = REPO / ".venv" / "bin" / "newsflow"
 RUN_TIMEOUT_S = 600  # a hang guard for one run on a busy machine, not a speed test
 # Every folder a run writes rows to, the file manifest included.
-ROW_STAGES = (*STAGES, "manifest")
+# dedupe_batches is the index's list of the batches it holds: one row per batch, so how
+# the input was batched shows in it, not which documents the lake holds.
+ROW_STAGES = (*(s for s in STAGES if s != "dedupe_batches"), "manifest")
 # Columns that legitimately differ between two runs over the same input: which run
 # wrote a row, and which batch its file landed in (batches depend on what was new).
 RUN_COLUMNS = ("run_id", "batch_id")
