@@ -158,20 +158,23 @@ def union_seconds(intervals: list[tuple[float, float]]) -> float:
     return total
 
 
-def prefect_runs(api_url: str, since: float, lake: Path) -> dict[str, Any]:
-    """The flow run that wrote `lake` (started after `since`), and its task runs.
+def flow_and_task_runs(
+    api_url: str, lake: Path, since: float, *, finished: bool = True
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The flow run that wrote `lake` (started after `since`; with `finished`, ended
+    too) and all its task runs.
 
     Matched on the lake in the run's parameters: other runs may share the server.
     """
-    with httpx.Client(base_url=api_url, timeout=60) as client:
+    with httpx.Client(base_url=api_url, timeout=120) as client:
         flows = client.post(
-            "/flow_runs/filter", json={"sort": "START_TIME_DESC", "limit": 20}
+            "/flow_runs/filter", json={"sort": "START_TIME_DESC", "limit": 50}
         ).json()
         flow = next(
             f
             for f in flows
             if f["start_time"]
-            and f["end_time"]
+            and (f["end_time"] or not finished)
             and _time(f["start_time"]) >= since
             and str(lake) in json.dumps(f.get("parameters", {}))
         )
@@ -187,7 +190,12 @@ def prefect_runs(api_url: str, since: float, lake: Path) -> dict[str, Any]:
             ).json()
             tasks += page
             if len(page) < 200:
-                break
+                return flow, tasks
+
+
+def prefect_runs(api_url: str, since: float, lake: Path) -> dict[str, Any]:
+    """The flow run that wrote `lake` and the union and sum of its task runs' times."""
+    flow, tasks = flow_and_task_runs(api_url, lake, since)
     intervals = [
         (_time(t["start_time"]), _time(t["end_time"]))
         for t in tasks

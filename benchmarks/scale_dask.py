@@ -58,7 +58,14 @@ import httpx
 
 from benchmarks.common import REPO, RESULTS, record
 from benchmarks.run_flow import enricher_names
-from benchmarks.scale_bench import POLL_S, TreeMonitor, _time, prefect_env, union_seconds
+from benchmarks.scale_bench import (
+    POLL_S,
+    TreeMonitor,
+    _time,
+    flow_and_task_runs,
+    prefect_env,
+    union_seconds,
+)
 
 BIN = REPO / ".venv" / "bin"
 MB = 1e6
@@ -164,34 +171,6 @@ def phase_of(task_run: dict[str, Any]) -> str:
     if re.fullmatch(r".+-[0-9a-f]{3}", name):
         return name[:-4]
     return name.split("-", 1)[0]
-
-
-def prefect_task_runs(api_url: str, lake: Path, since: float) -> tuple[dict[str, Any], list[Any]]:
-    """The flow run that wrote `lake` (started after `since`) and all its task runs."""
-    with httpx.Client(base_url=api_url, timeout=120) as client:
-        flows = client.post(
-            "/flow_runs/filter", json={"sort": "START_TIME_DESC", "limit": 50}
-        ).json()
-        flow = next(
-            f
-            for f in flows
-            if f["start_time"]
-            and _time(f["start_time"]) >= since
-            and str(lake) in json.dumps(f.get("parameters", {}))
-        )
-        tasks: list[dict[str, Any]] = []
-        while True:
-            page = client.post(
-                "/task_runs/filter",
-                json={
-                    "flow_runs": {"id": {"any_": [flow["id"]]}},
-                    "limit": 200,
-                    "offset": len(tasks),
-                },
-            ).json()
-            tasks += page
-            if len(page) < 200:
-                return flow, tasks
 
 
 def joined(task_runs: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -327,7 +306,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], api_url: str) -> dict
     finally:
         cluster.close()
     runs, starts = executions(costs)
-    flow_run, task_runs = prefect_task_runs(api_url, lake, since)
+    flow_run, task_runs = flow_and_task_runs(api_url, lake, since, finished=False)
     rows = joined(task_runs, runs)
     docs = flow["counts"].get("records_in") or corpus_size(args.docs)
     return {
