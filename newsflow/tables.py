@@ -289,7 +289,11 @@ def vacuum(lake_root: str | Path, retain_hours: int) -> dict[str, int]:
         table = _open(table_uri(lake_root, stage))
         if table is None:
             continue
-        gone = table.vacuum(retain_hours, dry_run=False, enforce_retention_duration=False)
+        # `full`: delta-rs's default looks only at files a commit removed, never at a file
+        # a killed run copied in but did not commit (commit_table), which would stay forever.
+        gone = table.vacuum(
+            retain_hours, dry_run=False, enforce_retention_duration=False, full=True
+        )
         table.cleanup_metadata()
         deleted[stage] = len(gone)
     return deleted
