@@ -336,8 +336,9 @@ def _vacuum(args: argparse.Namespace) -> int:
         return 2
     check_layout(args.lake)
     lake = resolved(args.lake)
-    with writer_lock(lake, None, f"vacuum-{os.getpid()}", 0, _LOG, prefect_limit=False):
-        deleted = vacuum(lake, args.retain)
+    run_id = f"vacuum-{os.getpid()}"  # the lock's and the commits' (the fence's)
+    with writer_lock(lake, None, run_id, 0, _LOG, prefect_limit=False):
+        deleted = vacuum(lake, args.retain, run_id)
     print(f"vacuum: {sum(deleted.values())} files deleted ({args.retain} h of versions kept)")
     return 0
 

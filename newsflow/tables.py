@@ -280,10 +280,11 @@ def snapshot(lake_root: str | Path, run_id: str | None = None) -> Snapshot:
     return Snapshot(str(lake_root), table_versions(lake_root))
 
 
-def vacuum(lake_root: str | Path, retain_hours: int) -> dict[str, int]:
+def vacuum(lake_root: str | Path, retain_hours: int, run_id: str) -> dict[str, int]:
     """Delete table files no version younger than `retain_hours` needs (and files no
     version ever committed); returns the files deleted per table. Versions older than
-    that can no longer be read."""
+    that can no longer be read. Delta records a vacuum as commits: `run_id`'s, fenced
+    like a run's (`LeaseLost` before a table is touched if the lease is no longer ours)."""
     deleted = {}
     for stage in TABLES:
         table = _open(table_uri(lake_root, stage))
@@ -292,7 +293,11 @@ def vacuum(lake_root: str | Path, retain_hours: int) -> dict[str, int]:
         # `full`: delta-rs's default looks only at files a commit removed, never at a file
         # a killed run copied in but did not commit (commit_table), which would stay forever.
         gone = table.vacuum(
-            retain_hours, dry_run=False, enforce_retention_duration=False, full=True
+            retain_hours,
+            dry_run=False,
+            enforce_retention_duration=False,
+            commit_properties=commit_properties(table, lake_root, run_id),
+            full=True,
         )
         table.cleanup_metadata()
         deleted[stage] = len(gone)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from pathlib import Path
 from typing import Any
 
@@ -16,19 +17,20 @@ import pytest
 
 from app.cli import main
 from newsflow.lake import Lake
-from newsflow.lease import Lease
-from newsflow.tables import TABLES, open_table, snapshot, storage_options, table_uri
+from newsflow.lease import FENCE_APP_ID, Lease, LeaseLost
+from newsflow.tables import TABLES, open_table, snapshot, storage_options, table_uri, vacuum
 from tests.reliability.lakes import canonical
 from tests.s3_server import S3Server
 
 pytestmark = [pytest.mark.flow, pytest.mark.s3, pytest.mark.usefixtures("prefect_server")]
 
 ENRICHERS = "counts_v2,source_v2"
-WORDS = (
+WORDS = re.findall(
+    r"\S+",
     "river valley orchard apples cider press harvest farmers co-op tractor fields barn "
     "rain forecast road closure bridge repairs parish council mayor library opening hours "
-    "volunteers cyclists race route village green fair bakery bread prize judges"
-).split()
+    "volunteers cyclists race route village green fair bakery bread prize judges",
+)
 
 
 def story(n: int, near_copy: bool = False) -> dict[str, Any]:
@@ -112,9 +114,12 @@ def test_vacuum_on_s3_deletes_superseded_files_and_keeps_the_newest_versions(
     superseded = {stage: before[stage] - newest[stage] for stage in TABLES}
     # The second run changed two clusters: deduped and enriched have files only the
     # first run's versions read.
-    assert superseded["enriched"] - {f"{kept}.killed-run.parquet"} and superseded["deduped"]
+    assert superseded["enriched"] - {f"{kept}.killed-run.parquet"}
+    assert superseded["deduped"]
     assert all(newest[stage] <= before[stage] for stage in TABLES)
     rows, pinned = _rows(lake), _rows(lake, second["run_id"])
+    second_generation = open_table(table_uri(lake, "enriched")).transaction_version(FENCE_APP_ID)
+    assert second_generation is not None
     capsys.readouterr()
 
     holder = Lease(lake, "other-run")
@@ -125,9 +130,14 @@ def test_vacuum_on_s3_deletes_superseded_files_and_keeps_the_newest_versions(
         holder.release()
     out, err = capsys.readouterr()
     [line] = err.strip().splitlines()
-    assert line.startswith("newsflow: vacuum failed: ") and "held by run other-run" in line
+    assert line.startswith("newsflow: vacuum failed: LeaseHeld: ")
+    assert "held by run other-run" in line
     assert out == ""
     assert _table_files(s3_env, lake) == before  # refused: nothing deleted
+    # A vacuum whose lease is gone (here: never taken) is fenced like a run's commit.
+    with pytest.raises(LeaseLost, match="stale-vacuum no longer holds"):
+        vacuum(lake, 0, "stale-vacuum")
+    assert _table_files(s3_env, lake) == before
 
     assert main(["vacuum", "--lake", lake, "--retain", "0"]) == 0
     out, err = capsys.readouterr()
@@ -146,4 +156,8 @@ def test_vacuum_on_s3_deletes_superseded_files_and_keeps_the_newest_versions(
     with pytest.raises(Exception, match="(?i)not found|no such file|does not exist|404"):
         snapshot(lake, first["run_id"]).scan("enriched").collect()
     seen = Lease(lake, "reader").read()
-    assert seen is not None and seen.holder["released"]  # vacuum let the lake go
+    assert seen is not None
+    assert seen.holder["released"]  # vacuum let the lake go
+    # Its commits carry its generation: a run holding an older lease cannot commit after.
+    fenced = open_table(table_uri(lake, "enriched")).transaction_version(FENCE_APP_ID)
+    assert fenced == seen.holder["generation"] > second_generation

@@ -126,7 +126,7 @@ def test_vacuum_expires_versions_but_keeps_the_newest(tmp_path: Path) -> None:
     [newest] = DeltaTable(str(table)).file_uris()
     # A run killed after linking a file into the table, before committing it.
     os.link(newest, table / "b9.never-committed.parquet")
-    assert vacuum(tmp_path, 0)["duplicates"] == 2
+    assert vacuum(tmp_path, 0, "r3")["duplicates"] == 2
     assert sorted(p.name for p in table.glob("*.parquet")) == [Path(newest).name]
     assert ids(tmp_path, "duplicates") == ["b"]
     with pytest.raises(Exception, match="(?i)not found|no such file|does not exist"):
