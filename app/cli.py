@@ -22,7 +22,7 @@ from flows.runners import DASHBOARD_PORT, RUNNERS, api_shared_with_workers, flow
 from newsflow.config import DEFAULT_CRON, PipelineConfig
 from newsflow.lake import Lake, LakeVersionError
 from newsflow.run_config import EnvironmentProblem, ParameterError, load_config
-from newsflow.storage import as_location, resolved
+from newsflow.storage import as_location, is_url, resolved
 from newsflow.summary import format_run
 
 _LOG = logging.getLogger("newsflow")
@@ -167,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     vacuum.add_argument("--lake", type=as_location, default=PipelineConfig().lake_dir)
     vacuum.add_argument("--retain", type=int, required=True, metavar="HOURS")
     migrate = sub.add_parser("migrate", help="convert a lake of the folder layout to tables")
-    migrate.add_argument("--lake", type=Path, required=True)
+    migrate.add_argument("--lake", type=as_location, required=True)
     return parser
 
 
@@ -346,6 +346,13 @@ def _vacuum(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from newsflow.tables import migrate, old_layout_folders
 
+    if is_url(args.lake):  # the folder layout predates lakes on object storage
+        print(
+            f"newsflow: migrate refused: {args.lake} is on object storage; migrate converts "
+            "local lakes of the folder layout (lakes on object storage always had tables)",
+            file=sys.stderr,
+        )
+        return 2
     lake = args.lake.resolve()
     if not old_layout_folders(lake):
         print(f"newsflow: migrate refused: {args.lake} has no folders to migrate", file=sys.stderr)

@@ -36,7 +36,7 @@ from newsflow.faults import checkpoint
 from newsflow.lake import PARTITION_KEYS, STAGES, Lake, LakeVersionError
 from newsflow.lease import FENCE_APP_ID, writer_fence
 from newsflow.schema import GROWING_STAGES, STAGE_SCHEMAS
-from newsflow.storage import delta_storage_options
+from newsflow.storage import delta_storage_options, is_url
 from newsflow.store import FileVersion
 
 TABLES_DIR = "tables"
@@ -317,9 +317,15 @@ def check_layout(lake_root: str | Path) -> None:
     """Refuse a lake of the old layout, in one line naming the command that converts it."""
     old = old_layout_folders(lake_root)
     if old:
+        # migrate converts local lakes only: a remote one is an old local lake uploaded.
+        how = (
+            "migrate a local copy (`newsflow migrate --lake DIR`) and upload that"
+            if is_url(str(lake_root))
+            else f"run `newsflow migrate --lake {lake_root}` once"
+        )
         raise OldLayoutError(
             f"lake {lake_root} has the folder layout before Delta tables ({', '.join(old)}/): "
-            f"run `newsflow migrate --lake {lake_root}` once"
+            + how
         )
 
 

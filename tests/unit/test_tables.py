@@ -5,9 +5,11 @@ from __future__ import annotations
 import glob
 import os
 import time
+import uuid
 from pathlib import Path
 
 import duckdb
+import fsspec
 import polars as pl
 import pytest
 from deltalake import DeltaTable
@@ -113,6 +115,17 @@ def test_an_old_glob_finds_nothing_and_an_old_layout_is_refused(tmp_path: Path) 
     (tmp_path / "enriched").mkdir()
     with pytest.raises(OldLayoutError, match="newsflow migrate --lake"):
         check_layout(tmp_path)
+
+
+def test_an_old_layout_on_object_storage_is_refused_naming_a_local_migration() -> None:
+    # migrate converts local lakes only (app/cli.py): an old lake that was uploaded is
+    # migrated from a local copy.
+    remote = f"memory://old-{uuid.uuid4().hex[:8]}/lake"
+    Lake(remote).write(duplicates("a"), "duplicates", "b1", "r1")
+    check_layout(remote)  # the working copy is not the old layout
+    fsspec.filesystem("memory").pipe(f"{remote}/enriched/b1.parquet", b"old")
+    with pytest.raises(OldLayoutError, match=r"\(enriched/\): migrate a local copy"):
+        check_layout(remote)
 
 
 def test_vacuum_expires_versions_but_keeps_the_newest(tmp_path: Path) -> None:
