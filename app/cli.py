@@ -19,7 +19,7 @@ from typing import Any, cast
 from app.deploy import DEFAULT_NAME
 from flows.lake_slot import writer_lock
 from flows.runners import DASHBOARD_PORT, RUNNERS, api_shared_with_workers, flow_on_runner
-from newsflow.config import DEFAULT_CRON, PipelineConfig
+from newsflow.config import DEFAULT_CRON, DEFAULT_PREFECT_PORT, PipelineConfig
 from newsflow.lake import Lake, LakeVersionError
 from newsflow.run_config import EnvironmentProblem, ParameterError, load_config
 from newsflow.storage import as_location, is_url, resolved
@@ -158,7 +158,12 @@ def _parser() -> argparse.ArgumentParser:
     server = sub.add_parser(
         "server", help="start the local Prefect server (and UI) in the background for runs"
     )
-    server.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (default 4200)")
+    server.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PREFECT_PORT,
+        help=f"port on 127.0.0.1 (default {DEFAULT_PREFECT_PORT})",
+    )
     server.add_argument("--stop", action="store_true", help="stop the server started here")
     report = sub.add_parser("report", help="print the last run's manifest")
     report.add_argument("--lake", type=as_location, default=PipelineConfig().lake_dir)
