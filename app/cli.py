@@ -171,6 +171,13 @@ def _parser() -> argparse.ArgumentParser:
     vacuum = sub.add_parser("vacuum", help="expire table versions older than --retain hours")
     vacuum.add_argument("--lake", type=as_location, default=PipelineConfig().lake_dir)
     vacuum.add_argument("--retain", type=int, required=True, metavar="HOURS")
+    vacuum.add_argument(
+        "--lock-wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="how long to wait for a run writing the lake (default 0: refuse at once)",
+    )
     migrate = sub.add_parser("migrate", help="convert a lake of the folder layout to tables")
     migrate.add_argument("--lake", type=as_location, required=True)
     return parser
@@ -336,13 +343,13 @@ def _serve(args: argparse.Namespace) -> int:
 def _vacuum(args: argparse.Namespace) -> int:
     from newsflow.tables import check_layout, vacuum
 
-    if args.retain < 0:
-        print("newsflow: --retain must be >= 0 hours", file=sys.stderr)
+    if args.retain < 0 or args.lock_wait < 0:
+        print("newsflow: --retain and --lock-wait must be >= 0", file=sys.stderr)
         return 2
     check_layout(args.lake)
     lake = resolved(args.lake)
     run_id = f"vacuum-{os.getpid()}"  # the lock's and the commits' (the fence's)
-    with writer_lock(lake, None, run_id, 0, _LOG, prefect_limit=False):
+    with writer_lock(lake, None, run_id, args.lock_wait, _LOG, prefect_limit=False):
         deleted = vacuum(lake, args.retain, run_id)
     print(f"vacuum: {sum(deleted.values())} files deleted ({args.retain} h of versions kept)")
     return 0

@@ -125,13 +125,17 @@ def test_vacuum_on_s3_deletes_superseded_files_and_keeps_the_newest_versions(
     holder = Lease(lake, "other-run")
     holder.acquire(wait_s=0)
     try:
-        assert main(["vacuum", "--lake", lake, "--retain", "0"]) == 1
+        assert main(["vacuum", "--lake", lake, "--retain", "0", "--lock-wait", "1"]) == 1
     finally:
         holder.release()
     out, err = capsys.readouterr()
-    [line] = err.strip().splitlines()
+    # Like a run: it says that it waits (log lines), then gives up in one line.
+    *waiting, line = err.strip().splitlines()
+    assert waiting
+    assert all("Waiting for the lake: " in w and "held by run other-run" in w for w in waiting)
     assert line.startswith("newsflow: vacuum failed: LeaseHeld: ")
     assert "held by run other-run" in line
+    assert "gave up after 1 s" in line
     assert out == ""
     assert _table_files(s3_env, lake) == before  # refused: nothing deleted
     # A vacuum whose lease is gone (here: never taken) is fenced like a run's commit.
