@@ -18,7 +18,16 @@ import pytest
 from app.cli import main
 from newsflow.lake import Lake
 from newsflow.lease import FENCE_APP_ID, Lease, LeaseLost
-from newsflow.tables import TABLES, open_table, snapshot, storage_options, table_uri, vacuum
+from newsflow.tables import (
+    TABLES,
+    Snapshot,
+    open_table,
+    snapshot,
+    storage_options,
+    table_uri,
+    table_versions,
+    vacuum,
+)
 from tests.reliability.lakes import canonical
 from tests.s3_server import S3Server
 
@@ -86,9 +95,35 @@ def _newest_files(lake: str) -> dict[str, set[str]]:
     return found
 
 
-def _rows(lake: str, run_id: str | None = None) -> dict[str, pl.DataFrame]:
-    snap = snapshot(lake, run_id)
+def _rows(snap: Snapshot) -> dict[str, pl.DataFrame]:
     return {stage: canonical(snap.scan(stage).collect()) for stage in TABLES}
+
+
+def _newest(lake: str) -> Snapshot:
+    """Every table at its newest version (a vacuum adds versions of its own)."""
+    return Snapshot(lake, table_versions(lake))
+
+
+def _assert_refused_without_the_lease(lake: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """While another run holds the lake's lease, vacuum waits `--lock-wait`, saying so
+    like a run, then gives up in one line naming the holder (exit 1); a vacuum whose
+    lease is gone (here: never taken) is fenced like a run's commit."""
+    holder = Lease(lake, "other-run")
+    holder.acquire(wait_s=0)
+    try:
+        assert main(["vacuum", "--lake", lake, "--retain", "0", "--lock-wait", "1"]) == 1
+    finally:
+        holder.release()
+    out, err = capsys.readouterr()
+    *waiting, line = err.strip().splitlines()  # log lines while it waits, then the failure
+    assert waiting
+    assert all("Waiting for the lake: " in w and "held by run other-run" in w for w in waiting)
+    assert line.startswith("newsflow: vacuum failed: LeaseHeld: ")
+    assert "held by run other-run" in line
+    assert "gave up after 1 s" in line
+    assert out == ""
+    with pytest.raises(LeaseLost, match="stale-vacuum no longer holds"):
+        vacuum(lake, 0, "stale-vacuum")
 
 
 def test_vacuum_on_s3_deletes_superseded_files_and_keeps_the_newest_versions(
@@ -117,31 +152,13 @@ def test_vacuum_on_s3_deletes_superseded_files_and_keeps_the_newest_versions(
     assert superseded["enriched"] - {f"{kept}.killed-run.parquet"}
     assert superseded["deduped"]
     assert all(newest[stage] <= before[stage] for stage in TABLES)
-    rows, pinned = _rows(lake), _rows(lake, second["run_id"])
+    rows, pinned = _rows(_newest(lake)), _rows(snapshot(lake, second["run_id"]))
     second_generation = open_table(table_uri(lake, "enriched")).transaction_version(FENCE_APP_ID)
     assert second_generation is not None
     capsys.readouterr()
 
-    holder = Lease(lake, "other-run")
-    holder.acquire(wait_s=0)
-    try:
-        assert main(["vacuum", "--lake", lake, "--retain", "0", "--lock-wait", "1"]) == 1
-    finally:
-        holder.release()
-    out, err = capsys.readouterr()
-    # Like a run: it says that it waits (log lines), then gives up in one line.
-    *waiting, line = err.strip().splitlines()
-    assert waiting
-    assert all("Waiting for the lake: " in w and "held by run other-run" in w for w in waiting)
-    assert line.startswith("newsflow: vacuum failed: LeaseHeld: ")
-    assert "held by run other-run" in line
-    assert "gave up after 1 s" in line
-    assert out == ""
+    _assert_refused_without_the_lease(lake, capsys)
     assert _table_files(s3_env, lake) == before  # refused: nothing deleted
-    # A vacuum whose lease is gone (here: never taken) is fenced like a run's commit.
-    with pytest.raises(LeaseLost, match="stale-vacuum no longer holds"):
-        vacuum(lake, 0, "stale-vacuum")
-    assert _table_files(s3_env, lake) == before
 
     assert main(["vacuum", "--lake", lake, "--retain", "0"]) == 0
     out, err = capsys.readouterr()
@@ -149,10 +166,10 @@ def test_vacuum_on_s3_deletes_superseded_files_and_keeps_the_newest_versions(
     assert out.splitlines() == [f"vacuum: {deleted} files deleted (0 h of versions kept)"]
     assert s3_env.secret_key not in out + err
     assert _table_files(s3_env, lake) == newest  # only what the newest versions read
-    after, after_pinned = _rows(lake), _rows(lake, second["run_id"])
+    after, after_pinned = _rows(_newest(lake)), _rows(snapshot(lake, second["run_id"]))
     for stage in TABLES:
         assert after[stage].equals(rows[stage]), stage
-        assert after_pinned[stage].equals(pinned[stage]), stage
+        assert after_pinned[stage].equals(pinned[stage]), stage  # the run's own versions
         uri = table_uri(lake, stage)
         if newest[stage]:  # polars reads the newest version straight from the bucket
             direct = pl.scan_delta(uri, storage_options=storage_options(uri)).collect()
@@ -164,4 +181,16 @@ def test_vacuum_on_s3_deletes_superseded_files_and_keeps_the_newest_versions(
     assert seen.holder["released"]  # vacuum let the lake go
     # Its commits carry its generation: a run holding an older lease cannot commit after.
     fenced = open_table(table_uri(lake, "enriched")).transaction_version(FENCE_APP_ID)
+    assert fenced is not None
     assert fenced == seen.holder["generation"] > second_generation
+
+    assert main(["report", "--lake", lake]) == 0  # reads as of the newest run: still there
+    assert f"enriched v{second['tables']['enriched']} (4)" in capsys.readouterr().out
+    # The lake runs on after vacuum's commits: a new copy changes a cluster again.
+    (raw / "three.json").write_text(json.dumps([story(2, near_copy=True)]), encoding="utf-8")
+    vacuumed = table_versions(lake)
+    third = _run(raw, lake)
+    assert third["tables"]["enriched"] > (vacuumed["enriched"] or 0)
+    newer = open_table(table_uri(lake, "enriched")).transaction_version(FENCE_APP_ID)
+    assert newer is not None
+    assert newer > fenced
