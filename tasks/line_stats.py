@@ -250,6 +250,7 @@ def plan_lines(lake_dir: str, run_id: str, batch_ids: list[str]) -> LinePlan:
     lake = Lake(lake_dir)
     lake.scratch("line_stats").clear()
     split_single = SINGLE_DOCS in {p.stem for p in lake.files("line_docs")}
+    batch_ids = sorted(batch_ids)  # the same groups whatever order ingest finished in
     groups = {
         f"{i // BATCHES_PER_TASK:05d}": batch_ids[i : i + BATCHES_PER_TASK]
         for i in range(0, len(batch_ids), BATCHES_PER_TASK)
