@@ -166,10 +166,13 @@ def executions(out: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 def phase_of(task_run: dict[str, Any]) -> str:
     """The task's name: `dedupe-verify-3c2` -> `dedupe-verify` (Prefect's default run
-    name adds three hex digits); `ingest-001.txt+2-3fa2c1` -> `ingest` (a batch's run)."""
+    name adds three hex digits); `ingest-001.txt+2-3fa2c1` -> `ingest` (a batch's run);
+    `line-counts-12` -> `line-counts` (the line statistics' tasks name their runs)."""
     name = str(task_run["name"])
     if re.fullmatch(r".+-[0-9a-f]{3}", name):
         return name[:-4]
+    if name.startswith("line-"):
+        return "-".join(name.split("-", 2)[:2])
     return name.split("-", 1)[0]
 
 

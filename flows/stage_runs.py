@@ -20,10 +20,10 @@ from prefect.utilities.annotations import quote
 
 from flows.run_names import named
 from newsflow.progress import RunProgress, run_logger
-from tasks.stage_result import StageResult
+from tasks.stage_result import Reported
 
 T = TypeVar("T")
-R = TypeVar("R", bound=StageResult)
+R = TypeVar("R", bound=Reported)
 
 
 def submit(task: Task[..., T], *args: Any) -> PrefectFuture[T]:

@@ -12,8 +12,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
+
+from prefect import Task
 
 from expectations.gate import gate_groups, merge_validations, quality_check, quality_gate
 from flows import stage_runs
@@ -29,7 +33,7 @@ from tasks.clean import clean
 from tasks.dedupe_stage import run_dedupe
 from tasks.enrich import enrich, per_document_steps
 from tasks.ingest import ingest
-from tasks.line_stats import line_stats
+from tasks.line_stats import update_line_stats
 from tasks.rollback import roll_back
 from tasks.unmapped import text_like_failures
 
@@ -92,13 +96,22 @@ def ingest_and_clean(
 
 def count_lines(config: PipelineConfig, batch_ids: list[str], book: RunBook) -> None:
     """Line statistics of every ingested batch, before any is cleaned: the boilerplate
-    rule `domain_repeat_v1` judges a paragraph by every document of its domain."""
-    started = time.perf_counter()
-    task = line_stats.with_options(timeout_seconds=config.task_timeout_seconds)
-    counted = run_one(task, batch_ids, str(config.lake_dir), book.run_id)
+    rule `domain_repeat_v1` judges a paragraph by every document of its domain. Its
+    tasks (plan, hashes per group of batches, counts per partition, finish) run on the
+    task runner."""
+    started, timeout = time.perf_counter(), config.task_timeout_seconds
+
+    def run(task: Task[..., Any], stage: str, calls: Mapping[str, tuple[Any, ...]]) -> list[Any]:
+        return run_batches(task.with_options(timeout_seconds=timeout), stage, calls, ignore)
+
+    counted = update_line_stats(str(config.lake_dir), book.run_id, batch_ids, run)
     book.line_stats = asdict(counted)
     book.time("line_stats", started)
     run_logger().info("line_stats: %s", counted.line())
+
+
+def ignore(_result: object, _cached: bool) -> None:
+    """A result the books do not count (they take the stage's totals)."""
 
 
 def quality_gate_all(config: PipelineConfig, rows_by_batch: dict[str, int], book: RunBook) -> None:

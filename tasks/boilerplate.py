@@ -233,15 +233,22 @@ def line_hash(paragraph: pl.Expr) -> pl.Expr:
     return stable_hash(key, LINE_HASH_BYTE_ORDER)
 
 
-def repeated_lines(
+def repeated_stats(
     line_stats: pl.LazyFrame, thresholds: RepeatThresholds | None = None
 ) -> pl.LazyFrame:
-    """The (domain, line_hash) pairs that `domain_repeat_v1` removes, from a line-stats
-    table (domain, line_hash, doc_count, domain_docs)."""
+    """The rows of a line-stats table (domain, line_hash, doc_count, domain_docs) whose
+    line `domain_repeat_v1` removes."""
     t = thresholds or RepeatThresholds()
     docs, total = pl.col("doc_count"), pl.col("domain_docs")
     return line_stats.filter(
         (total >= t.min_domain_docs)
         & (docs >= t.repeat_min_docs)
         & (docs >= t.repeat_min_share * total)
-    ).select("domain", "line_hash")
+    )
+
+
+def repeated_lines(
+    line_stats: pl.LazyFrame, thresholds: RepeatThresholds | None = None
+) -> pl.LazyFrame:
+    """The (domain, line_hash) pairs that `domain_repeat_v1` removes."""
+    return repeated_stats(line_stats, thresholds).select("domain", "line_hash")

@@ -29,6 +29,7 @@ from tasks.boilerplate import (
     matching_rule,
     publisher_columns,
     repeated_lines,
+    repeated_stats,
     with_body_context_rules,
 )
 from tasks.dates import published_date
@@ -291,11 +292,12 @@ def clean(
     """Clean `ingested/<batch_id>` into `cleaned/<batch_id>` and
     `metadata_only/<batch_id>`; returns counts.
 
-    Reads the line statistics the `line_stats` task brought up to date for this run.
+    Reads the line statistics brought up to date for this run (tasks/line_stats.py):
+    only the lines the thresholds make repeats, not every line held twice.
     """
     started = time.perf_counter()
     lake = Lake(lake_dir)
-    line_stats = lake.scan("line_stats").collect()
+    line_stats = repeated_stats(lake.scan("line_stats"), thresholds).collect()
     metadata_parts: list[pl.DataFrame] = []
     quarantine_parts: list[pl.DataFrame] = []
     removed: Counter[str] = Counter()

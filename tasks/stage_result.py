@@ -11,6 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class Reported(Protocol):
+    """What the flow's collector needs of a task's result: whose it is (a batch, a
+    group, a partition) and the log line that says what it did."""
+
+    @property
+    def batch_id(self) -> str: ...
+
+    def line(self) -> str: ...
 
 
 @dataclass(frozen=True, kw_only=True)

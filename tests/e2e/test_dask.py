@@ -95,7 +95,7 @@ def test_a_dask_cluster_writes_the_same_rows_as_threads(
     on_threads = newsflow_run(prefect_server, raw, tmp_path / "lake-threads", "--runner", "threads")
 
     per_worker = tasks_run_per_worker(dask_scheduler)
-    # 4 ingest + line stats + 4 clean + dedupe + enrich at least, spread over both workers.
+    # 4 ingest + 4 line statistics + 4 clean + dedupe + enrich at least, over both workers.
     assert sum(per_worker) >= 11, per_worker
     assert all(n > 0 for n in per_worker), per_worker
     assert on_dask["counts"] == on_threads["counts"]

@@ -18,7 +18,7 @@ from newsflow.schema import LINE_DOCS
 from tasks import boilerplate, furniture
 from tasks.boilerplate import line_hash, matching_rule, publisher
 from tasks.clean import clean, clean_frame
-from tasks.line_stats import document_lines, domain_lines, line_stats, merged_documents
+from tasks.line_stats import document_lines, domain_lines, merged_documents, update_line_stats
 from tests.articles import ingested_rows
 from tests.conftest import SAMPLE_RAW, SEED_DATED, SEED_HEADED
 
@@ -331,11 +331,11 @@ def test_counting_again_changes_nothing(tmp_path: Path) -> None:
     lake = Lake(tmp_path)
     docs = herald_docs(4)
     lake.write(docs, "ingested", "b1", "r1")
-    first = line_stats.fn(["b1"], str(tmp_path), "r1")
+    first = update_line_stats(str(tmp_path), "r1", ["b1"])
     tables = {t: lake.scan(t).collect() for t in ("line_docs", "line_stats")}
     # The same documents ingested again in another batch (a rerun after a crash).
     lake.write(docs, "ingested", "b2", "r2")
-    again = line_stats.fn(["b2", "b1"], str(tmp_path), "r2")
+    again = update_line_stats(str(tmp_path), "r2", ["b2", "b1"])
     assert (first.newly_counted, again.newly_counted) == (4, 0)
     for table, rows in tables.items():
         assert lake.scan(table).collect().equals(rows), table
@@ -347,7 +347,7 @@ def test_counting_again_changes_nothing(tmp_path: Path) -> None:
 def test_the_clean_task_reads_the_line_stats_of_the_lake(tmp_path: Path) -> None:
     lake = Lake(tmp_path)
     lake.write(herald_docs(4), "ingested", "b1", "r1")
-    line_stats.fn(["b1"], str(tmp_path), "r1")
+    update_line_stats(str(tmp_path), "r1", ["b1"])
     thresholds = RepeatThresholds(min_domain_docs=3, repeat_min_docs=3, repeat_min_share=0.5)
     result = clean.fn("b1", str(tmp_path), "r1", RUN_DATE, thresholds)
     assert result.removed_by_rule == {"domain_repeat_v1": 8}  # twice in each of four
