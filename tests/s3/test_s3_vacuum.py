@@ -104,7 +104,9 @@ def _newest(lake: str) -> Snapshot:
     return Snapshot(lake, table_versions(lake))
 
 
-def _assert_refused_without_the_lease(lake: str, capsys: pytest.CaptureFixture[str]) -> None:
+def _assert_refused_without_the_lease(
+    lake: str, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     """While another run holds the lake's lease, vacuum waits `--lock-wait`, saying so
     like a run, then gives up in one line naming the holder (exit 1); a vacuum whose
     lease is gone (here: never taken) is fenced like a run's commit."""
@@ -115,9 +117,13 @@ def _assert_refused_without_the_lease(lake: str, capsys: pytest.CaptureFixture[s
     finally:
         holder.release()
     out, err = capsys.readouterr()
-    *waiting, line = err.strip().splitlines()  # log lines while it waits, then the failure
-    assert waiting
-    assert all("Waiting for the lake: " in w and "held by run other-run" in w for w in waiting)
+    # It logs that it waits (to stderr or wherever the logging setup sends it), then
+    # gives up in one line.
+    waited = [w for w in f"{err}\n{caplog.text}".splitlines() if "Waiting for the lake: " in w]
+    assert waited
+    assert all("held by run other-run" in w for w in waited)
+    *_, line = err.strip().splitlines()
+    assert [e for e in err.splitlines() if e.startswith("newsflow:")] == [line]
     assert line.startswith("newsflow: vacuum failed: LeaseHeld: ")
     assert "held by run other-run" in line
     assert "gave up after 1 s" in line
@@ -127,7 +133,10 @@ def _assert_refused_without_the_lease(lake: str, capsys: pytest.CaptureFixture[s
 
 
 def test_vacuum_on_s3_deletes_superseded_files_and_keeps_the_newest_versions(
-    s3_env: S3Server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    s3_env: S3Server,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     raw, lake = tmp_path / "raw", f"s3://{s3_env.new_bucket('vacuum')}/lake"
     raw.mkdir()
@@ -157,7 +166,7 @@ def test_vacuum_on_s3_deletes_superseded_files_and_keeps_the_newest_versions(
     assert second_generation is not None
     capsys.readouterr()
 
-    _assert_refused_without_the_lease(lake, capsys)
+    _assert_refused_without_the_lease(lake, capsys, caplog)
     assert _table_files(s3_env, lake) == before  # refused: nothing deleted
 
     assert main(["vacuum", "--lake", lake, "--retain", "0"]) == 0
