@@ -19,10 +19,10 @@ from typing import Any, cast
 from app.deploy import DEFAULT_NAME
 from flows.lake_slot import writer_lock
 from flows.runners import DASHBOARD_PORT, RUNNERS, api_shared_with_workers, flow_on_runner
-from newsflow.config import DEFAULT_CRON, PipelineConfig
+from newsflow.config import DEFAULT_CRON, DEFAULT_PREFECT_PORT, PipelineConfig
 from newsflow.lake import Lake, LakeVersionError
 from newsflow.run_config import EnvironmentProblem, ParameterError, load_config
-from newsflow.storage import as_location, resolved
+from newsflow.storage import as_location, is_url, resolved
 from newsflow.summary import format_run
 
 _LOG = logging.getLogger("newsflow")
@@ -158,7 +158,12 @@ def _parser() -> argparse.ArgumentParser:
     server = sub.add_parser(
         "server", help="start the local Prefect server (and UI) in the background for runs"
     )
-    server.add_argument("--port", type=int, default=4200, help="port on 127.0.0.1 (default 4200)")
+    server.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PREFECT_PORT,
+        help=f"port on 127.0.0.1 (default {DEFAULT_PREFECT_PORT})",
+    )
     server.add_argument("--stop", action="store_true", help="stop the server started here")
     report = sub.add_parser("report", help="print the last run's manifest")
     report.add_argument("--lake", type=as_location, default=PipelineConfig().lake_dir)
@@ -166,8 +171,15 @@ def _parser() -> argparse.ArgumentParser:
     vacuum = sub.add_parser("vacuum", help="expire table versions older than --retain hours")
     vacuum.add_argument("--lake", type=as_location, default=PipelineConfig().lake_dir)
     vacuum.add_argument("--retain", type=int, required=True, metavar="HOURS")
+    vacuum.add_argument(
+        "--lock-wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="how long to wait for a run writing the lake (default 0: refuse at once)",
+    )
     migrate = sub.add_parser("migrate", help="convert a lake of the folder layout to tables")
-    migrate.add_argument("--lake", type=Path, required=True)
+    migrate.add_argument("--lake", type=as_location, required=True)
     return parser
 
 
@@ -331,13 +343,14 @@ def _serve(args: argparse.Namespace) -> int:
 def _vacuum(args: argparse.Namespace) -> int:
     from newsflow.tables import check_layout, vacuum
 
-    if args.retain < 0:
-        print("newsflow: --retain must be >= 0 hours", file=sys.stderr)
+    if args.retain < 0 or args.lock_wait < 0:
+        print("newsflow: --retain and --lock-wait must be >= 0", file=sys.stderr)
         return 2
     check_layout(args.lake)
     lake = resolved(args.lake)
-    with writer_lock(lake, None, f"vacuum-{os.getpid()}", 0, _LOG, prefect_limit=False):
-        deleted = vacuum(lake, args.retain)
+    run_id = f"vacuum-{os.getpid()}"  # the lock's and the commits' (the fence's)
+    with writer_lock(lake, None, run_id, args.lock_wait, _LOG, prefect_limit=False):
+        deleted = vacuum(lake, args.retain, run_id)
     print(f"vacuum: {sum(deleted.values())} files deleted ({args.retain} h of versions kept)")
     return 0
 
@@ -345,6 +358,13 @@ def _vacuum(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from newsflow.tables import migrate, old_layout_folders
 
+    if is_url(args.lake):  # the folder layout predates lakes on object storage
+        print(
+            f"newsflow: migrate refused: {args.lake} is on object storage; migrate converts "
+            "local lakes of the folder layout (lakes on object storage always had tables)",
+            file=sys.stderr,
+        )
+        return 2
     lake = args.lake.resolve()
     if not old_layout_folders(lake):
         print(f"newsflow: migrate refused: {args.lake} has no folders to migrate", file=sys.stderr)

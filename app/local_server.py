@@ -21,9 +21,10 @@ from pathlib import Path
 
 import httpx
 
+from newsflow.config import DEFAULT_PREFECT_PORT
+
 STATE_FILE = "newsflow-server.json"
 LOG_FILE = "newsflow-server.log"
-DEFAULT_PORT = 4200
 START_TIMEOUT_S = 120.0
 # A server that is up answers /health in milliseconds; a run must not wait on one that is not.
 PROBE_TIMEOUT_S = 1.0
@@ -69,7 +70,7 @@ def running() -> LocalServer | None:
     return server if server and healthy(server.api_url) else None
 
 
-def start(port: int = DEFAULT_PORT, timeout_s: float = START_TIMEOUT_S) -> LocalServer:
+def start(port: int = DEFAULT_PREFECT_PORT, timeout_s: float = START_TIMEOUT_S) -> LocalServer:
     """Start `prefect server start` on loopback in the background; returns once it answers.
 
     The UI is told where its API is (PREFECT_UI_API_URL), so a port other than 4200

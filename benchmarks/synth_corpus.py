@@ -107,6 +107,10 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“‘(]?[A-Z0-9£$])|(?<=[.!?]
 _WORD = re.compile(r"[A-Za-z]{4,}")
 
 
+class NoSourceArticles(ValueError):
+    """`--source` holds no article the generator can use (see `read_sources`)."""
+
+
 class Source(NamedTuple):
     path: str
     title: str
@@ -355,7 +359,14 @@ def generate(
     rng = random.Random(seed)
     render_rng = random.Random(f"{seed}:render")
     classic = tuple(layouts) == DEFAULT_LAYOUTS
-    sources, dropped = distinct_sources(read_sources(source))
+    found = read_sources(source)
+    if not found:  # else `originals` fails deep inside random.sample
+        what = "no usable source article" if source.is_dir() else "is not a folder"
+        raise NoSourceArticles(
+            f"--source {source}: {what} (wanted: .txt files, searched recursively, each a "
+            "title line, a blank line, then 2 or more paragraphs)"
+        )
+    sources, dropped = distinct_sources(found)
     n_dup = round(n * dup_rate)
     articles = originals(sources, n - n_dup, rng, shared)
     plan: list[tuple[Article, str, str]] = []  # (article, role, kind)
@@ -458,17 +469,12 @@ def main(argv: list[str]) -> int:
         parser.error(f"unknown layouts {sorted(unknown)}")
     if (args.out / "docs").exists():
         parser.error(f"{args.out / 'docs'} exists; give an empty --out")
-    info = generate(
-        args.source,
-        args.out,
-        args.n,
-        args.dup_rate,
-        args.seed,
-        layouts,
-        args.compress,
-        args.feed_size,
-        args.max_shared_paragraphs,
-    )
+    options = (args.compress, args.feed_size, args.max_shared_paragraphs)
+    try:
+        info = generate(args.source, args.out, args.n, args.dup_rate, args.seed, layouts, *options)
+    except NoSourceArticles as exc:
+        print(f"synth_corpus: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(info, indent=2))
     return 0
 

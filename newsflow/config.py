@@ -241,6 +241,8 @@ class DedupeConfig(BaseModel, frozen=True):
 # The schedule of `newsflow serve` and of prefect.yaml's nightly deployment (which
 # cannot import it: tests/unit/test_defaults.py holds the two equal).
 DEFAULT_CRON = "0 2 * * *"
+# The port `newsflow server` starts Prefect's server on (127.0.0.1): Prefect's own default.
+DEFAULT_PREFECT_PORT = 4200
 
 
 class PipelineConfig(BaseModel):

@@ -36,7 +36,7 @@ from newsflow.faults import checkpoint
 from newsflow.lake import PARTITION_KEYS, STAGES, Lake, LakeVersionError
 from newsflow.lease import FENCE_APP_ID, writer_fence
 from newsflow.schema import GROWING_STAGES, STAGE_SCHEMAS
-from newsflow.storage import delta_storage_options
+from newsflow.storage import delta_storage_options, is_url
 from newsflow.store import FileVersion
 
 TABLES_DIR = "tables"
@@ -280,16 +280,25 @@ def snapshot(lake_root: str | Path, run_id: str | None = None) -> Snapshot:
     return Snapshot(str(lake_root), table_versions(lake_root))
 
 
-def vacuum(lake_root: str | Path, retain_hours: int) -> dict[str, int]:
+def vacuum(lake_root: str | Path, retain_hours: int, run_id: str) -> dict[str, int]:
     """Delete table files no version younger than `retain_hours` needs (and files no
     version ever committed); returns the files deleted per table. Versions older than
-    that can no longer be read."""
+    that can no longer be read. Delta records a vacuum as commits: `run_id`'s, fenced
+    like a run's (`LeaseLost` before a table is touched if the lease is no longer ours)."""
     deleted = {}
     for stage in TABLES:
         table = _open(table_uri(lake_root, stage))
         if table is None:
             continue
-        gone = table.vacuum(retain_hours, dry_run=False, enforce_retention_duration=False)
+        # `full`: delta-rs's default looks only at files a commit removed, never at a file
+        # a killed run copied in but did not commit (commit_table), which would stay forever.
+        gone = table.vacuum(
+            retain_hours,
+            dry_run=False,
+            enforce_retention_duration=False,
+            commit_properties=commit_properties(table, lake_root, run_id),
+            full=True,
+        )
         table.cleanup_metadata()
         deleted[stage] = len(gone)
     return deleted
@@ -308,9 +317,15 @@ def check_layout(lake_root: str | Path) -> None:
     """Refuse a lake of the old layout, in one line naming the command that converts it."""
     old = old_layout_folders(lake_root)
     if old:
+        # migrate converts local lakes only: a remote one is an old local lake uploaded.
+        how = (
+            "migrate a local copy (`newsflow migrate --lake DIR`) and upload that"
+            if is_url(str(lake_root))
+            else f"run `newsflow migrate --lake {lake_root}` once"
+        )
         raise OldLayoutError(
             f"lake {lake_root} has the folder layout before Delta tables ({', '.join(old)}/): "
-            f"run `newsflow migrate --lake {lake_root}` once"
+            + how
         )
 
 

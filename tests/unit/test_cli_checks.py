@@ -120,3 +120,12 @@ def test_serve_refuses_defaults_outside_its_allowed_roots(
     assert main([*args, "--allowed-root", str(tmp_path)]) == 2
     assert one_line(capsys).startswith(f"input_dir: {SAMPLE_RAW} is outside the allowed roots")
     assert "NEWSFLOW_ALLOWED_ROOTS" not in os.environ  # set only for the runs it serves
+
+
+def test_migrate_refuses_a_lake_on_object_storage(capsys: pytest.CaptureFixture[str]) -> None:
+    # The folder layout migrate converts predates lakes on object storage: refused before
+    # any request (no server, no credentials needed).
+    assert main(["migrate", "--lake", "s3://bucket/lake"]) == 2
+    line = one_line(capsys)
+    assert line.startswith("migrate refused: s3://bucket/lake is on object storage")
+    assert "local lakes of the folder layout" in line

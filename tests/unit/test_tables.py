@@ -5,9 +5,11 @@ from __future__ import annotations
 import glob
 import os
 import time
+import uuid
 from pathlib import Path
 
 import duckdb
+import fsspec
 import polars as pl
 import pytest
 from deltalake import DeltaTable
@@ -115,6 +117,17 @@ def test_an_old_glob_finds_nothing_and_an_old_layout_is_refused(tmp_path: Path) 
         check_layout(tmp_path)
 
 
+def test_an_old_layout_on_object_storage_is_refused_naming_a_local_migration() -> None:
+    # migrate converts local lakes only (app/cli.py): an old lake that was uploaded is
+    # migrated from a local copy.
+    remote = f"memory://old-{uuid.uuid4().hex[:8]}/lake"
+    Lake(remote).write(duplicates("a"), "duplicates", "b1", "r1")
+    check_layout(remote)  # the working copy is not the old layout
+    fsspec.filesystem("memory").pipe(f"{remote}/enriched/b1.parquet", b"old")
+    with pytest.raises(OldLayoutError, match=r"\(enriched/\): migrate a local copy"):
+        check_layout(remote)
+
+
 def test_vacuum_expires_versions_but_keeps_the_newest(tmp_path: Path) -> None:
     lake = Lake(tmp_path)
     lake.write(duplicates("a"), "duplicates", "b1", "r1")
@@ -122,7 +135,12 @@ def test_vacuum_expires_versions_but_keeps_the_newest(tmp_path: Path) -> None:
     time.sleep(0.01)
     lake.write(duplicates("b"), "duplicates", "b1", "r2")
     commit_table(lake, "duplicates", "r2")
-    assert vacuum(tmp_path, 0)["duplicates"] == 1
+    table = tmp_path / "tables" / "duplicates"
+    [newest] = DeltaTable(str(table)).file_uris()
+    # A run killed after linking a file into the table, before committing it.
+    os.link(newest, table / "b9.never-committed.parquet")
+    assert vacuum(tmp_path, 0, "r3")["duplicates"] == 2
+    assert sorted(p.name for p in table.glob("*.parquet")) == [Path(newest).name]
     assert ids(tmp_path, "duplicates") == ["b"]
     with pytest.raises(Exception, match="(?i)not found|no such file|does not exist"):
         ids(tmp_path, "duplicates", first)
