@@ -34,29 +34,27 @@ def components(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
 def cluster_ids(docs: pl.DataFrame) -> pl.Series:
     """Per row of `docs` (doc_id, exact_key, sentence_key, short_body, near_doc_ids): the
     smallest doc_id of its cluster."""
-    nodes = docs.select("doc_id").with_row_index("row").sort("doc_id").with_row_index("node")
+    # Nodes are row numbers: no sort or join of a million ids to find edges by key.
+    nodes = docs.select("short_body", "exact_key", "sentence_key").with_row_index("node")
     # A short body is linked by its key only under an agreeing title and date: those
     # links are in near_doc_ids (tasks/short_links.py).
-    keyed = (
-        docs.filter(~pl.col("short_body"))
-        .select("doc_id", "exact_key", "sentence_key")
-        .join(nodes, on="doc_id")
-    )
+    keyed = nodes.filter(~pl.col("short_body"))
     edges = [
         keyed.select(u="node", v=pl.col("node").min().over(key))
         for key in ("exact_key", "sentence_key")
     ]
+    ids = docs.select("doc_id").with_row_index("node")
     near = (
-        docs.select("doc_id", other="near_doc_ids")
-        .explode("other", empty_as_null=False)
-        .join(nodes.select("doc_id", u="node"), on="doc_id")
-        .join(nodes.select(other="doc_id", v="node"), on="other")
+        docs.select(u=pl.int_range(pl.len(), dtype=pl.UInt32), other="near_doc_ids")
+        .filter(pl.col("other").list.len() > 0)
+        .explode("other")
+        .join(ids.select(other="doc_id", v="node"), on="other")
         .select("u", "v")
     )
     all_edges = pl.concat([*edges, near], how="vertical_relaxed")
     labels = components(
-        nodes.height, all_edges["u"].to_numpy().astype(np.int64), all_edges["v"].to_numpy()
+        docs.height, all_edges["u"].to_numpy().astype(np.int64), all_edges["v"].to_numpy()
     )
-    ids = nodes["doc_id"].to_numpy()[labels]
-    by_row = nodes.select("row", cluster=pl.Series(ids, dtype=pl.String)).sort("row")
-    return by_row["cluster"]
+    # The node a component's label names is not its smallest id: take that per label.
+    by_label = ids.select("doc_id", label=pl.Series(labels))
+    return by_label.select(cluster=pl.col("doc_id").min().over("label"))["cluster"]
