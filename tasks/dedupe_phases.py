@@ -71,6 +71,8 @@ from tasks.merge import merge_clusters
 # New documents per verify partition: their pairs (a few each) and the shingle sets of
 # both ends (~3 KB each) are what a verify task holds.
 VERIFY_DOCS = 5_000
+# Candidate pairs whose ends the routes phase holds at once (~0.2 KB each, with copies).
+ROUTE_PAIRS = 500_000
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -326,21 +328,31 @@ def route_pairs(lake_dir: str, run_id: str) -> tuple[list[str], list[int]]:
     """Per cleaned batch, which of its documents' shingle sets each verify partition
     needs; returns those batches and the verify partitions."""
     scratch = scratch_of(Lake(lake_dir), run_id)
-    needs = []
-    for part in scratch.folders("pairs"):
+    batches: set[str] = set()
+    needs, rows, group = [], 0, 0
+    parts = scratch.folders("pairs")
+    for i, part in enumerate(parts):
         pairs = scratch.read(PAIRS, "pairs", part)
         ends = [
             pairs.select("doc_id", "batch_id"),
             pairs.select(doc_id="other_doc_id", batch_id="other_batch_id"),
         ]
         needs.append(pl.concat(ends).unique().with_columns(part=pl.lit(int(part), pl.Int64)))
-    if not needs:
-        return [], []
-    batches = []
-    for (batch,), rows in pl.concat(needs).partition_by("batch_id", as_dict=True).items():
-        scratch.write(rows.select("doc_id", "part"), "verify_needs", str(batch))
-        batches.append(str(batch))
+        rows += pairs.height
+        # Written a group of partitions at a time (`verify_needs/<batch>/<group>`): at 1M
+        # documents the candidate pairs (8.6M) of every partition at once took a 1.5 GB
+        # worker past its limit.
+        if rows >= ROUTE_PAIRS or i == len(parts) - 1:
+            batches |= route_needs(scratch, pl.concat(needs), f"{group:05d}")
+            needs, rows, group = [], 0, group + 1
     return sorted(batches), folders(scratch, "pairs")
+
+
+def route_needs(scratch: Scratch, needs: pl.DataFrame, group: str) -> set[str]:
+    """Each batch's (doc_id, part) rows as `verify_needs/<batch>/<group>`; the batches."""
+    for (batch,), rows in needs.partition_by("batch_id", as_dict=True).items():
+        scratch.write(rows.select("doc_id", "part"), "verify_needs", str(batch), group)
+    return {str(b) for b in needs["batch_id"].unique()}
 
 
 @phase("shingle-routes")
