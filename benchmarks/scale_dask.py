@@ -66,6 +66,7 @@ from benchmarks.scale_bench import (
     prefect_env,
     union_seconds,
 )
+from flows.runners import WORKER_ENV
 
 BIN = REPO / ".venv" / "bin"
 MB = 1e6
@@ -135,7 +136,7 @@ class Cluster:
             [str(BIN / "dask"), "worker", self.address, "--nworkers", str(workers)]
             + ["--nthreads", "1", "--memory-limit", memory_limit, "--host", "127.0.0.1"]
             + ["--no-dashboard", "--local-directory", str(work / "dask-space")],
-            env,
+            env | WORKER_ENV,  # as `newsflow run --runner dask` starts its own workers
             self.log,
         )
 

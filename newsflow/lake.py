@@ -515,14 +515,14 @@ class Scratch:
         return self.store.folders(self.area.joinpath(*folder))
 
     def read(self, schema: pl.Schema, *path: str) -> pl.DataFrame:
-        """The rows of `<path...>.parquet`, or of every file in the folder `<path...>`
-        (empty with `schema`'s columns when there is none)."""
+        """`schema`'s columns of `<path...>.parquet`, or of every file in the folder
+        `<path...>` (empty with those columns when there is none)."""
         single = self.area.joinpath(*path[:-1], f"{path[-1]}.parquet")
         files = [single] if self.store.exists(single) else self.files(*path)
         self.io["read", path[0]] += len(files)
         if not files:
             return pl.DataFrame(schema=schema)
-        frames = [self.store.read_parquet(p) for p in files]
+        frames = [self.store.read_parquet(p, columns=schema.names()) for p in files]
         return pl.concat(frames, how="vertical_relaxed").select(
             pl.col(c).cast(t) for c, t in schema.items()
         )

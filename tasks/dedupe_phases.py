@@ -83,6 +83,11 @@ IDS = pl.Schema({"doc_id": pl.String()})
 LIGHT = pl.Schema([(c, t) for c, t in DEDUPE_INDEX.items() if c not in ("band_keys", "signature")])
 HEAVY = pl.Schema({c: DEDUPE_INDEX[c] for c in ("doc_id", "band_keys", "signature")})
 LIGHT_FP = pl.Schema([(c, t) for c, t in LIGHT.items() if c != "near_doc_ids"])
+# What components holds of an index row: not `settings`, 211 bytes in every row and the
+# same in all (an index of other settings is rebuilt), set again when the rows go out.
+# At 1M documents it was 211 MB of each copy of them.
+HELD = pl.Schema([(c, t) for c, t in LIGHT.items() if c != "settings"])
+HELD_FP = pl.Schema([(c, t) for c, t in LIGHT_FP.items() if c != "settings"])
 BAND_ROWS = STAGE_SCHEMAS[BANDS]
 PAIRS = pl.Schema(
     {
@@ -470,18 +475,21 @@ def connect_components(
     lake = Lake(lake_dir)
     scratch = scratch_of(lake, run_id)
     near = near_links(scratch.read(EDGES, "verified"))
-    fp = scratch.read(LIGHT_FP, "fingerprints")
-    found = [scratch.read(LIGHT, "old_rows", part) for part in scratch.folders("old_rows")]
-    old = pl.concat([empty(LIGHT), *found]).unique("doc_id", keep="first").sort("doc_id")
-    old = old.join(fp.select("doc_id"), on="doc_id", how="anti")  # a killed run's rows
-    links = linked(fp, old, near, config)
-    del fp
-    batches = set(links.members["batch_id"])
+    found = [scratch.read(HELD, "old_rows", part) for part in scratch.folders("old_rows")]
+    old = pl.concat([empty(HELD), *found]).unique("doc_id", keep="first").sort("doc_id")
+    fresh = scratch.read(IDS, "fingerprints")
+    old = old.join(fresh, on="doc_id", how="anti")  # a killed run's rows
+    del fresh
+    # The new documents go straight in (no name here holds them: `linked` lets them go).
+    links = linked(scratch.read(HELD_FP, "fingerprints"), old, near, config)
+    batches = set(links.members["batch_id"].unique().to_list())
     if plan.rebuilt:
         batches |= {p.stem for stage in ("deduped", "duplicates") for p in lake.files(stage)}
     scratch.write(output_buckets(batches), "buckets")
     scratch.write(links.members.select("doc_id"), "members_changed")
-    routed(scratch, links.docs, id_partition(pl.col("doc_id"), plan.parts), "docs_out", "docs")
+    out = links.docs.with_columns(settings=pl.lit(settings_id(config)))
+    routed(scratch, out, id_partition(pl.col("doc_id"), plan.parts), "docs_out", "docs")
+    del out
     # A changed cluster's members leave the cluster partitions of their old kept_doc_id.
     leaving = old.join(links.members.select("doc_id"), on="doc_id", how="semi")
     routed(

@@ -249,17 +249,28 @@ def linked(
 ) -> Linked:
     """Clusters of the index plus the new documents `fp` (index columns, shingles not
     needed) with their verified near duplicates `near` (doc_id, near_doc_ids); only ids
-    and keys are held."""
+    and keys are held.
+
+    The caller hands over `fp` (no other reference): it is let go once joined, so a
+    first run over a million documents holds one copy of them fewer."""
+    new_ids = fp.select("doc_id")
+    links = short_links(fp, index, config)
     added = fp.join(near, on="doc_id", how="left", maintain_order="left").with_columns(
         near_doc_ids=pl.col("near_doc_ids").fill_null(pl.lit([], pl.List(pl.String)))
     )
+    del fp
     docs = pl.concat([index, added.select(index.columns)])
-    docs = with_links(docs, short_links(fp, index, config))
+    del added
+    docs = with_links(docs, links)
     docs = docs.with_columns(cluster=cluster_ids(docs))
-    changed = docs.join(fp.select("doc_id"), on="doc_id", how="semi")["cluster"].unique()
-    members = docs.filter(pl.col("cluster").is_in(changed.implode())).select(
-        "doc_id", "batch_id", "cluster", "exact_key", "sentence_key", "title_key", "short_body"
-    )
+    changed = docs.join(new_ids, on="doc_id", how="semi")["cluster"].unique()
+    columns = ["doc_id", "batch_id", "cluster", "exact_key", "sentence_key", "title_key"]
+    if changed.len() == docs["cluster"].n_unique():  # every cluster changed: no copy
+        members = docs.select(*columns, "short_body")
+    else:
+        members = docs.filter(pl.col("cluster").is_in(changed.implode())).select(
+            *columns, "short_body"
+        )
     return Linked(docs=docs, members=members)
 
 

@@ -15,7 +15,7 @@ import pytest
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect_dask import DaskTaskRunner
 
-from flows.runners import local_cluster_kwargs, make_task_runner, runs_on
+from flows.runners import WORKER_ENV, local_cluster_kwargs, make_task_runner, runs_on
 
 
 @pytest.mark.parametrize(
@@ -46,6 +46,21 @@ def test_the_dashboard_port_is_configurable_and_on_loopback() -> None:
     assert local_cluster_kwargs(None)["dashboard_address"] == "127.0.0.1:8787"
     made = make_task_runner("dask", workers=2, dashboard_port=0)
     assert made.cluster_kwargs["dashboard_address"] == "127.0.0.1:0"  # type: ignore[attr-defined]
+
+
+def test_dask_workers_return_freed_memory_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from distributed import Client, LocalCluster
+
+    # What importing polars leaves in the environment of the flow's process.
+    monkeypatch.setenv("_RJEM_MALLOC_CONF", "dirty_decay_ms:500,muzzy_decay_ms:1000")
+    make_task_runner("dask", workers=1, dashboard_port=0)
+    with (
+        LocalCluster(**local_cluster_kwargs(1, dashboard_port=0)) as cluster,
+        Client(cluster) as client,
+    ):
+        seen = client.run(lambda: os.environ.get("_RJEM_MALLOC_CONF", ""))
+    # Polars puts its own defaults first; the worker's setting, later, wins.
+    assert [conf.endswith(WORKER_ENV["_RJEM_MALLOC_CONF"]) for conf in seen.values()] == [True]
 
 
 LOCAL_CLUSTER = """
