@@ -415,7 +415,7 @@ def route_neighbours(lake_dir: str, run_id: str, plan: DedupePlan) -> list[int]:
     met = pl.concat(
         [scratch.read(IDS, "neighbours"), verified.select(doc_id="other_doc_id")]
     ).unique()
-    fresh = scratch.read(IDS, "fingerprints")  # the ids alone: 1M rows of every column are ~0.3 GB
+    fresh = scratch.read(LIGHT_FP, "fingerprints").select("doc_id")
     met = met.join(fresh, on="doc_id", how="anti")
     return routed(scratch, met, id_partition(pl.col("doc_id"), plan.parts), "wanted", "met")
 
