@@ -37,7 +37,8 @@ DASK_QUIET = {"DASK_DISTRIBUTED__LOGGING__DISTRIBUTED": "warning"}
 WORKER_ENV = {"_RJEM_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0"}
 
 
-def _quiet_dask() -> None:
+def _dask_environment() -> None:
+    """Quiet Dask's logs; have the workers a LocalCluster spawns return freed memory."""
     for key, value in DASK_QUIET.items():
         os.environ.setdefault(key, value)
     # Importing polars set its own defaults here: ours go after them (the last one wins).
@@ -111,7 +112,7 @@ def make_task_runner(
         raise ValueError(f"unknown runner {runner!r}; expected one of {', '.join(RUNNERS)}")
     if dask_address and workers:
         raise ValueError("--workers sizes a local cluster; an existing cluster is already sized")
-    _quiet_dask()
+    _dask_environment()
     from prefect_dask import DaskTaskRunner
 
     if dask_address:

@@ -507,6 +507,14 @@ class Scratch:
         self.store.write(target, write)
         self.io["write", path[0]] += 1
 
+    def routed(self, rows: pl.DataFrame, by: pl.Expr, folder: str, name: str) -> list[int]:
+        """Write `rows` split by partition (`by`, an integer per row) as
+        `<folder>/<part>/<name>`; returns the partitions written."""
+        parts = rows.with_columns(part=by).partition_by("part", as_dict=True)
+        for (part,), frame in parts.items():
+            self.write(frame.drop("part"), folder, str(part), name)
+        return sorted(int(str(p)) for (p,) in parts)
+
     def files(self, *folder: str) -> list[Any]:
         return self.store.files(self.area.joinpath(*folder), deep=False)
 

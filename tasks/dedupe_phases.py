@@ -177,15 +177,6 @@ def scratch_of(lake: Lake, run_id: str) -> Scratch:
     return lake.scratch(f"dedupe/{run_id}")
 
 
-def routed(scratch: Scratch, rows: pl.DataFrame, by: pl.Expr, folder: str, name: str) -> list[int]:
-    """Write `rows` split by partition (`by`) as `<folder>/<part>/<name>`; returns the
-    partitions written."""
-    parts = rows.with_columns(part=by).partition_by("part", as_dict=True)
-    for (part,), frame in parts.items():
-        scratch.write(frame.drop("part"), folder, str(part), name)
-    return sorted(int(str(p)) for (p,) in parts)
-
-
 def folders(scratch: Scratch, folder: str) -> list[int]:
     return sorted(int(p) for p in scratch.folders(folder))
 
@@ -284,21 +275,19 @@ def fingerprint_batch(
     keys = document_keys(fp)
     return Touched(
         {
-            DOCS: routed(
-                scratch,
+            DOCS: scratch.routed(
                 fp.select(HEAVY.names()),
                 id_partition(pl.col("doc_id"), parts),
                 "heavy",
                 batch,
             ),
-            BANDS: routed(
-                scratch,
+            BANDS: scratch.routed(
                 bands.drop_nulls("key"),
                 key_partition(pl.col("key"), parts),
                 "bands_in",
                 batch,
             ),
-            KEYS: routed(scratch, keys, key_partition(pl.col("key"), parts), "keys_in", batch),
+            KEYS: scratch.routed(keys, key_partition(pl.col("key"), parts), "keys_in", batch),
         }
     )
 
@@ -417,7 +406,7 @@ def route_neighbours(lake_dir: str, run_id: str, plan: DedupePlan) -> list[int]:
     ).unique()
     fresh = scratch.read(LIGHT_FP, "fingerprints").select("doc_id")
     met = met.join(fresh, on="doc_id", how="anti")
-    return routed(scratch, met, id_partition(pl.col("doc_id"), plan.parts), "wanted", "met")
+    return scratch.routed(met, id_partition(pl.col("doc_id"), plan.parts), "wanted", "met")
 
 
 @phase("documents")
@@ -435,8 +424,7 @@ def look_up_documents(
     if round_ != "met":
         return []
     kept = rows.select("kept_doc_id").unique()
-    return routed(
-        scratch,
+    return scratch.routed(
         kept,
         id_partition(pl.col("kept_doc_id"), plan.parts),
         "clusters_wanted",
@@ -453,8 +441,7 @@ def look_up_members(lake_dir: str, run_id: str, part: int, plan: DedupePlan) -> 
     wanted = scratch.read(pl.Schema({"kept_doc_id": pl.String()}), "clusters_wanted", str(part))
     members = read_part(lake, CLUSTERS, part).join(wanted.unique(), on="kept_doc_id", how="semi")
     scratch.write(members.select("doc_id"), "members", str(part))
-    return routed(
-        scratch,
+    return scratch.routed(
         members.select("doc_id"),
         id_partition(pl.col("doc_id"), plan.parts),
         "wanted",
@@ -488,12 +475,11 @@ def connect_components(
     scratch.write(output_buckets(batches), "buckets")
     scratch.write(links.members.select("doc_id"), "members_changed")
     out = links.docs.with_columns(settings=pl.lit(settings_id(config)))
-    routed(scratch, out, id_partition(pl.col("doc_id"), plan.parts), "docs_out", "docs")
+    scratch.routed(out, id_partition(pl.col("doc_id"), plan.parts), "docs_out", "docs")
     del out
     # A changed cluster's members leave the cluster partitions of their old kept_doc_id.
     leaving = old.join(links.members.select("doc_id"), on="doc_id", how="semi")
-    routed(
-        scratch,
+    scratch.routed(
         leaving.select("doc_id", "kept_doc_id"),
         id_partition(pl.col("kept_doc_id"), plan.parts),
         "clusters_out",
@@ -553,15 +539,14 @@ def merge_partition(
     kept = members.select("doc_id", "cluster").join(
         records.select("cluster", new_kept="doc_id"), on="cluster"
     )
-    routed(
-        scratch,
+    scratch.routed(
         kept.select("doc_id", "new_kept"),
         id_partition(pl.col("doc_id"), plan.parts),
         "kept",
         name,
     )
     joined = kept.select("new_kept", "doc_id").rename({"new_kept": "kept_doc_id"})
-    routed(scratch, joined, id_partition(pl.col("kept_doc_id"), plan.parts), "clusters_in", name)
+    scratch.routed(joined, id_partition(pl.col("kept_doc_id"), plan.parts), "clusters_in", name)
     return records.height
 
 

@@ -59,6 +59,7 @@ BATCHES_PER_TASK = 8
 # The tables' files before partitions: a lake holding them is split by the next run.
 SINGLE_DOCS, SINGLE_STATS = "documents", "domain_lines"
 PART_NAME = re.compile(r"(\d{5})-of-(\d{5})")
+HASHES = "hashes"  # the scratch folder the hashing tasks route to, one folder per partition
 
 
 def document_lines(ingested: pl.DataFrame, run_id: str) -> pl.DataFrame:
@@ -222,10 +223,11 @@ def scratch_of(lake: Lake, run_id: str) -> Scratch:
     return lake.scratch(f"line_stats/{run_id}")
 
 
-def partition_count(lake: Lake, batch_ids: list[str]) -> int:
-    """The partition count of the partitioned tables, or of new ones: one per
-    `LINE_DOCS_PER_PART` documents counted before plus those of `batch_ids`."""
-    found = {int(m[2]) for p in lake.files("line_docs") if (m := PART_NAME.fullmatch(p.stem))}
+def partition_count(lake: Lake, names: set[str], batch_ids: list[str]) -> int:
+    """The partition count of the partitioned tables (`names`: the files of `line_docs/`),
+    or of new ones: one per `LINE_DOCS_PER_PART` documents counted before plus those of
+    `batch_ids`."""
+    found = {int(m[2]) for name in names if (m := PART_NAME.fullmatch(name))}
     if len(found) > 1:
         raise LineStatsError(
             f"line_docs/ mixes partition counts {sorted(found)}: run with --full-refresh"
@@ -249,13 +251,13 @@ def plan_lines(lake_dir: str, run_id: str, batch_ids: list[str]) -> LinePlan:
     in the scratch area."""
     lake = Lake(lake_dir)
     lake.scratch("line_stats").clear()
-    split_single = SINGLE_DOCS in {p.stem for p in lake.files("line_docs")}
+    names = {p.stem for p in lake.files("line_docs")}
     batch_ids = sorted(batch_ids)  # the same groups whatever order ingest finished in
     groups = {
         f"{i // BATCHES_PER_TASK:05d}": batch_ids[i : i + BATCHES_PER_TASK]
         for i in range(0, len(batch_ids), BATCHES_PER_TASK)
     }
-    return LinePlan(partition_count(lake, batch_ids), split_single, groups)
+    return LinePlan(partition_count(lake, names, batch_ids), SINGLE_DOCS in names, groups)
 
 
 @task(
@@ -269,18 +271,15 @@ def hash_lines(
     lake_dir: str, run_id: str, group: str, batch_ids: list[str], parts: int
 ) -> HashedLines:
     """The `line_docs` rows of the ingested batches, each routed to its partition's
-    folder in the scratch area (`<part>/<group>.parquet`)."""
+    folder in the scratch area (`hashes/<part>/<group>.parquet`)."""
     lake = Lake(lake_dir)
     new = [
         document_lines(lake.read("ingested", b, columns=["doc_id", "url", "body"]), run_id)
         for b in batch_ids
     ]
     rows = pl.concat([pl.DataFrame(schema=LINE_DOCS), *new])
-    split = rows.with_columns(part=domain_partition(pl.col("domain"), parts))
-    scratch = scratch_of(lake, run_id)
-    for (part,), frame in split.partition_by("part", as_dict=True).items():
-        scratch.write(frame.drop("part"), str(part), group)
-    return HashedLines(group, rows.height, sorted(int(str(p)) for p in split["part"].unique()))
+    by = domain_partition(pl.col("domain"), parts)
+    return HashedLines(group, rows.height, scratch_of(lake, run_id).routed(rows, by, HASHES, group))
 
 
 @task(
@@ -301,7 +300,7 @@ def count_partition(
     counted = lake.read("line_docs", name)
     if split_single:
         counted = merged_documents(counted, single_file_rows(lake, part, parts))
-    new = scratch_of(lake, run_id).read(LINE_DOCS, str(part))
+    new = scratch_of(lake, run_id).read(LINE_DOCS, HASHES, str(part))
     documents = merged_documents(counted, new)
     stats = domain_lines(documents)
     # The documents first: if the run stops in between, the next run rederives the stats.
