@@ -167,9 +167,12 @@ def flow_and_task_runs(
     Matched on the lake in the run's parameters: other runs may share the server.
     """
     with httpx.Client(base_url=api_url, timeout=120) as client:
-        flows = client.post(
-            "/flow_runs/filter", json={"sort": "START_TIME_DESC", "limit": 50}
-        ).json()
+        # An error reply (the server's disk full, say) fails here, not as a list of keys.
+        flows = (
+            client.post("/flow_runs/filter", json={"sort": "START_TIME_DESC", "limit": 50})
+            .raise_for_status()
+            .json()
+        )
         flow = next(
             f
             for f in flows
@@ -180,14 +183,18 @@ def flow_and_task_runs(
         )
         tasks: list[dict[str, Any]] = []
         while True:
-            page = client.post(
-                "/task_runs/filter",
-                json={
-                    "flow_runs": {"id": {"any_": [flow["id"]]}},
-                    "limit": 200,
-                    "offset": len(tasks),
-                },
-            ).json()
+            page = (
+                client.post(
+                    "/task_runs/filter",
+                    json={
+                        "flow_runs": {"id": {"any_": [flow["id"]]}},
+                        "limit": 200,
+                        "offset": len(tasks),
+                    },
+                )
+                .raise_for_status()
+                .json()
+            )
             tasks += page
             if len(page) < 200:
                 return flow, tasks
