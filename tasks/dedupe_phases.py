@@ -53,6 +53,7 @@ from tasks.dedupe_lake import (
 from tasks.dedupe_rules import (
     PAIR_COLUMNS,
     SHINGLES,
+    VerifyPacking,
     band_search,
     copies_of,
     document_keys,
@@ -61,16 +62,20 @@ from tasks.dedupe_rules import (
     linked,
     merge_plan,
     near_links,
-    pair_partition,
+    pair_bucket,
     partition_candidates,
     settings_id,
     verified_partition,
 )
 from tasks.merge import merge_clusters
 
-# New documents per verify partition: their pairs (a few each) and the shingle sets of
-# both ends (~3 KB each) are what a verify task holds.
-VERIFY_DOCS = 5_000
+# New documents per candidate-pair bucket (the unit the routes phase packs into verify
+# partitions): a bucket's pairs are what the routes phase holds at once.
+BUCKET_DOCS = 5_000
+# Candidate pairs per verify partition: they and the shingle sets of their ends (~3 KB
+# each, fewer sets than ends: a bucket keeps each searched document's pairs together)
+# are what a verify task holds.
+VERIFY_PAIRS = 50_000
 # Candidate pairs whose ends the routes phase holds at once (~0.2 KB each, with copies).
 ROUTE_PAIRS = 500_000
 
@@ -140,7 +145,7 @@ class DedupePlan:
     new_batches: list[str]  # cleaned batches holding new documents
     rebuilt: str | None  # why the index is rebuilt from cleaned/, if it is
     parts: int  # partitions of each index table
-    verify_parts: int
+    pair_buckets: int
 
 
 @dataclass(frozen=True)
@@ -224,7 +229,7 @@ def plan_dedupe(lake_dir: str, run_id: str, config: DedupeConfig) -> DedupePlan:
         new_batches=sorted(new["batch_id"].unique().to_list()),
         rebuilt=reason,
         parts=parts,
-        verify_parts=1 + new.height // VERIFY_DOCS,
+        pair_buckets=1 + new.height // BUCKET_DOCS,
     )
 
 
@@ -300,8 +305,8 @@ def find_candidates(
     lake_dir: str, run_id: str, part: int, plan: DedupePlan, config: DedupeConfig
 ) -> int:
     """Candidate pairs of one band partition (its index partition and the new
-    documents' band rows in it), sent to their verify partitions; the partition with
-    the new representatives parked for the index phase."""
+    documents' band rows in it), sent to their buckets (`pair_bucket`); the partition
+    with the new representatives parked for the index phase."""
     lake = Lake(lake_dir)
     scratch = scratch_of(lake, run_id)
     new = scratch.read(BAND_ROWS, "bands_in", str(part))
@@ -311,35 +316,38 @@ def find_candidates(
     query, pool, stored = band_search(new, old)
     pairs = partition_candidates(query, pool, config)
     scratch.write(stored, "index_out", BANDS, str(part), "rows")
-    pairs = pairs.with_columns(part=pair_partition(pairs, plan.verify_parts))
-    for (target,), rows in pairs.partition_by("part", as_dict=True).items():
-        scratch.write(rows.drop("part"), "pairs", str(target), f"{part:05d}")
+    scratch.routed(pairs, pair_bucket(plan.pair_buckets), "pairs", f"{part:05d}")
     return pairs.height
 
 
 @phase("routes")
 def route_pairs(lake_dir: str, run_id: str) -> tuple[list[str], list[int]]:
-    """Per cleaned batch, which of its documents' shingle sets each verify partition
-    needs; returns those batches and the verify partitions."""
+    """The candidate pairs packed into verify partitions of at most `VERIFY_PAIRS`
+    (`VerifyPacking`), and per cleaned batch which of its documents' shingle sets each
+    partition needs; returns those batches and the verify partitions."""
     scratch = scratch_of(Lake(lake_dir), run_id)
+    packing = VerifyPacking(VERIFY_PAIRS)
     batches: set[str] = set()
     needs, rows, group = [], 0, 0
-    parts = scratch.folders("pairs")
-    for i, part in enumerate(parts):
-        pairs = scratch.read(PAIRS, "pairs", part)
+    buckets = scratch.folders("pairs")
+    for i, bucket in enumerate(buckets):
+        # A pair met in several band partitions was sent from each.
+        found = scratch.read(PAIRS, "pairs", bucket).unique(["doc_id", "other_doc_id"])
+        pairs = packing.place(found)
+        scratch.routed(pairs, pl.col("part"), "verify_pairs", bucket)
         ends = [
-            pairs.select("doc_id", "batch_id"),
-            pairs.select(doc_id="other_doc_id", batch_id="other_batch_id"),
+            pairs.select("doc_id", "batch_id", "part"),
+            pairs.select(doc_id="other_doc_id", batch_id="other_batch_id", part="part"),
         ]
-        needs.append(pl.concat(ends).unique().with_columns(part=pl.lit(int(part), pl.Int64)))
+        needs.append(pl.concat(ends).unique())
         rows += pairs.height
-        # Written a group of partitions at a time (`verify_needs/<batch>/<group>`): at 1M
-        # documents the candidate pairs (8.6M) of every partition at once took a 1.5 GB
+        # Written a group of buckets at a time (`verify_needs/<batch>/<group>`): at 1M
+        # documents the candidate pairs (8.6M) of every bucket at once took a 1.5 GB
         # worker past its limit.
-        if rows >= ROUTE_PAIRS or i == len(parts) - 1:
+        if rows >= ROUTE_PAIRS or i == len(buckets) - 1:
             batches |= route_needs(scratch, pl.concat(needs), f"{group:05d}")
             needs, rows, group = [], 0, group + 1
-    return sorted(batches), folders(scratch, "pairs")
+    return sorted(batches), folders(scratch, "verify_pairs")
 
 
 def route_needs(scratch: Scratch, needs: pl.DataFrame, group: str) -> set[str]:
@@ -367,7 +375,7 @@ def route_shingles(lake_dir: str, run_id: str, batch: str, config: DedupeConfig)
 def verify_pairs(lake_dir: str, run_id: str, part: int, config: DedupeConfig) -> int:
     """The near duplicates among one partition's candidate pairs."""
     scratch = scratch_of(Lake(lake_dir), run_id)
-    pairs = scratch.read(PAIRS, "pairs", str(part)).unique(["doc_id", "other_doc_id"])
+    pairs = scratch.read(PAIRS, "verify_pairs", str(part))
     shingles = scratch.read(SHINGLE_SETS, "verify_in", str(part))
     verified = verified_partition(
         pairs.select("doc_id", "other_doc_id", "published_date", "other_published_date"),
@@ -404,7 +412,7 @@ def route_neighbours(lake_dir: str, run_id: str, plan: DedupePlan) -> list[int]:
     met = pl.concat(
         [scratch.read(IDS, "neighbours"), verified.select(doc_id="other_doc_id")]
     ).unique()
-    fresh = scratch.read(LIGHT_FP, "fingerprints").select("doc_id")
+    fresh = scratch.read(IDS, "fingerprints")
     met = met.join(fresh, on="doc_id", how="anti")
     return scratch.routed(met, id_partition(pl.col("doc_id"), plan.parts), "wanted", "met")
 

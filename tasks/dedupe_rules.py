@@ -59,6 +59,10 @@ RECORD_VERSION = "records_v4"
 # Documents merged in one partition (whole clusters, so a partition can be a little
 # larger): their cleaned rows and shingle sets are what a merge task holds.
 MERGE_CHUNK = 4_000
+# Candidate pairs judged on their shingle sets at once: judging explodes both sets of
+# each pair (a few hundred shingles a side), so this, not a partition's pairs, bounds
+# what a verify task holds for it.
+VERIFY_CHUNK = 5_000
 SHINGLES = pl.List(pl.UInt64)
 # What a candidate pair needs of each of its documents to be judged worth verifying.
 PAIR_COLUMNS = [
@@ -167,12 +171,39 @@ def partition_candidates(
     ).unique(["doc_id", "other_doc_id"])
 
 
-def pair_partition(pairs: pl.DataFrame, parts: int) -> pl.Expr:
-    """The verify partition of each pair: a hash of its ids (the same in every process of
-    one polars version; the partitions live for one run)."""
-    return (pl.concat_str("doc_id", "other_doc_id", separator="\x1f").hash(7) % parts).cast(
-        pl.Int64
-    )
+def pair_bucket(buckets: int) -> pl.Expr:
+    """The bucket of each candidate pair: a hash of its searched document (`doc_id`), so
+    a document's pairs stay together and the verify partition holding them needs its
+    shingle set once. The same in every process of one polars version (buckets live for
+    one run)."""
+    return (pl.col("doc_id").hash(7) % buckets).cast(pl.Int64)
+
+
+@dataclass
+class VerifyPacking:
+    """Verify partitions of at most `limit` candidate pairs, filled one bucket at a time
+    (`place`): a bucket joins the open partition when it fits and opens the next one
+    when it does not; a bucket over `limit` is cut, in doc_id order, over partitions of
+    its own. A task's pairs, and so the shingle sets it holds, stay bounded however many
+    pairs a document has."""
+
+    limit: int
+    open: int = 0  # the partition being filled
+    held: int = 0  # its pairs
+
+    def place(self, pairs: pl.DataFrame) -> pl.DataFrame:
+        """`pairs` (one bucket's, unique) with the verify partition of each (`part`)."""
+        if self.held and self.held + pairs.height > self.limit:
+            self.open, self.held = self.open + 1, 0
+        if pairs.height <= self.limit:
+            self.held += pairs.height
+            return pairs.with_columns(part=pl.lit(self.open, pl.Int64))
+        cuts = -(-pairs.height // self.limit)
+        size = -(-pairs.height // cuts)
+        first = self.open
+        self.open = first + cuts
+        part = first + pl.int_range(pl.len(), dtype=pl.Int64) // size
+        return pairs.sort("doc_id", "other_doc_id").with_columns(part=part)
 
 
 def verified_partition(
@@ -181,7 +212,8 @@ def verified_partition(
     """The pairs of one partition (doc_id, other_doc_id and their dates) that are near
     duplicates: first those whose MinHash estimates could pass (`plausible`, on
     signatures made again from the shingle sets: the same as the stored ones), then
-    judged on the real sets (`shingles`: doc_id, shingles of every id in `pairs`)."""
+    judged on the real sets (`shingles`: doc_id, shingles of every id in `pairs`),
+    `VERIFY_CHUNK` pairs at a time."""
     if pairs.is_empty():
         return pairs.select("doc_id", "other_doc_id")
     docs = shingles.unique("doc_id").sort("doc_id")
@@ -198,7 +230,13 @@ def verified_partition(
         counts,
         config,
     )
-    return verified_pairs(numbered.filter(pl.Series(keep)).drop("row", "other_row"), docs, config)
+    kept = numbered.filter(pl.Series(keep)).drop("row", "other_row")
+    del numbered
+    judged = [
+        verified_pairs(kept.slice(start, VERIFY_CHUNK), docs, config)
+        for start in range(0, kept.height, VERIFY_CHUNK)
+    ]
+    return pl.concat([kept.clear().select("doc_id", "other_doc_id"), *judged])
 
 
 def near_links(verified: pl.DataFrame) -> pl.DataFrame:

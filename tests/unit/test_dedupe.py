@@ -304,7 +304,9 @@ def test_merging_and_verifying_in_small_chunks_changes_nothing(
     df = cleaned(*SCATTERED_COPIES)
     whole = dedupe_frame(df, "r")
     monkeypatch.setattr(tasks.dedupe_rules, "MERGE_CHUNK", 1)
-    monkeypatch.setattr(tasks.dedupe_phases, "VERIFY_DOCS", 1)
+    monkeypatch.setattr(tasks.dedupe_phases, "BUCKET_DOCS", 1)
+    monkeypatch.setattr(tasks.dedupe_phases, "VERIFY_PAIRS", 1)  # a bucket cut pair by pair
+    monkeypatch.setattr(tasks.dedupe_rules, "VERIFY_CHUNK", 1)
     monkeypatch.setattr(tasks.dedupe_index, "INDEX_DOCS", 1)
     monkeypatch.setattr(tasks.dedupe_phases, "ROUTE_PAIRS", 1)  # a group per partition
     chunked = dedupe_frame(df, "r")

@@ -55,7 +55,9 @@ def test_partitions_of_one_give_the_files_of_one_partition(
     run_dedupe(str(tmp_path / "one"), "r1", submit=False)
     assert len(Lake(tmp_path / "one").files("dedupe_index")) == 1
     monkeypatch.setattr(tasks.dedupe_index, "INDEX_DOCS", 1)  # a partition per document
-    monkeypatch.setattr(tasks.dedupe_phases, "VERIFY_DOCS", 1)
+    monkeypatch.setattr(tasks.dedupe_phases, "BUCKET_DOCS", 1)
+    monkeypatch.setattr(tasks.dedupe_phases, "VERIFY_PAIRS", 2)
+    monkeypatch.setattr(tasks.dedupe_rules, "VERIFY_CHUNK", 1)
     monkeypatch.setattr(tasks.dedupe_rules, "MERGE_CHUNK", 1)
     monkeypatch.setattr(tasks.dedupe_lake, "OUTPUT_BATCHES", 1)
     result = run_dedupe(str(tmp_path / "many"), "r1", submit=False)
