@@ -41,6 +41,7 @@ flow's own log is `--work/flow-dask.log`.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import re
@@ -196,6 +197,21 @@ def joined(task_runs: list[dict[str, Any]], runs: list[dict[str, Any]]) -> list[
     return out
 
 
+def as_task_run(run: dict[str, Any]) -> dict[str, Any]:
+    """A worker's execution in the shape of a Prefect task run, named by its task
+    function (`verify_pairs-<hash>` -> `verify_pairs`)."""
+
+    def iso(seconds: float) -> str:
+        return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
+
+    return {
+        "id": run.get("task_run_id"),
+        "name": str(run["key"]).rsplit("-", 1)[0],
+        "start_time": iso(run["start"]),
+        "end_time": iso(run["end"]),
+    }
+
+
 def phase_figures(rows: list[dict[str, Any]], docs: int) -> dict[str, dict[str, Any]]:
     phases: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
@@ -310,7 +326,14 @@ def measure(args: argparse.Namespace, env: dict[str, str], api_url: str) -> dict
     finally:
         cluster.close()
     runs, starts = executions(costs)
-    flow_run, task_runs = flow_and_task_runs(api_url, lake, since, finished=False)
+    api_error = None
+    try:
+        flow_run, task_runs = flow_and_task_runs(api_url, lake, since, finished=False)
+    except (httpx.HTTPError, StopIteration) as error:
+        # The workers' own figures still make the record (phases by task function)
+        # when the server cannot answer: its disk full, say, as at 2c74770.
+        api_error = f"{type(error).__name__}: {error}"
+        flow_run, task_runs = {"id": None}, [as_task_run(r) for r in runs]
     rows = joined(task_runs, runs)
     docs = flow["counts"].get("records_in") or corpus_size(args.docs)
     return {
@@ -320,6 +343,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], api_url: str) -> dict
         "enrichers": args.enrichers,
         "batch_size": args.batch_size,
         "flow_run_id": flow_run["id"],
+        "prefect_api_error": api_error,
         "flow": flow,
         "task_runs": len(task_runs),
         "executions": len(runs),
