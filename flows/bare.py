@@ -10,7 +10,8 @@ artifacts. Prefect is still imported (the task modules are decorated).
 It lives beside the flow because it swaps the flow's own seams: the four names of
 flows/stage_runs.py through which the flow body runs every task, the artifact calls of
 flows/reporting.py and the flow's logger; dedupe's phase tasks, which `run_dedupe`
-submits, by their names in `tasks.dedupe_stage`. A change to how the flow body runs
+submits, by their names in `tasks.dedupe_stage`, and the `as_completed` it reads them
+with. A change to how the flow body runs
 tasks must keep this list right, and `tests/flows/test_bare_baseline.py` fails when it
 does not.
 """
@@ -80,7 +81,7 @@ def run_without_prefect(config: PipelineConfig) -> dict[str, Any]:
             patch.multiple(stage_runs, **plainly(pool)),
             patch.multiple(reporting, create_table_artifact=lambda **_kw: None),
             patch.multiple(pipeline, get_run_logger=lambda: LOGGER),
-            patch.multiple(dedupe_stage, **phases),
+            patch.multiple(dedupe_stage, as_completed=as_completed, **phases),
         ):
             result: dict[str, Any] = pipeline.newsflow_pipeline.fn(config)
     return result

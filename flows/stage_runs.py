@@ -20,6 +20,7 @@ from prefect.utilities.annotations import quote
 
 from flows.run_names import named
 from newsflow.progress import RunProgress, run_logger
+from tasks.futures import release
 from tasks.stage_result import Reported
 
 T = TypeVar("T")
@@ -44,17 +45,6 @@ def run_one(task: Task[..., T], *args: Any) -> T:
 
 def was_cached(future: Any) -> bool:
     return bool(future.state.name == "Cached")
-
-
-def release(future: Any) -> None:
-    """Let the Dask worker that ran `future` forget it now that its result is read: a
-    worker keeps a finished task's arguments (the batch's file list, the config, the
-    task) and its result for as long as the flow holds the future, so a stage's futures
-    held to its end grew each worker by ~0.3 MB per task run (benchmarks/worker_growth.py).
-    Futures of the threads runner hold nothing in a worker: nothing to do."""
-    release_wrapped = getattr(getattr(future, "wrapped_future", None), "release", None)
-    if callable(release_wrapped):
-        release_wrapped()
 
 
 def unwalked(value: T, tasks_here: bool) -> T:

@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from prefect import Task
+from prefect.futures import as_completed
 
 from newsflow.config import DedupeConfig
 from newsflow.progress import run_logger
@@ -70,6 +71,7 @@ from tasks.dedupe_phases import (
     verify_pairs,
     write_index_partition,
 )
+from tasks.futures import release
 
 # The phase tasks by their names here, in the order they run (flows/bare.py swaps them).
 PHASES = (
@@ -149,8 +151,14 @@ class Phases:
         if self.submit:
             if self.timeout_seconds:
                 phase = phase.with_options(timeout_seconds=self.timeout_seconds)
-            futures = [phase.submit(*call) for call in calls]
-            results = [future.result() for future in futures]
+            submitted = {phase.submit(*call): i for i, call in enumerate(calls)}
+            results: list[Any] = [None] * len(calls)
+            # Each result read as it completes, then released on its worker (as the
+            # flow's collector does): a phase of a thousand batches held to its end
+            # would hold a thousand finished tasks on the workers.
+            for future in as_completed(list(submitted)):
+                results[submitted.pop(future)] = future.result()
+                release(future)
         else:
             results = [phase.fn(*call) for call in calls]
         name = phase.name.removeprefix("dedupe-")

@@ -1,5 +1,6 @@
-"""A batch's Dask future is released once the flow has read it, so the worker that ran
-it forgets the task's arguments and result instead of keeping them to the stage's end."""
+"""A task run's Dask future is released once the flow (or dedupe's phases) has read
+it, so the worker that ran it forgets the task's arguments and result instead of
+keeping them to the stage's end."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from distributed import Client
 from prefect.futures import PrefectConcurrentFuture
 from prefect_dask.task_runners import PrefectDaskFuture
 
-from flows.stage_runs import release
+from tasks.futures import release
 
 
 def _held_keys(client: Client) -> set[str]:
