@@ -9,10 +9,12 @@ per partition through the flow's task runner, so threads or Dask workers share t
 1. plan: which cleaned documents are new, and whether the index must be rebuilt;
 2. fingerprints, per cleaned batch with new documents: keys, shingle sets, band keys,
    each routed to the index partition it belongs to;
-3. candidates, per band partition: pairs sharing a band key, worth verifying;
-4. routes: which shingle sets each verify partition needs, per batch;
+3. candidates, per band partition: pairs sharing a band key, worth verifying, in
+   buckets by their searched document;
+4. routes: the buckets packed into verify partitions of at most `VERIFY_PAIRS` pairs;
+   which shingle sets each partition needs, per batch;
 5. shingle routes, per batch: each needed shingle set sent to its verify partition;
-6. verify, per pair partition: MinHash estimate, then the real similarity;
+6. verify, per verify partition: MinHash estimate, then the real similarity;
 7. keys, per key partition: indexed documents sharing an exact or sentence key;
 8. neighbours: the indexed documents met by key or by a verified pair, then their index
    rows (documents, per index partition), their clusters' members (members, per cluster
@@ -29,8 +31,8 @@ Rows move between phases as Parquet files in the run's scratch area of the lake
 Every rule works per document, per pair or per cluster, so partitions change no output.
 
 Memory. Each task holds one partition: of a cleaned batch, of the index (one of its
-tables, ~5,000 documents: `INDEX_DOCS`), of candidate pairs and their shingle sets, of
-merged clusters. Components holds the new documents and the indexed ones they meet,
+tables, ~5,000 documents: `INDEX_DOCS`), of candidate pairs (at most `VERIFY_PAIRS`)
+and their shingle sets, of merged clusters. Components holds the new documents and the indexed ones they meet,
 with every member of their clusters (no band keys, no signatures: ~0.15 KB each), so on
 a rebuild it holds every document's, the only phase that grows with the corpus.
 
