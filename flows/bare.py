@@ -11,9 +11,8 @@ It lives beside the flow because it swaps the flow's own seams: the four names o
 flows/stage_runs.py through which the flow body runs every task, the artifact calls of
 flows/reporting.py and the flow's logger; dedupe's phase tasks, which `run_dedupe`
 submits, by their names in `tasks.dedupe_stage`, and the `as_completed` it reads them
-with. A change to how the flow body runs
-tasks must keep this list right, and `tests/flows/test_bare_baseline.py` fails when it
-does not.
+with. A change to how the flow body runs tasks must keep this list right, and
+`tests/flows/test_bare_baseline.py` fails when it does not.
 """
 
 from __future__ import annotations

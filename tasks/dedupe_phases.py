@@ -62,7 +62,6 @@ from tasks.dedupe_rules import (
     linked,
     merge_plan,
     near_links,
-    pair_bucket,
     partition_candidates,
     settings_id,
     verified_partition,
@@ -70,7 +69,8 @@ from tasks.dedupe_rules import (
 from tasks.merge import merge_clusters
 
 # New documents per candidate-pair bucket (the unit the routes phase packs into verify
-# partitions): a bucket's pairs are what the routes phase holds at once.
+# partitions): the routes phase holds one bucket's pairs, plus the ends of up to
+# `ROUTE_PAIRS` pairs.
 BUCKET_DOCS = 5_000
 # Candidate pairs per verify partition: they and the shingle sets of their ends (~3 KB
 # each, fewer sets than ends: a bucket keeps each searched document's pairs together)
@@ -305,8 +305,8 @@ def find_candidates(
     lake_dir: str, run_id: str, part: int, plan: DedupePlan, config: DedupeConfig
 ) -> int:
     """Candidate pairs of one band partition (its index partition and the new
-    documents' band rows in it), sent to their buckets (`pair_bucket`); the partition
-    with the new representatives parked for the index phase."""
+    documents' band rows in it), sent to buckets by their searched document; the
+    partition with the new representatives parked for the index phase."""
     lake = Lake(lake_dir)
     scratch = scratch_of(lake, run_id)
     new = scratch.read(BAND_ROWS, "bands_in", str(part))
@@ -316,7 +316,10 @@ def find_candidates(
     query, pool, stored = band_search(new, old)
     pairs = partition_candidates(query, pool, config)
     scratch.write(stored, "index_out", BANDS, str(part), "rows")
-    scratch.routed(pairs, pair_bucket(plan.pair_buckets), "pairs", f"{part:05d}")
+    # A document's pairs stay in one bucket, so the verify partition holding them needs
+    # its shingle set once, not once per pair.
+    bucket = id_partition(pl.col("doc_id"), plan.pair_buckets)
+    scratch.routed(pairs, bucket, "pairs", f"{part:05d}")
     return pairs.height
 
 
@@ -363,7 +366,8 @@ def route_shingles(lake_dir: str, run_id: str, batch: str, config: DedupeConfig)
     need it."""
     lake = Lake(lake_dir)
     scratch = scratch_of(lake, run_id)
-    needs = scratch.read(NEEDS, "verify_needs", batch)
+    # A partition filled across two groups of the routes phase is named in both.
+    needs = scratch.read(NEEDS, "verify_needs", batch).unique()
     shingles = shingles_in_batch(lake, scratch, batch, needs["doc_id"].unique(), config)
     pairs = needs.join(shingles, on="doc_id")
     for (part,), rows in pairs.partition_by("part", as_dict=True).items():
@@ -376,10 +380,9 @@ def verify_pairs(lake_dir: str, run_id: str, part: int, config: DedupeConfig) ->
     """The near duplicates among one partition's candidate pairs."""
     scratch = scratch_of(Lake(lake_dir), run_id)
     pairs = scratch.read(PAIRS, "verify_pairs", str(part))
-    shingles = scratch.read(SHINGLE_SETS, "verify_in", str(part))
     verified = verified_partition(
         pairs.select("doc_id", "other_doc_id", "published_date", "other_published_date"),
-        shingles,
+        scratch.read(SHINGLE_SETS, "verify_in", str(part)),
         config,
     )
     scratch.write(verified, "verified", str(part))

@@ -171,14 +171,6 @@ def partition_candidates(
     ).unique(["doc_id", "other_doc_id"])
 
 
-def pair_bucket(buckets: int) -> pl.Expr:
-    """The bucket of each candidate pair: a hash of its searched document (`doc_id`), so
-    a document's pairs stay together and the verify partition holding them needs its
-    shingle set once. The same in every process of one polars version (buckets live for
-    one run)."""
-    return (pl.col("doc_id").hash(7) % buckets).cast(pl.Int64)
-
-
 @dataclass
 class VerifyPacking:
     """Verify partitions of at most `limit` candidate pairs, filled one bucket at a time
@@ -188,20 +180,20 @@ class VerifyPacking:
     pairs a document has."""
 
     limit: int
-    open: int = 0  # the partition being filled
+    filling: int = 0  # the partition being filled
     held: int = 0  # its pairs
 
     def place(self, pairs: pl.DataFrame) -> pl.DataFrame:
         """`pairs` (one bucket's, unique) with the verify partition of each (`part`)."""
         if self.held and self.held + pairs.height > self.limit:
-            self.open, self.held = self.open + 1, 0
+            self.filling, self.held = self.filling + 1, 0
         if pairs.height <= self.limit:
             self.held += pairs.height
-            return pairs.with_columns(part=pl.lit(self.open, pl.Int64))
+            return pairs.with_columns(part=pl.lit(self.filling, pl.Int64))
         cuts = -(-pairs.height // self.limit)
         size = -(-pairs.height // cuts)
-        first = self.open
-        self.open = first + cuts
+        first = self.filling
+        self.filling = first + cuts
         part = first + pl.int_range(pl.len(), dtype=pl.Int64) // size
         return pairs.sort("doc_id", "other_doc_id").with_columns(part=part)
 
@@ -217,6 +209,7 @@ def verified_partition(
     if pairs.is_empty():
         return pairs.select("doc_id", "other_doc_id")
     docs = shingles.unique("doc_id").sort("doc_id")
+    del shingles  # the caller hands it over: the sets are held once
     sig = signatures(docs["shingles"], config)
     counts = docs["shingles"].list.len().cast(pl.Int64).to_numpy()
     rows = docs.select("doc_id", row=pl.int_range(pl.len(), dtype=pl.UInt32))

@@ -32,9 +32,10 @@ Every rule works per document, per pair or per cluster, so partitions change no 
 
 Memory. Each task holds one partition: of a cleaned batch, of the index (one of its
 tables, ~5,000 documents: `INDEX_DOCS`), of candidate pairs (at most `VERIFY_PAIRS`)
-and their shingle sets, of merged clusters. Components holds the new documents and the indexed ones they meet,
-with every member of their clusters (no band keys, no signatures: ~0.15 KB each), so on
-a rebuild it holds every document's, the only phase that grows with the corpus.
+and their shingle sets, of merged clusters. Components holds the new documents and the
+indexed ones they meet, with every member of their clusters (no band keys, no
+signatures: ~0.4 KB each), so on a rebuild it holds every document's, the only phase
+that grows with the corpus.
 
 A nightly run with few new documents reads and writes only the index partitions its
 documents (their ids, band keys, exact and sentence keys) and the clusters they join
@@ -153,13 +154,13 @@ class Phases:
         if self.submit:
             if self.timeout_seconds:
                 phase = phase.with_options(timeout_seconds=self.timeout_seconds)
-            submitted = {phase.submit(*call): i for i, call in enumerate(calls)}
+            position_of = {phase.submit(*call): i for i, call in enumerate(calls)}
             results: list[Any] = [None] * len(calls)
             # Each result read as it completes, then released on its worker (as the
             # flow's collector does): a phase of a thousand batches held to its end
             # would hold a thousand finished tasks on the workers.
-            for future in as_completed(list(submitted)):
-                results[submitted.pop(future)] = future.result()
+            for future in as_completed(list(position_of)):
+                results[position_of.pop(future)] = future.result()
                 release(future)
         else:
             results = [phase.fn(*call) for call in calls]

@@ -11,8 +11,10 @@ from typing import Any
 
 import polars as pl
 
+import tasks.dedupe_phases
 from newsflow.config import DedupeConfig
 from newsflow.lake import Lake
+from tasks.dedupe_rules import VerifyPacking
 from tasks.dedupe_stage import run_dedupe
 
 
@@ -66,3 +68,17 @@ def dedupe_frame(
         lake.add(cleaned)
         lake.run(run_id, config)
         return lake.stage("deduped"), lake.stage("duplicates")
+
+
+def recorded_packing(monkeypatch: Any) -> list[pl.DataFrame]:
+    """The buckets the routes phase places from now on, each with its verify partitions
+    (`part`): so a test can tell that its run cut or packed buckets at all."""
+    placed: list[pl.DataFrame] = []
+
+    class Recorded(VerifyPacking):
+        def place(self, pairs: pl.DataFrame) -> pl.DataFrame:
+            placed.append(super().place(pairs))
+            return placed[-1]
+
+    monkeypatch.setattr(tasks.dedupe_phases, "VerifyPacking", Recorded)
+    return placed

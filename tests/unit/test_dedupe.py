@@ -27,7 +27,7 @@ from tests.articles import (
     cleaned,
     flattened,
 )
-from tests.dedupe_on_lake import DedupeLake, dedupe_frame
+from tests.dedupe_on_lake import DedupeLake, dedupe_frame, recorded_packing
 
 STORY = [
     "Washington, Dec 8 (IANS) The two leaders spoke for two hours.",
@@ -308,9 +308,11 @@ def test_merging_and_verifying_in_small_chunks_changes_nothing(
     monkeypatch.setattr(tasks.dedupe_phases, "VERIFY_PAIRS", 1)  # a bucket cut pair by pair
     monkeypatch.setattr(tasks.dedupe_rules, "VERIFY_CHUNK", 1)
     monkeypatch.setattr(tasks.dedupe_index, "INDEX_DOCS", 1)
-    monkeypatch.setattr(tasks.dedupe_phases, "ROUTE_PAIRS", 1)  # a group per partition
+    monkeypatch.setattr(tasks.dedupe_phases, "ROUTE_PAIRS", 1)  # a group per bucket
+    placed = recorded_packing(monkeypatch)
     chunked = dedupe_frame(df, "r")
     assert whole[1].height >= 3  # copies were found, so chunks had something to split
+    assert any(bucket["part"].n_unique() > 1 for bucket in placed)  # a bucket was cut
     assert chunked[0].equals(whole[0])
     assert chunked[1].equals(whole[1])
 

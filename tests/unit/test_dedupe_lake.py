@@ -27,7 +27,7 @@ from tasks.dedupe_index import (
 )
 from tasks.dedupe_stage import run_dedupe
 from tests.articles import FERRY, FERRY_OTHER_WRITER, MARKET, SCATTERED_COPIES, body, cleaned
-from tests.dedupe_on_lake import DedupeLake, dedupe_frame
+from tests.dedupe_on_lake import DedupeLake, dedupe_frame, recorded_packing
 
 ROWS: list[dict[str, object]] = [
     *SCATTERED_COPIES,
@@ -56,12 +56,14 @@ def test_partitions_of_one_give_the_files_of_one_partition(
     assert len(Lake(tmp_path / "one").files("dedupe_index")) == 1
     monkeypatch.setattr(tasks.dedupe_index, "INDEX_DOCS", 1)  # a partition per document
     monkeypatch.setattr(tasks.dedupe_phases, "BUCKET_DOCS", 1)
-    monkeypatch.setattr(tasks.dedupe_phases, "VERIFY_PAIRS", 2)
+    monkeypatch.setattr(tasks.dedupe_phases, "VERIFY_PAIRS", 2)  # cuts a 3-pair bucket
     monkeypatch.setattr(tasks.dedupe_rules, "VERIFY_CHUNK", 1)
+    placed = recorded_packing(monkeypatch)
     monkeypatch.setattr(tasks.dedupe_rules, "MERGE_CHUNK", 1)
     monkeypatch.setattr(tasks.dedupe_lake, "OUTPUT_BATCHES", 1)
     result = run_dedupe(str(tmp_path / "many"), "r1", submit=False)
     assert result["clusters_rewritten"] >= 2  # one merge partition each
+    assert any(bucket["part"].n_unique() > 1 for bucket in placed)  # a bucket was cut
     assert len(Lake(tmp_path / "many").files("dedupe_index")) > 3
     one, many = outputs(tmp_path / "one"), outputs(tmp_path / "many")
     assert one.keys() == many.keys()
