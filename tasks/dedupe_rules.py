@@ -59,10 +59,11 @@ RECORD_VERSION = "records_v4"
 # Documents merged in one partition (whole clusters, so a partition can be a little
 # larger): their cleaned rows and shingle sets are what a merge task holds.
 MERGE_CHUNK = 4_000
-# Candidate pairs judged on their shingle sets at once: judging explodes both sets of
-# each pair (a few hundred shingles a side), so this, not a partition's pairs, bounds
-# what a verify task holds for it.
-VERIFY_CHUNK = 5_000
+# Shingles (both sets of each pair, summed) of the candidate pairs judged at once:
+# judging explodes the sets and joins them on (document, shingle), so this, not a
+# partition's pairs nor its documents' lengths, bounds what a verify task holds for it.
+# At 1M documents 1,000 pairs (~690 shingles each) at once rose a task 130 MB.
+JUDGED_SHINGLES = 300_000
 SHINGLES = pl.List(pl.UInt64)
 # What a candidate pair needs of each of its documents to be judged worth verifying.
 PAIR_COLUMNS = [
@@ -205,11 +206,12 @@ def verified_partition(
     duplicates: first those whose MinHash estimates could pass (`plausible`, on
     signatures made again from the shingle sets: the same as the stored ones), then
     judged on the real sets (`shingles`: doc_id, shingles of every id in `pairs`),
-    `VERIFY_CHUNK` pairs at a time."""
+    `JUDGED_SHINGLES` at a time."""
     if pairs.is_empty():
         return pairs.select("doc_id", "other_doc_id")
-    docs = shingles.unique("doc_id").sort("doc_id")
-    del shingles  # the caller hands it over: the sets are held once
+    # A set read twice (a retried route) would double its pairs; copying every set to
+    # make them unique would double the task's largest holding.
+    docs = shingles.unique("doc_id") if shingles["doc_id"].is_duplicated().any() else shingles
     sig = signatures(docs["shingles"], config)
     counts = docs["shingles"].list.len().cast(pl.Int64).to_numpy()
     rows = docs.select("doc_id", row=pl.int_range(pl.len(), dtype=pl.UInt32))
@@ -223,11 +225,15 @@ def verified_partition(
         counts,
         config,
     )
-    kept = numbered.filter(pl.Series(keep)).drop("row", "other_row")
+    kept = numbered.filter(pl.Series(keep))
     del numbered
+    both = counts[kept["row"].to_numpy()] + counts[kept["other_row"].to_numpy()]
+    kept = kept.drop("row", "other_row").with_columns(
+        chunk=pl.Series(np.cumsum(both) // JUDGED_SHINGLES, dtype=pl.Int64)
+    )
     judged = [
-        verified_pairs(kept.slice(start, VERIFY_CHUNK), docs, config)
-        for start in range(0, kept.height, VERIFY_CHUNK)
+        verified_pairs(chunk.drop("chunk"), docs, config)
+        for chunk in kept.partition_by("chunk", maintain_order=True)
     ]
     return pl.concat([kept.clear().select("doc_id", "other_doc_id"), *judged])
 

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import tasks.minhash
 from newsflow.config import DedupeConfig
 from tasks.dedupe_rules import band_partition, partition_candidates
 from tasks.minhash import plausible, signatures
@@ -116,3 +117,19 @@ def test_no_pair_verification_would_accept_is_dropped(
     kept = plausible(np.array([0]), np.array([1]), sig, np.array([size, other_size]), config)
     if jaccard >= config.jaccard_threshold or containment >= config.containment_threshold:
         assert kept[0]
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.lists(st.lists(st.integers(0, 2**63), min_size=1, max_size=40, unique=True), max_size=12),
+    st.integers(1, 5),
+)
+def test_signatures_made_a_few_sets_at_a_time_are_the_signatures_of_all_at_once(
+    sets: list[list[int]], at_once: int
+) -> None:
+    shingles = pl.Series(sets, dtype=pl.List(pl.UInt64))
+    whole = signatures(shingles, DedupeConfig())
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tasks.minhash, "SIGNATURE_SETS", at_once)
+        assert np.array_equal(signatures(shingles, DedupeConfig()), whole)
+    assert whole.shape == (len(sets), DedupeConfig().num_perm)

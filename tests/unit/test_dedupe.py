@@ -306,7 +306,7 @@ def test_merging_and_verifying_in_small_chunks_changes_nothing(
     monkeypatch.setattr(tasks.dedupe_rules, "MERGE_CHUNK", 1)
     monkeypatch.setattr(tasks.dedupe_phases, "BUCKET_DOCS", 1)
     monkeypatch.setattr(tasks.dedupe_phases, "VERIFY_PAIRS", 1)  # a bucket cut pair by pair
-    monkeypatch.setattr(tasks.dedupe_rules, "VERIFY_CHUNK", 1)
+    monkeypatch.setattr(tasks.dedupe_rules, "JUDGED_SHINGLES", 1)
     monkeypatch.setattr(tasks.dedupe_index, "INDEX_DOCS", 1)
     monkeypatch.setattr(tasks.dedupe_phases, "ROUTE_PAIRS", 1)  # a group per bucket
     placed = recorded_packing(monkeypatch)

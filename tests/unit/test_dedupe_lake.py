@@ -57,7 +57,7 @@ def test_partitions_of_one_give_the_files_of_one_partition(
     monkeypatch.setattr(tasks.dedupe_index, "INDEX_DOCS", 1)  # a partition per document
     monkeypatch.setattr(tasks.dedupe_phases, "BUCKET_DOCS", 1)
     monkeypatch.setattr(tasks.dedupe_phases, "VERIFY_PAIRS", 2)  # cuts a 3-pair bucket
-    monkeypatch.setattr(tasks.dedupe_rules, "VERIFY_CHUNK", 1)
+    monkeypatch.setattr(tasks.dedupe_rules, "JUDGED_SHINGLES", 1)
     placed = recorded_packing(monkeypatch)
     monkeypatch.setattr(tasks.dedupe_rules, "MERGE_CHUNK", 1)
     monkeypatch.setattr(tasks.dedupe_lake, "OUTPUT_BATCHES", 1)
