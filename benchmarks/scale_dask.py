@@ -137,7 +137,9 @@ class Cluster:
             [str(BIN / "dask"), "worker", self.address, "--nworkers", str(workers)]
             + ["--nthreads", "1", "--memory-limit", memory_limit, "--host", "127.0.0.1"]
             + ["--no-dashboard", "--local-directory", str(work / "dask-space")],
-            env | WORKER_ENV,  # as `newsflow run --runner dask` starts its own workers
+            # WORKER_ENV as `newsflow run --runner dask` starts its own workers; a worker
+            # that crashes (one segfaulted in libpython at bd7afa0) leaves its traceback.
+            env | WORKER_ENV | {"PYTHONFAULTHANDLER": "1"},
             self.log,
         )
 
