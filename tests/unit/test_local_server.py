@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -49,6 +50,11 @@ def test_stop_ends_the_recorded_process_group(home: Path) -> None:
     )
     reaper = threading.Thread(target=proc.wait)  # as init would reap a detached server
     reaper.start()
+    # Until the child has exec'd, its command line is pytest's (a loaded machine shows it).
+    cmdline = Path(f"/proc/{proc.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while b"server" not in cmdline.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
     state = {"pid": proc.pid, "url": "http://127.0.0.1:9"}
     (home / local_server.STATE_FILE).write_text(json.dumps(state))
     stopped = local_server.stop()
