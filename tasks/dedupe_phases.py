@@ -78,6 +78,10 @@ BUCKET_DOCS = 5_000
 VERIFY_PAIRS = 50_000
 # Candidate pairs whose ends the routes phase holds at once (~0.2 KB each, with copies).
 ROUTE_PAIRS = 500_000
+# Cleaned batches per fingerprints, shingle-routes and row-routes task. Each task writes
+# one file per partition it routes rows to: per batch, a 1M-document first build wrote
+# ~2M small scratch files (~1 ms each locally, a request each on object storage).
+ROUTE_BATCHES = 8
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -186,6 +190,14 @@ def folders(scratch: Scratch, folder: str) -> list[int]:
     return sorted(int(p) for p in scratch.folders(folder))
 
 
+def batch_groups(batches: list[str]) -> list[list[str]]:
+    """`batches` in name order, `ROUTE_BATCHES` consecutive ones per task: a group's
+    routed file holds its batches' rows in that order, so files read in name order give
+    the rows in batch order whatever the group size."""
+    ordered = sorted(batches)
+    return [ordered[i : i + ROUTE_BATCHES] for i in range(0, len(ordered), ROUTE_BATCHES)]
+
+
 # -- 1. plan -------------------------------------------------------------------------
 
 
@@ -264,35 +276,41 @@ def not_indexed(lake: Lake, docs: pl.DataFrame, parts: int, listed: set[str]) ->
 
 
 @phase("fingerprints")
-def fingerprint_batch(
-    lake_dir: str, run_id: str, batch: str, parts: int, config: DedupeConfig
+def fingerprint_batches(
+    lake_dir: str, run_id: str, batches: list[str], parts: int, config: DedupeConfig
 ) -> Touched:
-    """Index rows and shingle sets of one batch's new documents; their rows, band rows
-    and keys routed to the index partitions they belong to."""
+    """Index rows and shingle sets of a group of batches' new documents (shingle sets and
+    fingerprints per batch); their rows, band rows and keys routed to the index
+    partitions they belong to, one file per partition for the group."""
     lake = Lake(lake_dir)
     scratch = scratch_of(lake, run_id)
-    ids = scratch.read(IDS, "new", batch)["doc_id"]
     columns = ["doc_id", "batch_id", "title", "body", "published_date"]
-    fp = indexed(cleaned_rows(lake, batch, ids, columns), run_id, config)
-    scratch.write(fp.select("doc_id", "shingles"), "shingles", batch)
-    scratch.write(fp.select(LIGHT_FP.names()), "fingerprints", batch)
-    bands = fp.select(*PAIR_COLUMNS, key="band_keys").explode("key", empty_as_null=False)
-    keys = document_keys(fp)
+    heavy, bands, keys = [], [], []
+    for batch in batches:
+        ids = scratch.read(IDS, "new", batch)["doc_id"]
+        fp = indexed(cleaned_rows(lake, batch, ids, columns), run_id, config)
+        scratch.write(fp.select("doc_id", "shingles"), "shingles", batch)
+        scratch.write(fp.select(LIGHT_FP.names()), "fingerprints", batch)
+        heavy.append(fp.select(HEAVY.names()))
+        bands.append(
+            fp.select(*PAIR_COLUMNS, key="band_keys")
+            .explode("key", empty_as_null=False)
+            .drop_nulls("key")
+        )
+        keys.append(document_keys(fp))
+        del fp
+    name = batches[0]
     return Touched(
         {
             DOCS: scratch.routed(
-                fp.select(HEAVY.names()),
-                id_partition(pl.col("doc_id"), parts),
-                "heavy",
-                batch,
+                pl.concat(heavy), id_partition(pl.col("doc_id"), parts), "heavy", name
             ),
             BANDS: scratch.routed(
-                bands.drop_nulls("key"),
-                key_partition(pl.col("key"), parts),
-                "bands_in",
-                batch,
+                pl.concat(bands), key_partition(pl.col("key"), parts), "bands_in", name
             ),
-            KEYS: scratch.routed(keys, key_partition(pl.col("key"), parts), "keys_in", batch),
+            KEYS: scratch.routed(
+                pl.concat(keys), key_partition(pl.col("key"), parts), "keys_in", name
+            ),
         }
     )
 
@@ -361,17 +379,20 @@ def route_needs(scratch: Scratch, needs: pl.DataFrame, group: str) -> set[str]:
 
 
 @phase("shingle-routes")
-def route_shingles(lake_dir: str, run_id: str, batch: str, config: DedupeConfig) -> int:
-    """The shingle sets of one batch's documents, each to the verify partitions that
-    need it."""
+def route_shingles(lake_dir: str, run_id: str, batches: list[str], config: DedupeConfig) -> int:
+    """The shingle sets of a group of batches' documents, each to the verify partitions
+    that need it."""
     lake = Lake(lake_dir)
     scratch = scratch_of(lake, run_id)
-    # A partition filled across two groups of the routes phase is named in both.
-    needs = scratch.read(NEEDS, "verify_needs", batch).unique()
-    shingles = shingles_in_batch(lake, scratch, batch, needs["doc_id"].unique(), config)
-    pairs = needs.join(shingles, on="doc_id")
+    routed = []
+    for batch in batches:
+        # A partition filled across two groups of the routes phase is named in both.
+        needs = scratch.read(NEEDS, "verify_needs", batch).unique()
+        shingles = shingles_in_batch(lake, scratch, batch, needs["doc_id"].unique(), config)
+        routed.append(needs.join(shingles, on="doc_id"))
+    pairs = pl.concat(routed)
     for (part,), rows in pairs.partition_by("part", as_dict=True).items():
-        scratch.write(rows.drop("part"), "verify_in", str(part), batch)
+        scratch.write(rows.drop("part"), "verify_in", str(part), batches[0])
     return pairs.height
 
 
@@ -517,17 +538,20 @@ def connect_components(
 
 
 @phase("row-routes")
-def route_rows(lake_dir: str, run_id: str, batch: str, config: DedupeConfig) -> int:
-    """Cleaned rows of one batch's members (with keys, cluster and, for a cluster with
-    copies, the shingle set), each to its merge partition."""
+def route_rows(lake_dir: str, run_id: str, batches: list[str], config: DedupeConfig) -> int:
+    """Cleaned rows of a group of batches' members (with keys, cluster and, for a cluster
+    with copies, the shingle set), each to its merge partition."""
     lake = Lake(lake_dir)
     scratch = scratch_of(lake, run_id)
-    part = scratch.read(PLANNED, "merge_needs", batch)
-    rows = cleaned_rows(lake, batch, part["doc_id"], CLEANED.names())
-    shingles = shingles_in_batch(lake, scratch, batch, copies_of(part), config)
-    keyed = keyed_rows(rows, part, shingles)
+    routed = []
+    for batch in batches:
+        part = scratch.read(PLANNED, "merge_needs", batch)
+        rows = cleaned_rows(lake, batch, part["doc_id"], CLEANED.names())
+        shingles = shingles_in_batch(lake, scratch, batch, copies_of(part), config)
+        routed.append(keyed_rows(rows, part, shingles))
+    keyed = pl.concat(routed)
     for (chunk,), members in keyed.partition_by("chunk", as_dict=True).items():
-        scratch.write(members, "merge_in", str(chunk), batch)
+        scratch.write(members, "merge_in", str(chunk), batches[0])
     return keyed.height
 
 

@@ -7,20 +7,22 @@ so that every run matches its new documents against everything before.
 per partition through the flow's task runner, so threads or Dask workers share the work:
 
 1. plan: which cleaned documents are new, and whether the index must be rebuilt;
-2. fingerprints, per cleaned batch with new documents: keys, shingle sets, band keys,
-   each routed to the index partition it belongs to;
+2. fingerprints, per group of `ROUTE_BATCHES` cleaned batches with new documents: keys,
+   shingle sets, band keys, each routed to the index partition it belongs to;
 3. candidates, per band partition: pairs sharing a band key, worth verifying, in
    buckets by their searched document;
 4. routes: the buckets packed into verify partitions of at most `VERIFY_PAIRS` pairs;
    which shingle sets each partition needs, per batch;
-5. shingle routes, per batch: each needed shingle set sent to its verify partition;
+5. shingle routes, per group of batches: each needed shingle set sent to its verify
+   partition;
 6. verify, per verify partition: MinHash estimate, then the real similarity;
 7. keys, per key partition: indexed documents sharing an exact or sentence key;
 8. neighbours: the indexed documents met by key or by a verified pair, then their index
    rows (documents, per index partition), their clusters' members (members, per cluster
    partition) and those members' rows (documents again);
 9. components: clusters of the new documents and those neighbours; the merge plan;
-10. row routes, per batch: each member's cleaned row sent to its merge partition;
+10. row routes, per group of batches: each member's cleaned row sent to its merge
+    partition;
 11. merge, per cluster partition: the best copy of each cluster, and its duplicates;
 12. outputs: rewrite the changed deduped/ and duplicates/ files;
 13. index, per index partition touched: its rows with this run's changes;
@@ -30,7 +32,7 @@ Rows move between phases as Parquet files in the run's scratch area of the lake
 (`Lake.scratch`), never through one process's memory, so remote workers share them.
 Every rule works per document, per pair or per cluster, so partitions change no output.
 
-Memory. Each task holds one partition: of a cleaned batch, of the index (one of its
+Memory. Each task holds one partition: of a group of cleaned batches, of the index (one of its
 tables, ~5,000 documents: `INDEX_DOCS`), of candidate pairs (at most `VERIFY_PAIRS`)
 and their shingle sets, of merged clusters. Components holds the new documents and the
 indexed ones they meet, with every member of their clusters (no band keys, no
@@ -57,9 +59,10 @@ from newsflow.progress import run_logger
 from tasks.dedupe_index import BANDS, KEYS
 from tasks.dedupe_phases import (
     Touched,
+    batch_groups,
     connect_components,
     find_candidates,
-    fingerprint_batch,
+    fingerprint_batches,
     finish,
     look_up_documents,
     look_up_members,
@@ -79,7 +82,7 @@ from tasks.futures import release
 # The phase tasks by their names here, in the order they run (flows/bare.py swaps them).
 PHASES = (
     "plan_dedupe",
-    "fingerprint_batch",
+    "fingerprint_batches",
     "find_candidates",
     "route_pairs",
     "route_shingles",
@@ -118,11 +121,11 @@ def run_dedupe(
     (plan,) = run(plan_dedupe, [(*args, config)])
     clusters, written = 0, []
     if plan.new:
-        batches = plan.new_batches
-        fresh = union(run(fingerprint_batch, [(*args, b, plan.parts, config) for b in batches]))
+        groups = batch_groups(plan.new_batches)
+        fresh = union(run(fingerprint_batches, [(*args, g, plan.parts, config) for g in groups]))
         run(find_candidates, [(*args, part, plan, config) for part in fresh.of(BANDS)])
         ((shingled, verify_parts),) = run(route_pairs, [args])
-        run(route_shingles, [(*args, batch, config) for batch in shingled])
+        run(route_shingles, [(*args, group, config) for group in batch_groups(shingled)])
         run(verify_pairs, [(*args, part, config) for part in verify_parts])
         run(match_keys, [(*args, part, plan) for part in fresh.of(KEYS)])
         (met,) = run(route_neighbours, [(*args, plan)])
@@ -130,7 +133,7 @@ def run_dedupe(
         members = flat(run(look_up_members, [(*args, part, plan) for part in clustered]))
         run(look_up_documents, [(*args, part, plan, "members") for part in members])
         (merge,) = run(connect_components, [(*args, plan, config)])
-        run(route_rows, [(*args, batch, config) for batch in merge.batches])
+        run(route_rows, [(*args, group, config) for group in batch_groups(merge.batches)])
         clusters = sum(run(merge_partition, [(*args, c, plan, config) for c in merge.chunks]))
         (written,) = run(rewrite_outputs, [(*args, plan)])
         run(write_index_partition, [(*args, table, part, plan) for table, part in written])

@@ -309,6 +309,7 @@ def test_merging_and_verifying_in_small_chunks_changes_nothing(
     monkeypatch.setattr(tasks.dedupe_rules, "JUDGED_SHINGLES", 1)
     monkeypatch.setattr(tasks.dedupe_index, "INDEX_DOCS", 1)
     monkeypatch.setattr(tasks.dedupe_phases, "ROUTE_PAIRS", 1)  # a group per bucket
+    monkeypatch.setattr(tasks.dedupe_phases, "ROUTE_BATCHES", 1)  # a routing task per batch
     placed = recorded_packing(monkeypatch)
     chunked = dedupe_frame(df, "r")
     assert whole[1].height >= 3  # copies were found, so chunks had something to split

@@ -61,6 +61,7 @@ def test_partitions_of_one_give_the_files_of_one_partition(
     placed = recorded_packing(monkeypatch)
     monkeypatch.setattr(tasks.dedupe_rules, "MERGE_CHUNK", 1)
     monkeypatch.setattr(tasks.dedupe_lake, "OUTPUT_BATCHES", 1)
+    monkeypatch.setattr(tasks.dedupe_phases, "ROUTE_BATCHES", 1)
     result = run_dedupe(str(tmp_path / "many"), "r1", submit=False)
     assert result["clusters_rewritten"] >= 2  # one merge partition each
     assert any(bucket["part"].n_unique() > 1 for bucket in placed)  # a bucket was cut
@@ -126,6 +127,8 @@ def test_a_run_with_one_new_document_touches_only_its_partitions(
 ) -> None:
     parts = 64
     monkeypatch.setattr(tasks.dedupe_phases, "partition_count", lambda _rows: parts)
+    # A routing task per batch, so that files written count batches.
+    monkeypatch.setattr(tasks.dedupe_phases, "ROUTE_BATCHES", 1)
     other = {"doc_id": "w", "body": body(FERRY_OTHER_WRITER), "batch_id": "b5"}
     rows = cleaned(*ROWS, other)
     lake = DedupeLake(tmp_path)
@@ -168,6 +171,26 @@ def test_a_run_with_one_new_document_touches_only_its_partitions(
     assert full[("write", "fingerprints")] == rows["batch_id"].n_unique()
     assert nightly[("write", "merge_in")] == cluster["batch_id"].n_unique()
     assert nightly[("write", "merge_in")] < full[("write", "merge_in")]
+
+
+def test_batches_routed_in_groups_write_fewer_files_and_the_same_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = cleaned(*ROWS)
+    assert rows["batch_id"].n_unique() >= 3
+    written = {}
+    for name, group in (("per-batch", 1), ("grouped", 3)):
+        monkeypatch.setattr(tasks.dedupe_phases, "ROUTE_BATCHES", group)
+        lake = DedupeLake(tmp_path / name)
+        lake.add(rows)
+        written[name] = run_counting(lake, "r1")
+    for folder in ("heavy", "bands_in", "keys_in", "verify_in", "merge_in"):
+        files = written["grouped"][("write", folder)]
+        assert 0 < files < written["per-batch"][("write", folder)], folder
+    per_batch, grouped = outputs(tmp_path / "per-batch"), outputs(tmp_path / "grouped")
+    assert per_batch.keys() == grouped.keys()
+    for name, frame in per_batch.items():
+        assert grouped[name].equals(frame), name
 
 
 def test_an_index_in_one_file_is_rebuilt_partitioned(tmp_path: Path) -> None:
