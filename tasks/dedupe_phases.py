@@ -80,7 +80,7 @@ VERIFY_PAIRS = 50_000
 ROUTE_PAIRS = 500_000
 # Cleaned batches per fingerprints, shingle-routes and row-routes task. Each task writes
 # one file per partition it routes rows to: per batch, a 1M-document first build wrote
-# ~2M small scratch files (~1 ms each locally, a request each on object storage).
+# ~1.5M small scratch files (~1 ms each locally, a request each on object storage).
 ROUTE_BATCHES = 8
 
 P = ParamSpec("P")
@@ -303,13 +303,22 @@ def fingerprint_batches(
     return Touched(
         {
             DOCS: scratch.routed(
-                pl.concat(heavy), id_partition(pl.col("doc_id"), parts), "heavy", name
+                pl.concat(heavy, how="vertical_relaxed"),
+                id_partition(pl.col("doc_id"), parts),
+                "heavy",
+                name,
             ),
             BANDS: scratch.routed(
-                pl.concat(bands), key_partition(pl.col("key"), parts), "bands_in", name
+                pl.concat(bands, how="vertical_relaxed"),
+                key_partition(pl.col("key"), parts),
+                "bands_in",
+                name,
             ),
             KEYS: scratch.routed(
-                pl.concat(keys), key_partition(pl.col("key"), parts), "keys_in", name
+                pl.concat(keys, how="vertical_relaxed"),
+                key_partition(pl.col("key"), parts),
+                "keys_in",
+                name,
             ),
         }
     )
@@ -390,7 +399,7 @@ def route_shingles(lake_dir: str, run_id: str, batches: list[str], config: Dedup
         needs = scratch.read(NEEDS, "verify_needs", batch).unique()
         shingles = shingles_in_batch(lake, scratch, batch, needs["doc_id"].unique(), config)
         routed.append(needs.join(shingles, on="doc_id"))
-    pairs = pl.concat(routed)
+    pairs = pl.concat(routed, how="vertical_relaxed")
     for (part,), rows in pairs.partition_by("part", as_dict=True).items():
         scratch.write(rows.drop("part"), "verify_in", str(part), batches[0])
     return pairs.height
@@ -549,7 +558,7 @@ def route_rows(lake_dir: str, run_id: str, batches: list[str], config: DedupeCon
         rows = cleaned_rows(lake, batch, part["doc_id"], CLEANED.names())
         shingles = shingles_in_batch(lake, scratch, batch, copies_of(part), config)
         routed.append(keyed_rows(rows, part, shingles))
-    keyed = pl.concat(routed)
+    keyed = pl.concat(routed, how="vertical_relaxed")
     for (chunk,), members in keyed.partition_by("chunk", as_dict=True).items():
         scratch.write(members, "merge_in", str(chunk), batches[0])
     return keyed.height

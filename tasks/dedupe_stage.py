@@ -32,12 +32,12 @@ Rows move between phases as Parquet files in the run's scratch area of the lake
 (`Lake.scratch`), never through one process's memory, so remote workers share them.
 Every rule works per document, per pair or per cluster, so partitions change no output.
 
-Memory. Each task holds one partition: of a group of cleaned batches, of the index (one of its
-tables, ~5,000 documents: `INDEX_DOCS`), of candidate pairs (at most `VERIFY_PAIRS`)
-and their shingle sets, of merged clusters. Components holds the new documents and the
-indexed ones they meet, with every member of their clusters (no band keys, no
-signatures: ~0.4 KB each), so on a rebuild it holds every document's, the only phase
-that grows with the corpus.
+Memory. Each task holds one partition: of a group of cleaned batches, of the index (one
+of its tables, ~5,000 documents: `INDEX_DOCS`), of candidate pairs (at most
+`VERIFY_PAIRS`) and their shingle sets, of merged clusters. Components holds the new
+documents and the indexed ones they meet, with every member of their clusters (no band
+keys, no signatures: ~0.4 KB each), so on a rebuild it holds every document's, the only
+phase that grows with the corpus.
 
 A nightly run with few new documents reads and writes only the index partitions its
 documents (their ids, band keys, exact and sentence keys) and the clusters they join
