@@ -400,8 +400,7 @@ def route_shingles(lake_dir: str, run_id: str, batches: list[str], config: Dedup
         shingles = shingles_in_batch(lake, scratch, batch, needs["doc_id"].unique(), config)
         routed.append(needs.join(shingles, on="doc_id"))
     pairs = pl.concat(routed, how="vertical_relaxed")
-    for (part,), rows in pairs.partition_by("part", as_dict=True).items():
-        scratch.write(rows.drop("part"), "verify_in", str(part), batches[0])
+    scratch.routed(pairs, pl.col("part"), "verify_in", batches[0])
     return pairs.height
 
 
@@ -559,8 +558,7 @@ def route_rows(lake_dir: str, run_id: str, batches: list[str], config: DedupeCon
         shingles = shingles_in_batch(lake, scratch, batch, copies_of(part), config)
         routed.append(keyed_rows(rows, part, shingles))
     keyed = pl.concat(routed, how="vertical_relaxed")
-    for (chunk,), members in keyed.partition_by("chunk", as_dict=True).items():
-        scratch.write(members, "merge_in", str(chunk), batches[0])
+    scratch.routed(keyed, pl.col("chunk"), "merge_in", batches[0])
     return keyed.height
 
 
