@@ -504,7 +504,7 @@ class Scratch:
         def write(tmp: Path) -> None:
             df.write_parquet(tmp, compression="lz4")
 
-        self.store.write(target, write)
+        self.store.write(target, write, sweep=False)
         self.io["write", path[0]] += 1
 
     def routed(self, rows: pl.DataFrame, by: pl.Expr, folder: str, name: str) -> list[int]:
@@ -530,6 +530,12 @@ class Scratch:
         self.io["read", path[0]] += len(files)
         if not files:
             return pl.DataFrame(schema=schema)
+        if not self.store.remote:
+            try:
+                # One read of every file: ~0.1 ms a small file, ~0.8 ms one by one.
+                return self.store.scan_parquet(files, schema=schema, widen=True).collect()
+            except pl.exceptions.SchemaError:  # a file with wider types than `schema`
+                pass
         frames = [self.store.read_parquet(p, columns=schema.names()) for p in files]
         return pl.concat(frames, how="vertical_relaxed").select(
             pl.col(c).cast(t) for c, t in schema.items()

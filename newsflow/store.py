@@ -40,15 +40,19 @@ def _folder_of(path: LakePath) -> str:
     return path.parent.parent.name if "=" in path.parent.name else path.parent.name
 
 
-def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+def atomic_write(path: Path, write: Callable[[Path], object], sweep: bool = True) -> None:
     """THE atomic write of a local file: `write` fills a hidden temp file in the same
-    folder, which is then renamed over `path`, so a reader never sees half a file."""
+    folder, which is then renamed over `path`, so a reader never sees half a file.
+
+    `sweep` first removes the temp files of this path that a killed writer left behind:
+    hidden from readers, but litter. One run writes a path from one task at a time (the
+    lake lock keeps other runs out), so any that exist then are orphans. Scratch files
+    skip it: their area is removed whole, and the sweep lists the folder (0.5 ms a
+    write in a folder of 800 files)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Temp files of this path that a killed writer left behind: hidden from readers, but
-    # litter. One run writes a path from one task at a time (the lake lock keeps other
-    # runs out), so any that exist now are orphans.
-    for orphan in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        orphan.unlink(missing_ok=True)
+    if sweep:
+        for orphan in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+            orphan.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         write(tmp)
@@ -192,12 +196,17 @@ class Store:
         hive: bool = False,
         schema: pl.Schema | None = None,
         missing_columns: Literal["insert", "raise"] = "raise",
+        widen: bool = False,
     ) -> pl.LazyFrame:
+        """`paths` as one frame; with `schema` and `widen`, a file's narrower integers
+        and all-null columns are cast to it and its other columns left out."""
         return pl.scan_parquet(
             [self.uri(p) for p in paths] if self.remote else paths,
             hive_partitioning=hive,
             schema=schema,
             missing_columns=missing_columns,
+            extra_columns="ignore" if widen else "raise",
+            cast_options=pl.ScanCastOptions(integer_cast="upcast") if widen else None,
             storage_options=self.polars_options(),
         )
 
@@ -213,11 +222,11 @@ class Store:
 
     # -- writing ------------------------------------------------------------------------
 
-    def write(self, path: LakePath, write: Callable[[Path], object]) -> None:
+    def write(self, path: LakePath, write: Callable[[Path], object], sweep: bool = True) -> None:
         """Write a file atomically: `write` fills a local file, which becomes `path` whole
-        (a rename on a local lake, one upload on object storage)."""
+        (a rename on a local lake, one upload on object storage; `sweep`: `atomic_write`)."""
         if not self.remote:
-            atomic_write(Path(path), write)
+            atomic_write(Path(path), write, sweep)
             return
         with tempfile.TemporaryDirectory(prefix="newsflow-upload-") as folder:
             local = Path(folder) / path.name

@@ -83,6 +83,38 @@ def test_scratch_partitions_are_the_folders_holding_files(location: Path | str) 
     assert scratch.read(schema, "bands", "p0").is_empty()
 
 
+def test_scratch_reads_files_of_narrower_wider_and_null_types_as_the_schema(
+    location: Path | str,
+) -> None:
+    scratch = Lake(location).scratch("dedupe/run-1")
+    schema = pl.Schema([("n", pl.Int32()), ("ids", pl.List(pl.UInt64()))])
+    files = {
+        "a": pl.DataFrame(
+            {"n": [1], "ids": [[7]]}, schema={"n": pl.Int8, "ids": pl.List(pl.UInt64)}
+        ),
+        "b": pl.DataFrame({"n": [None], "ids": [None], "extra": ["x"]}),
+        "c": pl.DataFrame({"n": [3], "ids": [[]]}, schema={"n": pl.Int32, "ids": pl.List(pl.Null)}),
+    }
+    for name, frame in files.items():
+        scratch.write(frame, "bands", "0", name)
+    narrow = scratch.read(schema, "bands", "0")
+    assert narrow.schema == schema
+    assert narrow.to_dicts() == [
+        {"n": 1, "ids": [7]},
+        {"n": None, "ids": None},
+        {"n": 3, "ids": []},
+    ]
+    scratch.write(
+        pl.DataFrame({"n": [4], "ids": [[8]]}, schema={"n": pl.Int64, "ids": pl.List(pl.UInt64)}),
+        "bands",
+        "0",
+        "d",
+    )
+    wide = scratch.read(schema, "bands", "0")
+    assert wide.schema == schema
+    assert wide["n"].to_list() == [1, None, 3, 4]
+
+
 def test_the_local_atomic_write_sweeps_temp_files_a_killed_writer_left(tmp_path: Path) -> None:
     target = tmp_path / "cleaned" / "b.parquet"
     target.parent.mkdir()
