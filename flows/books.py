@@ -73,6 +73,8 @@ class RunBook:
     mapping_failures: list[str] = field(default_factory=list)
     # Short readable names of batches for task runs (flows/run_names.py).
     batch_labels: dict[str, str] = field(default_factory=dict)
+    # Rows of each deduped/ file as enrich found them (what the end-of-run checks split).
+    deduped_rows: dict[str, int] = field(default_factory=dict)
 
     @property
     def run_date(self) -> dt.date:

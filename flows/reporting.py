@@ -6,12 +6,14 @@ tables. The manifest itself is built from the books (flows/books.py).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from prefect.artifacts import create_table_artifact
 
-from expectations.gate import quality_check
+from expectations.gate import merge_validations, quality_check, report_parts
 from expectations.report import artifact_rows, pass_rates, write_quality_reports
+from expectations.validate import StageValidation
 from flows import stage_runs
 from flows.books import RunBook, run_failure, run_record
 from flows.run_names import artifact_key, flow_run_ui_url
@@ -33,13 +35,13 @@ def report_quality(
     """Validate this run's rows of the stages after the gate and write every report."""
     started = time.perf_counter()
     book.ran.add("quality")
-    check = quality_check.with_options(timeout_seconds=config.task_timeout_seconds)
-    args = (str(config.lake_dir), book.run_date, config.quality)
+    # An enriched file holds its deduped file's rows (split by month).
+    by_name = book.deduped_rows or {n: w.rows for n, w in lake.written("deduped").items()}
     todo = [("deduped", deduped), ("enriched", enriched)]
-    futures = {
-        stage: stage_runs.submit(check, stage, names, *args) for stage, names in todo if names
+    checks = {stage: submit_checks(config, stage, names, by_name, book) for stage, names in todo}
+    merged = {v.stage: v for v in book.validations} | {
+        stage: validation for stage, check in checks.items() if (validation := check())
     }
-    merged = {v.stage: v for v in book.validations} | {s: f.result() for s, f in futures.items()}
     book.validations = [merged[s] for s in VALIDATED_IN_ORDER if s in merged]
     records = {k: book.counts.get(k, 0) for k in ("ingested", "metadata_only")}
     paths = write_quality_reports(
@@ -64,6 +66,28 @@ def report_quality(
         "pass_rates": pass_rates(book.validations),
     }
     book.time("quality_report", started)
+
+
+def submit_checks(
+    config: PipelineConfig,
+    stage: str,
+    names: list[str],
+    rows_by_name: Mapping[str, int],
+    book: RunBook,
+) -> Callable[[], StageValidation | None]:
+    """Submit `quality_check` of this run's `names` of a stage, a task per part of about
+    `REPORT_ROWS` rows (so workers share a large run's checks and each holds one part);
+    returns what waits for them and merges their results (None when no names)."""
+    check = quality_check.with_options(timeout_seconds=config.task_timeout_seconds)
+    args = (str(config.lake_dir), book.run_date, config.quality)
+    futures = [
+        stage_runs.submit(check, stage, part, *args) for part in report_parts(names, rows_by_name)
+    ]
+
+    def merged() -> StageValidation | None:
+        return merge_validations(stage, [future.result() for future in futures])
+
+    return merged
 
 
 def record_run(config: PipelineConfig, lake: Lake, book: RunBook) -> dict[str, Any]:

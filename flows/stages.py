@@ -19,11 +19,11 @@ from typing import Any
 
 from prefect import Task
 
-from expectations.gate import gate_groups, merge_validations, quality_check, quality_gate
-from flows import stage_runs
+from expectations.gate import gate_groups, merge_validations, quality_gate
 from flows.books import RunBook, commit_blockers
 from flows.decisions import NOT_DEDUPED, Deduped, superseded_names
 from flows.plan import RunPlan
+from flows.reporting import submit_checks
 from flows.stage_runs import run_batches, run_one, unwalked
 from newsflow.config import PipelineConfig
 from newsflow.lake import Lake
@@ -121,23 +121,14 @@ def quality_gate_all(config: PipelineConfig, rows_by_batch: dict[str, int], book
     started, timeout = time.perf_counter(), config.task_timeout_seconds
     book.ran.add("quality")
     book.quarantined["quality"] = Counter()
-    lake_dir = str(config.lake_dir)
-    ingested = stage_runs.submit(
-        quality_check.with_options(timeout_seconds=timeout),
-        "ingested",
-        list(rows_by_batch),
-        lake_dir,
-        book.run_date,
-        config.quality,
-    )
-    args = (lake_dir, book.run_id, book.run_date, config.quality)
+    ingested = submit_checks(config, "ingested", list(rows_by_batch), rows_by_batch, book)
+    args = (str(config.lake_dir), book.run_id, book.run_date, config.quality)
     groups = {group[0]: (group, *args) for group in gate_groups(rows_by_batch)}
     gate = quality_gate.with_options(timeout_seconds=timeout)
     gated = run_batches(gate, "quality gate", groups, book.add_gated)
-    book.validations.append(ingested.result())
-    merged = merge_validations("cleaned", [g.validation for g in gated])
-    if merged is not None:
-        book.validations.append(merged)
+    for merged in (ingested(), merge_validations("cleaned", [g.validation for g in gated])):
+        if merged is not None:
+            book.validations.append(merged)
     book.time("quality_gate", started)
 
 
@@ -210,6 +201,7 @@ def enrich_batches(
     # A unit is a document through one per-document enricher (tasks report chunks).
     steps = per_document_steps(config.enrichers)
     rows = lake.written("deduped")
+    book.deduped_rows = {name: written.rows for name, written in rows.items()}
     progress.start(
         "enrich",
         {b: rows[b].rows * steps for b in todo if b in present and b in rows},

@@ -10,7 +10,13 @@ import polars as pl
 import pytest
 
 import expectations.gate
-from expectations.gate import gate_groups, merge_validations, quality_check, stage_checked_frames
+from expectations.gate import (
+    gate_groups,
+    merge_validations,
+    quality_check,
+    report_parts,
+    stage_checked_frames,
+)
 from expectations.validate import checked_frames, validate_checked, validate_stage
 from newsflow.lake import Lake
 from newsflow.quality_config import QualityConfig
@@ -117,3 +123,13 @@ def test_report_cuts_rows_of_many_files_at_once_and_keeps_every_row(
     assert sorted(checked["doc_id"]) == sorted(
         f"{d}-{i}" for i in (0, 2) for d in rows["doc_id"].to_list()
     )
+
+
+def test_report_parts_hold_about_report_rows_each_in_name_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(expectations.gate, "REPORT_ROWS", 100)
+    rows = {"a": 60, "b": 50, "c": 40, "d": 250, "e": 10}
+    names = ["a", "b", "c", "unknown", "d", "e"]
+    assert report_parts(names, rows) == [["a"], ["b", "c", "unknown"], ["d"], ["e"]]
+    assert report_parts([], rows) == []

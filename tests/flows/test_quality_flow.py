@@ -8,9 +8,12 @@ from typing import Any
 
 import polars as pl
 import pytest
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId, FlowRunFilterName
 
+import expectations.gate
 from flows.pipeline import QualityError, newsflow_pipeline
-from newsflow.config import PipelineConfig
+from newsflow.config import PipelineConfig, lake_slug
 from newsflow.lake import Lake
 from newsflow.quality_config import ExpectationPolicy, QualityConfig
 
@@ -104,6 +107,50 @@ def test_failing_rows_are_quarantined_by_expectation_and_reported(tmp_path: Path
 
 
 @pytest.mark.slow
+def quality_task_names(lake: Path, run_id: str) -> list[str]:
+    with get_client(sync_client=True) as client:
+        [flow_run] = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                name=FlowRunFilterName(any_=[f"{lake_slug(lake)} {run_id}"])
+            )
+        )
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id]))
+        )
+    return sorted(t.name for t in runs if t.name.startswith("quality-") and "gate" not in t.name)
+
+
+def test_stage_checks_run_a_task_per_part_and_report_as_one_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = tmp_path / "raw"
+    for i, story in enumerate(STORIES):
+        write_jsonl(
+            raw / f"feed-{i}", [{"title": f"Story {i}", "url": f"https://x.org/{i}", "body": story}]
+        )
+    whole = run(raw, tmp_path / "whole", batch_size=1)
+    monkeypatch.setattr(expectations.gate, "REPORT_ROWS", 1)
+    parts = run(raw, tmp_path / "parts", batch_size=1)
+
+    def reported(result: dict[str, Any]) -> dict[str, list[tuple[str, int, int]]]:
+        folder = Path(result["quality"]["report"]).parent
+        return {
+            stage: [
+                (r["expectation"], r["element_count"], r["unexpected_count"])
+                for r in json.loads((folder / f"{stage}.json").read_text())["summary"]
+                if r["level"] == "row"
+            ]
+            for stage in ("ingested", "deduped", "enriched")
+        }
+
+    assert reported(parts) == reported(whole)
+    # Every stage's three rows checked once (a rule of an all-null column counts none).
+    assert {max(count for _, count, _ in rules) for rules in reported(whole).values()} == {3}
+    stages = ["quality-deduped", "quality-enriched", "quality-ingested"]
+    assert quality_task_names(tmp_path / "whole", whole["run_id"]) == stages
+    assert quality_task_names(tmp_path / "parts", parts["run_id"]) == sorted(stages * 3)
+
+
 def test_a_failed_critical_expectation_fails_the_run_with_its_name(tmp_path: Path) -> None:
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     # Every record lacks its date: for a source known to date every article (so its
