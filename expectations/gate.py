@@ -43,7 +43,9 @@ GATE_ROWS = 20_000
 # Rows validated in one report call, one task each: what a task holds follows the part,
 # not the run. On the 1M lake's deduped/ (in-process, GX imported), a task's first part
 # rose the process 263 MB at 100,000 rows (cut 10,000 at a time), 182 at 50,000 (5,000)
-# and 145 at 25,000 (2,500), at about the same seconds per row.
+# and 145 at 25,000 (2,500), at about the same seconds per row. The uniqueness rules
+# (doc_id_unique, url_unique) are judged within a part: a value repeated in batches of
+# two parts is not seen.
 REPORT_ROWS = 25_000
 # Whole rows read before they are cut down to the checked columns: memory stays small,
 # and the cut is made per this many rows, not per file (enriched/ holds a file per

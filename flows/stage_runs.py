@@ -64,15 +64,19 @@ def run_batches(
     labels: Mapping[str, str] | None = None,
     progress: RunProgress | None = None,
     cached_note: str = " (cached)",
+    beside: Callable[[], object] | None = None,
 ) -> list[R]:
     """Run `task` once per batch of `calls` (batch id -> arguments); as each run ends,
     `fold(result, was_cached)` counts it and the log says `<stage> i/n: <result.line()>`.
     With `labels`, each task run is named `<stage>-<batch label>`; with `progress`, each
-    batch is marked done in it. Returns the results in the order they completed."""
+    batch is marked done in it; `beside` submits other work once these tasks are queued,
+    so it runs beside them, not before. Returns the results in the order they completed."""
     futures = [
         submit(named(task, stage, batch, labels) if labels is not None else task, *args)
         for batch, args in calls.items()
     ]
+    if beside is not None:
+        beside()
     logger, results = run_logger(), []
     for done, future in enumerate(as_completed(futures), start=1):
         result = future.result()

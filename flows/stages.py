@@ -121,12 +121,16 @@ def quality_gate_all(config: PipelineConfig, rows_by_batch: dict[str, int], book
     started, timeout = time.perf_counter(), config.task_timeout_seconds
     book.ran.add("quality")
     book.quarantined["quality"] = Counter()
-    ingested = submit_checks(config, "ingested", list(rows_by_batch), rows_by_batch, book)
     args = (str(config.lake_dir), book.run_id, book.run_date, config.quality)
     groups = {group[0]: (group, *args) for group in gate_groups(rows_by_batch)}
     gate = quality_gate.with_options(timeout_seconds=timeout)
-    gated = run_batches(gate, "quality gate", groups, book.add_gated)
-    for merged in (ingested(), merge_validations("cleaned", [g.validation for g in gated])):
+    ingested = []
+
+    def check_ingested() -> None:  # queued after the gate, which dedupe waits for
+        ingested.append(submit_checks(config, "ingested", list(rows_by_batch), rows_by_batch, book))
+
+    gated = run_batches(gate, "quality gate", groups, book.add_gated, beside=check_ingested)
+    for merged in (ingested[0](), merge_validations("cleaned", [g.validation for g in gated])):
         if merged is not None:
             book.validations.append(merged)
     book.time("quality_gate", started)

@@ -203,6 +203,7 @@ class Store:
         return pl.scan_parquet(
             [self.uri(p) for p in paths] if self.remote else paths,
             hive_partitioning=hive,
+            glob=False,  # a list of files: a lake under `lake[1]/` is not a pattern
             schema=schema,
             missing_columns=missing_columns,
             extra_columns="ignore" if widen else "raise",

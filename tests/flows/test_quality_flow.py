@@ -106,7 +106,6 @@ def test_failing_rows_are_quarantined_by_expectation_and_reported(tmp_path: Path
     assert not short["success"]
 
 
-@pytest.mark.slow
 def quality_task_names(lake: Path, run_id: str) -> list[str]:
     with get_client(sync_client=True) as client:
         [flow_run] = client.read_flow_runs(
@@ -120,6 +119,7 @@ def quality_task_names(lake: Path, run_id: str) -> list[str]:
     return sorted(t.name for t in runs if t.name.startswith("quality-") and "gate" not in t.name)
 
 
+@pytest.mark.slow
 def test_stage_checks_run_a_task_per_part_and_report_as_one_check(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -151,6 +151,7 @@ def test_stage_checks_run_a_task_per_part_and_report_as_one_check(
     assert quality_task_names(tmp_path / "parts", parts["run_id"]) == sorted(stages * 3)
 
 
+@pytest.mark.slow
 def test_a_failed_critical_expectation_fails_the_run_with_its_name(tmp_path: Path) -> None:
     raw, lake = tmp_path / "raw", tmp_path / "lake"
     # Every record lacks its date: for a source known to date every article (so its

@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from newsflow.lake import Lake
-from newsflow.store import Store, atomic_write
+from newsflow.store import LakePath, Store, atomic_write
 from newsflow.task_cache import lake_generation
 
 
@@ -84,8 +84,19 @@ def test_scratch_partitions_are_the_folders_holding_files(location: Path | str) 
 
 
 def test_scratch_reads_files_of_narrower_wider_and_null_types_as_the_schema(
-    location: Path | str,
+    location: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A local partition is read in one scan; file by file on object storage, or when a
+    # file is wider than the schema.
+    one_by_one: list[object] = []
+    read_parquet = Store.read_parquet
+
+    def counted(store: Store, path: LakePath, columns: list[str] | None = None) -> pl.DataFrame:
+        one_by_one.append(path)
+        return read_parquet(store, path, columns)
+
+    monkeypatch.setattr(Store, "read_parquet", counted)
+    local = isinstance(location, Path)
     scratch = Lake(location).scratch("dedupe/run-1")
     schema = pl.Schema([("n", pl.Int32()), ("ids", pl.List(pl.UInt64()))])
     files = {
@@ -98,6 +109,7 @@ def test_scratch_reads_files_of_narrower_wider_and_null_types_as_the_schema(
     for name, frame in files.items():
         scratch.write(frame, "bands", "0", name)
     narrow = scratch.read(schema, "bands", "0")
+    assert len(one_by_one) == (0 if local else 3)
     assert narrow.schema == schema
     assert narrow.to_dicts() == [
         {"n": 1, "ids": [7]},
@@ -111,6 +123,7 @@ def test_scratch_reads_files_of_narrower_wider_and_null_types_as_the_schema(
         "d",
     )
     wide = scratch.read(schema, "bands", "0")
+    assert len(one_by_one) == (4 if local else 7)
     assert wide.schema == schema
     assert wide["n"].to_list() == [1, None, 3, 4]
 
