@@ -35,9 +35,12 @@ def report_quality(
     """Validate this run's rows of the stages after the gate and write every report."""
     started = time.perf_counter()
     book.ran.add("quality")
-    # An enriched file holds its deduped file's rows (split by month).
-    by_name = book.deduped_rows or {n: w.rows for n, w in lake.written("deduped").items()}
     todo = [("deduped", deduped), ("enriched", enriched)]
+    # An enriched file holds its deduped file's rows (split by month). Enrich read them;
+    # without it, the footers (one request each on object storage), only when needed.
+    by_name = book.deduped_rows
+    if not by_name and (deduped or enriched):
+        by_name = {name: written.rows for name, written in lake.written("deduped").items()}
     checks = {stage: submit_checks(config, stage, names, by_name, book) for stage, names in todo}
     merged = {v.stage: v for v in book.validations} | {
         stage: validation for stage, check in checks.items() if (validation := check())
